@@ -1,0 +1,179 @@
+package dev.kiln.graph;
+
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.ops.BatchNormalization;
+import dev.kiln.graph.ops.Op;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated, topologically ordered dataflow graph: inputs with declared (possibly symbolic)
+ * shapes, constant initializers (weights), nodes, and outputs. Built with {@link GraphBuilder};
+ * immutable once built. The graph owns its initializers and frees them on {@link #close()}.
+ */
+public final class Graph implements AutoCloseable {
+    private final String name;
+    private final List<ValueInfo> inputs;
+    private final List<String> outputs;
+    private final List<Node> nodes;
+    private final Map<String, Tensor> initializers;
+    private final Map<String, Node> producers = new HashMap<>();
+    private final Map<String, List<Node>> consumers = new HashMap<>();
+
+    Graph(String name, List<ValueInfo> inputs, List<String> outputs, List<Node> nodes,
+          Map<String, Tensor> initializers) {
+        this.name = name;
+        this.inputs = List.copyOf(inputs);
+        this.outputs = List.copyOf(outputs);
+        this.nodes = List.copyOf(nodes);
+        this.initializers = Collections.unmodifiableMap(new LinkedHashMap<>(initializers));
+        for (Node n : nodes) {
+            for (String out : n.outputs()) {
+                producers.put(out, n);
+            }
+            for (String in : n.inputs()) {
+                if (!in.isEmpty()) {
+                    consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+                }
+            }
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public List<ValueInfo> inputs() {
+        return inputs;
+    }
+
+    public List<String> outputs() {
+        return outputs;
+    }
+
+    /** Nodes in a topological order. */
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    public Map<String, Tensor> initializers() {
+        return initializers;
+    }
+
+    public boolean isConstant(String value) {
+        return initializers.containsKey(value);
+    }
+
+    /** The node that writes this value, or null for inputs and initializers. */
+    public Node producer(String value) {
+        return producers.get(value);
+    }
+
+    public List<Node> consumers(String value) {
+        return consumers.getOrDefault(value, List.of());
+    }
+
+    public ValueInfo input(String inputName) {
+        for (ValueInfo v : inputs) {
+            if (v.name().equals(inputName)) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Learned parameters, counted as frameworks count them: every initializer except
+     * batch-norm running statistics (buffers, not parameters).
+     */
+    public long parameterCount() {
+        java.util.Set<String> statistics = new java.util.HashSet<>();
+        for (Node n : nodes) {
+            if (n.op() instanceof BatchNormalization) {
+                statistics.add(n.input(3));
+                statistics.add(n.input(4));
+            }
+        }
+        long count = 0;
+        for (Map.Entry<String, Tensor> e : initializers.entrySet()) {
+            if (!statistics.contains(e.getKey())) {
+                count += e.getValue().elementCount();
+            }
+        }
+        return count;
+    }
+
+    /** Shapes of every value for these concrete input shapes; see {@link ShapeInference}. */
+    public Map<String, Shape> inferShapes(Map<String, Shape> inputShapes) {
+        return ShapeInference.infer(this, inputShapes);
+    }
+
+    /** The declared input shapes with every symbolic dimension set to {@code batch}. */
+    public Map<String, Shape> inputShapesForBatch(int batch) {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        for (ValueInfo v : inputs) {
+            int[] d = v.shape().dims();
+            for (int i = 0; i < d.length; i++) {
+                if (d[i] == Shape.DYNAMIC) {
+                    d[i] = batch;
+                }
+            }
+            shapes.put(v.name(), Shape.of(d));
+        }
+        return shapes;
+    }
+
+    /** Multiply-accumulates of one forward pass at this batch size. */
+    public long macs(int batch) {
+        Map<String, Shape> shapes = inferShapes(inputShapesForBatch(batch));
+        long total = 0;
+        for (Node n : nodes) {
+            total += n.op().macs(shapesOf(n.inputs(), shapes), shapesOf(n.outputs(), shapes));
+        }
+        return total;
+    }
+
+    static List<Shape> shapesOf(List<String> names, Map<String, Shape> shapes) {
+        List<Shape> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            out.add(n.isEmpty() ? null : shapes.get(n));
+        }
+        return out;
+    }
+
+    /** Op type to number of nodes, in first-seen order. */
+    public Map<String, Integer> opCounts() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (Node n : nodes) {
+            counts.merge(n.op().type(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    /** A builder holding this graph's inputs, initializers, nodes and outputs, to derive a new graph. */
+    public GraphBuilder toBuilder() {
+        GraphBuilder b = new GraphBuilder(name);
+        inputs.forEach(v -> b.input(v.name(), v.shape()));
+        initializers.forEach(b::initializer);
+        nodes.forEach(b::node);
+        outputs.forEach(b::output);
+        return b;
+    }
+
+    /** Frees the initializers. Models compiled from this graph must not be used afterwards. */
+    @Override
+    public void close() {
+        initializers.values().forEach(Tensor::close);
+    }
+
+    @Override
+    public String toString() {
+        return "Graph '" + name + "' (" + nodes.size() + " nodes, inputs " + inputs + ", outputs " + outputs + ")";
+    }
+}

@@ -1,0 +1,29 @@
+package dev.kiln.graph.ops;
+
+import dev.kiln.Shape;
+
+import java.util.List;
+
+/** A standalone pointwise activation; its type is the function's ONNX name (Relu, Clip, ...). */
+public record Activation(ActivationFunction function) implements Op {
+
+    @Override
+    public String type() {
+        return function.kind().opType();
+    }
+
+    @Override
+    public int minInputs() {
+        return 1;
+    }
+
+    @Override
+    public int maxInputs() {
+        return 1;
+    }
+
+    @Override
+    public List<Shape> inferShapes(List<Shape> in) {
+        return List.of(in.getFirst());
+    }
+}

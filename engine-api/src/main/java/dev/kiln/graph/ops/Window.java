@@ -1,0 +1,106 @@
+package dev.kiln.graph.ops;
+
+import dev.kiln.Shape;
+
+/**
+ * The sliding window of a 2-D convolution or pooling: kernel size, strides, padding and
+ * dilations. Pads are explicit, begin and end per axis (ONNX order top, left, bottom, right),
+ * unless {@link #padding} asks for ONNX's {@code auto_pad}, which {@link #resolve} turns into
+ * explicit pads once the input size is known.
+ */
+public record Window(int kernelH, int kernelW, int strideH, int strideW,
+                     int padTop, int padLeft, int padBottom, int padRight,
+                     int dilationH, int dilationW, AutoPad padding) {
+
+    public enum AutoPad { EXPLICIT, SAME_UPPER, SAME_LOWER, VALID }
+
+    public Window {
+        Op.require(kernelH > 0 && kernelW > 0, "kernel size must be positive, got " + kernelH + "x" + kernelW);
+        Op.require(strideH > 0 && strideW > 0, "strides must be positive, got " + strideH + "x" + strideW);
+        Op.require(dilationH > 0 && dilationW > 0, "dilations must be positive, got " + dilationH + "x" + dilationW);
+        Op.require(padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0,
+                "pads must not be negative, got " + padTop + "," + padLeft + "," + padBottom + "," + padRight);
+    }
+
+    /** A square window with symmetric padding and no dilation: the common case in the six families. */
+    public static Window square(int kernel, int stride, int pad) {
+        return new Window(kernel, kernel, stride, stride, pad, pad, pad, pad, 1, 1, AutoPad.EXPLICIT);
+    }
+
+    public static Window of(int kernelH, int kernelW) {
+        return new Window(kernelH, kernelW, 1, 1, 0, 0, 0, 0, 1, 1, AutoPad.EXPLICIT);
+    }
+
+    public Window withStrides(int h, int w) {
+        return new Window(kernelH, kernelW, h, w, padTop, padLeft, padBottom, padRight, dilationH, dilationW, padding);
+    }
+
+    public Window withPads(int top, int left, int bottom, int right) {
+        return new Window(kernelH, kernelW, strideH, strideW, top, left, bottom, right, dilationH, dilationW,
+                AutoPad.EXPLICIT);
+    }
+
+    public Window withDilations(int h, int w) {
+        return new Window(kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, h, w, padding);
+    }
+
+    public Window withAutoPad(AutoPad autoPad) {
+        return new Window(kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH,
+                dilationW, autoPad);
+    }
+
+    /** Explicit pads for an input of this height and width (a no-op for explicit windows). */
+    public Window resolve(int inH, int inW) {
+        if (padding == AutoPad.EXPLICIT) {
+            return this;
+        }
+        if (padding == AutoPad.VALID) {
+            return withPads(0, 0, 0, 0);
+        }
+        int padH = samePadding(inH, kernelH, strideH, dilationH);
+        int padW = samePadding(inW, kernelW, strideW, dilationW);
+        boolean upper = padding == AutoPad.SAME_UPPER;
+        int top = upper ? padH / 2 : padH - padH / 2;
+        int left = upper ? padW / 2 : padW - padW / 2;
+        return withPads(top, left, padH - top, padW - left);
+    }
+
+    public Window resolve(Shape input) {
+        return resolve(input.dim(2), input.dim(3));
+    }
+
+    private static int samePadding(int in, int kernel, int stride, int dilation) {
+        int out = (in + stride - 1) / stride;
+        int effective = (kernel - 1) * dilation + 1;
+        return Math.max(0, (out - 1) * stride + effective - in);
+    }
+
+    /** Output height for an input height; ceil mode as PyTorch and ONNX define it. */
+    public int outputHeight(int inH, boolean ceilMode) {
+        return outputSize(inH, kernelH, strideH, padTop, padBottom, dilationH, ceilMode);
+    }
+
+    public int outputWidth(int inW, boolean ceilMode) {
+        return outputSize(inW, kernelW, strideW, padLeft, padRight, dilationW, ceilMode);
+    }
+
+    private static int outputSize(int in, int kernel, int stride, int padBegin, int padEnd, int dilation,
+                                  boolean ceilMode) {
+        int span = in + padBegin + padEnd - ((kernel - 1) * dilation + 1);
+        Op.require(span >= 0, "window of size " + kernel + " (dilation " + dilation + ") does not fit an input of "
+                + in + " with pads " + padBegin + "+" + padEnd);
+        int out = (ceilMode ? Math.ceilDiv(span, stride) : span / stride) + 1;
+        // In ceil mode the last window must start inside the input or its leading padding.
+        if (ceilMode && (long) (out - 1) * stride >= in + padBegin) {
+            out--;
+        }
+        return out;
+    }
+
+    /** Output shape for an NCHW input with {@code channels} output channels. */
+    public Shape outputShape(Shape input, int channels, boolean ceilMode) {
+        Window w = resolve(input);
+        return Shape.of(input.dim(0), channels, w.outputHeight(input.dim(2), ceilMode),
+                w.outputWidth(input.dim(3), ceilMode));
+    }
+}

@@ -1,0 +1,19 @@
+package dev.kiln.reference;
+
+import dev.kiln.graph.ops.Activation;
+import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.spi.BoundNode;
+
+/** y = f(x) elementwise. */
+final class ActivationKernel {
+    private ActivationKernel() {
+    }
+
+    static void execute(BoundNode node, float[][] in, float[][] out) {
+        ActivationFunction f = ((Activation) node.op()).function();
+        float[] x = in[0], y = out[0];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = f.apply(x[i]);
+        }
+    }
+}

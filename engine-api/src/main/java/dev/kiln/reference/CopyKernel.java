@@ -1,0 +1,17 @@
+package dev.kiln.reference;
+
+import dev.kiln.spi.BoundNode;
+
+/** Ops that only reinterpret the shape (Flatten, Reshape) or do nothing at inference (Identity, Dropout). */
+final class CopyKernel {
+    private CopyKernel() {
+    }
+
+    static void execute(BoundNode node, float[][] in, float[][] out) {
+        System.arraycopy(in[0], 0, out[0], 0, out[0].length);
+        // Dropout's optional mask output is all ones (nothing is dropped at inference).
+        if (out.length > 1 && out[1] != null) {
+            java.util.Arrays.fill(out[1], 1f);
+        }
+    }
+}

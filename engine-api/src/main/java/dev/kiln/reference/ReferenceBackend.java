@@ -1,0 +1,42 @@
+package dev.kiln.reference;
+
+import dev.kiln.spi.Backend;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompiledPartition;
+import dev.kiln.spi.Device;
+import dev.kiln.spi.Partition;
+import dev.kiln.spi.Support;
+
+/**
+ * The oracle: every op, in plain Java on heap arrays, on the host CPU. Always available, ranked
+ * lowest, so {@code auto} prefers any faster backend and it is the last fallback.
+ */
+public final class ReferenceBackend implements Backend {
+    public static final String ID = "reference";
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public String description() {
+        return "plain Java reference kernels (the oracle for every other backend)";
+    }
+
+    @Override
+    public Support supports(BoundNode node) {
+        for (var shape : node.inputShapes()) {
+            if (shape != null && shape.elementCount() > Integer.MAX_VALUE - 8) {
+                return Support.no("input " + shape + " is larger than a Java array");
+            }
+        }
+        return ReferenceKernels.forOp(node.op()) != null ? Support.YES
+                : Support.no("no reference kernel for " + node.op().type());
+    }
+
+    @Override
+    public CompiledPartition compile(Partition partition, Device device) {
+        return new ReferencePartition(partition);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.kiln.runtime;
+
+import dev.kiln.BackendUnavailableException;
+import dev.kiln.spi.Availability;
+import dev.kiln.spi.Backend;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+
+/**
+ * The backends found on the class path, with each one's availability probed once. A backend
+ * whose provider fails to load is kept as an unavailable entry with the failure as its reason.
+ */
+public final class BackendRegistry {
+
+    /** A discovered backend and whether it can run here. */
+    public record Entry(String id, Backend backend, Availability availability) {
+        public boolean available() {
+            return availability.available();
+        }
+    }
+
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final List<String> loadFailures = new ArrayList<>();
+
+    public BackendRegistry(Iterable<Backend> backends) {
+        List<Entry> found = new ArrayList<>();
+        for (Backend b : backends) {
+            found.add(new Entry(b.id(), b, probe(b)));
+        }
+        found.sort(Comparator.comparingInt((Entry e) -> -e.backend().rank()).thenComparing(Entry::id));
+        for (Entry e : found) {
+            entries.putIfAbsent(e.id(), e);
+        }
+    }
+
+    /** Every backend on the class path of this class loader. */
+    public static BackendRegistry discover() {
+        List<Backend> backends = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        var iterator = ServiceLoader.load(Backend.class, BackendRegistry.class.getClassLoader()).iterator();
+        while (true) {
+            try {
+                if (!iterator.hasNext()) {
+                    break;
+                }
+                backends.add(iterator.next());
+            } catch (ServiceConfigurationError | LinkageError e) {
+                failures.add(e.getMessage());
+            }
+        }
+        BackendRegistry registry = new BackendRegistry(backends);
+        registry.loadFailures.addAll(failures);
+        return registry;
+    }
+
+    private static Availability probe(Backend b) {
+        try {
+            Availability a = b.availability();
+            return a == null ? Availability.unavailable("backend reported no availability") : a;
+        } catch (RuntimeException | LinkageError e) {
+            return Availability.unavailable("availability check failed: " + e);
+        }
+    }
+
+    /** All backends, highest rank first. */
+    public List<Entry> entries() {
+        return List.copyOf(entries.values());
+    }
+
+    /** Available backends, highest rank first. */
+    public List<Entry> available() {
+        return entries.values().stream().filter(Entry::available).toList();
+    }
+
+    /** Providers that failed to load, as their error messages. */
+    public List<String> loadFailures() {
+        return List.copyOf(loadFailures);
+    }
+
+    /**
+     * The backend with this id, which must be available.
+     *
+     * @throws BackendUnavailableException naming the known ids, or the reason it is unavailable
+     */
+    public Entry require(String id) {
+        Entry e = entries.get(id);
+        if (e == null) {
+            throw new BackendUnavailableException("unknown backend '" + id + "'; known backends: "
+                    + String.join(", ", entries.keySet()));
+        }
+        if (!e.available()) {
+            throw new BackendUnavailableException("backend '" + id + "' is not available: "
+                    + e.availability().reason());
+        }
+        return e;
+    }
+
+    /** The backend {@code auto} picks when nothing is known about the graph: the highest-ranked available one. */
+    public Entry defaultChoice() {
+        return available().getFirst();
+    }
+}

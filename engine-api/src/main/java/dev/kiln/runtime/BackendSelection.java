@@ -1,0 +1,70 @@
+package dev.kiln.runtime;
+
+import dev.kiln.Engine;
+import dev.kiln.graph.Graph;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.Backend;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which backend a model runs on and in which order the others are tried for nodes it cannot
+ * run. The rule, for {@code auto}: the highest-ranked available backend that supports every
+ * node of the graph; if none does, the one that supports the most nodes (ties by rank). An
+ * explicit choice always wins. Fallbacks follow by rank, so the reference backend comes last.
+ */
+public record BackendSelection(String requested, Backend chosen, List<Backend> order, String explanation) {
+
+    public static BackendSelection select(BackendRegistry registry, Graph graph, String requested) {
+        List<BackendRegistry.Entry> available = registry.available();
+        Backend chosen;
+        String why;
+        if (requested.equals(Engine.AUTO)) {
+            List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(graph.inputShapesForBatch(1)));
+            Backend best = null;
+            int bestCount = -1;
+            StringBuilder considered = new StringBuilder();
+            for (BackendRegistry.Entry e : available) {
+                int count = supportedCount(e.backend(), nodes);
+                considered.append(considered.isEmpty() ? "" : ", ").append(e.id()).append(" rank ")
+                        .append(e.backend().rank()).append(" runs ").append(count).append('/')
+                        .append(graph.nodes().size());
+                if (count > bestCount) {
+                    best = e.backend();
+                    bestCount = count;
+                }
+            }
+            chosen = best;
+            why = "auto chose '" + chosen.id() + "': the highest-ranked available backend "
+                    + (bestCount == graph.nodes().size() ? "that runs every node" : "with the most supported nodes")
+                    + " (" + considered + ")";
+            List<String> unavailable = registry.entries().stream().filter(e -> !e.available())
+                    .map(e -> e.id() + ": " + e.availability().reason()).toList();
+            if (!unavailable.isEmpty()) {
+                why += "; unavailable: " + String.join("; ", unavailable);
+            }
+        } else {
+            chosen = registry.require(requested).backend();
+            why = "'" + requested + "' was asked for explicitly";
+        }
+        List<Backend> order = new ArrayList<>();
+        order.add(chosen);
+        for (BackendRegistry.Entry e : available) {
+            if (e.backend() != chosen) {
+                order.add(e.backend());
+            }
+        }
+        return new BackendSelection(requested, chosen, List.copyOf(order), why);
+    }
+
+    private static int supportedCount(Backend b, List<BoundNode> nodes) {
+        int count = 0;
+        for (BoundNode n : nodes) {
+            if (Placer.supports(b, n).supported()) {
+                count++;
+            }
+        }
+        return count;
+    }
+}

@@ -1,0 +1,305 @@
+package dev.kiln.runtime;
+
+import dev.kiln.KilnException;
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Node;
+import dev.kiln.spi.Backend;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompiledPartition;
+import dev.kiln.spi.Partition;
+import dev.kiln.spi.Workspace;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * A graph compiled for one set of concrete input shapes: nodes placed on backends, grouped into
+ * partitions of consecutive nodes on the same backend, each partition compiled once. Values
+ * cross between backends only at partition boundaries, through host tensors.
+ *
+ * <p>Safe for concurrent {@link #run}: each run borrows a {@link RunState} (host boundary
+ * tensors and one workspace per partition) from a pool, so steady-state runs allocate only their
+ * outputs.
+ */
+public final class ExecutionPlan implements AutoCloseable {
+    private final Graph graph;
+    private final Map<String, Shape> shapes;
+    private final List<Partition> partitions;
+    private final List<CompiledPartition> compiled;
+    private final List<Backend> partitionBackends;
+    private final List<NodePlacement> placements;
+    private final List<String> skipped;
+    private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
+    private volatile boolean closed;
+
+    private ExecutionPlan(Graph graph, Map<String, Shape> shapes, List<Partition> partitions,
+                          List<CompiledPartition> compiled, List<Backend> partitionBackends,
+                          List<NodePlacement> placements, List<String> skipped) {
+        this.graph = graph;
+        this.shapes = shapes;
+        this.partitions = partitions;
+        this.compiled = compiled;
+        this.partitionBackends = partitionBackends;
+        this.placements = placements;
+        this.skipped = skipped;
+    }
+
+    /**
+     * Places, partitions and compiles. A backend other than the last resort whose compilation
+     * fails is dropped from the order, with the reason recorded, and placement is redone.
+     */
+    public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<Backend> order) {
+        Map<String, Shape> shapes = graph.inferShapes(inputShapes);
+        List<BoundNode> bound = bind(graph, shapes);
+        List<Backend> remaining = new ArrayList<>(order);
+        List<String> skipped = new ArrayList<>();
+        while (true) {
+            List<Placer.Assignment> assignments = Placer.assign(bound, remaining);
+            List<List<Placer.Assignment>> groups = group(assignments);
+            List<Partition> partitions = new ArrayList<>();
+            for (int i = 0; i < groups.size(); i++) {
+                partitions.add(partition(i, groups.get(i), graph, shapes));
+            }
+            List<CompiledPartition> compiled = new ArrayList<>();
+            Backend failed = null;
+            for (int i = 0; i < partitions.size(); i++) {
+                Backend b = groups.get(i).getFirst().backend();
+                try {
+                    compiled.add(b.compile(partitions.get(i), b.devices().getFirst()));
+                } catch (RuntimeException | LinkageError e) {
+                    compiled.forEach(CompiledPartition::close);
+                    if (remaining.size() == 1 || b == remaining.getLast()) {
+                        throw new KilnException("backend '" + b.id() + "' failed to compile partition " + i
+                                + " of graph '" + graph.name() + "': " + e.getMessage(), e);
+                    }
+                    skipped.add(b.id() + ": compilation failed: " + e);
+                    failed = b;
+                    break;
+                }
+            }
+            if (failed != null) {
+                remaining.remove(failed);
+                continue;
+            }
+            List<NodePlacement> placements = new ArrayList<>();
+            List<Backend> partitionBackends = new ArrayList<>();
+            for (int i = 0; i < groups.size(); i++) {
+                partitionBackends.add(groups.get(i).getFirst().backend());
+                for (Placer.Assignment a : groups.get(i)) {
+                    Node n = a.node().node();
+                    placements.add(new NodePlacement(n.name(), n.op().type(), a.backend().id(), i, a.reason()));
+                }
+            }
+            return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped);
+        }
+    }
+
+    /** Every node with its concrete shapes and constant inputs. */
+    static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
+        List<BoundNode> bound = new ArrayList<>();
+        for (Node n : graph.nodes()) {
+            List<Shape> in = new ArrayList<>();
+            List<Tensor> constants = new ArrayList<>();
+            for (String v : n.inputs()) {
+                in.add(v.isEmpty() ? null : shapes.get(v));
+                constants.add(v.isEmpty() ? null : graph.initializers().get(v));
+            }
+            List<Shape> out = new ArrayList<>();
+            for (String v : n.outputs()) {
+                out.add(v.isEmpty() ? null : shapes.get(v));
+            }
+            bound.add(new BoundNode(n, in, out, constants));
+        }
+        return bound;
+    }
+
+    /** Maximal runs of consecutive nodes (in topological order) on the same backend. */
+    private static List<List<Placer.Assignment>> group(List<Placer.Assignment> assignments) {
+        List<List<Placer.Assignment>> groups = new ArrayList<>();
+        for (Placer.Assignment a : assignments) {
+            if (groups.isEmpty() || groups.getLast().getFirst().backend() != a.backend()) {
+                groups.add(new ArrayList<>());
+            }
+            groups.getLast().add(a);
+        }
+        return groups;
+    }
+
+    private static Partition partition(int index, List<Placer.Assignment> group, Graph graph,
+                                       Map<String, Shape> shapes) {
+        Set<String> produced = new HashSet<>();
+        Set<Node> members = new HashSet<>();
+        for (Placer.Assignment a : group) {
+            members.add(a.node().node());
+            produced.addAll(a.node().node().outputs());
+        }
+        Set<String> inputs = new LinkedHashSet<>();
+        Map<String, Tensor> constants = new LinkedHashMap<>();
+        Set<String> outputs = new LinkedHashSet<>();
+        Map<String, Shape> partShapes = new HashMap<>();
+        Set<String> graphOutputs = new HashSet<>(graph.outputs());
+        for (Placer.Assignment a : group) {
+            Node n = a.node().node();
+            for (String v : n.inputs()) {
+                if (v.isEmpty()) {
+                    continue;
+                }
+                partShapes.put(v, shapes.get(v));
+                if (graph.isConstant(v) && graph.input(v) == null) {
+                    constants.put(v, graph.initializers().get(v));
+                } else if (!produced.contains(v)) {
+                    inputs.add(v);
+                }
+            }
+            for (String v : n.outputs()) {
+                if (v.isEmpty()) {
+                    continue;
+                }
+                partShapes.put(v, shapes.get(v));
+                boolean leaves = graphOutputs.contains(v)
+                        || graph.consumers(v).stream().anyMatch(c -> !members.contains(c));
+                if (leaves) {
+                    outputs.add(v);
+                }
+            }
+        }
+        List<BoundNode> nodes = group.stream().map(Placer.Assignment::node).toList();
+        return new Partition(index, nodes, List.copyOf(inputs), List.copyOf(outputs), Map.copyOf(partShapes),
+                constants);
+    }
+
+    public Map<String, Shape> shapes() {
+        return shapes;
+    }
+
+    public List<NodePlacement> placements() {
+        return placements;
+    }
+
+    public List<Partition> partitions() {
+        return partitions;
+    }
+
+    /** Backends dropped while compiling, with the reason. */
+    public List<String> skippedBackends() {
+        return skipped;
+    }
+
+    public String backendOf(int partition) {
+        return partitionBackends.get(partition).id();
+    }
+
+    /**
+     * Runs the graph on inputs already checked against it. Returns newly allocated outputs,
+     * owned by the caller, in graph output order.
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        if (closed) {
+            throw new IllegalStateException("the compiled model is closed");
+        }
+        RunState state = pool.poll();
+        if (state == null) {
+            state = new RunState();
+        }
+        Map<String, Tensor> outputs = new LinkedHashMap<>();
+        boolean ok = false;
+        try {
+            for (String name : graph.outputs()) {
+                Tensor source = inputs.containsKey(name) ? inputs.get(name) : graph.initializers().get(name);
+                Tensor out = Tensor.allocate(shapes.get(name));
+                outputs.put(name, out);
+                if (source != null) {
+                    out.copyFrom(source); // an output that is an input or a constant is passed through
+                }
+            }
+            for (int p = 0; p < partitions.size(); p++) {
+                Partition part = partitions.get(p);
+                Workspace ws = state.workspaces.get(p);
+                for (int i = 0; i < part.inputs().size(); i++) {
+                    ws.upload(i, value(part.inputs().get(i), inputs, outputs, state));
+                }
+                ws.execute();
+                for (int i = 0; i < part.outputs().size(); i++) {
+                    ws.download(i, value(part.outputs().get(i), inputs, outputs, state));
+                }
+            }
+            ok = true;
+            return outputs;
+        } finally {
+            if (!ok) {
+                outputs.values().forEach(Tensor::close);
+            }
+            if (closed) {
+                state.close();
+            } else {
+                pool.push(state);
+            }
+        }
+    }
+
+    private Tensor value(String name, Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunState state) {
+        Tensor t = outputs.get(name);
+        if (t == null) {
+            t = inputs.get(name);
+        }
+        if (t == null) {
+            t = state.boundary.get(name);
+        }
+        if (t == null) {
+            t = graph.initializers().get(name);
+        }
+        if (t == null) {
+            throw new IllegalStateException("no host tensor for boundary value '" + name + "'");
+        }
+        return t;
+    }
+
+    /** Host tensors for values that cross partitions, and a workspace per partition, for one run at a time. */
+    private final class RunState implements AutoCloseable {
+        final Map<String, Tensor> boundary = new HashMap<>();
+        final List<Workspace> workspaces = new ArrayList<>();
+
+        RunState() {
+            Set<String> external = new HashSet<>(graph.outputs());
+            graph.inputs().forEach(v -> external.add(v.name()));
+            for (Partition p : partitions) {
+                for (String v : p.outputs()) {
+                    if (!external.contains(v)) {
+                        boundary.computeIfAbsent(v, k -> Tensor.allocate(shapes.get(k)));
+                    }
+                }
+            }
+            for (CompiledPartition c : compiled) {
+                workspaces.add(c.newWorkspace());
+            }
+        }
+
+        @Override
+        public void close() {
+            workspaces.forEach(Workspace::close);
+            boundary.values().forEach(Tensor::close);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RunState s;
+        while ((s = pool.poll()) != null) {
+            s.close();
+        }
+        compiled.forEach(CompiledPartition::close);
+    }
+}

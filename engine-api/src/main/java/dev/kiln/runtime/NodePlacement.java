@@ -1,0 +1,5 @@
+package dev.kiln.runtime;
+
+/** Where one node runs and why: on the chosen backend, or on a fallback because the chosen one cannot run it. */
+public record NodePlacement(String node, String op, String backend, int partition, String reason) {
+}

@@ -1,0 +1,50 @@
+package dev.kiln.spi;
+
+import java.util.List;
+
+/**
+ * A plugin that runs graph nodes on some hardware. Found with {@link java.util.ServiceLoader}
+ * (a {@code META-INF/services/dev.kiln.spi.Backend} line in the backend's jar); the engine never
+ * names a concrete backend.
+ *
+ * <p>Only {@link #id()}, {@link #supports} and {@link #compile} must be written; the rest has
+ * defaults for a backend that always runs on the host CPU. A constructor must be cheap and must
+ * not fail: probe native libraries and devices lazily in {@link #availability()}.
+ */
+public interface Backend {
+
+    /** Stable lower-case id used in the API, the CLI, {@code KILN_BACKEND} and JSON, e.g. {@code "cpu-simd"}. */
+    String id();
+
+    /** One line for people: what this backend is. */
+    default String description() {
+        return id();
+    }
+
+    /**
+     * Preference when the engine chooses automatically: the available backend with the highest
+     * rank that covers a graph wins. The reference backend is 0.
+     */
+    default int rank() {
+        return 0;
+    }
+
+    /** Whether this backend can run on this machine, and if not, why. */
+    default Availability availability() {
+        return Availability.AVAILABLE;
+    }
+
+    /** The devices it can compile for; the first is the default. Empty when unavailable. */
+    default List<Device> devices() {
+        return List.of(Device.HOST_CPU);
+    }
+
+    /** Whether it can execute this node with these shapes and attributes (and if not, why). */
+    Support supports(BoundNode node);
+
+    /**
+     * Compiles a partition for a device: instantiate kernels, transform and pack weights, plan
+     * buffers, once. Called only with nodes this backend said it supports.
+     */
+    CompiledPartition compile(Partition partition, Device device);
+}

@@ -1,0 +1,24 @@
+package dev.kiln.spi;
+
+import dev.kiln.Tensor;
+
+/**
+ * The backend-owned buffers of one execution of a compiled partition. The runtime uploads each
+ * partition input from host memory, executes, and downloads each output to host memory: the
+ * only places data crosses between a backend and the host, so a backend keeps its own layout
+ * and memory in between. Used by one thread at a time.
+ */
+public interface Workspace extends AutoCloseable {
+
+    /** Copies (or converts) host tensor {@code host} into the buffer of partition input {@code index}. */
+    void upload(int index, Tensor host);
+
+    /** Runs every node of the partition. */
+    void execute();
+
+    /** Copies (or converts) partition output {@code index} into host tensor {@code host}. */
+    void download(int index, Tensor host);
+
+    @Override
+    void close();
+}
