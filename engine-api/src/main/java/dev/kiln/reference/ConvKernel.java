@@ -26,7 +26,9 @@ final class ConvKernel {
         int outChannels = ys.dim(1), outH = ys.dim(2), outW = ys.dim(3);
         int groupIn = ws.dim(1), groupOut = outChannels / conv.groups();
         int kh = w.kernelH(), kw = w.kernelW();
-        float[] x = in[0], weights = in[1], bias = in[2], y = out[0];
+        boolean pointwise = kh == 1 && kw == 1 && w.strideH() == 1 && w.strideW() == 1
+                && w.padTop() + w.padLeft() + w.padBottom() + w.padRight() == 0;
+        float[] x = in[0], weights = in[1], bias = in.length > 2 ? in[2] : null, y = out[0];
 
         IntStream.range(0, batch * outChannels).parallel().forEach(plane -> {
             int n = plane / outChannels, m = plane % outChannels;
@@ -35,6 +37,15 @@ final class ConvKernel {
             java.util.Arrays.fill(y, yBase, yBase + outH * outW, bias == null ? 0f : bias[m]);
             for (int c = 0; c < groupIn; c++) {
                 int xBase = (n * channels + firstChannel + c) * height * width;
+                if (pointwise) {
+                    // A 1x1 convolution with stride 1 and no padding is a product over channels:
+                    // the whole input plane lines up with the whole output plane.
+                    float weight = weights[m * groupIn + c];
+                    for (int i = 0; i < outH * outW; i++) {
+                        y[yBase + i] += weight * x[xBase + i];
+                    }
+                    continue;
+                }
                 for (int ky = 0; ky < kh; ky++) {
                     for (int kx = 0; kx < kw; kx++) {
                         float weight = weights[((m * groupIn + c) * kh + ky) * kw + kx];
