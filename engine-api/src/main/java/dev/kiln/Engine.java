@@ -21,8 +21,8 @@ import java.util.List;
  * }</pre>
  *
  * Backend choice: {@code auto} (the default) or a backend id, given by
- * {@link #compile(Graph, String)}, else by the {@value #BACKEND_ENV} environment variable
- * (or the {@code kiln.backend} system property).
+ * {@link #compile(Graph, String)}, else by the {@code kiln.backend} system property, else by
+ * the {@value #BACKEND_ENV} environment variable.
  */
 public final class Engine {
     public static final String AUTO = "auto";
@@ -72,8 +72,8 @@ public final class Engine {
     }
 
     /**
-     * The backend asked for by the environment ({@value #BACKEND_ENV}, then the
-     * {@value #BACKEND_PROPERTY} property), or {@code auto}.
+     * The backend asked for outside the code: the {@value #BACKEND_PROPERTY} system property, else
+     * the {@value #BACKEND_ENV} environment variable, else {@code auto}.
      */
     public static String configuredBackend() {
         String fromProperty = System.getProperty(BACKEND_PROPERTY);

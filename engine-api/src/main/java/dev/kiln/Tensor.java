@@ -157,6 +157,7 @@ public final class Tensor implements AutoCloseable {
 
     /** An owned copy with the same shape. */
     public Tensor copy() {
+        checkOpen();
         Tensor t = allocate(shape);
         t.copyFrom(this);
         return t;

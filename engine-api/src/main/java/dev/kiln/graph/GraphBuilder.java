@@ -70,7 +70,20 @@ public final class GraphBuilder {
         return this;
     }
 
+    /**
+     * Validates and builds. On failure the initializers this builder took ownership of are freed
+     * and the exception names the problem.
+     */
     public Graph build() {
+        try {
+            return validateAndBuild();
+        } catch (RuntimeException e) {
+            initializers.values().forEach(Tensor::close);
+            throw e;
+        }
+    }
+
+    private Graph validateAndBuild() {
         if (outputs.isEmpty()) {
             throw new GraphValidationException("graph '" + name + "' has no outputs");
         }
@@ -133,8 +146,9 @@ public final class GraphBuilder {
                 throw new GraphValidationException(n.describe() + " is missing required input " + i);
             }
         }
-        if (n.outputs().isEmpty() || n.outputs().size() > Math.max(1, op.outputCount()) + 1) {
-            throw new GraphValidationException(n.describe() + " has " + n.outputs().size() + " outputs");
+        if (n.outputs().isEmpty() || n.outputs().size() > op.outputCount()) {
+            throw new GraphValidationException(n.describe() + " has " + n.outputs().size() + " outputs, at most "
+                    + op.outputCount() + " allowed");
         }
     }
 

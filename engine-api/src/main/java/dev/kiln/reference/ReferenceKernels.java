@@ -16,6 +16,7 @@ import dev.kiln.graph.ops.Op;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
+import dev.kiln.graph.ops.SqueezeExcitation;
 
 /** The reference kernel for each op: one class per op kind, in this package. */
 final class ReferenceKernels {
@@ -39,6 +40,7 @@ final class ReferenceKernels {
             case Passthrough p -> CopyKernel::execute;
             case Softmax s -> SoftmaxKernel::execute;
             case Lrn l -> LrnKernel::execute;
+            case SqueezeExcitation s -> SqueezeExcitationKernel::execute;
         };
     }
 }

@@ -31,6 +31,10 @@ public record AveragePool(Window window, boolean ceilMode, boolean countIncludeP
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         require(x.rank() == 4, "input must be NCHW (rank 4), got " + x);
+        window.resolve(x).requirePadsSmallerThanKernel();
+        // The kernels average contiguous windows; ONNX's dilated form (opset 19) is not built.
+        require(window.dilationH() == 1 && window.dilationW() == 1, "dilations are not supported, got "
+                + window.dilationH() + "x" + window.dilationW());
         return List.of(window.outputShape(x, x.dim(1), ceilMode));
     }
 }

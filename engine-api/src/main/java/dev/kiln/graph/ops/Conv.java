@@ -40,9 +40,10 @@ public record Conv(Window window, int groups, List<PostOp> postOps) implements O
         return postOps.isEmpty() ? "Conv" : "FusedConv";
     }
 
+    /** The bias stays optional with a residual: input 2 may be absent ("") while input 3 is given. */
     @Override
     public int minInputs() {
-        return hasResidual() ? 4 : 2;
+        return 2;
     }
 
     @Override
@@ -68,7 +69,7 @@ public record Conv(Window window, int groups, List<PostOp> postOps) implements O
                 "bias must be [" + outChannels + "], got " + bias);
         Shape out = window.outputShape(x, outChannels, false);
         if (hasResidual()) {
-            require(in.get(3) != null && in.get(3).equals(out), "residual must have the output's shape " + out
+            require(in.size() > 3 && in.get(3) != null && in.get(3).equals(out), "residual must have the output's shape " + out
                     + ", got " + in.get(3));
         }
         return List.of(out);

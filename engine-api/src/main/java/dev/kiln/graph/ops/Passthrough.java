@@ -21,6 +21,12 @@ public record Passthrough(String type) implements Op {
         return type.equals("Dropout") ? 3 : 1;
     }
 
+    /** Dropout may also name its mask, all ones at inference. */
+    @Override
+    public int outputCount() {
+        return type.equals("Dropout") ? 2 : 1;
+    }
+
     @Override
     public List<Shape> inferShapes(List<Shape> in) {
         return List.of(in.getFirst());

@@ -97,6 +97,16 @@ public record Window(int kernelH, int kernelW, int strideH, int strideW,
         return out;
     }
 
+    /**
+     * Pooling needs every window to overlap the input: pads smaller than the kernel, as ONNX and
+     * PyTorch require (otherwise an average over no input positions would be 0/0).
+     */
+    public void requirePadsSmallerThanKernel() {
+        Op.require(padTop < kernelH && padBottom < kernelH && padLeft < kernelW && padRight < kernelW,
+                "pads " + padTop + "," + padLeft + "," + padBottom + "," + padRight
+                        + " must be smaller than the kernel " + kernelH + "x" + kernelW);
+    }
+
     /** Output shape for an NCHW input with {@code channels} output channels. */
     public Shape outputShape(Shape input, int channels, boolean ceilMode) {
         Window w = resolve(input);

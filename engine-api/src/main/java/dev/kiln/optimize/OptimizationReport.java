@@ -1,0 +1,35 @@
+package dev.kiln.optimize;
+
+import dev.kiln.graph.Graph;
+
+import java.util.Map;
+
+/**
+ * What {@link Optimizer#optimize} did: the optimized graph (the caller closes it; see
+ * {@link WorkingGraph} for what it shares with the source graph), the rewrites of each pass
+ * summed over all rounds, in pass order, op type counts before and after, and how many rounds
+ * ran until no pass found anything left to rewrite.
+ */
+public record OptimizationReport(Graph graph, Map<String, Integer> rewrites, Map<String, Integer> opsBefore,
+                                 Map<String, Integer> opsAfter, int rounds) {
+
+    public OptimizationReport {
+        rewrites = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(rewrites));
+        opsBefore = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(opsBefore));
+        opsAfter = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(opsAfter));
+    }
+
+    /** Total rewrites of all passes. */
+    public int totalRewrites() {
+        return rewrites.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /** A few lines for people: the rewrites of each pass, then op counts before and after. */
+    public String summary() {
+        StringBuilder sb = new StringBuilder("optimized '" + graph.name() + "' in " + rounds + " rounds\n");
+        rewrites.forEach((pass, n) -> sb.append(String.format("  %-28s %5d%n", pass, n)));
+        sb.append("  ops before: ").append(opsBefore).append('\n');
+        sb.append("  ops after:  ").append(opsAfter).append('\n');
+        return sb.toString();
+    }
+}

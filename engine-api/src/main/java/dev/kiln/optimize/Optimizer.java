@@ -1,0 +1,98 @@
+package dev.kiln.optimize;
+
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphValidationException;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pass manager: runs a fixed list of passes, in order, round after round until a whole round
+ * rewrites nothing, and reports what each pass did. The source graph is left unchanged.
+ *
+ * <p>The standard order, and why:
+ * <ol>
+ * <li>{@link RemoveInferenceNoOps} first, so that an Identity or Dropout between a conv and its
+ *     batch-norm or activation does not hide the pattern;</li>
+ * <li>{@link ConstantFolding}, so that weights computed by nodes become constants the folds
+ *     below can read;</li>
+ * <li>{@link BatchNormFolding} before any fusion: a batch-norm folds only into a conv with no
+ *     post-ops, and in conv, BN, Add, Relu (ResNet) or conv, BN, SiLU (EfficientNet) it sits
+ *     between the conv and what fuses next;</li>
+ * <li>{@link ActivationFusion}: conv, activation (including conv, BN, ReLU6 of MobileNet v2 and
+ *     the SE block's SiLU and Sigmoid);</li>
+ * <li>{@link ResidualAddFusion}: conv then Add (ResNet, and the projections without activation
+ *     of MobileNet v2 and EfficientNet). The Relu after a ResNet Add then follows the fused
+ *     conv and fuses in the next round's activation fusion: post-ops apply in order, so the
+ *     epilogue becomes add, then relu, as the graph said;</li>
+ * <li>{@link SqueezeExcitationFusion}, which needs the SE convs' activations already fused;</li>
+ * <li>{@link DeadNodeElimination} last, to drop what the rewrites left unread.</li>
+ * </ol>
+ * Every rewrite removes a node or a batch-norm and none adds one, so the rounds end;
+ * {@link #MAX_ROUNDS} guards against a future pass that would undo another's work.
+ */
+public final class Optimizer {
+    /** ResNet needs three rounds: fuse, fuse the Relu after each Add, and one that finds nothing. */
+    public static final int MAX_ROUNDS = 16;
+
+    private final List<Pass> passes;
+
+    /** An optimizer with the {@link #standardPasses() standard passes}. */
+    public Optimizer() {
+        this(standardPasses());
+    }
+
+    public Optimizer(List<Pass> passes) {
+        this.passes = List.copyOf(passes);
+    }
+
+    /** The standard passes in their order; see the class comment for the reasons. */
+    public static List<Pass> standardPasses() {
+        return List.of(new RemoveInferenceNoOps(), new ConstantFolding(), new BatchNormFolding(),
+                new ActivationFusion(), new ResidualAddFusion(), new SqueezeExcitationFusion(),
+                new DeadNodeElimination());
+    }
+
+    public List<Pass> passes() {
+        return passes;
+    }
+
+    /**
+     * Optimizes a graph into a new one, which the caller closes. The source graph must stay open
+     * while the new one is used: the new graph reads the weights it keeps unchanged from it.
+     *
+     * @throws GraphValidationException if the graph's shapes do not infer
+     * @throws IllegalStateException    if the passes still rewrite after {@link #MAX_ROUNDS} rounds
+     */
+    public OptimizationReport optimize(Graph graph) {
+        Map<String, Integer> before = graph.opCounts();
+        Map<String, Integer> rewrites = new LinkedHashMap<>();
+        passes.forEach(p -> rewrites.put(p.name(), 0));
+        WorkingGraph working = new WorkingGraph(graph);
+        try {
+            int rounds = 0;
+            boolean changed = true;
+            while (changed) {
+                if (rounds == MAX_ROUNDS) {
+                    throw new IllegalStateException("optimizing graph '" + graph.name() + "' did not settle in "
+                            + MAX_ROUNDS + " rounds; rewrites so far: " + rewrites);
+                }
+                rounds++;
+                changed = false;
+                for (Pass pass : passes) {
+                    int n = pass.run(working);
+                    if (n > 0) {
+                        changed = true;
+                        rewrites.merge(pass.name(), n, Integer::sum);
+                    }
+                }
+            }
+            Graph optimized = working.toGraph();
+            return new OptimizationReport(optimized, rewrites, before, optimized.opCounts(), rounds);
+        } catch (RuntimeException e) {
+            working.discard();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.kiln.optimize;
+
+import dev.kiln.graph.Node;
+import dev.kiln.graph.ops.Flatten;
+import dev.kiln.graph.ops.Passthrough;
+import dev.kiln.graph.ops.Reshape;
+
+/**
+ * Removes nodes that return their input unchanged at inference: Identity, Dropout (unless its
+ * mask is read), and a Flatten or Reshape whose output has its input's shape at every batch
+ * size. A Flatten of [N, C, 1, 1] to [N, C] does change the shape and stays.
+ */
+public final class RemoveInferenceNoOps implements Pass {
+
+    @Override
+    public String name() {
+        return "remove-inference-no-ops";
+    }
+
+    @Override
+    public int run(WorkingGraph graph) {
+        // Removing a no-op changes no value's shape, so shapes computed once stay right.
+        ValueShapes shapes = graph.shapes();
+        int removed = 0;
+        boolean progress = true;
+        while (progress) {
+            // Bypassing rewrites the readers of the removed output, so a no-op right after another
+            // is a new node instance, found on the next sweep.
+            progress = false;
+            for (Node n : graph.nodes()) {
+                if (graph.contains(n) && isNoOp(n, graph, shapes) && graph.bypass(n)) {
+                    removed++;
+                    progress = true;
+                }
+            }
+        }
+        return removed;
+    }
+
+    private static boolean isNoOp(Node n, WorkingGraph graph, ValueShapes shapes) {
+        return switch (n.op()) {
+            case Passthrough p -> !readsDropoutMask(n, graph);
+            case Flatten f -> shapes.sameAtEveryBatch(n.input(0), n.output());
+            case Reshape r -> shapes.sameAtEveryBatch(n.input(0), n.output());
+            default -> false;
+        };
+    }
+
+    private static boolean readsDropoutMask(Node n, WorkingGraph graph) {
+        for (int i = 1; i < n.outputs().size(); i++) {
+            String mask = n.outputs().get(i);
+            if (!mask.isEmpty() && (graph.isGraphOutput(mask) || !graph.consumers(mask).isEmpty())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
