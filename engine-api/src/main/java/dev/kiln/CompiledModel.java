@@ -2,6 +2,7 @@ package dev.kiln;
 
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.ValueInfo;
+import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.NodePlacement;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -22,17 +24,25 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CompiledModel implements AutoCloseable {
     private final Graph graph;
     private final BackendSelection selection;
+    private final OptimizationReport optimization; // null when compiled without the optimizer
     private final Map<List<Shape>, ExecutionPlan> plans = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    CompiledModel(Graph graph, BackendSelection selection) {
+    CompiledModel(Graph graph, BackendSelection selection, OptimizationReport optimization) {
         this.graph = graph;
         this.selection = selection;
+        this.optimization = optimization;
         plan(graph.inputShapesForBatch(1));
     }
 
+    /** The graph that runs: the optimized one, unless the optimizer was off. */
     public Graph graph() {
         return graph;
+    }
+
+    /** What the optimizer did, if it ran. */
+    public Optional<OptimizationReport> optimization() {
+        return Optional.ofNullable(optimization);
     }
 
     /** The backend the model runs on, except for nodes that fell back to another. */
@@ -141,11 +151,17 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** Frees compiled kernels and buffers; the graph stays open (it is the caller's). */
+    /** Frees compiled kernels, buffers and the optimized graph; the caller's graph stays open. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         plans.values().forEach(ExecutionPlan::close);
         plans.clear();
+        if (optimization != null) {
+            optimization.graph().close();
+        }
     }
 }

@@ -1,6 +1,8 @@
 package dev.kiln;
 
 import dev.kiln.graph.Graph;
+import dev.kiln.optimize.OptimizationReport;
+import dev.kiln.optimize.Optimizer;
 import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.spi.Backend;
@@ -84,20 +86,35 @@ public final class Engine {
         return fromEnv == null || fromEnv.isBlank() ? AUTO : fromEnv.trim();
     }
 
-    /** Compiles with the backend the environment configures, {@code auto} by default. */
+    /** Compiles with the backend the environment configures, {@code auto} by default, optimized. */
     public CompiledModel compile(Graph graph) {
-        return compile(graph, configuredBackend());
+        return compile(graph, CompileOptions.defaults());
+    }
+
+    /** Compiles, optimized, for a backend id or {@code auto}. */
+    public CompiledModel compile(Graph graph, String backend) {
+        return compile(graph, CompileOptions.defaults().withBackend(backend));
     }
 
     /**
-     * Compiles a graph for a backend id or {@code auto}. The graph must stay open while the model
-     * is used: a model compiles again, once per new input shape (a new batch size), on demand.
+     * Compiles a graph. The graph must stay open while the model is used: a model compiles again,
+     * once per new input shape (a new batch size), on demand, and the optimized graph reads the
+     * weights it keeps unchanged from the original.
      *
      * @throws BackendUnavailableException if the named backend is unknown or unavailable
      */
-    public CompiledModel compile(Graph graph, String backend) {
-        BackendSelection selection = BackendSelection.select(registry, graph, backend == null ? AUTO : backend);
-        return new CompiledModel(graph, selection);
+    public CompiledModel compile(Graph graph, CompileOptions options) {
+        OptimizationReport report = options.optimize() ? new Optimizer().optimize(graph) : null;
+        Graph runnable = report == null ? graph : report.graph();
+        try {
+            BackendSelection selection = BackendSelection.select(registry, runnable, options.backend());
+            return new CompiledModel(runnable, selection, report);
+        } catch (RuntimeException e) {
+            if (report != null) {
+                report.graph().close();
+            }
+            throw e;
+        }
     }
 
     public BackendRegistry registry() {
