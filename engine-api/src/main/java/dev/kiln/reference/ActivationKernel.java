@@ -12,7 +12,8 @@ final class ActivationKernel {
     static void execute(BoundNode node, float[][] in, float[][] out) {
         ActivationFunction f = ((Activation) node.op()).function();
         float[] x = in[0], y = out[0];
-        for (int i = 0; i < y.length; i++) {
+        int count = node.outputShape().elementCountInt();
+        for (int i = 0; i < count; i++) {
             y[i] = f.apply(x[i]);
         }
     }

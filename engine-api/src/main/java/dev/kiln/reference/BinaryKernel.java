@@ -17,7 +17,8 @@ final class BinaryKernel {
         float[] a = in[0], b = in[1], y = out[0];
         int[] dims = ys.dims();
         int[] index = new int[dims.length];
-        for (int i = 0; i < y.length; i++) {
+        int count = ys.elementCountInt();
+        for (int i = 0; i < count; i++) {
             int ai = 0, bi = 0;
             for (int d = 0; d < dims.length; d++) {
                 ai += index[d] * aStrides[d];

@@ -8,10 +8,13 @@ final class CopyKernel {
     }
 
     static void execute(BoundNode node, float[][] in, float[][] out) {
-        System.arraycopy(in[0], 0, out[0], 0, out[0].length);
+        int count = node.outputShape().elementCountInt();
+        if (in[0] != out[0]) { // the memory plan may run these in place, and then there is nothing to do
+            System.arraycopy(in[0], 0, out[0], 0, count);
+        }
         // Dropout's optional mask output is all ones (nothing is dropped at inference).
         if (out.length > 1 && out[1] != null) {
-            java.util.Arrays.fill(out[1], 1f);
+            java.util.Arrays.fill(out[1], 0, count, 1f);
         }
     }
 }

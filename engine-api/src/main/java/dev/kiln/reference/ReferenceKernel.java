@@ -5,7 +5,10 @@ import dev.kiln.spi.BoundNode;
 /**
  * One op of the reference backend: plain loops over row-major float arrays, written to be
  * checked by reading. {@code inputs[i]} is null for an absent optional input; outputs are
- * preallocated to their shapes and hold garbage from the previous run (kernels overwrite).
+ * preallocated and hold garbage from the previous run (kernels overwrite). Arrays may be longer
+ * than a value (the memory plan shares them between values), so sizes come from the node's
+ * shapes, never from {@code array.length}; an output may be the same array as an input when
+ * the memory plan runs the op in place.
  */
 @FunctionalInterface
 public interface ReferenceKernel {

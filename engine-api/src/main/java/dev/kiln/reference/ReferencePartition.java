@@ -2,6 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
+import dev.kiln.runtime.MemoryPlan;
+import dev.kiln.runtime.MemoryPlanner;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.Partition;
@@ -13,14 +15,16 @@ import java.util.Map;
 
 /**
  * A partition on the reference backend: every value gets a slot holding a float array. Constants
- * are copied to the heap once, here, and shared by all workspaces; each workspace owns arrays
- * for the other values.
+ * are copied to the heap once, here, and shared by all workspaces; each workspace owns the
+ * activation buffers of the memory plan, which values not alive at the same time share.
  */
 final class ReferencePartition implements CompiledPartition {
     private final Partition partition;
     private final Map<String, Integer> slots = new HashMap<>();
     private final float[][] constants;
     private final Shape[] shapes;
+    private final int[] bufferOfSlot;
+    private final MemoryPlan memoryPlan;
     private final List<Step> steps;
 
     private record Step(BoundNode node, ReferenceKernel kernel, int[] inputs, int[] outputs) {
@@ -43,6 +47,10 @@ final class ReferencePartition implements CompiledPartition {
                 constants[i] = c.toFloatArray();
             }
         });
+        memoryPlan = MemoryPlanner.plan(partition.nodes(), partition.inputs(), partition.outputs(),
+                partition.constants().keySet(), MemoryPlanner.ELEMENTWISE);
+        bufferOfSlot = new int[slots.size()];
+        slots.forEach((name, i) -> bufferOfSlot[i] = constants[i] != null ? -1 : memoryPlan.bufferOf().get(name));
         steps = partition.nodes().stream()
                 .map(n -> new Step(n, ReferenceKernels.forOp(n.op()), indices(n.node().inputs()),
                         indices(n.node().outputs())))
@@ -66,7 +74,8 @@ final class ReferencePartition implements CompiledPartition {
 
     @Override
     public String describe() {
-        return "reference kernels on heap float arrays, " + steps.size() + " nodes";
+        return "reference kernels on heap float arrays, " + steps.size() + " nodes, " + memoryPlan.bufferCount()
+                + " activation buffers of " + memoryPlan.plannedBytes() + " bytes";
     }
 
     @Override
@@ -80,8 +89,12 @@ final class ReferencePartition implements CompiledPartition {
         private final float[][][] stepOutputs = new float[steps.size()][][];
 
         ReferenceWorkspace() {
+            float[][] buffers = new float[memoryPlan.bufferCount()][];
+            for (int b = 0; b < buffers.length; b++) {
+                buffers[b] = new float[Math.toIntExact(memoryPlan.bufferBytes().get(b) / Float.BYTES)];
+            }
             for (int i = 0; i < values.length; i++) {
-                values[i] = constants[i] != null ? constants[i] : new float[shapes[i].elementCountInt()];
+                values[i] = constants[i] != null ? constants[i] : buffers[bufferOfSlot[i]];
             }
             for (int s = 0; s < steps.size(); s++) {
                 stepInputs[s] = gather(steps.get(s).inputs);
@@ -91,8 +104,7 @@ final class ReferencePartition implements CompiledPartition {
 
         @Override
         public void upload(int index, Tensor host) {
-            float[] dst = values[slots.get(partition.inputs().get(index))];
-            host.copyTo(0, dst, 0, dst.length);
+            host.copyTo(0, values[slots.get(partition.inputs().get(index))], 0, host.shape().elementCountInt());
         }
 
         @Override
@@ -113,7 +125,7 @@ final class ReferencePartition implements CompiledPartition {
 
         @Override
         public void download(int index, Tensor host) {
-            host.copyFrom(values[slots.get(partition.outputs().get(index))]);
+            host.copyFrom(values[slots.get(partition.outputs().get(index))], 0, 0, host.shape().elementCountInt());
         }
 
         @Override

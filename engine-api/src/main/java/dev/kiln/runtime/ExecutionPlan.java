@@ -189,6 +189,18 @@ public final class ExecutionPlan implements AutoCloseable {
         return partitions;
     }
 
+    /**
+     * The activation memory plan of the whole graph, as if it ran as one partition with the
+     * elementwise ops in place: what {@code explain} reports. (Each backend plans its own
+     * partitions; the reference backend with this same planner and policy.)
+     */
+    public MemoryPlan wholeGraphMemoryPlan() {
+        List<BoundNode> nodes = partitions.stream().flatMap(p -> p.nodes().stream()).toList();
+        List<String> inputs = graph.inputs().stream().map(v -> v.name()).toList();
+        return MemoryPlanner.plan(nodes, inputs, graph.outputs(), graph.initializers().keySet(),
+                MemoryPlanner.ELEMENTWISE);
+    }
+
     /** Backends dropped while compiling, with the reason. */
     public List<String> skippedBackends() {
         return skipped;
