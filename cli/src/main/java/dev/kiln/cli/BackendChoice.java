@@ -1,0 +1,45 @@
+package dev.kiln.cli;
+
+import dev.kiln.BackendUnavailableException;
+import dev.kiln.Engine;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+import java.util.List;
+
+/**
+ * Checks a {@code --backend} argument before any work: an unknown id is a usage error, an
+ * unavailable one a runtime error.
+ */
+final class BackendChoice {
+    private BackendChoice() {
+    }
+
+    /**
+     * Returns the id, or {@code auto}, unchanged.
+     *
+     * @throws ParameterException          naming the known backends when the id is not one of them
+     * @throws BackendUnavailableException with the backend's reason when it cannot run here
+     */
+    static String require(Engine engine, String id, CommandLine commandLine) {
+        if (id.equals(Engine.AUTO)) {
+            return id;
+        }
+        List<String> known = engine.backends().stream().map(Engine.BackendInfo::id).toList();
+        // A default that came from the environment is named as such, or the user would look for a typo in vain.
+        boolean fromEnvironment = !commandLine.getParseResult().hasMatchedOption("--backend");
+        String origin = fromEnvironment
+                ? " (set by " + Engine.BACKEND_ENV + " or -D" + Engine.BACKEND_PROPERTY + ")"
+                : "";
+        if (!known.contains(id)) {
+            throw new ParameterException(commandLine, "unknown backend '" + id + "'" + origin
+                    + "; known backends: auto, " + String.join(", ", known));
+        }
+        try {
+            engine.registry().require(id);
+        } catch (BackendUnavailableException e) {
+            throw new BackendUnavailableException(e.getMessage() + origin);
+        }
+        return id;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.kiln.cli;
+
+import dev.kiln.Engine;
+import dev.kiln.spi.Device;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/** {@code kiln backends}: what was discovered, what can run here, and what {@code auto} picks. */
+@Command(name = "backends", mixinStandardHelpOptions = true,
+        description = "List the backends found on the class path, whether each can run here, and the one auto picks.")
+final class BackendsCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--json", description = "Print JSON on stdout.")
+    boolean json;
+
+    record DeviceRow(String id, String name, String kind) {
+    }
+
+    record BackendRow(String id, boolean available, String reason, List<DeviceRow> devices, int rank,
+                      String description) {
+    }
+
+    record Report(String auto, List<BackendRow> backends) {
+    }
+
+    @Override
+    public Integer call() {
+        Engine engine = Engine.create();
+        List<BackendRow> backends = engine.backends().stream()
+                .map(b -> new BackendRow(b.id(), b.available(), b.reason(), devices(b.devices()), b.rank(),
+                        b.description()))
+                .toList();
+        Report report = new Report(engine.autoChoice(), backends);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Json.print(out, report);
+            return 0;
+        }
+        Table table = new Table("id", "available", "rank", "devices", "reason");
+        for (BackendRow b : backends) {
+            String devices = b.devices().stream().map(d -> d.id() + " (" + d.name() + ")")
+                    .collect(Collectors.joining(", "));
+            table.row(b.id(), b.available() ? "yes" : "no", b.rank(), devices.isEmpty() ? "-" : devices,
+                    b.reason());
+        }
+        table.print(out);
+        out.println();
+        out.println("auto picks: " + report.auto()
+                + " (the highest-ranked available backend; for a model, the highest-ranked one that runs all of it)");
+        out.flush();
+        return 0;
+    }
+
+    private static List<DeviceRow> devices(List<Device> devices) {
+        return devices.stream().map(d -> new DeviceRow(d.id(), d.name(), d.kind().name().toLowerCase())).toList();
+    }
+}

@@ -1,0 +1,286 @@
+package dev.kiln.cli;
+
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.KilnException;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.models.Models;
+import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.BackendRegistry;
+import dev.kiln.runtime.ExecutionPlan;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code kiln bench}: latency and accuracy of models on backends. For each model, each backend
+ * compiles it, warms up and is timed on one seeded input, and its last output is compared with
+ * the reference backend's output on the same input (the oracle): the reference backend's first
+ * output when it is benched too, else a run of its own.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Time models on backends and check each backend's output against the reference backend's.",
+                "Without options: the six representative models on every available backend, batch 1."})
+final class BenchCommand implements Callable<Integer> {
+    /** The reference backend is the oracle and is slow: fewer timed runs keep a full bench to minutes. */
+    static final int REFERENCE_RUNS = 3;
+    static final int RUNS = 5;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "NAME|FILE",
+            description = "A model of the zoo or an .onnx file; repeatable. Default: one of each family.")
+    List<String> models;
+
+    @Option(names = "--backend", paramLabel = "ID",
+            description = "Only this backend (or auto). Default: every available backend.")
+    String backend;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Batch size (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--runs", paramLabel = "N",
+            description = "Timed runs per model and backend (default " + RUNS + ", " + REFERENCE_RUNS
+                    + " on the reference backend).")
+    Integer runs;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+            description = "Untimed runs before timing (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
+            description = "Seed of the weights and the input (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", description = "Print JSON on stdout (progress stays on stderr).")
+    boolean json;
+
+    /**
+     * One model on one backend. The JSON keys are a contract for scripts: {@code model},
+     * {@code backend}, {@code device}, {@code batch}, {@code runs}, {@code median_ms},
+     * {@code min_ms}, {@code max_ms}, {@code images_per_s}, {@code max_rel_error}.
+     *
+     * @param fallbackNodes nodes the backend could not run, run by another backend instead
+     */
+    record Result(String model, String backend, String device, int batch, int runs, int warmup, double medianMs,
+                  double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes) {
+    }
+
+    @Override
+    public Integer call() {
+        checkCounts();
+        Engine engine = Engine.create();
+        List<String> backendIds = backend == null
+                ? engine.registry().available().stream().map(BackendRegistry.Entry::id).toList()
+                : List.of(BackendChoice.require(engine, backend, spec.commandLine()));
+        List<ModelSource> sources = models == null
+                ? Models.representatives().stream().map(ModelSource::fromZoo).toList()
+                : models.stream().map(m -> ModelSource.resolve(m, spec.commandLine())).toList();
+
+        PrintWriter err = spec.commandLine().getErr();
+        List<Result> results = new ArrayList<>();
+        boolean stackTraces = ErrorReporter.stackTracesWanted(spec.commandLine());
+        boolean anyFailed = false;
+        for (ModelSource source : sources) {
+            // Reported after the model's progress bar is done, so that the two do not overwrite each other.
+            for (Notice notice : benchModel(engine, source, backendIds, results)) {
+                err.println("kiln: warning: " + notice.message());
+                if (stackTraces && notice.cause() != null) {
+                    notice.cause().printStackTrace(err);
+                }
+                anyFailed |= notice.failed();
+            }
+            err.flush();
+        }
+        print(results);
+        return anyFailed ? ErrorReporter.RUNTIME : 0;
+    }
+
+    private void checkCounts() {
+        if (batch < 1) {
+            throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
+        }
+        if (runs != null && runs < 1) {
+            throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
+        }
+        if (warmup < 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup must not be negative, got " + warmup);
+        }
+    }
+
+    private int runsFor(String backendId) {
+        return runs != null ? runs : backendId.equals(ReferenceBackend.ID) ? REFERENCE_RUNS : RUNS;
+    }
+
+    /**
+     * Adds a result per backend that ran the model, and returns what went wrong: a backend that
+     * failed (or the model, when it could not be built or run on the reference backend), or a
+     * backend that was dropped while compiling so that other backends ran its nodes. A failing
+     * backend does not stop the others.
+     */
+    private List<Notice> benchModel(Engine engine, ModelSource source, List<String> backendIds,
+                                    List<Result> results) {
+        // When the reference backend is benched it goes first and its first output is the oracle,
+        // which saves a run of the slowest backend; otherwise the oracle is one run of its own.
+        boolean referenceBenched = backendIds.contains(ReferenceBackend.ID);
+        List<String> order = new ArrayList<>(backendIds);
+        if (referenceBenched) {
+            order.remove(ReferenceBackend.ID);
+            order.addFirst(ReferenceBackend.ID);
+        }
+        long steps = (referenceBenched ? 1 : 2) + order.stream().mapToLong(id -> 1 + warmup + runsFor(id)).sum();
+        List<Notice> notices = new ArrayList<>();
+        try (BenchProgress progress = new BenchProgress(spec.commandLine().getErr(), source.name(), steps);
+             Graph graph = build(source, progress);
+             Tensor input = RandomInput.normal(
+                     graph.inputShapesForBatch(batch).get(graph.inputs().getFirst().name()), seed)) {
+            float[] oracle = null;
+            if (!referenceBenched) {
+                progress.next("reference output");
+                oracle = runOnce(engine, graph, input);
+                progress.done();
+            }
+            for (String id : order) {
+                try {
+                    Measurement m = measure(engine, graph, input, id, progress);
+                    if (oracle == null) {
+                        oracle = m.firstOutput();
+                    }
+                    results.add(m.result(source.name(), deviceOf(engine, m.backend()), oracle));
+                    for (String skipped : m.skippedBackends()) {
+                        notices.add(Notice.warning(source.name() + " on " + id + ": a backend was dropped ("
+                                + skipped + "); " + m.fallbackNodes() + " nodes ran on fallbacks"));
+                    }
+                } catch (RuntimeException e) {
+                    notices.add(Notice.failure(source.name() + " on " + id + " failed: " + ErrorReporter.describe(e),
+                            e));
+                    if (id.equals(ReferenceBackend.ID)) {
+                        notices.add(Notice.failure(source.name()
+                                + ": no reference output, the other backends were not run", null));
+                        break;
+                    }
+                }
+            }
+        } catch (KilnException e) {
+            notices.add(Notice.failure(source.name() + " skipped: " + e.getMessage(), e));
+        }
+        return notices;
+    }
+
+    /** Something to tell the user about a model or backend; {@code failed} when it gave no result. */
+    private record Notice(String message, Exception cause, boolean failed) {
+        static Notice failure(String message, Exception cause) {
+            return new Notice(message, cause, true);
+        }
+
+        static Notice warning(String message) {
+            return new Notice(message, null, false);
+        }
+    }
+
+    private Graph build(ModelSource source, BenchProgress progress) {
+        progress.next("building with seed " + seed);
+        Graph graph = source.build(seed);
+        progress.done();
+        return graph;
+    }
+
+    private static float[] runOnce(Engine engine, Graph graph, Tensor input) {
+        try (CompiledModel reference = engine.compile(graph, ReferenceBackend.ID);
+             Tensor out = reference.run(input)) {
+            return out.toFloatArray();
+        }
+    }
+
+    /** The timed runs of one backend, with its first and last outputs. */
+    private record Measurement(String backend, int batch, int warmup, int fallbackNodes,
+                               List<String> skippedBackends, long[] nanos, float[] firstOutput,
+                               float[] lastOutput) {
+        Result result(String model, String device, float[] oracle) {
+            Timings t = Timings.ofNanos(nanos);
+            return new Result(model, backend, device, batch, nanos.length, warmup, roundMicros(t.medianMs()),
+                    roundMicros(t.minMs()), roundMicros(t.maxMs()),
+                    Math.round(batch * 1000.0 / t.medianMs() * 100) / 100.0,
+                    RelativeError.max(lastOutput, oracle), fallbackNodes);
+        }
+    }
+
+    private Measurement measure(Engine engine, Graph graph, Tensor input, String id, BenchProgress progress) {
+        int timedRuns = runsFor(id);
+        progress.next(id + ": compiling");
+        try (CompiledModel compiled = engine.compile(graph, id)) {
+            compiled.planForBatch(batch); // the plan for this batch size is compiled here, not in the first run
+            progress.done();
+            float[] first = null;
+            for (int i = 1; i <= warmup; i++) {
+                progress.next(id + ": warm-up " + i + "/" + warmup);
+                try (Tensor out = compiled.run(input)) {
+                    if (i == 1) {
+                        first = out.toFloatArray();
+                    }
+                }
+                progress.done();
+            }
+            long[] nanos = new long[timedRuns];
+            float[] last = null;
+            for (int i = 0; i < timedRuns; i++) {
+                progress.next(id + ": run " + (i + 1) + "/" + timedRuns);
+                long start = System.nanoTime();
+                try (Tensor out = compiled.run(input)) {
+                    nanos[i] = System.nanoTime() - start;
+                    boolean keep = first == null || i == timedRuns - 1;
+                    float[] values = keep ? out.toFloatArray() : null;
+                    first = first == null ? values : first;
+                    last = i == timedRuns - 1 ? values : last;
+                }
+                progress.done();
+            }
+            String chosen = compiled.backend();
+            ExecutionPlan plan = compiled.planForBatch(batch);
+            int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
+            return new Measurement(chosen, batch, warmup, fallbacks, plan.skippedBackends(), nanos, first, last);
+        }
+    }
+
+    private static String deviceOf(Engine engine, String backendId) {
+        return engine.backends().stream()
+                .filter(b -> b.id().equals(backendId) && !b.devices().isEmpty())
+                .map(b -> b.devices().getFirst().name())
+                .findFirst().orElse("-");
+    }
+
+    private static double roundMicros(double ms) {
+        return Math.round(ms * 1000) / 1000.0;
+    }
+
+    private void print(List<Result> results) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Json.print(out, results);
+            return;
+        }
+        Table table = new Table("model", "backend", "batch", "runs", "median ms", "min ms", "max ms", "images/s",
+                "max rel err", "device");
+        for (Result r : results) {
+            table.row(r.model(), r.backend() + (r.fallbackNodes() > 0 ? " (+" + r.fallbackNodes() + " fallback)" : ""),
+                    r.batch(), r.runs(), fixed(r.medianMs()), fixed(r.minMs()), fixed(r.maxMs()),
+                    fixed(r.imagesPerS()), String.format(Locale.ROOT, "%.1e", r.maxRelError()), r.device());
+        }
+        table.print(out);
+    }
+
+    private static String fixed(double value) {
+        return String.format(Locale.ROOT, value >= 100 ? "%.1f" : "%.2f", value);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.kiln.cli;
+
+import dev.kiln.KilnException;
+import dev.kiln.graph.Graph;
+import dev.kiln.models.ModelSpec;
+import dev.kiln.models.Models;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+import java.nio.file.Path;
+import java.util.function.LongFunction;
+
+/**
+ * What {@code --model} names: a model of the zoo, or a {@code .onnx} file. This is the one place
+ * that knows the kinds of model a command accepts.
+ *
+ * @param name    how the model is shown: the zoo name or the file name
+ * @param builder builds a fresh graph (owning its weights) from a seed; a file ignores the seed
+ */
+record ModelSource(String name, LongFunction<Graph> builder) {
+
+    /**
+     * Resolves a {@code --model} argument.
+     *
+     * @throws ParameterException for a name that is not in the zoo
+     */
+    static ModelSource resolve(String argument, CommandLine commandLine) {
+        if (argument.endsWith(".onnx")) {
+            return onnx(Path.of(argument));
+        }
+        ModelSpec spec;
+        try {
+            spec = Models.byName(argument);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(commandLine, e.getMessage());
+        }
+        return fromZoo(spec);
+    }
+
+    static ModelSource fromZoo(ModelSpec spec) {
+        return new ModelSource(spec.name(), spec::build);
+    }
+
+    private static ModelSource onnx(Path file) {
+        return new ModelSource(file.getFileName().toString(), seed -> {
+            throw new KilnException("ONNX import is not implemented yet: cannot load " + file);
+        });
+    }
+
+    /** A fresh graph; the caller closes it. */
+    Graph build(long seed) {
+        return builder.apply(seed);
+    }
+}

@@ -1,0 +1,19 @@
+package dev.kiln.cli;
+
+import java.util.Arrays;
+
+/** Summary of timed runs, in milliseconds. */
+record Timings(double medianMs, double minMs, double maxMs) {
+
+    /** From durations in nanoseconds; the median of an even count is the mean of the middle two. */
+    static Timings ofNanos(long[] nanos) {
+        if (nanos.length == 0) {
+            throw new IllegalArgumentException("no timed runs");
+        }
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        int mid = sorted.length / 2;
+        double median = sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2.0;
+        return new Timings(median / 1e6, sorted[0] / 1e6, sorted[sorted.length - 1] / 1e6);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+/** One in-process invocation of the kiln command, with what it printed. */
+record CliRun(int exitCode, String out, String err) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static CliRun of(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Kiln.commandLine()
+                .setOut(new PrintWriter(out, true))
+                .setErr(new PrintWriter(err, true))
+                .execute(args);
+        return new CliRun(code, out.toString(), err.toString());
+    }
+
+    /** Stdout parsed as JSON: fails when anything but JSON was printed there. */
+    JsonNode json() {
+        try {
+            return JSON.readTree(out);
+        } catch (Exception e) {
+            throw new AssertionError("stdout is not valid JSON: " + e.getMessage() + "\n--- stdout:\n" + out
+                    + "\n--- stderr:\n" + err, e);
+        }
+    }
+
+    /** For assertion messages. */
+    String describe() {
+        return "exit " + exitCode + "\n--- stdout:\n" + out + "\n--- stderr:\n" + err;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.kiln.cli;
+
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The small calculations behind the commands' output: timings, errors, top-k, tables. */
+class SummariesTest {
+
+    @Test
+    void timingsTakeTheMiddleRunOrTheMeanOfTheMiddleTwo() {
+        Timings odd = Timings.ofNanos(new long[]{5_000_000, 1_000_000, 3_000_000});
+        assertEquals(new Timings(3.0, 1.0, 5.0), odd);
+        Timings even = Timings.ofNanos(new long[]{4_000_000, 1_000_000, 2_000_000, 9_000_000});
+        assertEquals(new Timings(3.0, 1.0, 9.0), even);
+        assertThrows(IllegalArgumentException.class, () -> Timings.ofNanos(new long[0]));
+    }
+
+    @Test
+    void relativeErrorIsTheLargestDifferenceOverTheLargestReferenceMagnitude() {
+        float[] reference = {1, -4, 2};
+        assertEquals(0.0, RelativeError.max(reference, reference));
+        assertEquals(0.5 / 4, RelativeError.max(new float[]{1.5f, -4, 2}, reference));
+        assertEquals(0.25, RelativeError.max(new float[]{0.25f, 0}, new float[]{0, 0}), "absolute when ref is 0");
+        assertEquals(Double.POSITIVE_INFINITY, RelativeError.max(new float[]{Float.NaN, -4, 2}, reference));
+        assertThrows(IllegalArgumentException.class, () -> RelativeError.max(new float[2], new float[3]));
+    }
+
+    @Test
+    void topKIsPerBatchItemBestFirstWithTiesByIndex() {
+        try (Tensor logits = Tensor.of(Shape.of(2, 4), 0.1f, 0.9f, 0.9f, -1f, 3f, 2f, 1f, 0f)) {
+            List<List<TopK.Entry>> top = TopK.of(logits, 3);
+            assertEquals(List.of(new TopK.Entry(1, 0.9f), new TopK.Entry(2, 0.9f), new TopK.Entry(0, 0.1f)),
+                    top.get(0));
+            assertEquals(List.of(new TopK.Entry(0, 3f), new TopK.Entry(1, 2f), new TopK.Entry(2, 1f)), top.get(1));
+        }
+    }
+
+    @Test
+    void tableAlignsTextLeftAndNumbersRight() {
+        StringWriter text = new StringWriter();
+        new Table("name", "ms").row("vgg16", "5123.4").row("mobilenet_v1", "12.30").print(new PrintWriter(text));
+        assertEquals("""
+                name              ms
+                vgg16         5123.4
+                mobilenet_v1   12.30
+                """, text.toString().replace(System.lineSeparator(), "\n"));
+        assertThrows(IllegalArgumentException.class, () -> new Table("a", "b").row("only one"));
+    }
+}
