@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         versionProvider = KilnVersion.class,
         description = "Kiln: a Java inference engine for convolutional networks with plugin backends.",
-        subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class},
+        subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
+                ExplainCommand.class},
         footer = {"", "Environment: KILN_BACKEND picks the default backend; KILN_DEBUG=1 prints stack traces."})
 public final class Kiln implements Callable<Integer> {
 

@@ -1,0 +1,113 @@
+package dev.kiln.cli;
+
+import dev.kiln.CompileOptions;
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.graph.Graph;
+import dev.kiln.optimize.OptimizationReport;
+import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.MemoryPlan;
+import dev.kiln.runtime.NodePlacement;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code kiln explain}: what the optimizer did to a model, where its nodes run, and its memory plan. */
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = "Show the optimizer's rewrites, op counts before and after, node placement and the memory plan.")
+final class ExplainCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "NAME|FILE",
+            description = "A model of the zoo (see 'kiln models') or an .onnx file.")
+    String model;
+
+    @Option(names = "--backend", paramLabel = "ID",
+            description = "A backend id or auto. Default: $KILN_BACKEND, else auto.")
+    String backend = Engine.configuredBackend();
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1", description = "Batch size (default 1).")
+    int batch;
+
+    @Option(names = "--json", description = "Print JSON on stdout.")
+    boolean json;
+
+    /**
+     * The JSON contract: op counts use ONNX op names for ops that came from ONNX; bytes are of
+     * float32 activations at this batch size (weights are not counted).
+     */
+    record Explanation(String model, String backend, int batch, Map<String, Integer> opsBefore,
+                       Map<String, Integer> opsAfter, Map<String, Integer> passes, int rounds,
+                       long plannedPeakBytes, long naiveActivationBytes, long largestActivationBytes,
+                       int activationBuffers, Map<String, Integer> nodesPerBackend, int partitions,
+                       String selection) {
+    }
+
+    @Override
+    public Integer call() {
+        if (batch < 1) {
+            throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
+        }
+        Engine engine = Engine.create();
+        String backendId = BackendChoice.require(engine, backend, spec.commandLine());
+        ModelSource source = ModelSource.resolve(model, spec.commandLine());
+        Explanation e;
+        try (Graph graph = source.build(0);
+             CompiledModel compiled = engine.compile(graph, new CompileOptions(backendId, true))) {
+            OptimizationReport report = compiled.optimization().orElseThrow();
+            ExecutionPlan plan = compiled.planForBatch(batch);
+            MemoryPlan memory = plan.wholeGraphMemoryPlan();
+            Map<String, Integer> perBackend = new LinkedHashMap<>();
+            for (NodePlacement p : plan.placements()) {
+                perBackend.merge(p.backend(), 1, Integer::sum);
+            }
+            e = new Explanation(source.name(), compiled.backend(), batch, report.opsBefore(), report.opsAfter(),
+                    report.rewrites(), report.rounds(), memory.plannedBytes(), memory.naiveBytes(),
+                    memory.largestValueBytes(), memory.bufferCount(), perBackend, plan.partitions().size(),
+                    compiled.selectionExplanation());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Json.print(out, e);
+            return 0;
+        }
+        out.printf(Locale.ROOT, "%s, batch %d, on %s%n%n", e.model(), e.batch(), e.backend());
+        out.printf("passes (%d rounds):%n", e.rounds());
+        e.passes().forEach((pass, n) -> out.printf(Locale.ROOT, "  %-28s %5d rewrites%n", pass, n));
+        out.println();
+        Table ops = new Table("op", "before", "after");
+        Map<String, Integer> all = new LinkedHashMap<>(e.opsBefore());
+        e.opsAfter().forEach(all::putIfAbsent);
+        all.keySet().forEach(op -> ops.row(op, Integer.toString(e.opsBefore().getOrDefault(op, 0)),
+                Integer.toString(e.opsAfter().getOrDefault(op, 0))));
+        ops.row("total", Integer.toString(sum(e.opsBefore())), Integer.toString(sum(e.opsAfter())));
+        ops.print(out);
+        out.println();
+        out.printf(Locale.ROOT, "memory plan: %s in %d shared buffers, against %s for one buffer per activation"
+                        + " (%.1fx less); largest activation %s%n", mib(e.plannedPeakBytes()), e.activationBuffers(),
+                mib(e.naiveActivationBytes()), (double) e.naiveActivationBytes() / e.plannedPeakBytes(),
+                mib(e.largestActivationBytes()));
+        out.printf("placement: %s in %d partition(s)%n", e.nodesPerBackend(), e.partitions());
+        out.printf("selection: %s%n", e.selection());
+        out.flush();
+        return 0;
+    }
+
+    private static int sum(Map<String, Integer> counts) {
+        return counts.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.2f MiB", bytes / (1024.0 * 1024.0));
+    }
+}

@@ -1,0 +1,49 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code kiln explain}: the optimizer's work and the memory plan, as the JSON contract states them. */
+class ExplainCommandTest {
+
+    @Test
+    void explainsResNet50FusionsAndItsMemoryPlan() {
+        CliRun run = CliRun.of("explain", "--model", "resnet50", "--json");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode json = run.json();
+        assertEquals(53, json.get("ops_before").get("BatchNormalization").asInt(), json.toString());
+        assertEquals(16, json.get("ops_before").get("Add").asInt(), json.toString());
+        assertFalse(json.get("ops_after").has("BatchNormalization"), json.toString());
+        assertFalse(json.get("ops_after").has("Add"), "every residual Add is fused: " + json);
+        assertEquals(53, json.get("passes").get("batch-norm-folding").asInt(), json.toString());
+        assertEquals(16, json.get("passes").get("residual-add-fusion").asInt(), json.toString());
+
+        long planned = json.get("planned_peak_bytes").asLong();
+        long naive = json.get("naive_activation_bytes").asLong();
+        long largest = json.get("largest_activation_bytes").asLong();
+        // The largest activation of ResNet-50 at batch 1 is 64x112x112 (after the stem) floats.
+        assertEquals(64L * 112 * 112 * Float.BYTES, largest);
+        assertTrue(planned <= 4 * largest, "planned peak " + planned + " exceeds 4x the largest tensor " + largest);
+        assertTrue(planned < naive / 5, "sharing saves most of " + naive + " bytes, planned " + planned);
+    }
+
+    @Test
+    void theBatchScalesTheActivationBytes() {
+        JsonNode one = CliRun.of("explain", "--model", "mobilenet_v2", "--json").json();
+        JsonNode four = CliRun.of("explain", "--model", "mobilenet_v2", "--batch", "4", "--json").json();
+        assertEquals(4 * one.get("naive_activation_bytes").asLong(), four.get("naive_activation_bytes").asLong());
+        assertEquals(4, four.get("batch").asInt());
+    }
+
+    @Test
+    void humanOutputNamesThePassesAndThePlan() {
+        CliRun run = CliRun.of("explain", "--model", "mobilenet_v1");
+        assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.out().contains("batch-norm-folding"), run.out());
+        assertTrue(run.out().contains("memory plan:"), run.out());
+    }
+}
