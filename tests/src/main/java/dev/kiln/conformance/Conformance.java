@@ -1,0 +1,98 @@
+package dev.kiln.conformance;
+
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.ExecutionPlan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The conformance check a backend author runs: the same case, with the same weights and inputs,
+ * compiled for the backend under test and for the reference backend, and every output compared
+ * with the case's tolerance.
+ *
+ * <pre>{@code
+ * Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), new MyBackend()));
+ * for (Case c : OpCases.all()) {
+ *     CheckResult r = Conformance.check(engine, "my-backend", c);
+ *     if (r.exercised() && !r.passed()) System.out.println(r.describe());
+ * }
+ * }</pre>
+ */
+public final class Conformance {
+    private Conformance() {
+    }
+
+    /**
+     * Whether {@code backendId} runs at least one node of {@code c} once compiled: a case it runs
+     * none of would only compare the reference backend with itself.
+     */
+    public static boolean runsAnyNode(Engine engine, String backendId, Case c) {
+        try (Graph graph = c.buildGraph();
+             CompiledModel model = engine.compile(graph, c.compileOptions(backendId))) {
+            return model.planForBatch(c.batch()).placements().stream().anyMatch(p -> p.backend().equals(backendId));
+        }
+    }
+
+    /**
+     * Runs {@code c} on {@code backendId} and on the reference backend of the same engine and
+     * compares the outputs. Nodes the backend does not support fall back as they would in use;
+     * {@link CheckResult#exercised()} says whether the backend ran any. A backend that fails to
+     * compile, which the engine would silently skip, fails the check.
+     *
+     * @throws IllegalArgumentException if the engine has no reference backend to compare with
+     */
+    public static CheckResult check(Engine engine, String backendId, Case c) {
+        boolean hasReference = engine.backends().stream()
+                .anyMatch(b -> b.id().equals(ReferenceBackend.ID) && b.available());
+        if (!hasReference) {
+            throw new IllegalArgumentException("Conformance.check compares with the '" + ReferenceBackend.ID
+                    + "' backend, which this engine lacks; create it with Engine.withBackends(List.of(new"
+                    + " ReferenceBackend(), yourBackend))");
+        }
+        try (Graph graph = c.buildGraph();
+             CompiledModel tested = engine.compile(graph, c.compileOptions(backendId));
+             CompiledModel reference = engine.compile(graph, c.compileOptions(ReferenceBackend.ID))) {
+            ExecutionPlan plan = tested.planForBatch(c.batch());
+            // Counted on the compiled plan, not the graph: compilation may rewrite nodes (fusion).
+            int onBackend = (int) plan.placements().stream().filter(p -> p.backend().equals(backendId)).count();
+            int nodeCount = plan.placements().size();
+            List<String> details = new ArrayList<>();
+            boolean passed = true;
+            for (String skipped : plan.skippedBackends()) {
+                if (skipped.startsWith(backendId + ":")) {
+                    details.add("the backend was skipped: " + skipped);
+                    passed = false;
+                }
+            }
+            Map<String, Tensor> inputs = c.inputs(graph);
+            Map<String, Tensor> actual = Map.of();
+            Map<String, Tensor> expected = Map.of();
+            try {
+                actual = tested.run(inputs);
+                expected = reference.run(inputs);
+                double maxAbs = 0;
+                double maxRel = 0;
+                for (String output : graph.outputs()) {
+                    Tolerance.Comparison comparison = c.tolerance().compare(actual.get(output).toFloatArray(),
+                            expected.get(output).toFloatArray());
+                    details.add("output '" + output + "' " + actual.get(output).shape() + ": " + comparison);
+                    passed &= comparison.passed();
+                    maxAbs = Math.max(maxAbs, comparison.maxAbsError());
+                    maxRel = Math.max(maxRel, comparison.maxRelativeError());
+                }
+                details.add("tolerance: " + c.tolerance());
+                return new CheckResult(c.name(), backendId, onBackend, nodeCount, maxAbs, maxRel, passed, details);
+            } finally {
+                inputs.values().forEach(Tensor::close);
+                actual.values().forEach(Tensor::close);
+                expected.values().forEach(Tensor::close);
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.kiln.conformance;
+
+import dev.kiln.Engine;
+import dev.kiln.conformance.blocked.BlockedTestBackend;
+import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.BackendRegistry;
+import dev.kiln.spi.Backend;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every available backend on the class path, plus the test-only blocked backend, against the
+ * reference backend on every op case and every model case. A backend added to the class path
+ * is walked with no new test code. Pairs that cannot say anything are left out or marked:
+ * <ul>
+ *   <li>the reference backend against itself is not a test at all;</li>
+ *   <li>unavailable backends are listed, with their reasons, and not walked;</li>
+ *   <li>an op case the backend runs none of (its op falls back to the reference backend) is
+ *       listed on stdout and not generated: it would compare the reference with itself.</li>
+ * </ul>
+ */
+class BackendConformanceTest {
+    private static final Engine ENGINE = engineWithEveryBackend();
+
+    private static Engine engineWithEveryBackend() {
+        BackendRegistry discovered = BackendRegistry.discover();
+        List<Backend> backends = new ArrayList<>();
+        discovered.entries().forEach(e -> backends.add(e.backend()));
+        backends.add(new BlockedTestBackend());
+        return Engine.withBackends(backends);
+    }
+
+    /** The ids walked: every available backend but the reference one, highest rank first. */
+    static List<String> backendsUnderTest() {
+        return ENGINE.backends().stream()
+                .filter(Engine.BackendInfo::available)
+                .map(Engine.BackendInfo::id)
+                .filter(id -> !id.equals(ReferenceBackend.ID))
+                .toList();
+    }
+
+    @BeforeAll
+    static void sayWhatRunsAndWhatDoesNot() {
+        StringBuilder report = new StringBuilder("Conformance against the reference backend:\n");
+        for (Engine.BackendInfo b : ENGINE.backends()) {
+            String status;
+            if (b.id().equals(ReferenceBackend.ID)) {
+                status = "not walked: it is the oracle (comparing it with itself would test nothing)";
+            } else if (b.available()) {
+                status = "walked";
+            } else {
+                status = "not walked, unavailable: " + b.reason();
+            }
+            report.append("  ").append(b.id()).append(" (rank ").append(b.rank()).append("): ").append(status)
+                    .append('\n');
+        }
+        for (String failure : BackendRegistry.discover().loadFailures()) {
+            report.append("  a backend failed to load: ").append(failure).append('\n');
+        }
+        System.out.print(report);
+    }
+
+    /**
+     * Op cases a backend runs at least one node of; the others are listed on stdout, not run,
+     * since they would compare the reference backend with itself.
+     */
+    static Stream<Arguments> opCases() {
+        List<Arguments> pairs = new ArrayList<>();
+        for (String id : backendsUnderTest()) {
+            List<String> notCovered = new ArrayList<>();
+            for (Case c : OpCases.all()) {
+                if (Conformance.runsAnyNode(ENGINE, id, c)) {
+                    pairs.add(Arguments.of(id, c));
+                } else {
+                    notCovered.add(c.name());
+                }
+            }
+            System.out.println(id + ": " + notCovered.size() + " of " + OpCases.all().size()
+                    + " op cases not run, the backend does not support their op: " + notCovered);
+        }
+        return pairs.stream();
+    }
+
+    /** Every backend must run part of every network: each has convolutions. */
+    static Stream<Arguments> modelCases() {
+        return backendsUnderTest().stream()
+                .flatMap(id -> ModelCases.representatives().stream().map(c -> Arguments.of(id, c)));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("opCases")
+    void opMatchesReference(String backend, Case c) {
+        checkAgainstReference(backend, c);
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("modelCases")
+    void modelMatchesReference(String backend, Case c) {
+        checkAgainstReference(backend, c);
+    }
+
+    private static void checkAgainstReference(String backend, Case c) {
+        CheckResult result = Conformance.check(ENGINE, backend, c);
+        System.out.println(result.summary());
+        assertTrue(result.exercised(), () -> backend + " runs none of the " + result.nodeCount() + " nodes of " + c);
+        assertTrue(result.passed(), result::describe);
+    }
+}

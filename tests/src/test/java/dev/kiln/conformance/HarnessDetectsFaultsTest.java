@@ -1,0 +1,83 @@
+package dev.kiln.conformance;
+
+import dev.kiln.Engine;
+import dev.kiln.reference.ReferenceBackend;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The harness must fail a wrong backend, not only pass a right one. */
+class HarnessDetectsFaultsTest {
+    private static final Case RELU = OpCases.activations().stream()
+            .filter(c -> c.name().equals("Relu [N,20,5,7]")).findFirst().orElseThrow();
+
+    private static CheckResult checkRelu(FaultyReluBackend backend) {
+        Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), backend));
+        return Conformance.check(engine, backend.id(), RELU);
+    }
+
+    @Test
+    void flagsAReluThatReturnsItsInput() {
+        CheckResult result = checkRelu(new FaultyReluBackend("relu-is-identity", x -> x));
+
+        assertTrue(result.exercised());
+        assertFalse(result.passed(), result::describe);
+        // Inputs are uniform in [-8, 8): the worst miss is a negative input passed through, near 8.
+        assertTrue(result.maxAbsError() > 7, result::describe);
+        assertTrue(result.describe().startsWith("FAILED 'Relu [N,20,5,7]' on relu-is-identity (1/1 nodes"),
+                result::describe);
+    }
+
+    @Test
+    void flagsAnErrorOfATenthOfAPercentOfTheScale() {
+        // Inputs reach 8, so max |y_ref| is about 8 and 8e-3 is 1e-3 of the scale: far above the
+        // pointwise bound of 16 float32 epsilons (about 2e-6 of the scale).
+        CheckResult result = checkRelu(new FaultyReluBackend("relu-plus-8e-3", x -> Math.max(x, 0) + 8e-3));
+
+        assertFalse(result.passed(), result::describe);
+        assertEquals(8e-3, result.maxAbsError(), 1e-5);
+    }
+
+    @Test
+    void passesAnErrorOfOneUlpOfTheScale() {
+        // A difference a float32 kernel could legitimately make, which must not be flagged.
+        CheckResult result = checkRelu(new FaultyReluBackend("relu-plus-one-ulp", x -> x > 0 ? x + Math.ulp(8f) : 0));
+
+        assertTrue(result.passed(), result::describe);
+        assertTrue(result.maxAbsError() > 0, result::describe);
+    }
+
+    @Test
+    void flagsNaNOutputs() {
+        CheckResult result = checkRelu(new FaultyReluBackend("relu-nan", x -> x > 7.9 ? Double.NaN : Math.max(x, 0)));
+
+        assertFalse(result.passed(), result::describe);
+        assertEquals(Double.POSITIVE_INFINITY, result.maxAbsError());
+    }
+
+    @Test
+    void reportsACaseTheBackendDoesNotRunAsNotExercised() {
+        Case sigmoid = OpCases.activations().stream().filter(c -> c.name().startsWith("Sigmoid")).findFirst()
+                .orElseThrow();
+        Engine engine = Engine.withBackends(List.of(new ReferenceBackend(),
+                new FaultyReluBackend("relu-is-identity", x -> x)));
+
+        CheckResult result = Conformance.check(engine, "relu-is-identity", sigmoid);
+
+        assertFalse(result.exercised());
+        assertEquals(0, result.nodesOnBackend());
+    }
+
+    @Test
+    void refusesAnEngineWithoutTheReferenceBackend() {
+        Engine engine = Engine.withBackends(List.of(new FaultyReluBackend("relu-only", x -> Math.max(x, 0))));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Conformance.check(engine, "relu-only", RELU));
+        assertTrue(e.getMessage().contains("reference"), e.getMessage());
+    }
+}
