@@ -76,6 +76,16 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(shape, segment.asSlice(0, bytes), null);
     }
 
+    /**
+     * Wraps a segment and takes ownership of the arena it was allocated or mapped in: closing
+     * the tensor closes the arena (for memory-mapped weights, say).
+     */
+    public static Tensor wrap(MemorySegment segment, Shape shape, Arena owner) {
+        Objects.requireNonNull(owner, "owner");
+        Tensor view = wrap(segment, shape);
+        return new Tensor(shape, view.segment, owner);
+    }
+
     /** Wraps a direct buffer in native byte order without copying, from its position on. */
     public static Tensor wrap(FloatBuffer buffer, Shape shape) {
         if (!buffer.isDirect()) {
