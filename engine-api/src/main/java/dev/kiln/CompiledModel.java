@@ -32,7 +32,9 @@ public final class CompiledModel implements AutoCloseable {
         this.graph = graph;
         this.selection = selection;
         this.optimization = optimization;
-        plan(graph.inputShapesForBatch(1));
+        if (graph.hasFixedShapesBesidesBatch()) {
+            plan(graph.inputShapesForBatch(1)); // compile errors surface now, not at the first run
+        }
     }
 
     /** The graph that runs: the optimized one, unless the optimizer was off. */
@@ -40,7 +42,7 @@ public final class CompiledModel implements AutoCloseable {
         return graph;
     }
 
-    /** What the optimizer did, if it ran. */
+    /** What the optimizer did; empty when it was off, or when the input shapes are open beyond the batch. */
     public Optional<OptimizationReport> optimization() {
         return Optional.ofNullable(optimization);
     }

@@ -104,7 +104,9 @@ public final class Engine {
      * @throws BackendUnavailableException if the named backend is unknown or unavailable
      */
     public CompiledModel compile(Graph graph, CompileOptions options) {
-        OptimizationReport report = options.optimize() ? new Optimizer().optimize(graph) : null;
+        // The optimizer reasons about shapes at a given batch: a graph whose image size is also open runs as written.
+        boolean optimize = options.optimize() && graph.hasFixedShapesBesidesBatch();
+        OptimizationReport report = optimize ? new Optimizer().optimize(graph) : null;
         Graph runnable = report == null ? graph : report.graph();
         try {
             BackendSelection selection = BackendSelection.select(registry, runnable, options.backend());

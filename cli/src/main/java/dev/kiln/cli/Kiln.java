@@ -9,13 +9,16 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** The {@code kiln} command: lists models and backends, runs a model, benchmarks backends against each other. */
+/**
+ * The {@code kiln} command: lists models and backends, runs a model, benchmarks backends against
+ * each other, explains a compilation, describes an ONNX file.
+ */
 @Command(name = "kiln",
         mixinStandardHelpOptions = true,
         versionProvider = KilnVersion.class,
         description = "Kiln: a Java inference engine for convolutional networks with plugin backends.",
         subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
-                ExplainCommand.class},
+                ExplainCommand.class, InspectCommand.class},
         footer = {"", "Environment: KILN_BACKEND picks the default backend; KILN_DEBUG=1 prints stack traces."})
 public final class Kiln implements Callable<Integer> {
 

@@ -1,13 +1,14 @@
 package dev.kiln.cli;
 
-import dev.kiln.KilnException;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.ModelSpec;
 import dev.kiln.models.Models;
+import dev.kiln.models.onnx.OnnxImporter;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.function.LongFunction;
 
 /**
@@ -25,7 +26,7 @@ record ModelSource(String name, LongFunction<Graph> builder) {
      * @throws ParameterException for a name that is not in the zoo
      */
     static ModelSource resolve(String argument, CommandLine commandLine) {
-        if (argument.endsWith(".onnx")) {
+        if (argument.toLowerCase(Locale.ROOT).endsWith(".onnx")) {
             return onnx(Path.of(argument));
         }
         ModelSpec spec;
@@ -42,9 +43,7 @@ record ModelSource(String name, LongFunction<Graph> builder) {
     }
 
     private static ModelSource onnx(Path file) {
-        return new ModelSource(file.getFileName().toString(), seed -> {
-            throw new KilnException("ONNX import is not implemented yet: cannot load " + file);
-        });
+        return new ModelSource(String.valueOf(file.getFileName()), seed -> OnnxImporter.load(file));
     }
 
     /** A fresh graph; the caller closes it. */

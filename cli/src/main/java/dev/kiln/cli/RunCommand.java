@@ -1,12 +1,11 @@
 package dev.kiln.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
-import dev.kiln.InvalidInputException;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
-import dev.kiln.graph.ValueInfo;
 import dev.kiln.models.io.Npy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,15 +15,23 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
-/** {@code kiln run}: one forward pass of a model on an image batch from a file or a seeded random one. */
+/**
+ * {@code kiln run}: one forward pass of a model on inputs from {@code .npy} files, on a photo, or
+ * on seeded random ones. Its JSON keys are a contract for scripts; keys are only ever added.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run a model once and print its top-5 classes and the latency.")
+        description = {"Run a model once and print its top-5 classes and the latency.",
+                "For an ImageNet classifier (1000 outputs) the classes are named, with their probabilities."})
 final class RunCommand implements Callable<Integer> {
     private static final int TOP = 5;
 
@@ -39,14 +46,28 @@ final class RunCommand implements Callable<Integer> {
             description = "A backend id (see 'kiln backends') or auto. Default: $KILN_BACKEND, else auto.")
     String backend = Engine.configuredBackend();
 
-    @Option(names = "--input", paramLabel = "FILE.npy",
-            description = "Input batch [N, 3, H, W] as float32 or float64 .npy. Default: random normal(0, 1).")
-    Path input;
+    @Option(names = "--input", paramLabel = "[NAME=]FILE.npy",
+            description = {"An input as float32 or float64 .npy, [N, 3, H, W] for an image model. A model with"
+                    + " several inputs takes one --input NAME=FILE.npy per input.",
+                    "Default: random normal(0, 1)."})
+    List<String> inputs;
 
-    @Option(names = "--output", paramLabel = "FILE.npy", description = "Write the output tensor as float32 .npy.")
+    @Option(names = "--image", paramLabel = "FILE",
+            description = "A photo (JPEG, PNG, ...) as the model's input, preprocessed as torchvision does for"
+                    + " ImageNet: shorter side to 256, centre crop 224 (scaled for another input size), mean/std"
+                    + " normalisation.")
+    Path image;
+
+    @Option(names = "--output", paramLabel = "FILE.npy",
+            description = "Write the output tensor as float32 .npy (a model with one output).")
     Path output;
 
-    @Option(names = "--batch", paramLabel = "N", description = "Batch size of the random input (default 1).")
+    @Option(names = "--output-dir", paramLabel = "DIR",
+            description = "Write every output as DIR/<output name>.npy; characters of the name other than letters,"
+                    + " digits, '.', '-' and '_' become '_'.")
+    Path outputDir;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Batch size of random inputs (default 1).")
     Integer batch;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
@@ -56,80 +77,168 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON on stdout.")
     boolean json;
 
-    /** {@code top5} holds, per batch item, five {@code [class index, value]} pairs, best first. */
+    /**
+     * What {@code run} prints as JSON. {@code output_shape} and {@code top5} are of the first
+     * output; {@code top5} holds, per batch item, five {@code [class index, value]} pairs, best
+     * first. {@code labels}, only for an ImageNet classifier, names the same classes with
+     * probabilities.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record Report(String model, String backend, int batch, int[] outputShape, List<List<List<Number>>> top5,
-                  double latencyMs) {
+                  double latencyMs, List<InputReport> inputs, List<OutputReport> outputs,
+                  List<List<ImageNetPredictions.Prediction>> labels) {
+    }
+
+    /** A model input and where its values came from. */
+    record InputReport(String name, int[] shape, String source) {
+    }
+
+    /** A model output; {@code file} when it was written. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record OutputReport(String name, int[] shape, String file) {
     }
 
     @Override
     public Integer call() throws IOException {
-        if (batch != null && batch < 1) {
-            throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
-        }
+        checkOptions();
         Engine engine = Engine.create();
         String backendId = BackendChoice.require(engine, backend, spec.commandLine());
         ModelSource source = ModelSource.resolve(model, spec.commandLine());
-        try (Graph graph = source.build(seed);
-             Tensor in = readOrGenerateInput(graph, source.name());
-             CompiledModel compiled = engine.compile(graph, backendId)) {
-            int n = in.shape().dim(0);
-            compiled.planForBatch(n); // compile for this batch size now, so that the timed run only runs
-            long start = System.nanoTime();
-            try (Tensor out = compiled.run(in)) {
+        try (Graph graph = source.build(seed)) {
+            checkOutputOptions(graph);
+            try (ModelInputs in = readInputs(graph, source.name());
+                 CompiledModel compiled = engine.compile(graph, backendId)) {
+                int n = in.batch();
+                prepare(compiled, graph, in, n);
+                long start = System.nanoTime();
+                Map<String, Tensor> outs = compiled.run(in.tensors());
                 double latencyMs = (System.nanoTime() - start) / 1e6;
-                if (output != null) {
-                    Npy.write(output, out);
+                try {
+                    report(source.name(), compiled.backend(), n, Math.round(latencyMs * 1000) / 1000.0, graph, in,
+                            outs);
+                } finally {
+                    outs.values().forEach(Tensor::close);
                 }
-                List<List<TopK.Entry>> top = TopK.of(out, TOP);
-                Report report = new Report(source.name(), compiled.backend(), n, out.shape().dims(),
-                        top.stream().map(item -> item.stream().map(TopK.Entry::pair).toList()).toList(),
-                        Math.round(latencyMs * 1000) / 1000.0);
-                print(report, in.shape(), top);
             }
         }
         return 0;
     }
 
-    private Tensor readOrGenerateInput(Graph graph, String modelName) throws IOException {
-        ValueInfo declared = graph.inputs().getFirst();
-        if (input == null) {
-            Shape shape = graph.inputShapesForBatch(batch == null ? 1 : batch).get(declared.name());
-            return RandomInput.normal(shape, seed);
+    private void checkOptions() {
+        if (batch != null && batch < 1) {
+            throw usage("--batch must be at least 1, got " + batch);
         }
-        Tensor tensor = Npy.read(input);
-        Shape shape = tensor.shape();
-        String problem = null;
-        if (!declared.shape().accepts(shape)) {
-            problem = "model " + modelName + " expects " + declared.shape() + " ([batch, channels, height, width])";
-        } else if (batch != null && batch != shape.dim(0)) {
-            problem = "--batch " + batch + " disagrees with its batch of " + shape.dim(0) + " (leave --batch out)";
+        if (image != null && inputs != null) {
+            throw usage("--image and --input are alternatives: give one of them");
         }
-        if (problem != null) {
-            tensor.close();
-            throw new InvalidInputException(input + " holds a " + shape + " tensor, but " + problem);
+        if (image != null && batch != null && batch != 1) {
+            throw usage("--image makes a batch of 1; leave --batch out");
         }
-        return tensor;
     }
 
-    private void print(Report report, Shape inputShape, List<List<TopK.Entry>> top) {
+    private void checkOutputOptions(Graph graph) {
+        if (output != null && graph.outputs().size() != 1) {
+            throw usage("--output needs a model with one output; this one has " + graph.outputs().size() + " ("
+                    + String.join(", ", graph.outputs()) + "): use --output-dir");
+        }
+    }
+
+    /** Compiles the plan for these input shapes now, so that the timed run only runs. */
+    private static void prepare(CompiledModel compiled, Graph graph, ModelInputs in, int n) {
+        if (in.shapes().equals(graph.inputShapesForBatch(n))) {
+            compiled.planForBatch(n);
+        } else {
+            // Shapes with symbolic dimensions beyond the batch: a first run compiles their plan.
+            compiled.run(in.tensors()).values().forEach(Tensor::close);
+        }
+    }
+
+    private ModelInputs readInputs(Graph graph, String modelName) throws IOException {
+        if (image != null) {
+            return ModelInputs.fromImage(graph, modelName, image, spec.commandLine());
+        }
+        if (inputs != null) {
+            return ModelInputs.fromFiles(graph, modelName, inputs, batch, spec.commandLine());
+        }
+        return ModelInputs.random(graph, batch, seed, spec.commandLine());
+    }
+
+    private void report(String modelName, String backendId, int n, double latencyMs, Graph graph, ModelInputs in,
+                        Map<String, Tensor> outs) throws IOException {
+        Map<String, String> files = writeOutputs(graph, outs);
+        Tensor first = outs.get(graph.outputs().getFirst());
+        List<List<TopK.Entry>> top = first.shape().rank() == 0 ? List.of() : TopK.of(first, TOP);
+        List<List<ImageNetPredictions.Prediction>> labels =
+                ImageNetPredictions.applies(first) ? ImageNetPredictions.of(first, top) : null;
+        List<InputReport> inputReports = new ArrayList<>();
+        in.tensors().forEach((name, t) -> inputReports.add(new InputReport(name, t.shape().dims(),
+                in.sources().get(name))));
+        List<OutputReport> outputReports = new ArrayList<>();
+        outs.forEach((name, t) -> outputReports.add(new OutputReport(name, t.shape().dims(), files.get(name))));
+        Report report = new Report(modelName, backendId, n, first.shape().dims(),
+                top.stream().map(item -> item.stream().map(TopK.Entry::pair).toList()).toList(), latencyMs,
+                inputReports, outputReports, labels);
+        print(report, top);
+    }
+
+    /** Writes what --output and --output-dir ask for; returns the files by output name. */
+    private Map<String, String> writeOutputs(Graph graph, Map<String, Tensor> outs) throws IOException {
+        Map<String, String> written = new LinkedHashMap<>();
+        if (output != null) {
+            Npy.write(output, outs.get(graph.outputs().getFirst()));
+            written.put(graph.outputs().getFirst(), output.toString());
+        }
+        if (outputDir != null) {
+            Files.createDirectories(outputDir);
+            for (Map.Entry<String, String> e : OutputFileNames.of(graph.outputs()).entrySet()) {
+                Path file = outputDir.resolve(e.getValue());
+                Npy.write(file, outs.get(e.getKey()));
+                written.put(e.getKey(), file.toString());
+            }
+        }
+        return written;
+    }
+
+    private void print(Report report, List<List<TopK.Entry>> top) {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Json.print(out, report);
             return;
         }
-        String inputOrigin = input != null ? input.toString() : "random normal(0, 1), seed " + seed;
         out.printf(Locale.ROOT, "model     %s%n", report.model());
         out.printf(Locale.ROOT, "backend   %s%n", report.backend());
-        out.printf(Locale.ROOT, "input     %s, %s%n", inputShape, inputOrigin);
-        out.printf(Locale.ROOT, "output    %s%s%n", Shape.of(report.outputShape()),
-                output != null ? ", written to " + output : "");
+        boolean oneInput = report.inputs().size() == 1;
+        for (InputReport in : report.inputs()) {
+            out.printf(Locale.ROOT, "input     %s%s, %s%n", oneInput ? "" : in.name() + " ", Shape.of(in.shape()),
+                    in.source());
+        }
+        boolean oneOutput = report.outputs().size() == 1;
+        for (OutputReport o : report.outputs()) {
+            out.printf(Locale.ROOT, "output    %s%s%s%n", oneOutput ? "" : o.name() + " ", Shape.of(o.shape()),
+                    o.file() != null ? ", written to " + o.file() : "");
+        }
         out.printf(Locale.ROOT, "latency   %.2f ms%n", report.latencyMs());
         for (int item = 0; item < top.size(); item++) {
-            String classes = top.get(item).stream()
-                    .map(e -> String.format(Locale.ROOT, "%d (%.4g)", e.index(), e.value()))
-                    .collect(Collectors.joining(", "));
-            out.printf(Locale.ROOT, "top-%d%s  %s%n", TOP, top.size() > 1 ? " of item " + item : "", classes);
+            String heading = "top-" + TOP + (top.size() > 1 ? " of item " + item : "");
+            if (report.labels() == null) {
+                String classes = top.get(item).stream()
+                        .map(e -> String.format(Locale.ROOT, "%d (%.4g)", e.index(), e.value()))
+                        .collect(Collectors.joining(", "));
+                out.printf(Locale.ROOT, "%s  %s%n", heading, classes);
+                continue;
+            }
+            String indent = " ".repeat(heading.length());
+            List<ImageNetPredictions.Prediction> predictions = report.labels().get(item);
+            for (int rank = 0; rank < predictions.size(); rank++) {
+                ImageNetPredictions.Prediction p = predictions.get(rank);
+                out.printf(Locale.ROOT, "%s  %6.2f%%  %s (%d)%n", rank == 0 ? heading : indent,
+                        p.probability() * 100, p.label(), p.index());
+            }
         }
         out.flush();
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
     }
 }

@@ -114,13 +114,37 @@ public final class Graph implements AutoCloseable {
         return ShapeInference.infer(this, inputShapes);
     }
 
-    /** The declared input shapes with every symbolic dimension set to {@code batch}. */
+    /**
+     * True when the only symbolic input dimensions are batch axes (axis 0), so that a batch size
+     * alone makes every shape concrete. The usual case for CNNs; a model with a symbolic image
+     * size is compiled only once real inputs arrive.
+     */
+    public boolean hasFixedShapesBesidesBatch() {
+        for (ValueInfo v : inputs) {
+            for (int i = 1; i < v.shape().rank(); i++) {
+                if (v.shape().dim(i) == Shape.DYNAMIC) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The declared input shapes with a symbolic batch axis set to {@code batch}.
+     *
+     * @throws IllegalStateException naming an input with a symbolic dimension besides the batch
+     */
     public Map<String, Shape> inputShapesForBatch(int batch) {
         Map<String, Shape> shapes = new LinkedHashMap<>();
         for (ValueInfo v : inputs) {
             int[] d = v.shape().dims();
             for (int i = 0; i < d.length; i++) {
                 if (d[i] == Shape.DYNAMIC) {
+                    if (i > 0) {
+                        throw new IllegalStateException("input '" + v.name() + "' " + v.shape() + " has a symbolic"
+                                + " dimension besides the batch: its shapes come only with real inputs");
+                    }
                     d[i] = batch;
                 }
             }

@@ -120,8 +120,10 @@ public final class GraphBuilder {
             }
         }
         Graph graph = new Graph(name, inputs, outputs, topologicalOrder(), initializers);
-        // Validate shapes now, with every symbolic dimension at 1, so a bad graph fails at build time.
-        graph.inferShapes(graph.inputShapesForBatch(1));
+        // Validate shapes now, at batch 1, so a bad graph fails at build time (when the batch is all that is open).
+        if (graph.hasFixedShapesBesidesBatch()) {
+            graph.inferShapes(graph.inputShapesForBatch(1));
+        }
         return graph;
     }
 

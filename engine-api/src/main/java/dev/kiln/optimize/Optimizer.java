@@ -17,6 +17,8 @@ import java.util.Map;
  *     batch-norm or activation does not hide the pattern;</li>
  * <li>{@link ConstantFolding}, so that weights computed by nodes become constants the folds
  *     below can read;</li>
+ * <li>{@link PadFolding}: a Pad before a conv or pool becomes the window's own padding, so the
+ *     conv is the direct producer the fusions below look for;</li>
  * <li>{@link BatchNormFolding} before any fusion: a batch-norm folds only into a conv with no
  *     post-ops, and in conv, BN, Add, Relu (ResNet) or conv, BN, SiLU (EfficientNet) it sits
  *     between the conv and what fuses next;</li>
@@ -49,7 +51,7 @@ public final class Optimizer {
 
     /** The standard passes in their order; see the class comment for the reasons. */
     public static List<Pass> standardPasses() {
-        return List.of(new RemoveInferenceNoOps(), new ConstantFolding(), new BatchNormFolding(),
+        return List.of(new RemoveInferenceNoOps(), new ConstantFolding(), new PadFolding(), new BatchNormFolding(),
                 new ActivationFusion(), new ResidualAddFusion(), new SqueezeExcitationFusion(),
                 new DeadNodeElimination());
     }

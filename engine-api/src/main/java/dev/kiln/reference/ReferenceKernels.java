@@ -13,6 +13,7 @@ import dev.kiln.graph.ops.Lrn;
 import dev.kiln.graph.ops.MatMul;
 import dev.kiln.graph.ops.MaxPool;
 import dev.kiln.graph.ops.Op;
+import dev.kiln.graph.ops.Pad;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
@@ -41,6 +42,7 @@ final class ReferenceKernels {
             case Softmax s -> SoftmaxKernel::execute;
             case Lrn l -> LrnKernel::execute;
             case SqueezeExcitation s -> SqueezeExcitationKernel::execute;
+            case Pad p -> PadKernel::execute;
         };
     }
 }

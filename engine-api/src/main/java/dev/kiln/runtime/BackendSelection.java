@@ -20,7 +20,11 @@ public record BackendSelection(String requested, Backend chosen, List<Backend> o
         List<BackendRegistry.Entry> available = registry.available();
         Backend chosen;
         String why;
-        if (requested.equals(Engine.AUTO)) {
+        if (requested.equals(Engine.AUTO) && !graph.hasFixedShapesBesidesBatch()) {
+            chosen = registry.defaultChoice().backend();
+            why = "auto chose '" + chosen.id() + "', the highest-ranked available backend (the input shapes are"
+                    + " symbolic beyond the batch, so coverage of the graph could not be checked)";
+        } else if (requested.equals(Engine.AUTO)) {
             List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(graph.inputShapesForBatch(1)));
             Backend best = null;
             int bestCount = -1;

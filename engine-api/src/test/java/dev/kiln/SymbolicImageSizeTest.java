@@ -1,0 +1,53 @@
+package dev.kiln;
+
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphBuilder;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.GlobalPool;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.reference.ReferenceBackend;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A model whose image size is symbolic too: it compiles when inputs arrive, at any size. */
+class SymbolicImageSizeTest {
+
+    /** A 7x7 conv without padding: at the 1x1 size a naive "set every symbolic dim to 1" would pick, it cannot run. */
+    private static Graph anySizeNet() {
+        GraphBuilder b = new GraphBuilder("any-size");
+        b.input("x", Shape.of(Shape.DYNAMIC, 1, Shape.DYNAMIC, Shape.DYNAMIC));
+        float[] ones = new float[49];
+        java.util.Arrays.fill(ones, 1f);
+        b.initializer("w", Tensor.of(Shape.of(1, 1, 7, 7), ones));
+        b.add("conv", new Conv(Window.of(7, 7), 1), "x", "w");
+        b.add("pool", GlobalPool.AVERAGE, "conv");
+        b.output("pool");
+        return b.build();
+    }
+
+    @Test
+    void compilesAndRunsAtEveryImageSizeItIsGiven() {
+        try (Graph g = anySizeNet();
+             CompiledModel model = Engine.withBackends(List.of(new ReferenceBackend())).compile(g, "auto")) {
+            assertFalse(g.hasFixedShapesBesidesBatch());
+            assertTrue(model.optimization().isEmpty(), "the optimizer needs shapes fixed beyond the batch");
+            assertTrue(model.selectionExplanation().contains("symbolic"), model.selectionExplanation());
+            for (int size : new int[] {7, 12}) {
+                float[] ones = new float[2 * size * size];
+                java.util.Arrays.fill(ones, 1f);
+                try (Tensor x = Tensor.of(Shape.of(2, 1, size, size), ones); Tensor y = model.run(x)) {
+                    assertEquals(Shape.of(2, 1, 1, 1), y.shape());
+                    assertEquals(49f, y.get(0)); // every 7x7 window of ones sums to 49
+                }
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> model.planForBatch(1));
+            assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+        }
+    }
+}
