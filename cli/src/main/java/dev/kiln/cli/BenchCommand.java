@@ -19,6 +19,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -143,8 +144,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Notice> notices = new ArrayList<>();
         try (BenchProgress progress = new BenchProgress(spec.commandLine().getErr(), source.name(), steps);
              Graph graph = build(source, progress);
-             Tensor input = RandomInput.normal(
-                     graph.inputShapesForBatch(batch).get(graph.inputs().getFirst().name()), seed)) {
+             ModelInputs input = ModelInputs.random(graph, batch, seed, spec.commandLine())) {
             float[] oracle = null;
             if (!referenceBenched) {
                 progress.next("reference output");
@@ -196,11 +196,33 @@ final class BenchCommand implements Callable<Integer> {
         return graph;
     }
 
-    private static float[] runOnce(Engine engine, Graph graph, Tensor input) {
-        try (CompiledModel reference = engine.compile(graph, ReferenceBackend.ID);
-             Tensor out = reference.run(input)) {
-            return out.toFloatArray();
+    private static float[] runOnce(Engine engine, Graph graph, ModelInputs input) {
+        try (CompiledModel reference = engine.compile(graph, ReferenceBackend.ID)) {
+            return runAndRead(reference, input, true);
         }
+    }
+
+    /** One run; with {@code read}, its outputs {@link #concatenated}, else null. */
+    private static float[] runAndRead(CompiledModel model, ModelInputs input, boolean read) {
+        Map<String, Tensor> outputs = model.run(input.tensors());
+        try {
+            return read ? concatenated(outputs) : null;
+        } finally {
+            outputs.values().forEach(Tensor::close);
+        }
+    }
+
+    /** Every output's values in graph output order, as one array: the error is taken over all of them. */
+    private static float[] concatenated(Map<String, Tensor> outputs) {
+        long total = outputs.values().stream().mapToLong(Tensor::elementCount).sum();
+        float[] values = new float[Math.toIntExact(total)];
+        int at = 0;
+        for (Tensor t : outputs.values()) {
+            int n = Math.toIntExact(t.elementCount());
+            t.copyTo(0, values, at, n);
+            at += n;
+        }
+        return values;
     }
 
     /** The timed runs of one backend, with its first and last outputs. */
@@ -216,7 +238,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Measurement measure(Engine engine, Graph graph, Tensor input, String id, BenchProgress progress) {
+    private Measurement measure(Engine engine, Graph graph, ModelInputs input, String id, BenchProgress progress) {
         int timedRuns = runsFor(id);
         progress.next(id + ": compiling");
         try (CompiledModel compiled = engine.compile(graph, id)) {
@@ -225,11 +247,8 @@ final class BenchCommand implements Callable<Integer> {
             float[] first = null;
             for (int i = 1; i <= warmup; i++) {
                 progress.next(id + ": warm-up " + i + "/" + warmup);
-                try (Tensor out = compiled.run(input)) {
-                    if (i == 1) {
-                        first = out.toFloatArray();
-                    }
-                }
+                float[] values = runAndRead(compiled, input, i == 1);
+                first = i == 1 ? values : first;
                 progress.done();
             }
             long[] nanos = new long[timedRuns];
@@ -237,12 +256,16 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < timedRuns; i++) {
                 progress.next(id + ": run " + (i + 1) + "/" + timedRuns);
                 long start = System.nanoTime();
-                try (Tensor out = compiled.run(input)) {
-                    nanos[i] = System.nanoTime() - start;
-                    boolean keep = first == null || i == timedRuns - 1;
-                    float[] values = keep ? out.toFloatArray() : null;
-                    first = first == null ? values : first;
-                    last = i == timedRuns - 1 ? values : last;
+                Map<String, Tensor> outputs = compiled.run(input.tensors());
+                nanos[i] = System.nanoTime() - start;
+                try {
+                    if (first == null || i == timedRuns - 1) {
+                        float[] values = concatenated(outputs);
+                        first = first == null ? values : first;
+                        last = i == timedRuns - 1 ? values : last;
+                    }
+                } finally {
+                    outputs.values().forEach(Tensor::close);
                 }
                 progress.done();
             }

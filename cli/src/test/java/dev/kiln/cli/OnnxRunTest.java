@@ -146,4 +146,16 @@ class OnnxRunTest {
             assertTrue(run.err().contains(part), "expected '" + part + "' in: " + run.err());
         }
     }
+
+    @Test
+    void benchesAModelWithTwoInputsAndTwoOutputs() throws IOException {
+        Path model = OnnxTestFiles.convPlusSkip(dir.resolve("skip.onnx"));
+        CliRun run = CliRun.of("bench", "--model", model.toString(), "--backend", "reference", "--batch", "2",
+                "--runs", "2", "--warmup", "0", "--json");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode result = run.json().get(0);
+        assertEquals("skip.onnx", result.get("model").asText());
+        assertEquals(2, result.get("batch").asInt());
+        assertEquals(0.0, result.get("max_rel_error").asDouble(), "two runs of the reference agree exactly");
+    }
 }
