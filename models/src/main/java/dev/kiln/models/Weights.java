@@ -21,6 +21,7 @@ final class Weights {
     static Tensor create(WeightInit init, String name, Shape shape, Distribution distribution) {
         return switch (init) {
             case WeightInit.Zeros zeros -> ZeroTensors.create(shape);
+            case WeightInit.FromTensors(var tensors) -> NamedWeights.copy(tensors, name, shape);
             case WeightInit.Seeded(long seed) -> {
                 Tensor tensor = Tensor.allocate(shape);
                 fill(tensor, new SplittableRandom(streamSeed(seed, name)), distribution);

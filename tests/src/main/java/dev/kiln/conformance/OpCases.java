@@ -15,6 +15,7 @@ import dev.kiln.graph.ops.Lrn;
 import dev.kiln.graph.ops.MatMul;
 import dev.kiln.graph.ops.MaxPool;
 import dev.kiln.graph.ops.Op;
+import dev.kiln.graph.ops.Pad;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Reshape;
@@ -322,7 +323,7 @@ public final class OpCases {
         }, 2, -1, 1, Tolerance.forReduction(depth));
     }
 
-    /** Softmax, Concat, Flatten, Reshape, Identity and Dropout. */
+    /** Softmax, Concat, Flatten, Reshape, Pad, Identity and Dropout. */
     public static List<Case> dataMovement() {
         List<Case> cases = new ArrayList<>();
         cases.add(softmax(new Softmax(1), new int[] {DYNAMIC, 10}, 10));
@@ -340,6 +341,9 @@ public final class OpCases {
         }
         cases.add(shapeOnly(new Reshape(0, -1), "Reshape [0, -1]", new int[] {DYNAMIC, 3, 4, 5}));
         cases.add(shapeOnly(new Reshape(0, 2, -1, 3), "Reshape [0, 2, -1, 3]", new int[] {DYNAMIC, 4, 3, 3}));
+        cases.add(shapeOnly(new Pad(new int[] {0, 0, 1, 2, 0, 0, 3, 0}, 0.5f), "Pad H 1+3 W 2+0 value 0.5",
+                new int[] {DYNAMIC, 3, 4, 5}));
+        cases.add(shapeOnly(new Pad(new int[] {0, 2, 0, 1}, 0), "Pad channels 2+1", new int[] {DYNAMIC, 6}));
         cases.add(shapeOnly(Passthrough.IDENTITY, "Identity", new int[] {DYNAMIC, 5, 3, 3}));
         cases.add(shapeOnly(Passthrough.DROPOUT, "Dropout", new int[] {DYNAMIC, 40}));
         return cases;

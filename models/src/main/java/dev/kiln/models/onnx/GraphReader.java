@@ -1,0 +1,429 @@
+package dev.kiln.models.onnx;
+
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphBuilder;
+import dev.kiln.graph.GraphValidationException;
+import dev.kiln.graph.Node;
+import dev.kiln.graph.ValueInfo;
+import dev.kiln.models.onnx.proto.OnnxProto.GraphProto;
+import dev.kiln.models.onnx.proto.OnnxProto.ModelProto;
+import dev.kiln.models.onnx.proto.OnnxProto.NodeProto;
+import dev.kiln.models.onnx.proto.OnnxProto.OperatorSetIdProto;
+import dev.kiln.models.onnx.proto.OnnxProto.TensorProto;
+import dev.kiln.models.onnx.proto.OnnxProto.TensorProto.DataType;
+import dev.kiln.models.onnx.proto.OnnxProto.TensorShapeProto;
+import dev.kiln.models.onnx.proto.OnnxProto.TypeProto;
+import dev.kiln.models.onnx.proto.OnnxProto.ValueInfoProto;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Walks an ONNX graph once, converting each node with {@link OnnxOps}: for {@link #load} into a
+ * validated Kiln graph that owns its weights, for {@link #inspect} into a summary that lists
+ * whatever could not be converted instead of failing on it.
+ */
+final class GraphReader {
+    /** The newest ai.onnx opset whose operator definitions this importer follows. */
+    static final long NEWEST_OPSET = 18;
+
+    /** Thrown while inspecting a node that reads the output of a node already reported unsupported. */
+    static final class DependsOnUnavailable extends RuntimeException {
+        DependsOnUnavailable() {
+            super(null, null, false, false);
+        }
+    }
+
+    private final ModelFile file;
+    private final boolean inspecting;
+    private final Map<String, Long> opsets = new LinkedHashMap<>();
+    private final Map<String, ImportedValue> values = new HashMap<>();
+    private final Set<String> graphInputs = new HashSet<>();
+    private final Set<String> names = new HashSet<>();
+    private final Set<String> read = new HashSet<>();
+    private final ShapeTracker shapes = new ShapeTracker();
+    private final List<ValueInfo> inputs = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private final Map<String, TensorData> initializers = new LinkedHashMap<>();
+    private final Set<String> statistics = new HashSet<>();
+    private final Set<String> unsupported = new TreeSet<>();
+    private final Map<String, Integer> opCounts = new LinkedHashMap<>();
+
+    private GraphReader(ModelFile file, boolean inspecting) {
+        this.file = file;
+        this.inspecting = inspecting;
+    }
+
+    static Graph load(ModelFile file) {
+        GraphReader reader = new GraphReader(file, false);
+        reader.convert();
+        return reader.build();
+    }
+
+    static OnnxSummary inspect(ModelFile file) {
+        GraphReader reader = new GraphReader(file, true);
+        reader.convert();
+        return reader.summary();
+    }
+
+    private String label() {
+        return file.label();
+    }
+
+    private void convert() {
+        ModelProto model = file.model();
+        GraphProto graph = model.getGraph();
+        for (OperatorSetIdProto o : model.getOpsetImportList()) {
+            String domain = o.getDomain().equals("ai.onnx") ? "" : o.getDomain();
+            opsets.put(domain, o.getVersion());
+        }
+        for (NodeProto n : graph.getNodeList()) {
+            names.addAll(n.getOutputList());
+            read.addAll(n.getInputList());
+        }
+        for (ValueInfoProto v : graph.getOutputList()) {
+            read.add(v.getName());
+        }
+        readInitializers(graph);
+        readInputs(graph);
+        for (int index : topologicalOrder(graph.getNodeList())) {
+            convertNode(graph.getNode(index), index);
+        }
+        for (ValueInfoProto v : graph.getOutputList()) {
+            checkOutput(v);
+        }
+    }
+
+    private void readInitializers(GraphProto graph) {
+        for (TensorProto t : graph.getInitializerList()) {
+            String what = label() + ": initializer '" + t.getName() + "'";
+            if (t.getName().isEmpty()) {
+                throw new OnnxFormatException(label() + ": an initializer has no name");
+            }
+            if (values.containsKey(t.getName())) {
+                throw new OnnxFormatException(what + " is defined twice");
+            }
+            TensorData data = TensorData.of(t, what, file.folder());
+            values.put(t.getName(), new ImportedValue.Constant(data));
+            names.add(t.getName());
+            shapes.constant(t.getName(), data.shape());
+        }
+        if (graph.getSparseInitializerCount() > 0) {
+            problem(new UnsupportedNodeException("sparse initializers", "the graph has "
+                    + graph.getSparseInitializerCount() + " sparse initializers, which Kiln does not read"));
+        }
+    }
+
+    private void readInputs(GraphProto graph) {
+        for (ValueInfoProto v : graph.getInputList()) {
+            if (values.containsKey(v.getName())) {
+                continue; // an initializer: a constant with a default, not an input the caller feeds
+            }
+            names.add(v.getName());
+            graphInputs.add(v.getName());
+            TypeProto type = v.getType();
+            if (!type.hasTensorType()) {
+                values.put(v.getName(), new ImportedValue.Unavailable(v.getName()));
+                problem(new UnsupportedNodeException("non-tensor graph input", "graph input '"
+                        + v.getName() + "' is not a tensor (" + type.getValueCase() + ")"));
+                continue;
+            }
+            DataType elem = DataType.forNumber(type.getTensorType().getElemType());
+            Shape shape = declaredShape(type);
+            if (shape != null) {
+                inputs.add(new ValueInfo(v.getName(), shape));
+            }
+            if (elem != DataType.FLOAT) {
+                values.put(v.getName(), new ImportedValue.TypedInput(elem == null ? DataType.UNDEFINED : elem));
+                problem(new UnsupportedNodeException(elem + " graph input", "graph input '"
+                        + v.getName() + "' has type " + elem + "; Kiln computes in float32 only"));
+                continue;
+            }
+            values.put(v.getName(), new ImportedValue.Data(v.getName()));
+            if (shape == null) {
+                problem(new UnsupportedNodeException("graph input without a shape", "graph input '"
+                        + v.getName() + "' declares no shape; Kiln needs at least its rank"));
+                continue;
+            }
+            shapes.input(v.getName(), shape);
+        }
+    }
+
+    /** The declared shape with symbolic or missing dims as -1, or null when not even the rank is given. */
+    private static Shape declaredShape(TypeProto type) {
+        if (!type.hasTensorType() || !type.getTensorType().hasShape()) {
+            return null;
+        }
+        TensorShapeProto shape = type.getTensorType().getShape();
+        int[] dims = new int[shape.getDimCount()];
+        for (int i = 0; i < dims.length; i++) {
+            TensorShapeProto.Dimension d = shape.getDim(i);
+            dims[i] = d.hasDimValue() && d.getDimValue() >= 0 && d.getDimValue() <= Integer.MAX_VALUE
+                    ? (int) d.getDimValue() : Shape.DYNAMIC;
+        }
+        return Shape.of(dims);
+    }
+
+    /**
+     * ONNX requires nodes in topological order, but not every writer obeys; converting in that
+     * order lets each node see what its inputs are. Returns node indices; nodes on a cycle come
+     * last in file order, and the graph builder then reports the cycle.
+     */
+    private static List<Integer> topologicalOrder(List<NodeProto> nodes) {
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String out : nodes.get(i).getOutputList()) {
+                if (!out.isEmpty()) {
+                    producer.putIfAbsent(out, i);
+                }
+            }
+        }
+        int[] pending = new int[nodes.size()];
+        List<List<Integer>> dependents = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            dependents.add(new ArrayList<>());
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            Set<Integer> deps = new HashSet<>();
+            for (String in : nodes.get(i).getInputList()) {
+                Integer p = producer.get(in);
+                if (p != null && p != i) {
+                    deps.add(p);
+                }
+            }
+            pending[i] = deps.size();
+            for (int d : deps) {
+                dependents.get(d).add(i);
+            }
+        }
+        PriorityQueue<Integer> ready = new PriorityQueue<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (pending[i] == 0) {
+                ready.add(i);
+            }
+        }
+        List<Integer> order = new ArrayList<>(nodes.size());
+        boolean[] placed = new boolean[nodes.size()];
+        while (!ready.isEmpty()) {
+            int i = ready.poll();
+            order.add(i);
+            placed[i] = true;
+            for (int d : dependents.get(i)) {
+                if (--pending[d] == 0) {
+                    ready.add(d);
+                }
+            }
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            if (!placed[i]) {
+                order.add(i);
+            }
+        }
+        return order;
+    }
+
+    private void convertNode(NodeProto proto, int index) {
+        String opType = proto.getOpType();
+        opCounts.merge(opType, 1, Integer::sum);
+        String name = proto.getName().isEmpty() ? opType + "_" + index : proto.getName();
+        String domain = proto.getDomain().equals("ai.onnx") ? "" : proto.getDomain();
+        try {
+            if (!domain.isEmpty()) {
+                throw new UnsupportedNodeException(domain + "." + opType, "node '" + name + "': op " + opType
+                        + " of domain '" + domain + "' is not supported by Kiln");
+            }
+            Long opset = opsets.get("");
+            if (opset == null) {
+                throw new OnnxFormatException("node '" + name + "' (" + opType
+                        + "): the model imports no opset for the ai.onnx domain");
+            }
+            OpConverter converter = OnnxOps.converter(opType);
+            if (converter == null) {
+                throw new UnsupportedNodeException(opType, "node '" + name + "': op " + opType + " (opset " + opset
+                        + ") is not supported by Kiln");
+            }
+            if (opset > NEWEST_OPSET) {
+                throw new UnsupportedNodeException(opType + " (opset " + opset + ")", "node '" + name + "': op "
+                        + opType + " at opset " + opset + " is newer than the opsets this importer follows (up to "
+                        + NEWEST_OPSET + ")");
+            }
+            NodeContext context = new NodeContext(this, proto, name, opset);
+            try {
+                converter.convert(context);
+            } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
+                // Kiln's op records check their attributes (a kernel of size 0, negative pads), and
+                // values out of any sensible range overflow; either way the node is at fault.
+                throw context.invalid(String.valueOf(e.getMessage()));
+            }
+        } catch (UnsupportedNodeException e) {
+            problem(e);
+            markUnavailable(proto);
+        } catch (DependsOnUnavailable e) {
+            markUnavailable(proto);
+        } catch (OnnxFormatException e) {
+            if (!inspecting) {
+                throw new OnnxFormatException(label() + ": " + e.getMessage(), e);
+            }
+            unsupported.add(opType + " (invalid: " + e.getMessage() + ")");
+            markUnavailable(proto);
+        }
+    }
+
+    private void markUnavailable(NodeProto proto) {
+        for (String out : proto.getOutputList()) {
+            if (!out.isEmpty()) {
+                values.put(out, new ImportedValue.Unavailable(proto.getName()));
+            }
+        }
+    }
+
+    /** Records what keeps the model from loading; loading stops at the first. */
+    private void problem(UnsupportedNodeException e) {
+        if (!inspecting) {
+            throw new OnnxFormatException(label() + ": " + e.getMessage(), e);
+        }
+        unsupported.add(e.entry());
+    }
+
+    private void checkOutput(ValueInfoProto v) {
+        String name = v.getName();
+        TypeProto type = v.getType();
+        if (type.hasTensorType()) {
+            DataType elem = DataType.forNumber(type.getTensorType().getElemType());
+            if (elem != DataType.FLOAT && elem != DataType.UNDEFINED) {
+                problem(new UnsupportedNodeException(elem + " graph output", "graph output '" + name
+                        + "' has type " + elem + "; Kiln computes in float32 only"));
+                return;
+            }
+        } else if (type.getValueCase() != TypeProto.ValueCase.VALUE_NOT_SET) {
+            problem(new UnsupportedNodeException("non-tensor graph output", "graph output '" + name
+                    + "' is not a tensor (" + type.getValueCase() + ")"));
+            return;
+        }
+        ImportedValue value = values.get(name);
+        switch (value) {
+            case ImportedValue.Constant c when c.data().type() == DataType.FLOAT -> useAsInitializer(name, c.data());
+            case ImportedValue.Constant c -> problem(new UnsupportedNodeException(c.data().type() + " graph output",
+                    "graph output '" + name + "' is a " + c.data().type() + " constant"));
+            case ImportedValue.Ints i -> problem(new UnsupportedNodeException("INT64 graph output",
+                    "graph output '" + name + "' is an integer tensor computed from shapes"));
+            case null, default -> {
+                // Data, or a value no node defines, which the graph builder reports.
+            }
+        }
+    }
+
+    // ---- what NodeContext uses ----
+
+    /** What the importer knows of a value; a name nothing defined yet is read as data (the builder checks it). */
+    ImportedValue lookup(String name) {
+        ImportedValue v = values.get(name);
+        return v != null ? v : new ImportedValue.Data(name);
+    }
+
+    void define(String name, ImportedValue value) {
+        values.put(name, value);
+        if (value instanceof ImportedValue.Constant c) {
+            shapes.constant(name, c.data().shape());
+        }
+    }
+
+    boolean isGraphInput(String name) {
+        return graphInputs.contains(name);
+    }
+
+    /** Whether any node or the graph's outputs read this value. */
+    boolean isRead(String name) {
+        return read.contains(name);
+    }
+
+    java.nio.file.Path modelFolder() {
+        return file.folder();
+    }
+
+    ShapeTracker shapes() {
+        return shapes;
+    }
+
+    void useAsInitializer(String name, TensorData data) {
+        initializers.putIfAbsent(name, data);
+    }
+
+    void markStatistics(String name) {
+        statistics.add(name);
+    }
+
+    /** A value name no ONNX value or earlier helper uses. */
+    String freshName(String base) {
+        String name = base;
+        for (int i = 2; names.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        names.add(name);
+        return name;
+    }
+
+    void addNode(Node node) {
+        nodes.add(node);
+        for (String out : node.outputs()) {
+            if (!out.isEmpty()) {
+                values.put(out, new ImportedValue.Data(out));
+            }
+        }
+        shapes.node(node.op(), node.inputs(), node.outputs());
+    }
+
+    // ---- results ----
+
+    private Graph build() {
+        GraphProto proto = file.model().getGraph();
+        GraphBuilder builder = new GraphBuilder(proto.getName().isEmpty() ? label() : proto.getName());
+        inputs.forEach(v -> builder.input(v.name(), v.shape()));
+        List<Tensor> weights = new ArrayList<>();
+        try {
+            for (Map.Entry<String, TensorData> e : initializers.entrySet()) {
+                Tensor t = e.getValue().toTensor();
+                weights.add(t);
+                builder.initializer(e.getKey(), t);
+            }
+        } catch (RuntimeException | OutOfMemoryError e) {
+            weights.forEach(Tensor::close);
+            throw e;
+        }
+        nodes.forEach(builder::node);
+        proto.getOutputList().forEach(v -> builder.output(v.getName()));
+        try {
+            return builder.build();
+        } catch (GraphValidationException e) {
+            throw new OnnxFormatException(label() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private OnnxSummary summary() {
+        ModelProto model = file.model();
+        long parameters = 0;
+        for (Map.Entry<String, TensorData> e : initializers.entrySet()) {
+            if (!statistics.contains(e.getKey())) {
+                parameters += e.getValue().count();
+            }
+        }
+        List<ValueInfo> outputs = new ArrayList<>();
+        for (ValueInfoProto v : model.getGraph().getOutputList()) {
+            Shape declared = declaredShape(v.getType());
+            Shape known = declared != null ? declared : shapes.shapeOf(v.getName());
+            outputs.add(new ValueInfo(v.getName(), known != null ? known : Shape.of()));
+        }
+        String producer = (model.getProducerName() + " " + model.getProducerVersion()).trim();
+        return new OnnxSummary(model.getIrVersion(), opsets, producer, inputs, outputs, opCounts, parameters,
+                List.copyOf(unsupported));
+    }
+}

@@ -1,0 +1,46 @@
+package dev.kiln.models.onnx;
+
+import dev.kiln.graph.Graph;
+
+import java.nio.file.Path;
+
+/**
+ * Reads ONNX model files (opsets 1 to 18 of the ai.onnx domain, float32 data) into Kiln graphs.
+ *
+ * <pre>{@code
+ * try (Graph graph = OnnxImporter.load(Path.of("resnet50.onnx"));
+ *      CompiledModel model = Engine.create().compile(graph)) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * Graph inputs are the ONNX graph inputs that are not initializers, under their ONNX names; a
+ * symbolic or missing dimension becomes {@link dev.kiln.Shape#DYNAMIC} and takes the batch size
+ * at run time. Nodes keep their ONNX names ({@code <op>_<index>} when unnamed); where one ONNX
+ * node becomes several Kiln nodes, the extra ones are named {@code <node>/<purpose>}.
+ */
+public final class OnnxImporter {
+    private OnnxImporter() {
+    }
+
+    /**
+     * Loads a model: a validated Graph owning its weights (off-heap, copied from the file or its
+     * external data files), which the caller closes.
+     *
+     * @throws OnnxFormatException naming the file and the node or tensor at fault, for a file that
+     *                             is unreadable, inconsistent, or uses what Kiln does not run
+     */
+    public static Graph load(Path file) {
+        return GraphReader.load(ModelFile.read(file));
+    }
+
+    /**
+     * Reads a model without failing on unsupported ops or types, for {@code kiln inspect}: what
+     * Kiln cannot run is listed in {@link OnnxSummary#unsupportedOps()}.
+     *
+     * @throws OnnxFormatException for a file that is not a readable ONNX model
+     */
+    public static OnnxSummary inspect(Path file) {
+        return GraphReader.inspect(ModelFile.read(file));
+    }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Prepares what the test suite needs outside Maven: Debian's PyTorch, ONNX and ONNX test data
+# packages, and the PyTorch parity fixtures (ONNX exports, inputs and PyTorch's outputs).
+#
+# The fixtures are generated once and cached outside the repository, in
+#   ${KILN_FIXTURES:-$HOME/.cache/kiln/fixtures}/parity-<first 16 hex of sha256 of parity/export_models.py>/
+# so that a changed script gets a fresh folder and an unchanged one is never regenerated.
+# The parity tests compute the same folder. A folder counts only once it holds `.complete`:
+# the script writes into a temporary folder and renames it, so an interrupted run leaves no
+# half-written fixtures behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+readonly PYTHON=/usr/bin/python3 # Debian's: another python3 earlier on the PATH may lack torch
+readonly PACKAGES=(python3-torch python3-torchvision python3-onnx python3-numpy libonnx-testdata)
+readonly EXPORT_SCRIPT=parity/export_models.py
+
+step() {
+    echo "prepare-test-fixtures: $*" >&2
+}
+
+missing_packages() {
+    local package
+    for package in "${PACKAGES[@]}"; do
+        if [[ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" != "install ok installed" ]]; then
+            echo "$package"
+        fi
+    done
+}
+
+install_packages() {
+    if ! command -v dpkg-query >/dev/null; then
+        step "not a Debian-like system: make sure $PYTHON has torch 1.13, torchvision, onnx and numpy"
+        return
+    fi
+    local missing
+    missing=$(missing_packages | paste -sd ' ')
+    if [[ -z "$missing" ]]; then
+        step "Debian packages present: ${PACKAGES[*]}"
+        return
+    fi
+    if [[ "$(id -u)" -ne 0 ]]; then
+        step "missing Debian packages: $missing; install them as root (apt-get install -y $missing) and rerun"
+        exit 1
+    fi
+    step "installing missing Debian packages: $missing"
+    apt-get update -qq
+    # shellcheck disable=SC2086 # $missing is a list of package names
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+generate_fixtures() {
+    local hash root target work
+    hash=$(sha256sum "$EXPORT_SCRIPT" | cut -c1-16)
+    root=${KILN_FIXTURES:-$HOME/.cache/kiln/fixtures}
+    target="$root/parity-$hash"
+    if [[ -f "$target/.complete" ]]; then
+        step "parity fixtures up to date in $target"
+        return
+    fi
+    mkdir -p "$root"
+    work=$(mktemp -d "$root/.parity-$hash.partial.XXXXXX")
+    chmod 755 "$work" # mktemp makes it private; the fixtures are not secret
+    trap 'rm -rf "$work"' EXIT
+    step "generating parity fixtures with $EXPORT_SCRIPT into $target (a few minutes)"
+    "$PYTHON" "$EXPORT_SCRIPT" "$work"
+    touch "$work/.complete"
+    rm -rf "$target" # an incomplete folder, if any (a complete one returned above)
+    if ! mv -T "$work" "$target" 2>/dev/null; then
+        if [[ -f "$target/.complete" ]]; then
+            step "another run finished the same fixtures first; keeping its folder"
+            return
+        fi
+        step "could not move $work to $target"
+        exit 1
+    fi
+    trap - EXIT
+    step "parity fixtures ready in $target ($(du -sh "$target" | cut -f1))"
+    prune_other_versions "$root" "$target"
+}
+
+# Fixtures of earlier versions of the script are 1.4 GB each and never read again.
+prune_other_versions() {
+    local old
+    for old in "$1"/parity-*; do
+        if [[ -d "$old" && "$old" != "$2" ]]; then
+            step "removing fixtures of an earlier export script: $old"
+            rm -rf "$old"
+        fi
+    done
+}
+
+install_packages
+generate_fixtures

@@ -1,0 +1,118 @@
+package dev.kiln.parity;
+
+import dev.kiln.CompileOptions;
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.graph.Graph;
+import dev.kiln.models.onnx.OnnxImporter;
+import dev.kiln.parity.ParityFixtures.Export;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each of the six networks, exported from PyTorch both ways, imported from ONNX and run on every
+ * available backend, against PyTorch's float64 output: the largest difference at most
+ * {@link RelativeDifference#TOLERANCE} of the largest output, at batch 1 and batch 3 on one
+ * compiled model. The batch-norm-keeping exports run with the optimizer on (it folds the
+ * batch-norms itself) and off (the batch-norm kernel runs), and both must match.
+ *
+ * <p>Prints, per model, export, backend, optimizer setting and batch, the relative difference
+ * and the import time of the file: the figures the parity report quotes.
+ */
+class PyTorchParityTest {
+    static final List<String> MODELS = List.of("vgg16", "googlenet", "resnet50", "mobilenet_v1", "mobilenet_v2",
+            "efficientnet_b0");
+    static final List<Integer> BATCHES = List.of(1, 3);
+
+    /**
+     * VGG-16 has no batch-norm, so its batch-norm-keeping export is the same file as its default
+     * one, whose runs cover the optimizer on at batch 1 and 3; and a batch-3 run on the reference
+     * backend takes half a minute or more. Its batch-norm-keeping export runs only with the
+     * optimizer off at batch 1, which keeps the suite within its few minutes.
+     */
+    private static final String MODEL_WITHOUT_BATCH_NORM = "vgg16";
+
+    private static final Engine ENGINE = Engine.create();
+    private static ParityFixtures fixtures;
+
+    @BeforeAll
+    static void locateFixtures() {
+        fixtures = ParityFixtures.locate();
+        System.out.println("PyTorch parity fixtures: " + fixtures.folder());
+        for (Engine.BackendInfo backend : ENGINE.backends()) {
+            System.out.println("  backend " + backend.id() + ": "
+                    + (backend.available() ? "compared" : "not compared, unavailable: " + backend.reason()));
+        }
+    }
+
+    static List<String> availableBackends() {
+        return ENGINE.backends().stream().filter(Engine.BackendInfo::available).map(Engine.BackendInfo::id).toList();
+    }
+
+    static Stream<Arguments> exports() {
+        return MODELS.stream().flatMap(model -> Stream.of(Export.values()).map(export -> Arguments.of(model, export)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("exports")
+    void importedExportMatchesPyTorch(String model, Export export) throws IOException {
+        List<String> backends = availableBackends();
+        assertFalse(backends.isEmpty(), "no backend is available; the reference backend always should be");
+        Path file = fixtures.onnx(model, export);
+        long started = System.nanoTime();
+        try (Graph graph = OnnxImporter.load(file)) {
+            double importSeconds = (System.nanoTime() - started) / 1e9;
+            System.out.printf("parity %s %s: imported %s (%.0f MB) in %.2f s%n", model, export.fileStem,
+                    file.getFileName(), Files.size(file) / 1e6, importSeconds);
+            List<Run> runs = runs(model, export);
+            List<String> failures = new ArrayList<>();
+            for (String backend : backends) {
+                for (Run run : runs) {
+                    try (CompiledModel compiled = ENGINE.compile(graph, new CompileOptions(backend, run.optimize()))) {
+                        for (int batch : run.batches()) {
+                            String what = String.format("%s %s backend %s optimizer %s batch %d", model,
+                                    export.fileStem, backend, run.optimize() ? "on" : "off", batch);
+                            Comparison result = Comparison.run(fixtures, compiled, model, batch);
+                            System.out.printf("parity %s: relative difference %.2e (import %.2f s, run %.2f s)%n",
+                                    what, result.relativeDifference(), importSeconds, result.runSeconds());
+                            if (!result.withinTolerance()) {
+                                failures.add(what + ": relative difference " + result.relativeDifference());
+                            }
+                        }
+                    }
+                }
+            }
+            assertTrue(failures.isEmpty(), "outputs differ from PyTorch's by more than "
+                    + RelativeDifference.TOLERANCE + " of the largest output:\n  " + String.join("\n  ", failures));
+        }
+    }
+
+    /** One compiled model (optimizer on or off) run at these batch sizes. */
+    record Run(boolean optimize, List<Integer> batches) {
+    }
+
+    /** The optimizer on for every export, and also off for those that keep their batch-norms. */
+    private static List<Run> runs(String model, Export export) {
+        if (export == Export.DEFAULT) {
+            return List.of(new Run(true, BATCHES));
+        }
+        if (model.equals(MODEL_WITHOUT_BATCH_NORM)) {
+            System.out.println("parity " + model + " " + export.fileStem + ": optimizer off at batch 1 only (the file"
+                    + " is the same as the default export, which runs with the optimizer on at batch 1 and 3)");
+            return List.of(new Run(false, List.of(1)));
+        }
+        return List.of(new Run(true, BATCHES), new Run(false, BATCHES));
+    }
+}
