@@ -3,6 +3,7 @@ package dev.kiln.cli;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.KilnException;
 import dev.kiln.graph.Graph;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.runtime.ExecutionPlan;
@@ -64,6 +65,10 @@ final class ExplainCommand implements Callable<Integer> {
         Explanation e;
         try (Graph graph = source.build(0);
              CompiledModel compiled = engine.compile(graph, new CompileOptions(backendId, true))) {
+            if (!graph.hasFixedShapesBesidesBatch()) {
+                throw new KilnException(source.name() + " has input shapes " + graph.inputs()
+                        + " that are open beyond the batch; explain needs fixed image sizes");
+            }
             OptimizationReport report = compiled.optimization().orElseThrow();
             ExecutionPlan plan = compiled.planForBatch(batch);
             MemoryPlan memory = plan.wholeGraphMemoryPlan();

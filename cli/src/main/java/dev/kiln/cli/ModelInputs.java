@@ -35,19 +35,20 @@ final class ModelInputs implements AutoCloseable {
      * {@code seed + 1}, and so on; symbolic batch dimensions take {@code batch} (1 when null).
      */
     static ModelInputs random(Graph graph, Integer batch, long seed, CommandLine commandLine) {
-        int n = batch == null ? 1 : batch;
-        Map<String, Shape> shapes = graph.inputShapesForBatch(n);
+        for (ValueInfo declared : graph.inputs()) {
+            for (int axis = 1; axis < declared.shape().rank(); axis++) {
+                if (declared.shape().dim(axis) == Shape.DYNAMIC) {
+                    throw new ParameterException(commandLine, "input '" + declared.name() + "' is " + declared.shape()
+                            + ": a random input can choose only its batch; give it with --input or --image");
+                }
+            }
+        }
+        Map<String, Shape> shapes = graph.inputShapesForBatch(batch == null ? 1 : batch);
         ModelInputs in = new ModelInputs();
         try {
             long inputSeed = seed;
             for (ValueInfo declared : graph.inputs()) {
                 Shape shape = declared.shape();
-                for (int axis = 1; axis < shape.rank(); axis++) {
-                    if (shape.dim(axis) == Shape.DYNAMIC) {
-                        throw new ParameterException(commandLine, "input '" + declared.name() + "' is " + shape
-                                + ": a random input can choose only its batch; give it with --input or --image");
-                    }
-                }
                 if (batch != null && shape.rank() > 0 && shape.dim(0) != Shape.DYNAMIC && shape.dim(0) != batch) {
                     throw new ParameterException(commandLine, "--batch " + batch + ": input '" + declared.name()
                             + "' has a fixed batch, " + shape);

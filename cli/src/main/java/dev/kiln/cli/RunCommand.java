@@ -145,7 +145,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** Compiles the plan for these input shapes now, so that the timed run only runs. */
     private static void prepare(CompiledModel compiled, Graph graph, ModelInputs in, int n) {
-        if (in.shapes().equals(graph.inputShapesForBatch(n))) {
+        if (graph.hasFixedShapesBesidesBatch() && in.shapes().equals(graph.inputShapesForBatch(n))) {
             compiled.planForBatch(n);
         } else {
             // Shapes with symbolic dimensions beyond the batch: a first run compiles their plan.

@@ -13,16 +13,6 @@ public record Activation(ActivationFunction function) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         return List.of(in.getFirst());
     }

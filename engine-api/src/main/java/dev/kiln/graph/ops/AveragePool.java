@@ -18,16 +18,6 @@ public record AveragePool(Window window, boolean ceilMode, boolean countIncludeP
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         require(x.rank() == 4, "input must be NCHW (rank 4), got " + x);

@@ -25,11 +25,6 @@ public record BatchNormalization(float epsilon) implements Op {
     }
 
     @Override
-    public int maxInputs() {
-        return 5;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.get(0);
         require(x.rank() >= 2, "input must have a channel axis, got " + x);

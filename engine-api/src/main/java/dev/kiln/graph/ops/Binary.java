@@ -40,11 +40,6 @@ public record Binary(Kind kind) implements Op {
     }
 
     @Override
-    public int maxInputs() {
-        return 2;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         return List.of(broadcast(in.get(0), in.get(1)));
     }

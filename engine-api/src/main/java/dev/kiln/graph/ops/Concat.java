@@ -15,11 +15,6 @@ public record Concat(int axis) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
     public int maxInputs() {
         return Integer.MAX_VALUE;
     }

@@ -13,16 +13,6 @@ public record Flatten(int axis) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         int a = axis < 0 ? axis + x.rank() : axis;

@@ -20,16 +20,6 @@ public record GlobalPool(Kind kind) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         require(x.rank() >= 3, "input must be [N, C, spatial...], got " + x);

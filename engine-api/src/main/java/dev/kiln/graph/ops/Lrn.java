@@ -22,16 +22,6 @@ public record Lrn(int size, float alpha, float beta, float bias) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         require(x.rank() >= 3, "input must be [N, C, spatial...], got " + x);

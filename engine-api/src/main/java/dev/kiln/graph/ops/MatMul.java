@@ -20,11 +20,6 @@ public record MatMul() implements Op {
     }
 
     @Override
-    public int maxInputs() {
-        return 2;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape a = in.get(0);
         Shape b = in.get(1);

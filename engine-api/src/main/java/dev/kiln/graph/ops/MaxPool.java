@@ -15,16 +15,6 @@ public record MaxPool(Window window, boolean ceilMode) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         require(x.rank() == 4, "input must be NCHW (rank 4), got " + x);

@@ -18,9 +18,15 @@ public sealed interface Op permits Conv, BatchNormalization, Activation, Binary,
     /** The op type, e.g. {@code "Conv"}; ONNX's name for ops that exist in ONNX. */
     String type();
 
-    int minInputs();
+    /** Inputs every node of this op must have; one unless the op says otherwise. */
+    default int minInputs() {
+        return 1;
+    }
 
-    int maxInputs();
+    /** Inputs a node may have, optional ones included; as many as required unless the op says otherwise. */
+    default int maxInputs() {
+        return minInputs();
+    }
 
     default int outputCount() {
         return 1;

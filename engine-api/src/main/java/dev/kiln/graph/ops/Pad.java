@@ -43,16 +43,6 @@ public record Pad(int[] pads, float value) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         require(x.rank() * 2 == pads.length, "pads " + Arrays.toString(pads) + " are for rank " + pads.length / 2

@@ -33,16 +33,6 @@ public record Reshape(int[] target, boolean allowZero) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         int[] out = new int[target.length];

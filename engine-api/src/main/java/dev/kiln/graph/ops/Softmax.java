@@ -21,16 +21,6 @@ public record Softmax(int axis, boolean coerceTo2d) implements Op {
     }
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
-    public int maxInputs() {
-        return 1;
-    }
-
-    @Override
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         Op.normalizeAxis(axis, x.rank(), "softmax");
