@@ -1,0 +1,63 @@
+package dev.kiln.parity;
+
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.Node;
+import dev.kiln.graph.ops.Activation;
+import dev.kiln.graph.ops.Binary;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.models.onnx.OnnxImporter;
+import dev.kiln.optimize.OptimizationReport;
+import dev.kiln.optimize.Optimizer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The optimizer on PyTorch's exports that keep their BatchNormalization nodes, as users bring
+ * them: what our builders' graphs lose (see {@code ModelOptimizationTest}) these lose too, in
+ * the exporter's spelling (ReLU6 as Clip with constant inputs, SiLU as Sigmoid and Mul).
+ * That the logits stay PyTorch's is {@link PyTorchParityTest}'s job.
+ */
+class ExportOptimizationTest {
+    private static final Set<String> RESIDUAL = Set.of("resnet50", "mobilenet_v2", "efficientnet_b0");
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vgg16", "googlenet", "resnet50", "mobilenet_v1", "mobilenet_v2", "efficientnet_b0"})
+    void foldsEveryBatchNormAndFusesEveryActivationAndResidualAdd(String model) {
+        ParityFixtures fixtures = ParityFixtures.locate();
+        try (Graph graph = OnnxImporter.load(fixtures.onnx(model, ParityFixtures.Export.KEEP_BN))) {
+            OptimizationReport report = new Optimizer().optimize(graph);
+            try (Graph optimized = report.graph()) {
+                System.out.println(model + " (keep_bn export): " + report.summary());
+                for (String gone : List.of("BatchNormalization", "Dropout", "Identity")) {
+                    assertFalse(report.opsAfter().containsKey(gone), gone + " left: " + report.opsAfter());
+                }
+                List<String> activationsAfterConvs = new ArrayList<>();
+                for (Node n : optimized.nodes()) {
+                    Node producer = optimized.producer(n.input(0));
+                    if (n.op() instanceof Activation && producer != null && producer.op() instanceof Conv) {
+                        activationsAfterConvs.add(n.name() + " after " + producer.name());
+                    }
+                }
+                assertEquals(List.of(), activationsAfterConvs, "activations left right after a conv");
+                if (RESIDUAL.contains(model)) {
+                    assertTrue(graph.opCounts().getOrDefault("Add", 0) > 0, "the export has residual Adds");
+                    long adds = optimized.nodes().stream()
+                            .filter(n -> n.op() instanceof Binary b && b.kind() == Binary.Kind.ADD).count();
+                    assertEquals(0, adds, "Add nodes left unfused: " + report.opsAfter());
+                }
+                if (model.equals("efficientnet_b0")) {
+                    assertEquals(16, report.opsAfter().getOrDefault("SqueezeExcitation", 0), report.opsAfter().toString());
+                    assertFalse(report.opsAfter().containsKey("Sigmoid"), "SiLU and SE gates fused: " + report.opsAfter());
+                }
+            }
+        }
+    }
+}
