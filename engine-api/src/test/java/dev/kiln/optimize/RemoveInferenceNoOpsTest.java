@@ -4,11 +4,14 @@ import dev.kiln.Shape;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.graph.ops.AveragePool;
 import dev.kiln.graph.ops.Flatten;
 import dev.kiln.graph.ops.Gemm;
+import dev.kiln.graph.ops.MaxPool;
 import dev.kiln.graph.ops.GlobalPool;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Reshape;
+import dev.kiln.graph.ops.Window;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -131,6 +134,23 @@ class RemoveInferenceNoOpsTest {
             OptimizationReport report = runPass(pass, g);
             try (Graph opt = report.graph()) {
                 assertEquals(counts("Dropout", 1, "Relu", 1), report.opsAfter());
+            }
+        }
+    }
+
+    @Test
+    void removesSinglePixelPoolsAndKeepsStridedOnes() {
+        GraphFixtures f = new GraphFixtures("pools", 4);
+        f.builder().input("x", Shape.of(Shape.DYNAMIC, 3, 7, 7));
+        String avg = f.add("avg1x1", new AveragePool(Window.of(1, 1), false, false), "x");
+        String max = f.add("max1x1", new MaxPool(Window.of(1, 1), false), avg);
+        String strided = f.add("max1x1s2", new MaxPool(Window.square(1, 2, 0), false), max);
+        try (Graph g = f.build(strided)) {
+            OptimizationReport report = runPass(pass, g);
+            try (Graph opt = report.graph()) {
+                assertEquals(counts("MaxPool", 1), report.opsAfter());
+                assertEquals("x", producer(opt, "max1x1s2").input(0));
+                assertSameOutputs(g, opt, 2);
             }
         }
     }
