@@ -171,6 +171,8 @@ public final class OpCases {
         cases.add(binary(Binary.MUL, new int[] {DYNAMIC, 24, 5, 5}, new int[] {DYNAMIC, 24, 1, 1}, false));
         cases.add(binary(Binary.MUL, new int[] {DYNAMIC, 12}, new int[] {DYNAMIC, 12}, false));
         cases.add(binary(new Binary(Binary.Kind.SUB), new int[] {DYNAMIC, 3, 4, 5}, new int[] {5}, false));
+        cases.add(binary(new Binary(Binary.Kind.MAX), new int[] {DYNAMIC, 6, 4, 4}, new int[] {1}, false));
+        cases.add(binary(new Binary(Binary.Kind.MIN), new int[] {DYNAMIC, 6, 4, 4}, new int[] {DYNAMIC, 6, 1, 1}, false));
         cases.add(binary(new Binary(Binary.Kind.SUB), new int[] {3}, new int[] {DYNAMIC, 2, 3}, false));
         cases.add(binary(new Binary(Binary.Kind.DIV), new int[] {DYNAMIC, 7, 3}, new int[] {}, true));
         cases.add(binary(new Binary(Binary.Kind.DIV), new int[] {DYNAMIC, 4, 3, 3}, new int[] {DYNAMIC, 4, 3, 3},

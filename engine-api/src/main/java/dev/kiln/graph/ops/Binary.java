@@ -8,7 +8,7 @@ import java.util.List;
 public record Binary(Kind kind) implements Op {
 
     public enum Kind {
-        ADD("Add"), SUB("Sub"), MUL("Mul"), DIV("Div");
+        ADD("Add"), SUB("Sub"), MUL("Mul"), DIV("Div"), MAX("Max"), MIN("Min");
 
         private final String onnxName;
 
@@ -22,6 +22,8 @@ public record Binary(Kind kind) implements Op {
                 case SUB -> a - b;
                 case MUL -> a * b;
                 case DIV -> a / b;
+                case MAX -> Math.max(a, b);
+                case MIN -> Math.min(a, b);
             };
         }
     }

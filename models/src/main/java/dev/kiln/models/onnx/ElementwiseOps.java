@@ -4,6 +4,7 @@ import dev.kiln.Shape;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
+import dev.kiln.graph.ops.Passthrough;
 
 import java.util.Map;
 
@@ -25,6 +26,23 @@ final class ElementwiseOps {
         m.put("Sub", c -> binary(c, Binary.Kind.SUB));
         m.put("Mul", c -> binary(c, Binary.Kind.MUL));
         m.put("Div", c -> binary(c, Binary.Kind.DIV));
+        m.put("Max", c -> variadic(c, Binary.Kind.MAX));
+        m.put("Min", c -> variadic(c, Binary.Kind.MIN));
+    }
+
+    /** Max and Min of any number of inputs (broadcast together): a chain of binary nodes. */
+    private static void variadic(NodeContext c, Binary.Kind kind) {
+        int count = c.inputCount();
+        if (count == 1) {
+            c.emit(Passthrough.IDENTITY, c.data(0));
+            return;
+        }
+        String acc = c.data(0);
+        for (int i = 1; i < count - 1; i++) {
+            acc = c.emitIntermediate(kind.name().toLowerCase(java.util.Locale.ROOT) + i, new Binary(kind), acc,
+                    c.data(i));
+        }
+        c.emit(new Binary(kind), acc, c.data(count - 1));
     }
 
     private static void activation(NodeContext c, ActivationFunction f) {
@@ -32,22 +50,32 @@ final class ElementwiseOps {
     }
 
     /**
-     * Before opset 11 the bounds are attributes; from 11 they are optional inputs, which Kiln
-     * needs as constants (exporters write them as initializers or Constant nodes). An absent
-     * bound is the float range's end, as ONNX specifies.
+     * Before opset 11 the bounds are attributes; from 11 they are optional inputs. Constant
+     * bounds (exporters write them as initializers or Constant nodes) make one Clip activation,
+     * which fuses into a conv; bounds computed at run time or fed as graph inputs become
+     * Max(x, min) then Min(., max). An absent bound is the float range's end, as ONNX specifies.
      */
     private static void clip(NodeContext c) {
         String x = c.data(0);
-        float min;
-        float max;
         if (c.opset() < 11) {
-            min = c.attributes().getFloat("min", -Float.MAX_VALUE);
-            max = c.attributes().getFloat("max", Float.MAX_VALUE);
-        } else {
-            min = c.hasInput(1) ? c.constantFloat(1, "min") : -Float.MAX_VALUE;
-            max = c.hasInput(2) ? c.constantFloat(2, "max") : Float.MAX_VALUE;
+            c.emit(new Activation(ActivationFunction.clip(c.attributes().getFloat("min", -Float.MAX_VALUE),
+                    c.attributes().getFloat("max", Float.MAX_VALUE))), x);
+            return;
         }
-        c.emit(new Activation(ActivationFunction.clip(min, max)), x);
+        boolean constantMin = !c.hasInput(1) || c.value(1) instanceof ImportedValue.Constant;
+        boolean constantMax = !c.hasInput(2) || c.value(2) instanceof ImportedValue.Constant;
+        if (constantMin && constantMax) {
+            float min = c.hasInput(1) ? c.constantFloat(1, "min") : -Float.MAX_VALUE;
+            float max = c.hasInput(2) ? c.constantFloat(2, "max") : Float.MAX_VALUE;
+            c.emit(new Activation(ActivationFunction.clip(min, max)), x);
+            return;
+        }
+        String lowered = c.hasInput(1) ? c.emitIntermediate("at_least_min", new Binary(Binary.Kind.MAX), x, c.data(1)) : x;
+        if (c.hasInput(2)) {
+            c.emit(new Binary(Binary.Kind.MIN), lowered, c.data(2));
+        } else {
+            c.emit(Passthrough.IDENTITY, lowered);
+        }
     }
 
     /**

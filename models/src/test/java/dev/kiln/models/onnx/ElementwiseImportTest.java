@@ -80,12 +80,40 @@ class ElementwiseImportTest {
     }
 
     @Test
-    void clipBoundsFedAtRunTimeAreUnsupported() {
-        Path file = TestModel.opset(13).input("x", -1, 4).input("min").output("y")
-                .node("Clip", List.of("x", "min"), List.of("y")).save(dir.resolve("clip.onnx"));
-        OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> OnnxImporter.load(file));
-        assertTrue(e.getMessage().contains("clip0") && e.getMessage().contains("'min'"), e.getMessage());
-        assertEquals(List.of("Clip (min is a graph input)"), OnnxImporter.inspect(file).unsupportedOps());
+    void clipBoundsFedAtRunTimeBecomeMaxThenMin() {
+        Path file = TestModel.opset(13).input("x", -1, 4).input("min").input("max").output("y")
+                .node("Clip", List.of("x", "min", "max"), List.of("y")).save(dir.resolve("clip.onnx"));
+        assertEquals(List.of(), OnnxImporter.inspect(file).unsupportedOps());
+        try (Graph g = OnnxImporter.load(file)) {
+            assertEquals(Map.of("Max", 1, "Min", 1), g.opCounts());
+            Runs.Result y = Runs.run(g, Map.of(
+                    "x", new Runs.Input(Shape.of(2, 4), new float[] {-3, -2, -1, 0, 1, 2, 3, 4}),
+                    "min", new Runs.Input(Shape.of(), new float[] {-1.5f}),
+                    "max", new Runs.Input(Shape.of(), new float[] {2.5f})));
+            assertArrayEquals(new float[] {-1.5f, -1.5f, -1, 0, 1, 2, 2.5f, 2.5f}, y.values());
+        }
+        Path onlyMin = TestModel.opset(13).input("x", -1, 4).input("min").output("y")
+                .node("Clip", List.of("x", "min"), List.of("y")).save(dir.resolve("clip_min.onnx"));
+        try (Graph g = OnnxImporter.load(onlyMin)) {
+            Runs.Result y = Runs.run(g, Map.of(
+                    "x", new Runs.Input(Shape.of(1, 4), new float[] {-3, -2, 5, 0}),
+                    "min", new Runs.Input(Shape.of(), new float[] {-2.5f})));
+            assertArrayEquals(new float[] {-2.5f, -2, 5, 0}, y.values());
+        }
+    }
+
+    @Test
+    void maxAndMinTakeAnyNumberOfBroadcastInputs() {
+        TestModel max = TestModel.opset(13).input("a", 2, 3).input("b", 3).input("c", 2, 1).output("y")
+                .node("Max", List.of("a", "b", "c"), List.of("y"));
+        try (Graph g = load(max)) {
+            Runs.Result y = Runs.run(g, Map.of(
+                    "a", new Runs.Input(Shape.of(2, 3), new float[] {1, 9, 2, 0, 0, 7}),
+                    "b", new Runs.Input(Shape.of(3), new float[] {3, 3, 3}),
+                    "c", new Runs.Input(Shape.of(2, 1), new float[] {0, 5})));
+            assertArrayEquals(new float[] {3, 9, 3, 5, 5, 7}, y.values());
+        }
+        assertEquals(new Binary(Binary.Kind.MIN), importedBinary("Min"));
     }
 
     @Test
