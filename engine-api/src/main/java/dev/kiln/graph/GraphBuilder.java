@@ -194,14 +194,35 @@ public final class GraphBuilder {
             }
         }
         if (order.size() != nodes.size()) {
-            List<String> stuck = new ArrayList<>();
-            pending.forEach((n, count) -> {
-                if (count > 0 && stuck.size() < 5) {
-                    stuck.add("'" + n.name() + "'");
-                }
-            });
-            throw new GraphValidationException("graph '" + name + "' has a cycle through nodes " + stuck);
+            throw new GraphValidationException("graph '" + name + "' has a cycle through nodes "
+                    + cycleAmong(pending, dependents));
         }
         return order;
+    }
+
+    /**
+     * One cycle among the nodes Kahn's algorithm could not order, named in dataflow order. Each
+     * of them waits for another of them, so walking back along waiting dependencies must repeat.
+     */
+    private static List<String> cycleAmong(Map<Node, Integer> pending, Map<Node, List<Node>> dependents) {
+        Map<Node, Node> waitsFor = new HashMap<>();
+        dependents.forEach((dependency, readers) -> {
+            if (pending.get(dependency) > 0) {
+                readers.forEach(r -> waitsFor.putIfAbsent(r, dependency));
+            }
+        });
+        Node start = pending.entrySet().stream().filter(e -> e.getValue() > 0 && waitsFor.containsKey(e.getKey()))
+                .findFirst().orElseThrow().getKey();
+        List<Node> path = new ArrayList<>();
+        Node n = start;
+        while (!path.contains(n)) {
+            path.add(n);
+            n = waitsFor.get(n);
+        }
+        List<String> cycle = new ArrayList<>();
+        for (Node member : path.subList(path.indexOf(n), path.size()).reversed()) {
+            cycle.add("'" + member.name() + "'");
+        }
+        return cycle;
     }
 }
