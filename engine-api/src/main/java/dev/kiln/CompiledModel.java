@@ -8,6 +8,7 @@ import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.NodePlacement;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -84,8 +85,7 @@ public final class CompiledModel implements AutoCloseable {
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         checkOpen();
-        List<Shape> key = checkInputs(inputs);
-        return plans.computeIfAbsent(key, k -> compilePlan(inputs)).run(inputs);
+        return plan(checkInputs(inputs)).run(inputs);
     }
 
     /** Runs a model with one input and one output. */
@@ -105,15 +105,10 @@ public final class CompiledModel implements AutoCloseable {
         return plans.computeIfAbsent(key, k -> ExecutionPlan.compile(graph, shapes, selection.order()));
     }
 
-    private ExecutionPlan compilePlan(Map<String, Tensor> inputs) {
-        Map<String, Shape> shapes = new java.util.HashMap<>();
-        inputs.forEach((k, v) -> shapes.put(k, v.shape()));
-        return ExecutionPlan.compile(graph, shapes, selection.order());
-    }
-
-    private List<Shape> checkInputs(Map<String, Tensor> inputs) {
+    /** The input shapes by name, once every input is checked against its declaration. */
+    private Map<String, Shape> checkInputs(Map<String, Tensor> inputs) {
         Set<String> expected = new HashSet<>();
-        List<Shape> key = new ArrayList<>();
+        Map<String, Shape> shapes = new HashMap<>();
         for (ValueInfo v : graph.inputs()) {
             expected.add(v.name());
             Tensor t = inputs.get(v.name());
@@ -132,7 +127,7 @@ public final class CompiledModel implements AutoCloseable {
                 throw new InvalidInputException("input '" + v.name() + "' must have shape " + v.shape() + ", got "
                         + t.shape());
             }
-            key.add(t.shape());
+            shapes.put(v.name(), t.shape());
         }
         for (String name : inputs.keySet()) {
             if (!expected.contains(name)) {
@@ -140,7 +135,7 @@ public final class CompiledModel implements AutoCloseable {
                         + names(graph.inputs()));
             }
         }
-        return key;
+        return shapes;
     }
 
     private static List<String> names(List<ValueInfo> values) {

@@ -6,23 +6,17 @@ import dev.kiln.Engine;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
-import dev.kiln.graph.Node;
-import dev.kiln.graph.ops.Activation;
-import dev.kiln.graph.ops.Binary;
-import dev.kiln.graph.ops.Conv;
 import dev.kiln.models.ModelSpec;
 import dev.kiln.models.Models;
 import dev.kiln.reference.ReferenceBackend;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -46,22 +40,9 @@ class ModelOptimizationTest {
             OptimizationReport report = new Optimizer().optimize(graph);
             try (Graph optimized = report.graph()) {
                 System.out.println(spec.name() + ": " + report.summary());
-                assertFalse(report.opsAfter().containsKey("BatchNormalization"), report.opsAfter().toString());
-                assertFalse(report.opsAfter().containsKey("Dropout"), report.opsAfter().toString());
-                assertFalse(report.opsAfter().containsKey("Identity"), report.opsAfter().toString());
-                List<String> activationsAfterConvs = new ArrayList<>();
-                for (Node n : optimized.nodes()) {
-                    Node producer = optimized.producer(n.input(0));
-                    if (n.op() instanceof Activation && producer != null && producer.op() instanceof Conv) {
-                        activationsAfterConvs.add(n.name() + " after " + producer.name());
-                    }
-                }
-                assertEquals(List.of(), activationsAfterConvs, "activations left right after a conv");
+                FusionChecks.assertFused(optimized, report.opsAfter());
                 if (RESIDUAL_FAMILIES.contains(spec.name())) {
-                    assertTrue(graph.opCounts().getOrDefault("Add", 0) > 0, "the network has residual Adds");
-                    long adds = optimized.nodes().stream()
-                            .filter(n -> n.op() instanceof Binary b && b.kind() == Binary.Kind.ADD).count();
-                    assertEquals(0, adds, "Add nodes left unfused");
+                    FusionChecks.assertResidualAddsFused(graph, optimized);
                 }
             }
         }

@@ -5,12 +5,9 @@ import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
-import dev.kiln.graph.Node;
-import dev.kiln.graph.ops.Activation;
-import dev.kiln.graph.ops.Binary;
-import dev.kiln.graph.ops.Conv;
 import dev.kiln.models.io.Npy;
 import dev.kiln.models.onnx.OnnxImporter;
+import dev.kiln.optimize.FusionChecks;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.reference.ReferenceBackend;
@@ -18,7 +15,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -44,22 +40,9 @@ class ExportOptimizationTest {
             OptimizationReport report = new Optimizer().optimize(graph);
             try (Graph optimized = report.graph()) {
                 System.out.println(model + " (keep_bn export): " + report.summary());
-                for (String gone : List.of("BatchNormalization", "Dropout", "Identity")) {
-                    assertFalse(report.opsAfter().containsKey(gone), gone + " left: " + report.opsAfter());
-                }
-                List<String> activationsAfterConvs = new ArrayList<>();
-                for (Node n : optimized.nodes()) {
-                    Node producer = optimized.producer(n.input(0));
-                    if (n.op() instanceof Activation && producer != null && producer.op() instanceof Conv) {
-                        activationsAfterConvs.add(n.name() + " after " + producer.name());
-                    }
-                }
-                assertEquals(List.of(), activationsAfterConvs, "activations left right after a conv");
+                FusionChecks.assertFused(optimized, report.opsAfter());
                 if (RESIDUAL.contains(model)) {
-                    assertTrue(graph.opCounts().getOrDefault("Add", 0) > 0, "the export has residual Adds");
-                    long adds = optimized.nodes().stream()
-                            .filter(n -> n.op() instanceof Binary b && b.kind() == Binary.Kind.ADD).count();
-                    assertEquals(0, adds, "Add nodes left unfused: " + report.opsAfter());
+                    FusionChecks.assertResidualAddsFused(graph, optimized);
                 }
                 if (model.equals("efficientnet_b0")) {
                     assertEquals(16, report.opsAfter().getOrDefault("SqueezeExcitation", 0), report.opsAfter().toString());

@@ -11,11 +11,6 @@ public record Passthrough(String type) implements Op {
     public static final Passthrough DROPOUT = new Passthrough("Dropout");
 
     @Override
-    public int minInputs() {
-        return 1;
-    }
-
-    @Override
     public int maxInputs() {
         // Dropout's ratio and training_mode inputs do not matter at inference.
         return type.equals("Dropout") ? 3 : 1;
