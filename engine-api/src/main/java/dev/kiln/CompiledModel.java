@@ -5,34 +5,54 @@ import dev.kiln.graph.ValueInfo;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.HostThreadPool;
 import dev.kiln.runtime.NodePlacement;
+import dev.kiln.runtime.WeightStore;
+import dev.kiln.spi.Backend;
+import dev.kiln.spi.CompileContext;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 
 /**
  * A graph compiled for a backend choice, ready to run from any number of threads at once.
  * One {@link ExecutionPlan} exists per distinct set of input shapes (batch sizes), compiled on
- * first use and kept; the one for the declared shapes at batch 1 is compiled eagerly so that
- * errors surface at compile time.
+ * first use; the one for the declared shapes at batch 1 is compiled eagerly so that errors
+ * surface at compile time. Weights are prepared once for all plans (a {@link WeightStore}); at
+ * most {@link EngineOptions#cachedPlans()} plans are kept, the least recently used dropped
+ * first. A plan compiles without blocking runs of other shapes.
  */
 public final class CompiledModel implements AutoCloseable {
     private final Graph graph;
     private final BackendSelection selection;
     private final OptimizationReport optimization; // null when compiled without the optimizer
-    private final Map<List<Shape>, ExecutionPlan> plans = new ConcurrentHashMap<>();
+    private final Function<Backend, CompileContext> contexts;
+    private final HostThreadPool threads;
+    private final WeightStore weights;
+    private final int cachedPlans;
+    private final LinkedHashMap<List<Shape>, CompletableFuture<ExecutionPlan>> plans =
+            new LinkedHashMap<>(16, 0.75f, true);
     private volatile boolean closed;
 
-    CompiledModel(Graph graph, BackendSelection selection, OptimizationReport optimization) {
+    CompiledModel(Graph graph, BackendSelection selection, OptimizationReport optimization,
+                  Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
+                  int cachedPlans) {
         this.graph = graph;
         this.selection = selection;
         this.optimization = optimization;
+        this.contexts = contexts;
+        this.threads = threads;
+        this.weights = weights;
+        this.cachedPlans = cachedPlans;
         if (graph.hasFixedShapesBesidesBatch()) {
             plan(graph.inputShapesForBatch(1)); // compile errors surface now, not at the first run
         }
@@ -53,6 +73,11 @@ public final class CompiledModel implements AutoCloseable {
         return selection.chosen().id();
     }
 
+    /** The device of the chosen backend it runs on. */
+    public String device() {
+        return contexts.apply(selection.chosen()).device().name();
+    }
+
     /** Why this backend was chosen. */
     public String selectionExplanation() {
         return selection.explanation();
@@ -68,6 +93,18 @@ public final class CompiledModel implements AutoCloseable {
         return plan(graph.inputShapesForBatch(batch));
     }
 
+    /** Bytes of weights the backends prepared (packed, reordered, uploaded) for this model, all plans together. */
+    public long preparedWeightBytes() {
+        return weights.bytes();
+    }
+
+    /** How many input-shape plans are cached now. */
+    public int cachedPlanCount() {
+        synchronized (plans) {
+            return plans.size();
+        }
+    }
+
     public List<ValueInfo> inputs() {
         return graph.inputs();
     }
@@ -77,15 +114,25 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Runs the model. Inputs by graph input name; the caller keeps ownership of them. Returns new
+     * Runs the model on the engine's host threads. Inputs by graph input name; the caller keeps
+     * ownership of them, and they must stay unchanged until the call returns. Returns new
      * tensors, one per graph output in graph order, which the caller must close.
      *
      * @throws InvalidInputException for a missing or extra input, a closed tensor, or a shape
      *                               that does not match the declaration; the model stays usable
+     * @throws IllegalStateException when the model is closed
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         checkOpen();
-        return plan(checkInputs(inputs)).run(inputs);
+        Map<String, Shape> shapes = checkInputs(inputs);
+        while (true) {
+            ExecutionPlan plan = plan(shapes);
+            try {
+                return threads.call(() -> plan.run(inputs));
+            } catch (ExecutionPlan.Retired e) {
+                checkOpen(); // else the plan left the cache between lookup and run: compile it again
+            }
+        }
     }
 
     /** Runs a model with one input and one output. */
@@ -102,7 +149,56 @@ public final class CompiledModel implements AutoCloseable {
         for (ValueInfo v : graph.inputs()) {
             key.add(shapes.get(v.name()));
         }
-        return plans.computeIfAbsent(key, k -> ExecutionPlan.compile(graph, shapes, selection.order()));
+        CompletableFuture<ExecutionPlan> future;
+        boolean mine = false;
+        List<ExecutionPlan> evicted = new ArrayList<>();
+        synchronized (plans) {
+            checkOpen();
+            future = plans.get(key);
+            if (future == null) {
+                future = new CompletableFuture<>();
+                plans.put(key, future);
+                mine = true;
+                var it = plans.entrySet().iterator();
+                while (plans.size() > cachedPlans && it.hasNext()) {
+                    var oldest = it.next();
+                    if (oldest.getValue().isDone() && !oldest.getValue().isCompletedExceptionally()) {
+                        evicted.add(oldest.getValue().join());
+                        it.remove();
+                    }
+                }
+            }
+        }
+        evicted.forEach(ExecutionPlan::retire);
+        if (mine) {
+            // Compiled outside the lock: runs of other shapes go on meanwhile.
+            try {
+                ExecutionPlan compiled = threads.call(() -> ExecutionPlan.compile(graph, shapes, selection.order(),
+                        contexts));
+                boolean keep;
+                synchronized (plans) {
+                    keep = !closed && plans.get(key) == future;
+                }
+                future.complete(compiled);
+                if (!keep) {
+                    compiled.retire();
+                }
+            } catch (RuntimeException | Error e) {
+                synchronized (plans) {
+                    plans.remove(key, future);
+                }
+                future.completeExceptionally(e);
+                throw e;
+            }
+        }
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
     }
 
     /** The input shapes by name, once every input is checked against its declaration. */
@@ -148,15 +244,32 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** Frees compiled kernels, buffers and the optimized graph; the caller's graph stays open. */
+    /**
+     * Refuses new runs, waits for the runs in flight to finish, then frees compiled kernels,
+     * buffers, prepared weights and the optimized graph; the caller's graph stays open. Closing
+     * twice is harmless; closing from inside a run of this model is not allowed.
+     */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        List<CompletableFuture<ExecutionPlan>> all;
+        synchronized (plans) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            all = new ArrayList<>(plans.values());
+            plans.clear();
         }
-        closed = true;
-        plans.values().forEach(ExecutionPlan::close);
-        plans.clear();
+        for (CompletableFuture<ExecutionPlan> f : all) {
+            ExecutionPlan p;
+            try {
+                p = f.join();
+            } catch (RuntimeException e) {
+                continue; // a plan that failed to compile holds nothing
+            }
+            p.close();
+        }
+        weights.close();
         if (optimization != null) {
             optimization.graph().close();
         }

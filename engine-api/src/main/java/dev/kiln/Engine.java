@@ -8,7 +8,16 @@ import dev.kiln.runtime.BackendSelection;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.Device;
 
+import dev.kiln.runtime.HostThreadPool;
+import dev.kiln.runtime.WeightStore;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.KernelRegistry;
+
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * The entry point: discovers backends, and compiles graphs into runnable models.
@@ -31,20 +40,47 @@ public final class Engine {
     public static final String BACKEND_ENV = "KILN_BACKEND";
     public static final String BACKEND_PROPERTY = "kiln.backend";
 
-    private final BackendRegistry registry;
+    public static final String DEVICE_ENV = "KILN_DEVICE";
+    public static final String DEVICE_PROPERTY = "kiln.device";
 
-    private Engine(BackendRegistry registry) {
+    private final BackendRegistry registry;
+    private final KernelRegistry kernels;
+    private final EngineOptions options;
+    private final HostThreadPool threads;
+
+    private Engine(BackendRegistry registry, KernelRegistry kernels, EngineOptions options) {
         this.registry = registry;
+        this.kernels = kernels;
+        this.options = options;
+        this.threads = HostThreadPool.shared(options.threads());
     }
 
-    /** An engine with every backend found on the class path. */
+    /** An engine with every backend and kernel provider found on the class path, default options. */
     public static Engine create() {
-        return new Engine(BackendRegistry.discover());
+        return create(EngineOptions.defaults());
+    }
+
+    /** An engine with every backend and kernel provider found on the class path. */
+    public static Engine create(EngineOptions options) {
+        return new Engine(BackendRegistry.discover(), KernelRegistry.discover(), options);
     }
 
     /** An engine with exactly these backends (tests, embedding applications that pick their own). */
     public static Engine withBackends(List<Backend> backends) {
-        return new Engine(new BackendRegistry(backends));
+        return withBackends(backends, KernelRegistry.discover(), EngineOptions.defaults());
+    }
+
+    /** An engine with exactly these backends and kernel providers. */
+    public static Engine withBackends(List<Backend> backends, KernelRegistry kernels, EngineOptions options) {
+        return new Engine(new BackendRegistry(backends), kernels, options);
+    }
+
+    public EngineOptions options() {
+        return options;
+    }
+
+    public KernelRegistry kernels() {
+        return kernels;
     }
 
     /** What a backend looks like from outside: identity, availability and devices. */
@@ -86,6 +122,19 @@ public final class Engine {
         return fromEnv == null || fromEnv.isBlank() ? AUTO : fromEnv.trim();
     }
 
+    /**
+     * The device asked for outside the code: the {@value #DEVICE_PROPERTY} system property, else
+     * the {@value #DEVICE_ENV} environment variable, else null (the backend's default).
+     */
+    public static String configuredDevice() {
+        String fromProperty = System.getProperty(DEVICE_PROPERTY);
+        if (fromProperty != null && !fromProperty.isBlank()) {
+            return fromProperty.trim();
+        }
+        String fromEnv = System.getenv(DEVICE_ENV);
+        return fromEnv == null || fromEnv.isBlank() ? null : fromEnv.trim();
+    }
+
     /** Compiles with the backend the environment configures, {@code auto} by default, optimized. */
     public CompiledModel compile(Graph graph) {
         return compile(graph, CompileOptions.defaults());
@@ -108,15 +157,69 @@ public final class Engine {
         boolean optimize = options.optimize() && graph.hasFixedShapesBesidesBatch();
         OptimizationReport report = optimize ? new Optimizer().optimize(graph) : null;
         Graph runnable = report == null ? graph : report.graph();
+        WeightStore weights = new WeightStore();
         try {
-            BackendSelection selection = BackendSelection.select(registry, runnable, options.backend());
-            return new CompiledModel(runnable, selection, report);
+            Map<Backend, CompileContext> contexts = new ConcurrentHashMap<>();
+            String requested = options.backend();
+            Function<Backend, CompileContext> contextOf = b -> contexts.computeIfAbsent(b, k -> new CompileContext(
+                    this.options, device(k, k.id().equals(requested) ? options.device() : null), threads, kernels,
+                    weights));
+            BackendSelection selection = BackendSelection.select(registry, runnable, requested, contextOf);
+            if (options.device() != null && requested.equals(AUTO)) {
+                throw new BackendUnavailableException("device '" + options.device() + "' was asked for without a"
+                        + " backend: choose the backend too (--backend, " + BACKEND_ENV + "), since ids differ per backend");
+            }
+            if (options.device() != null) {
+                contextOf.apply(selection.chosen()); // a device that does not exist fails here, naming the choices
+            }
+            return new CompiledModel(runnable, selection, report, contextOf, threads, weights,
+                    this.options.cachedPlans());
         } catch (RuntimeException e) {
+            weights.close();
             if (report != null) {
                 report.graph().close();
             }
             throw e;
         }
+    }
+
+    /**
+     * The device of a backend that {@code wanted} names: its id, its index in the backend's list,
+     * or its name (case-insensitive substring); the backend's first device when null.
+     *
+     * @throws BackendUnavailableException naming the devices there are
+     */
+    static Device device(Backend backend, String wanted) {
+        List<Device> devices = backend.devices();
+        if (devices.isEmpty()) {
+            throw new BackendUnavailableException("backend '" + backend.id() + "' has no device");
+        }
+        if (wanted == null) {
+            return devices.getFirst();
+        }
+        for (Device d : devices) {
+            if (d.id().equals(wanted)) {
+                return d;
+            }
+        }
+        if (wanted.chars().allMatch(Character::isDigit) && wanted.length() < 6) {
+            int index = Integer.parseInt(wanted);
+            if (index < devices.size()) {
+                return devices.get(index);
+            }
+        }
+        for (Device d : devices) {
+            if (d.name().toLowerCase(Locale.ROOT).contains(wanted.toLowerCase(Locale.ROOT))) {
+                return d;
+            }
+        }
+        StringBuilder known = new StringBuilder();
+        for (int i = 0; i < devices.size(); i++) {
+            known.append(i == 0 ? "" : ", ").append(i).append(": ").append(devices.get(i).id()).append(" (")
+                    .append(devices.get(i).name()).append(')');
+        }
+        throw new BackendUnavailableException("backend '" + backend.id() + "' has no device '" + wanted
+                + "'; its devices: " + known);
     }
 
     public BackendRegistry registry() {

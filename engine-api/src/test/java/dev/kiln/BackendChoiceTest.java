@@ -5,6 +5,7 @@ import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -45,12 +46,12 @@ class BackendChoiceTest {
         }
 
         @Override
-        public Support supports(BoundNode node) {
+        public Support supports(BoundNode node, CompileContext context) {
             return Support.YES;
         }
 
         @Override
-        public CompiledPartition compile(Partition partition, Device device) {
+        public CompiledPartition compile(Partition partition, CompileContext context) {
             throw new AssertionError("an unavailable backend must never be asked to compile");
         }
     }

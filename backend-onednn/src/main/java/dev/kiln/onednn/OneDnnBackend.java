@@ -1,5 +1,6 @@
 package dev.kiln.onednn;
 
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -52,12 +53,12 @@ public final class OneDnnBackend implements Backend {
     }
 
     @Override
-    public Support supports(BoundNode node) {
+    public Support supports(BoundNode node, CompileContext context) {
         return Support.no("not implemented");
     }
 
     @Override
-    public CompiledPartition compile(Partition partition, Device device) {
+    public CompiledPartition compile(Partition partition, CompileContext context) {
         throw new UnsupportedOperationException("the onednn backend is not implemented yet and cannot compile "
                 + partition.nodes().size() + " nodes of partition " + partition.index());
     }

@@ -52,7 +52,7 @@ class OneDnnBackendTest {
         assertEquals(List.of(), backend.devices());
         Partition empty = new Partition(0, List.of(), List.of(), List.of(), Map.of(), Map.of());
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> backend.compile(empty, Device.HOST_CPU));
+                () -> backend.compile(empty, dev.kiln.spi.CompileContext.standalone(Device.HOST_CPU)));
         assertTrue(e.getMessage().contains("not implemented"), e.getMessage());
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.opencl;
 
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -45,12 +46,12 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public Support supports(BoundNode node) {
+    public Support supports(BoundNode node, CompileContext context) {
         return Support.no("not implemented");
     }
 
     @Override
-    public CompiledPartition compile(Partition partition, Device device) {
+    public CompiledPartition compile(Partition partition, CompileContext context) {
         throw new UnsupportedOperationException("the opencl backend is not implemented yet and cannot compile "
                 + partition.nodes().size() + " nodes of partition " + partition.index());
     }

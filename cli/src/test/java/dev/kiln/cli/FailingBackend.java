@@ -2,6 +2,7 @@ package dev.kiln.cli;
 
 import dev.kiln.KilnException;
 import dev.kiln.Tensor;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -39,12 +40,12 @@ public final class FailingBackend implements Backend {
     }
 
     @Override
-    public Support supports(BoundNode node) {
+    public Support supports(BoundNode node, CompileContext context) {
         return Support.YES;
     }
 
     @Override
-    public CompiledPartition compile(Partition partition, Device device) {
+    public CompiledPartition compile(Partition partition, CompileContext context) {
         if ("compile".equals(System.getProperty(MODE_PROPERTY))) {
             throw new KilnException(FAILURE);
         }

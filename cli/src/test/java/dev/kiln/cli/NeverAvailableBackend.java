@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -27,12 +28,12 @@ public final class NeverAvailableBackend implements Backend {
     }
 
     @Override
-    public Support supports(BoundNode node) {
+    public Support supports(BoundNode node, CompileContext context) {
         return Support.no(REASON);
     }
 
     @Override
-    public CompiledPartition compile(Partition partition, Device device) {
+    public CompiledPartition compile(Partition partition, CompileContext context) {
         throw new UnsupportedOperationException(REASON);
     }
 }

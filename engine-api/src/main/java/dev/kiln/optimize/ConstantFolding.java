@@ -5,6 +5,7 @@ import dev.kiln.Tensor;
 import dev.kiln.graph.Node;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.Device;
 import dev.kiln.spi.Partition;
@@ -25,6 +26,7 @@ import java.util.Map;
  */
 public final class ConstantFolding implements Pass {
     private final ReferenceBackend evaluator = new ReferenceBackend();
+    private final CompileContext context = CompileContext.standalone(Device.HOST_CPU);
 
     @Override
     public String name() {
@@ -91,7 +93,7 @@ public final class ConstantFolding implements Pass {
         BoundNode bound = new BoundNode(n, inShapes, outShapes, inValues);
         Partition partition = new Partition(0, List.of(bound), List.of(), outNames, shapes, constants);
         Map<String, Tensor> values = new LinkedHashMap<>();
-        try (CompiledPartition compiled = evaluator.compile(partition, Device.HOST_CPU);
+        try (CompiledPartition compiled = evaluator.compile(partition, context);
              Workspace workspace = compiled.newWorkspace()) {
             workspace.execute();
             for (int i = 0; i < outNames.size(); i++) {

@@ -3,7 +3,7 @@ package dev.kiln.reference;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompiledPartition;
-import dev.kiln.spi.Device;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Support;
 
@@ -25,18 +25,20 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public Support supports(BoundNode node) {
+    public Support supports(BoundNode node, CompileContext context) {
         for (var shape : node.inputShapes()) {
             if (shape != null && shape.elementCount() > Integer.MAX_VALUE - 8) {
                 return Support.no("input " + shape + " is larger than a Java array");
             }
         }
-        return ReferenceKernels.forOp(node.op()) != null ? Support.YES
-                : Support.no("no reference kernel for " + node.op().type());
+        StringBuilder refusals = new StringBuilder();
+        return context.kernels().best(ID, ReferenceKernel.class, node, refusals) != null ? Support.YES
+                : Support.no("no reference kernel for " + node.op().type()
+                        + (refusals.isEmpty() ? "" : " (" + refusals + ")"));
     }
 
     @Override
-    public CompiledPartition compile(Partition partition, Device device) {
-        return new ReferencePartition(partition);
+    public CompiledPartition compile(Partition partition, CompileContext context) {
+        return new ReferencePartition(partition, context);
     }
 }

@@ -18,31 +18,109 @@ import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.KernelFactory;
+import dev.kiln.spi.KernelProvider;
+import dev.kiln.spi.KernelSupport;
 
-/** The reference kernel for each op: one class per op kind, in this package. */
-final class ReferenceKernels {
-    private ReferenceKernels() {
+import java.util.List;
+import java.util.function.ToIntFunction;
+
+/**
+ * The reference backend's own kernels, one class per op kind in this package, registered as the
+ * first provider for the backend (a {@code META-INF/services/dev.kiln.spi.KernelProvider} line).
+ * Parallel kernels use parallel streams: a run executes on the engine's fork-join pool, so they
+ * fork there, never on the common pool.
+ */
+public final class ReferenceKernels implements KernelProvider {
+    public static final String PROVIDER = "reference";
+
+    /** The plain loops of one op: {@code execute(node, inputs, outputs)}. */
+    @FunctionalInterface
+    interface Loops {
+        void execute(BoundNode node, float[][] inputs, float[][] outputs);
     }
 
-    static ReferenceKernel forOp(Op op) {
-        return switch (op) {
-            case Conv c -> ConvKernel::execute;
-            case BatchNormalization b -> BatchNormKernel::execute;
-            case Activation a -> ActivationKernel::execute;
-            case Binary b -> BinaryKernel::execute;
-            case Concat c -> ConcatKernel::execute;
-            case MaxPool p -> MaxPoolKernel::execute;
-            case AveragePool p -> AveragePoolKernel::execute;
-            case GlobalPool p -> GlobalPoolKernel::execute;
-            case Gemm g -> GemmKernel::execute;
-            case MatMul m -> MatMulKernel::execute;
-            case Flatten f -> CopyKernel::execute;
-            case Reshape r -> CopyKernel::execute;
-            case Passthrough p -> CopyKernel::execute;
-            case Softmax s -> SoftmaxKernel::execute;
-            case Lrn l -> LrnKernel::execute;
-            case SqueezeExcitation s -> SqueezeExcitationKernel::execute;
-            case Pad p -> PadKernel::execute;
+    /** Whether input 0 may be overwritten: elementwise ops (and shape-only copies) read each element before writing it. */
+    private static final ToIntFunction<BoundNode> FIRST_INPUT = n -> 0;
+    private static final ToIntFunction<BoundNode> NOT_IN_PLACE = n -> -1;
+    private static final ToIntFunction<BoundNode> SAME_SHAPE_OPERAND = n -> {
+        for (int i = 0; i < n.inputShapes().size(); i++) {
+            if (n.inputShape(i) != null && n.inputShape(i).equals(n.outputShape())) {
+                return i;
+            }
+        }
+        return -1;
+    };
+
+    private static final List<KernelFactory<?>> KERNELS = List.of(
+            kernel("conv", Conv.class, ConvKernel::execute, NOT_IN_PLACE),
+            kernel("batch-norm", BatchNormalization.class, BatchNormKernel::execute, FIRST_INPUT),
+            kernel("activation", Activation.class, ActivationKernel::execute, FIRST_INPUT),
+            kernel("binary", Binary.class, BinaryKernel::execute, SAME_SHAPE_OPERAND),
+            kernel("concat", Concat.class, ConcatKernel::execute, NOT_IN_PLACE),
+            kernel("max-pool", MaxPool.class, MaxPoolKernel::execute, NOT_IN_PLACE),
+            kernel("average-pool", AveragePool.class, AveragePoolKernel::execute, NOT_IN_PLACE),
+            kernel("global-pool", GlobalPool.class, GlobalPoolKernel::execute, NOT_IN_PLACE),
+            kernel("gemm", Gemm.class, GemmKernel::execute, NOT_IN_PLACE),
+            kernel("matmul", MatMul.class, MatMulKernel::execute, NOT_IN_PLACE),
+            kernel("flatten", Flatten.class, CopyKernel::execute, FIRST_INPUT),
+            kernel("reshape", Reshape.class, CopyKernel::execute, FIRST_INPUT),
+            kernel("passthrough", Passthrough.class, CopyKernel::execute, FIRST_INPUT),
+            kernel("softmax", Softmax.class, SoftmaxKernel::execute, NOT_IN_PLACE),
+            kernel("lrn", Lrn.class, LrnKernel::execute, NOT_IN_PLACE),
+            kernel("squeeze-excitation", SqueezeExcitation.class, SqueezeExcitationKernel::execute, NOT_IN_PLACE),
+            kernel("pad", Pad.class, PadKernel::execute, NOT_IN_PLACE));
+
+    @Override
+    public String name() {
+        return PROVIDER;
+    }
+
+    @Override
+    public String backend() {
+        return ReferenceBackend.ID;
+    }
+
+    @Override
+    public List<KernelFactory<?>> kernels() {
+        return KERNELS;
+    }
+
+    private static KernelFactory<ReferenceKernel> kernel(String name, Class<? extends Op> op, Loops loops,
+                                                         ToIntFunction<BoundNode> inPlace) {
+        return new KernelFactory<>() {
+            @Override
+            public Class<ReferenceKernel> kernelType() {
+                return ReferenceKernel.class;
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public KernelSupport supports(BoundNode node) {
+                return op.isInstance(node.op()) ? KernelSupport.yes() : KernelSupport.no("not a " + op.getSimpleName());
+            }
+
+            @Override
+            public ReferenceKernel create(BoundNode node, CompileContext context) {
+                int overwritable = inPlace.applyAsInt(node);
+                return new ReferenceKernel() {
+                    @Override
+                    public void execute(float[][] inputs, float[][] outputs) {
+                        loops.execute(node, inputs, outputs);
+                    }
+
+                    @Override
+                    public int inPlaceInput() {
+                        return overwritable;
+                    }
+                };
+            }
         };
     }
 }

@@ -5,17 +5,21 @@ import dev.kiln.Tensor;
 import dev.kiln.runtime.MemoryPlan;
 import dev.kiln.runtime.MemoryPlanner;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
+import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A partition on the reference backend: every value gets a slot holding a float array. Constants
- * are copied to the heap once, here, and shared by all workspaces; each workspace owns the
+ * A partition on the reference backend: the best registered kernel per node (its own, or a
+ * vendor's that bids higher), and every value gets a slot holding a float array. Constants are
+ * copied to the heap here and shared by all workspaces; each workspace owns the
  * activation buffers of the memory plan, which values not alive at the same time share.
  */
 final class ReferencePartition implements CompiledPartition {
@@ -30,7 +34,9 @@ final class ReferencePartition implements CompiledPartition {
     private record Step(BoundNode node, ReferenceKernel kernel, int[] inputs, int[] outputs) {
     }
 
-    ReferencePartition(Partition partition) {
+    private final List<NodeKernel> kernels = new ArrayList<>();
+
+    ReferencePartition(Partition partition, CompileContext context) {
         this.partition = partition;
         for (BoundNode n : partition.nodes()) {
             n.node().inputs().forEach(this::slot);
@@ -47,14 +53,23 @@ final class ReferencePartition implements CompiledPartition {
                 constants[i] = c.toFloatArray();
             }
         });
+        Map<BoundNode, ReferenceKernel> kernelOf = new HashMap<>();
+        List<Step> steps = new ArrayList<>();
+        for (BoundNode n : partition.nodes()) {
+            var choice = context.kernels().best(ReferenceBackend.ID, ReferenceKernel.class, n, null);
+            if (choice == null) {
+                throw new IllegalArgumentException("no reference kernel for " + n.node().describe());
+            }
+            ReferenceKernel kernel = choice.factory().create(n, context);
+            kernelOf.put(n, kernel);
+            kernels.add(new NodeKernel(n.name(), choice.kernel(), choice.provider(), ""));
+            steps.add(new Step(n, kernel, indices(n.node().inputs()), indices(n.node().outputs())));
+        }
+        this.steps = List.copyOf(steps);
         memoryPlan = MemoryPlanner.plan(partition.nodes(), partition.inputs(), partition.outputs(),
-                partition.constants().keySet(), MemoryPlanner.ELEMENTWISE);
+                partition.constants().keySet(), (n, input) -> kernelOf.get(n).inPlaceInput() == input);
         bufferOfSlot = new int[slots.size()];
         slots.forEach((name, i) -> bufferOfSlot[i] = constants[i] != null ? -1 : memoryPlan.bufferOf().get(name));
-        steps = partition.nodes().stream()
-                .map(n -> new Step(n, ReferenceKernels.forOp(n.op()), indices(n.node().inputs()),
-                        indices(n.node().outputs())))
-                .toList();
     }
 
     private void slot(String name) {
@@ -76,6 +91,11 @@ final class ReferencePartition implements CompiledPartition {
     public String describe() {
         return "reference kernels on heap float arrays, " + steps.size() + " nodes, " + memoryPlan.bufferCount()
                 + " activation buffers of " + memoryPlan.plannedBytes() + " bytes";
+    }
+
+    @Override
+    public List<NodeKernel> kernels() {
+        return kernels;
     }
 
     @Override
@@ -111,7 +131,7 @@ final class ReferencePartition implements CompiledPartition {
         public void execute() {
             for (int s = 0; s < steps.size(); s++) {
                 Step step = steps.get(s);
-                step.kernel.execute(step.node, stepInputs[s], stepOutputs[s]);
+                step.kernel.execute(stepInputs[s], stepOutputs[s]);
             }
         }
 

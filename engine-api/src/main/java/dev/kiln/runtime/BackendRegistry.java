@@ -13,15 +13,51 @@ import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /**
- * The backends found on the class path, with each one's availability probed once. A backend
- * whose provider fails to load is kept as an unavailable entry with the failure as its reason.
+ * The backends found on the class path. Each one's availability is probed once, when first
+ * asked for: asking for {@code reference} loads no native library and enumerates no device.
+ * A backend whose provider fails to load is recorded as a load failure.
  */
 public final class BackendRegistry {
 
-    /** A discovered backend and whether it can run here. */
-    public record Entry(String id, Backend backend, Availability availability) {
+    /** A discovered backend and, probed on first request, whether it can run here. */
+    public static final class Entry {
+        private final String id;
+        private final Backend backend;
+        private volatile Availability availability;
+
+        Entry(Backend backend) {
+            this.id = backend.id();
+            this.backend = backend;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public Backend backend() {
+            return backend;
+        }
+
+        public Availability availability() {
+            Availability a = availability;
+            if (a == null) {
+                synchronized (this) {
+                    if (availability == null) {
+                        availability = probe(backend);
+                    }
+                    a = availability;
+                }
+            }
+            return a;
+        }
+
         public boolean available() {
-            return availability.available();
+            return availability().available();
+        }
+
+        /** Whether the probe has run: for tests of laziness. */
+        public boolean probed() {
+            return availability != null;
         }
     }
 
@@ -31,7 +67,7 @@ public final class BackendRegistry {
     public BackendRegistry(Iterable<Backend> backends) {
         List<Entry> found = new ArrayList<>();
         for (Backend b : backends) {
-            found.add(new Entry(b.id(), b, probe(b)));
+            found.add(new Entry(b));
         }
         found.sort(Comparator.comparingInt((Entry e) -> -e.backend().rank()).thenComparing(Entry::id));
         for (Entry e : found) {

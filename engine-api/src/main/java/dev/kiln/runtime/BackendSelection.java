@@ -3,10 +3,12 @@ package dev.kiln.runtime;
 import dev.kiln.Engine;
 import dev.kiln.graph.Graph;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Backend;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Which backend a model runs on and in which order the others are tried for nodes it cannot
@@ -14,10 +16,13 @@ import java.util.List;
  * node of the graph; if none does, the one that supports the most nodes (ties by rank). An
  * explicit choice always wins. Fallbacks follow by rank, so the reference backend comes last.
  */
-public record BackendSelection(String requested, Backend chosen, List<Backend> order, String explanation) {
+public record BackendSelection(String requested, Backend chosen, List<BackendRegistry.Entry> order, String explanation) {
 
-    public static BackendSelection select(BackendRegistry registry, Graph graph, String requested) {
-        List<BackendRegistry.Entry> available = registry.available();
+    /**
+     * @param contexts the compile context each backend sees (its device, the engine's threads and kernels)
+     */
+    public static BackendSelection select(BackendRegistry registry, Graph graph, String requested,
+                                          Function<Backend, CompileContext> contexts) {
         Backend chosen;
         String why;
         if (requested.equals(Engine.AUTO) && !graph.hasFixedShapesBesidesBatch()) {
@@ -25,12 +30,13 @@ public record BackendSelection(String requested, Backend chosen, List<Backend> o
             why = "auto chose '" + chosen.id() + "', the highest-ranked available backend (the input shapes are"
                     + " symbolic beyond the batch, so coverage of the graph could not be checked)";
         } else if (requested.equals(Engine.AUTO)) {
+            List<BackendRegistry.Entry> available = registry.available();
             List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(graph.inputShapesForBatch(1)));
             Backend best = null;
             int bestCount = -1;
             StringBuilder considered = new StringBuilder();
             for (BackendRegistry.Entry e : available) {
-                int count = supportedCount(e.backend(), nodes);
+                int count = supportedCount(e.backend(), nodes, contexts.apply(e.backend()));
                 considered.append(considered.isEmpty() ? "" : ", ").append(e.id()).append(" rank ")
                         .append(e.backend().rank()).append(" runs ").append(count).append('/')
                         .append(graph.nodes().size());
@@ -52,20 +58,22 @@ public record BackendSelection(String requested, Backend chosen, List<Backend> o
             chosen = registry.require(requested).backend();
             why = "'" + requested + "' was asked for explicitly";
         }
-        List<Backend> order = new ArrayList<>();
-        order.add(chosen);
-        for (BackendRegistry.Entry e : available) {
-            if (e.backend() != chosen) {
-                order.add(e.backend());
+        // Fallbacks in rank order, their availability probed only if a node needs one.
+        List<BackendRegistry.Entry> order = new ArrayList<>();
+        for (BackendRegistry.Entry e : registry.entries()) {
+            if (e.backend() == chosen) {
+                order.addFirst(e);
+            } else {
+                order.add(e);
             }
         }
         return new BackendSelection(requested, chosen, List.copyOf(order), why);
     }
 
-    private static int supportedCount(Backend b, List<BoundNode> nodes) {
+    private static int supportedCount(Backend b, List<BoundNode> nodes, CompileContext context) {
         int count = 0;
         for (BoundNode n : nodes) {
-            if (Placer.supports(b, n).supported()) {
+            if (Placer.supports(b, n, context).supported()) {
                 count++;
             }
         }

@@ -8,6 +8,8 @@ import dev.kiln.graph.Node;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompiledPartition;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Function;
 
 /**
  * A graph compiled for one set of concrete input shapes: nodes placed on backends, grouped into
@@ -28,7 +31,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  *
  * <p>Safe for concurrent {@link #run}: each run borrows a {@link RunState} (host boundary
  * tensors and one workspace per partition) from a pool, so steady-state runs allocate only their
- * outputs.
+ * outputs. Closing waits for the runs in flight and refuses new ones; every run state is back in
+ * the pool by then, so every workspace is closed before the partition that made it.
  */
 public final class ExecutionPlan implements AutoCloseable {
     private final Graph graph;
@@ -39,7 +43,10 @@ public final class ExecutionPlan implements AutoCloseable {
     private final List<NodePlacement> placements;
     private final List<String> skipped;
     private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
-    private volatile boolean closed;
+    private final Object lifecycle = new Object();
+    private int inFlight;
+    private boolean closing;
+    private boolean freed;
 
     private ExecutionPlan(Graph graph, Map<String, Shape> shapes, List<Partition> partitions,
                           List<CompiledPartition> compiled, List<Backend> partitionBackends,
@@ -57,13 +64,14 @@ public final class ExecutionPlan implements AutoCloseable {
      * Places, partitions and compiles. A backend other than the last resort whose compilation
      * fails is dropped from the order, with the reason recorded, and placement is redone.
      */
-    public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<Backend> order) {
+    public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<BackendRegistry.Entry> order,
+                                        Function<Backend, CompileContext> contexts) {
         Map<String, Shape> shapes = graph.inferShapes(inputShapes);
         List<BoundNode> bound = bind(graph, shapes);
-        List<Backend> remaining = new ArrayList<>(order);
+        List<BackendRegistry.Entry> remaining = new ArrayList<>(order);
         List<String> skipped = new ArrayList<>();
         while (true) {
-            List<Placer.Assignment> assignments = Placer.assign(bound, remaining);
+            List<Placer.Assignment> assignments = Placer.assign(bound, remaining, contexts);
             List<List<Placer.Assignment>> groups = group(assignments);
             List<Partition> partitions = new ArrayList<>();
             for (int i = 0; i < groups.size(); i++) {
@@ -74,10 +82,10 @@ public final class ExecutionPlan implements AutoCloseable {
             for (int i = 0; i < partitions.size(); i++) {
                 Backend b = groups.get(i).getFirst().backend();
                 try {
-                    compiled.add(b.compile(partitions.get(i), b.devices().getFirst()));
+                    compiled.add(b.compile(partitions.get(i), contexts.apply(b)));
                 } catch (RuntimeException | LinkageError e) {
                     compiled.forEach(CompiledPartition::close);
-                    if (remaining.size() == 1 || b == remaining.getLast()) {
+                    if (remaining.size() == 1 || b == remaining.getLast().backend()) {
                         throw new KilnException("backend '" + b.id() + "' failed to compile partition " + i
                                 + " of graph '" + graph.name() + "': " + e.getMessage(), e);
                     }
@@ -87,16 +95,21 @@ public final class ExecutionPlan implements AutoCloseable {
                 }
             }
             if (failed != null) {
-                remaining.remove(failed);
+                Backend dropped = failed;
+                remaining.removeIf(e -> e.backend() == dropped);
                 continue;
             }
             List<NodePlacement> placements = new ArrayList<>();
             List<Backend> partitionBackends = new ArrayList<>();
             for (int i = 0; i < groups.size(); i++) {
                 partitionBackends.add(groups.get(i).getFirst().backend());
+                Map<String, NodeKernel> kernels = new HashMap<>();
+                compiled.get(i).kernels().forEach(k -> kernels.put(k.node(), k));
                 for (Placer.Assignment a : groups.get(i)) {
                     Node n = a.node().node();
-                    placements.add(new NodePlacement(n.name(), n.op().type(), a.backend().id(), i, a.reason()));
+                    NodeKernel k = kernels.getOrDefault(n.name(), new NodeKernel(n.name(), "", "", ""));
+                    placements.add(new NodePlacement(n.name(), n.op().type(), a.backend().id(), i, a.reason(),
+                            k.kernel(), k.provider(), k.algorithm()));
                 }
             }
             return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped);
@@ -213,19 +226,35 @@ public final class ExecutionPlan implements AutoCloseable {
     /**
      * Runs the graph on inputs already checked against it. Returns newly allocated outputs,
      * owned by the caller, in graph output order.
+     *
+     * @throws IllegalStateException when the plan is closed (its model closed, or it was dropped
+     *                               from the model's cache before this run began)
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-        if (closed) {
-            throw new IllegalStateException("the compiled model is closed");
+        acquire();
+        try {
+            RunState state = pool.poll();
+            if (state == null) {
+                state = new RunState();
+            }
+            try {
+                return runWith(state, inputs);
+            } finally {
+                pool.push(state);
+            }
+        } finally {
+            release();
         }
-        RunState state = pool.poll();
-        if (state == null) {
-            state = new RunState();
-        }
+    }
+
+    private Map<String, Tensor> runWith(RunState state, Map<String, Tensor> inputs) {
         Map<String, Tensor> outputs = new LinkedHashMap<>();
         boolean ok = false;
         try {
             for (String name : graph.outputs()) {
+                if (outputs.containsKey(name)) {
+                    continue; // a graph output listed twice is one tensor
+                }
                 Tensor source = inputs.containsKey(name) ? inputs.get(name) : graph.initializers().get(name);
                 Tensor out = Tensor.allocate(shapes.get(name));
                 outputs.put(name, out);
@@ -243,17 +272,13 @@ public final class ExecutionPlan implements AutoCloseable {
                 for (int i = 0; i < part.outputs().size(); i++) {
                     ws.download(i, value(part.outputs().get(i), inputs, outputs, state));
                 }
+                ws.finish();
             }
             ok = true;
             return outputs;
         } finally {
             if (!ok) {
                 outputs.values().forEach(Tensor::close);
-            }
-            if (closed) {
-                state.close();
-            } else {
-                pool.push(state);
             }
         }
     }
@@ -290,8 +315,13 @@ public final class ExecutionPlan implements AutoCloseable {
                     }
                 }
             }
-            for (CompiledPartition c : compiled) {
-                workspaces.add(c.newWorkspace());
+            try {
+                for (CompiledPartition c : compiled) {
+                    workspaces.add(c.newWorkspace());
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
             }
         }
 
@@ -302,12 +332,94 @@ public final class ExecutionPlan implements AutoCloseable {
         }
     }
 
+    private void acquire() {
+        synchronized (lifecycle) {
+            if (closing) {
+                throw new Retired();
+            }
+            inFlight++;
+        }
+    }
+
+    private void release() {
+        boolean freeNow;
+        synchronized (lifecycle) {
+            inFlight--;
+            freeNow = closing && inFlight == 0 && !freed;
+            freed |= freeNow;
+            lifecycle.notifyAll();
+        }
+        if (freeNow) {
+            free();
+        }
+    }
+
+    /** Thrown by {@link #run} once the plan is closed or retired; the model decides what that means to its caller. */
+    public static final class Retired extends IllegalStateException {
+        Retired() {
+            super("the compiled model is closed");
+        }
+    }
+
+    /** Number of runs executing now. */
+    public int runsInFlight() {
+        synchronized (lifecycle) {
+            return inFlight;
+        }
+    }
+
+    /**
+     * Refuses new runs and frees everything once the runs in flight have finished, without
+     * waiting for them: for a plan dropped from a model's cache while another thread runs it.
+     */
+    public void retire() {
+        boolean freeNow;
+        synchronized (lifecycle) {
+            closing = true;
+            freeNow = inFlight == 0 && !freed;
+            freed |= freeNow;
+        }
+        if (freeNow) {
+            free();
+        }
+    }
+
+    /**
+     * Refuses new runs, waits for the runs in flight to finish, then frees every workspace and
+     * then the compiled partitions that made them. Must not be called from inside a run.
+     */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        boolean freeNow;
+        synchronized (lifecycle) {
+            closing = true;
+            boolean interrupted = false;
+            while (inFlight > 0) {
+                try {
+                    lifecycle.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            freeNow = !freed;
+            freed = true;
         }
-        closed = true;
+        if (freeNow) {
+            free();
+        }
+    }
+
+    /** Whether the plan is freed (only once no run is in flight). */
+    public boolean isFreed() {
+        synchronized (lifecycle) {
+            return freed;
+        }
+    }
+
+    private void free() {
         RunState s;
         while ((s = pool.poll()) != null) {
             s.close();

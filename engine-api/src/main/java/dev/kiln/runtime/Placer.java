@@ -1,15 +1,19 @@
 package dev.kiln.runtime;
 
+import dev.kiln.KilnException;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Support;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Assigns each node to the first backend in a preference order that supports it: the chosen
- * backend, then the others by rank, the reference backend (rank 0) last.
+ * backend, then the others by rank, the reference backend (rank 0) last. A fallback backend's
+ * availability is probed only when a node needs it.
  */
 final class Placer {
     private Placer() {
@@ -19,34 +23,38 @@ final class Placer {
     record Assignment(BoundNode node, Backend backend, String reason) {
     }
 
-    static List<Assignment> assign(List<BoundNode> nodes, List<Backend> order) {
+    static List<Assignment> assign(List<BoundNode> nodes, List<BackendRegistry.Entry> order,
+                                   Function<Backend, CompileContext> contexts) {
         List<Assignment> out = new ArrayList<>(nodes.size());
         for (BoundNode n : nodes) {
             StringBuilder refusals = new StringBuilder();
             Assignment chosen = null;
-            for (Backend b : order) {
-                Support s = supports(b, n);
+            for (BackendRegistry.Entry e : order) {
+                if (!e.available()) {
+                    continue;
+                }
+                Support s = supports(e.backend(), n, contexts.apply(e.backend()));
                 if (s.supported()) {
                     String reason = refusals.isEmpty() ? "chosen backend" : "fallback: " + refusals;
-                    chosen = new Assignment(n, b, reason);
+                    chosen = new Assignment(n, e.backend(), reason);
                     break;
                 }
                 if (!refusals.isEmpty()) {
                     refusals.append("; ");
                 }
-                refusals.append(b.id()).append(" cannot run it (").append(s.reason()).append(')');
+                refusals.append(e.id()).append(" cannot run it (").append(s.reason()).append(')');
             }
             if (chosen == null) {
-                throw new dev.kiln.KilnException(n.node().describe() + " cannot run on any backend: " + refusals);
+                throw new KilnException(n.node().describe() + " cannot run on any backend: " + refusals);
             }
             out.add(chosen);
         }
         return out;
     }
 
-    static Support supports(Backend b, BoundNode n) {
+    static Support supports(Backend b, BoundNode n, CompileContext context) {
         try {
-            Support s = b.supports(n);
+            Support s = b.supports(n, context);
             return s == null ? Support.no("no answer") : s;
         } catch (RuntimeException e) {
             return Support.no("capability check failed: " + e);

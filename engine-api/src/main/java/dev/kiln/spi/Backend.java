@@ -9,7 +9,8 @@ import java.util.List;
  *
  * <p>Only {@link #id()}, {@link #supports} and {@link #compile} must be written; the rest has
  * defaults for a backend that always runs on the host CPU. A constructor must be cheap and must
- * not fail: probe native libraries and devices lazily in {@link #availability()}.
+ * not fail: probe native libraries and devices lazily in {@link #availability()}, which the
+ * engine calls only when it needs to know.
  */
 public interface Backend {
 
@@ -39,12 +40,16 @@ public interface Backend {
         return List.of(Device.HOST_CPU);
     }
 
-    /** Whether it can execute this node with these shapes and attributes (and if not, why). */
-    Support supports(BoundNode node);
+    /**
+     * Whether it can execute this node with these shapes and attributes (and if not, why), on the
+     * context's device with the kernels registered in its registry.
+     */
+    Support supports(BoundNode node, CompileContext context);
 
     /**
-     * Compiles a partition for a device: instantiate kernels, transform and pack weights, plan
-     * buffers, once. Called only with nodes this backend said it supports.
+     * Compiles a partition for the context's device: instantiate kernels, plan buffers; weights
+     * transformed once per compiled model through {@link CompileContext#weights()}. Called only
+     * with nodes this backend said it supports.
      */
-    CompiledPartition compile(Partition partition, Device device);
+    CompiledPartition compile(Partition partition, CompileContext context);
 }

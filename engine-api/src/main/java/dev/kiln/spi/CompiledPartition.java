@@ -1,8 +1,11 @@
 package dev.kiln.spi;
 
+import java.util.List;
+
 /**
  * A partition compiled for one device: kernels created and weights packed once. Immutable and
- * shared by all threads; each concurrent execution gets its own {@link Workspace}.
+ * shared by all threads; each concurrent execution gets its own {@link Workspace}. The runtime
+ * closes every workspace before it closes the partition that made it.
  */
 public interface CompiledPartition extends AutoCloseable {
 
@@ -12,6 +15,11 @@ public interface CompiledPartition extends AutoCloseable {
     /** A short description of how it runs (kernels, layout), for explanations. */
     default String describe() {
         return "";
+    }
+
+    /** Which kernel runs each node, in node order, for {@code explain}; empty for a backend without kernels. */
+    default List<NodeKernel> kernels() {
+        return List.of();
     }
 
     @Override

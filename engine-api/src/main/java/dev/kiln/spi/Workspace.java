@@ -7,17 +7,25 @@ import dev.kiln.Tensor;
  * partition input from host memory, executes, and downloads each output to host memory: the
  * only places data crosses between a backend and the host, so a backend keeps its own layout
  * and memory in between. Used by one thread at a time.
+ *
+ * <p>{@link #execute()} may return before the work is done (a device queue): the runtime then
+ * relies on {@link #download} to wait for it, and calls {@link #finish()} before it reuses or
+ * closes the workspace.
  */
 public interface Workspace extends AutoCloseable {
 
     /** Copies (or converts) host tensor {@code host} into the buffer of partition input {@code index}. */
     void upload(int index, Tensor host);
 
-    /** Runs every node of the partition. */
+    /** Runs every node of the partition, or enqueues them. */
     void execute();
 
-    /** Copies (or converts) partition output {@code index} into host tensor {@code host}. */
+    /** Copies (or converts) partition output {@code index} into host tensor {@code host}, once it is computed. */
     void download(int index, Tensor host);
+
+    /** Waits until everything {@link #execute()} started is done; a no-op for a synchronous backend. */
+    default void finish() {
+    }
 
     @Override
     void close();

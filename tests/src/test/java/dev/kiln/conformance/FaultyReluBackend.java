@@ -3,6 +3,7 @@ package dev.kiln.conformance;
 import dev.kiln.Tensor;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompiledPartition;
@@ -39,13 +40,13 @@ final class FaultyReluBackend implements Backend {
     }
 
     @Override
-    public Support supports(BoundNode node) {
+    public Support supports(BoundNode node, CompileContext context) {
         return node.op() instanceof Activation a && a.function().kind() == ActivationFunction.Kind.RELU
                 ? Support.YES : Support.no("only Relu");
     }
 
     @Override
-    public CompiledPartition compile(Partition partition, Device device) {
+    public CompiledPartition compile(Partition partition, CompileContext context) {
         return new CompiledPartition() {
             @Override
             public Workspace newWorkspace() {

@@ -5,6 +5,7 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Conv;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompiledPartition;
@@ -45,7 +46,7 @@ public final class BlockedTestBackend implements Backend {
     }
 
     @Override
-    public Support supports(BoundNode node) {
+    public Support supports(BoundNode node, CompileContext context) {
         return switch (node.op()) {
             case Conv c -> {
                 if (!node.isConstant(1)) {
@@ -72,7 +73,7 @@ public final class BlockedTestBackend implements Backend {
     }
 
     @Override
-    public CompiledPartition compile(Partition partition, Device device) {
+    public CompiledPartition compile(Partition partition, CompileContext context) {
         return new BlockedPartition(partition, uploads, downloads);
     }
 
