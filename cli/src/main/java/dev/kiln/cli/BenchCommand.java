@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.KilnException;
@@ -197,7 +198,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static float[] runOnce(Engine engine, Graph graph, ModelInputs input) {
-        try (CompiledModel reference = engine.compile(graph, ReferenceBackend.ID)) {
+        try (CompiledModel reference = engine.compile(graph, new CompileOptions(ReferenceBackend.ID, null, true))) {
             return runAndRead(reference, input, true);
         }
     }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -51,7 +52,12 @@ final class ExplainCommand implements Callable<Integer> {
                        Map<String, Integer> opsAfter, Map<String, Integer> passes, int rounds,
                        long plannedPeakBytes, long naiveActivationBytes, long largestActivationBytes,
                        int activationBuffers, Map<String, Integer> nodesPerBackend, int partitions,
-                       String selection) {
+                       String selection, String device, long preparedWeightBytes, List<NodeRow> nodes) {
+    }
+
+    /** One node of the optimized graph: where it runs, which kernel from which provider, and how. */
+    record NodeRow(String name, String op, String backend, int partition, String kernel, String provider,
+                   String algorithm, String reason) {
     }
 
     @Override
@@ -64,7 +70,7 @@ final class ExplainCommand implements Callable<Integer> {
         ModelSource source = ModelSource.resolve(model, spec.commandLine());
         Explanation e;
         try (Graph graph = source.build(0);
-             CompiledModel compiled = engine.compile(graph, new CompileOptions(backendId, true))) {
+             CompiledModel compiled = engine.compile(graph, new CompileOptions(backendId, Engine.configuredDevice(), true))) {
             if (!graph.hasFixedShapesBesidesBatch()) {
                 throw new KilnException(source.name() + " has input shapes " + graph.inputs()
                         + " that are open beyond the batch; explain needs fixed image sizes");
@@ -76,10 +82,14 @@ final class ExplainCommand implements Callable<Integer> {
             for (NodePlacement p : plan.placements()) {
                 perBackend.merge(p.backend(), 1, Integer::sum);
             }
+            List<NodeRow> nodes = plan.placements().stream()
+                    .map(p -> new NodeRow(p.node(), p.op(), p.backend(), p.partition(), p.kernel(), p.provider(),
+                            p.algorithm(), p.reason()))
+                    .toList();
             e = new Explanation(source.name(), compiled.backend(), batch, report.opsBefore(), report.opsAfter(),
                     report.rewrites(), report.rounds(), memory.plannedBytes(), memory.naiveBytes(),
                     memory.largestValueBytes(), memory.bufferCount(), perBackend, plan.partitions().size(),
-                    compiled.selectionExplanation());
+                    compiled.selectionExplanation(), compiled.device(), compiled.preparedWeightBytes(), nodes);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -102,8 +112,12 @@ final class ExplainCommand implements Callable<Integer> {
                         + " (%.1fx less); largest activation %s%n", mib(e.plannedPeakBytes()), e.activationBuffers(),
                 mib(e.naiveActivationBytes()), (double) e.naiveActivationBytes() / e.plannedPeakBytes(),
                 mib(e.largestActivationBytes()));
-        out.printf("placement: %s in %d partition(s)%n", e.nodesPerBackend(), e.partitions());
-        out.printf("selection: %s%n", e.selection());
+        out.printf("placement: %s in %d partition(s) on %s; prepared weights %s%n", e.nodesPerBackend(),
+                e.partitions(), e.device(), mib(e.preparedWeightBytes()));
+        out.printf("selection: %s%n%n", e.selection());
+        Table nodes = new Table("node", "op", "backend", "kernel", "provider", "algorithm");
+        e.nodes().forEach(n -> nodes.row(n.name(), n.op(), n.backend(), n.kernel(), n.provider(), n.algorithm()));
+        nodes.print(out);
         out.flush();
         return 0;
     }

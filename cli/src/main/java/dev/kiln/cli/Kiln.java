@@ -1,5 +1,7 @@
 package dev.kiln.cli;
 
+import dev.kiln.Engine;
+import dev.kiln.EngineOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +21,8 @@ import java.util.concurrent.Callable;
         description = "Kiln: a Java inference engine for convolutional networks with plugin backends.",
         subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
                 ExplainCommand.class, InspectCommand.class},
-        footer = {"", "Environment: KILN_BACKEND picks the default backend; KILN_DEBUG=1 prints stack traces."})
+        footer = {"", "Environment: KILN_BACKEND picks the default backend, KILN_DEVICE its device, KILN_THREADS the"
+                + " number of host threads; KILN_DEBUG=1 prints stack traces."})
 public final class Kiln implements Callable<Integer> {
 
     @Spec
@@ -28,6 +31,24 @@ public final class Kiln implements Callable<Integer> {
     // Read by ErrorReporter from the command line itself, so that it works for parse errors too.
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces with errors.")
     boolean verbose;
+
+    @Spec(Spec.Target.SELF)
+    CommandSpec self;
+
+    @Option(names = "--threads", scope = ScopeType.INHERIT, paramLabel = "N",
+            description = "Host threads for the engine's pool (default: $KILN_THREADS, else every core).")
+    void threads(int n) {
+        if (n < 1) {
+            throw new CommandLine.ParameterException(self.commandLine(), "--threads must be at least 1, got " + n);
+        }
+        System.setProperty(EngineOptions.THREADS_PROPERTY, Integer.toString(n));
+    }
+
+    @Option(names = "--device", scope = ScopeType.INHERIT, paramLabel = "ID|INDEX|NAME",
+            description = "The device of the chosen backend (see 'kiln backends'); needs --backend.")
+    void device(String d) {
+        System.setProperty(Engine.DEVICE_PROPERTY, d);
+    }
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

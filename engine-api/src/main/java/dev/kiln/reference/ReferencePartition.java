@@ -50,7 +50,9 @@ final class ReferencePartition implements CompiledPartition {
             shapes[i] = partition.shape(name);
             Tensor c = partition.constants().get(name);
             if (c != null) {
-                constants[i] = c.toFloatArray();
+                // Once per compiled model: a plan for another batch size shares these arrays.
+                constants[i] = context.weights().get(ReferenceBackend.ID + ":" + name, c::toFloatArray,
+                        a -> (long) a.length * Float.BYTES);
             }
         });
         Map<BoundNode, ReferenceKernel> kernelOf = new HashMap<>();

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToLongFunction;
 
 /**
  * Assigns activation values to shared buffers by liveness, once, at compile time; backends call
@@ -65,6 +66,15 @@ public final class MemoryPlanner {
      */
     public static MemoryPlan plan(List<BoundNode> nodes, Collection<String> liveIn, Collection<String> liveOut,
                                   Set<String> constants, InPlacePolicy policy) {
+        return plan(nodes, liveIn, liveOut, constants, policy, MemoryPlanner::denseBytes);
+    }
+
+    /**
+     * Plans with each value's size in the backend's own layout ({@code bytesOf}): a padded
+     * blocked layout or a native memory descriptor takes more than four bytes per element.
+     */
+    public static MemoryPlan plan(List<BoundNode> nodes, Collection<String> liveIn, Collection<String> liveOut,
+                                  Set<String> constants, InPlacePolicy policy, ToLongFunction<Shape> bytesOf) {
         Map<String, Group> groupOf = new LinkedHashMap<>();
         Map<String, Integer> lastUse = lastUses(nodes, liveOut, constants);
         long naive = 0;
@@ -79,13 +89,13 @@ public final class MemoryPlanner {
             for (int i = 0; i < n.node().inputs().size(); i++) {
                 String v = n.node().input(i);
                 if (!v.isEmpty() && !constants.contains(v)) {
-                    bytes.putIfAbsent(v, bytesOf(n.inputShape(i)));
+                    bytes.putIfAbsent(v, n.inputShape(i) == null ? 0 : bytesOf.applyAsLong(n.inputShape(i)));
                 }
             }
             for (int i = 0; i < n.node().outputs().size(); i++) {
                 String v = n.node().outputs().get(i);
                 if (!v.isEmpty()) {
-                    bytes.put(v, bytesOf(n.outputShapes().get(i)));
+                    bytes.put(v, n.outputShapes().get(i) == null ? 0 : bytesOf.applyAsLong(n.outputShapes().get(i)));
                 }
             }
         }
@@ -173,8 +183,9 @@ public final class MemoryPlanner {
         return last;
     }
 
-    private static long bytesOf(Shape s) {
-        return s == null ? 0 : s.elementCount() * Float.BYTES;
+    /** Four bytes per element: dense float32. */
+    public static long denseBytes(Shape s) {
+        return s.elementCount() * Float.BYTES;
     }
 
     /** Values joined by in-place ops: one lifetime [start, end] in node indices, one size. */

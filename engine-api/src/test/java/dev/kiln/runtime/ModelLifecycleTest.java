@@ -1,0 +1,186 @@
+package dev.kiln.runtime;
+
+import dev.kiln.CompileOptions;
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.EngineOptions;
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphBuilder;
+import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.GlobalPool;
+import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.spi.KernelRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.kiln.testing.TestValues.uniform;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A compiled model's life: weights prepared once for every batch size, a bounded plan cache,
+ * lazy availability probes, and close while other threads run it.
+ */
+class ModelLifecycleTest {
+    private static final int CHANNELS = 4, SIZE = 6, FEATURES = 8;
+    private Graph graph;
+
+    @BeforeEach
+    void build() {
+        GraphBuilder b = new GraphBuilder("lifecycle");
+        b.input("image", Shape.of(Shape.DYNAMIC, CHANNELS, SIZE, SIZE));
+        b.initializer("w", Tensor.of(Shape.of(FEATURES, CHANNELS, 3, 3), uniform(FEATURES * CHANNELS * 9, 1)));
+        b.initializer("b", Tensor.of(Shape.of(FEATURES), uniform(FEATURES, 2)));
+        b.add("conv", new Conv(Window.square(3, 1, 1), 1, List.of(new PostOp.Activate(ActivationFunction.RELU))),
+                "image", "w", "b");
+        b.add("pool", GlobalPool.AVERAGE, "conv");
+        b.output("pool");
+        graph = b.build();
+    }
+
+    @AfterEach
+    void close() {
+        graph.close();
+    }
+
+    private static Engine engine(TrackingBackend backend, int cachedPlans) {
+        return Engine.withBackends(List.of(backend, new ReferenceBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withCachedPlans(cachedPlans));
+    }
+
+    private static float[] run(CompiledModel model, int batch, int seed) {
+        Shape shape = Shape.of(batch, CHANNELS, SIZE, SIZE);
+        try (Tensor x = Tensor.of(shape, uniform((int) shape.elementCount(), seed)); Tensor y = model.run(x)) {
+            return y.toFloatArray();
+        }
+    }
+
+    @Test
+    void weightsArePreparedOncePerModelNotPerBatchSize() {
+        TrackingBackend backend = new TrackingBackend("tracking", 10);
+        long weightBytes = (FEATURES * CHANNELS * 9 + FEATURES) * 4L;
+        try (CompiledModel model = engine(backend, 8).compile(graph, "tracking")) {
+            assertEquals(weightBytes, model.preparedWeightBytes());
+            run(model, 1, 3);
+            run(model, 4, 3);
+            run(model, 1, 3);
+            assertEquals(2, backend.partitionsCompiled.get(), "one partition per batch size");
+            assertEquals(weightBytes, model.preparedWeightBytes(), "batch 4 reused batch 1's weights");
+        }
+    }
+
+    @Test
+    void thePlanCacheIsBoundedAndDroppedPlansAreFreed() {
+        TrackingBackend backend = new TrackingBackend("tracking", 10);
+        try (CompiledModel model = engine(backend, 2).compile(graph, "tracking")) {
+            float[] first = run(model, 1, 5);
+            for (int batch = 1; batch <= 6; batch++) {
+                run(model, batch, 5);
+                assertTrue(model.cachedPlanCount() <= 2, "plans cached: " + model.cachedPlanCount());
+            }
+            assertEquals(2, backend.openPartitions.size(), "dropped plans freed their partitions");
+            assertArrayEquals(first, run(model, 1, 5), "a recompiled plan computes the same");
+        }
+        assertEquals(List.of(), backend.violations);
+        assertEquals(0, backend.openPartitions.size());
+        assertEquals(0, backend.openWorkspaces.size());
+    }
+
+    @Test
+    void anExplicitChoiceProbesNoOtherBackend() {
+        TrackingBackend other = new TrackingBackend("other", 500);
+        Engine engine = Engine.withBackends(List.of(other, new ReferenceBackend()));
+        try (CompiledModel model = engine.compile(graph, new CompileOptions(ReferenceBackend.ID, true))) {
+            run(model, 1, 1);
+        }
+        assertEquals(0, other.probes.get(), "the unused backend was probed");
+        engine.compile(graph, new CompileOptions("auto", true)).close();
+        assertEquals(1, other.probes.get(), "auto probes each backend once");
+    }
+
+    @Test
+    void closeWhileManyThreadsRunWaitsForThemAndLeaksNothing() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            TrackingBackend backend = new TrackingBackend("tracking", 10);
+            CompiledModel model = engine(backend, 3).compile(graph, "tracking");
+            float[] expected = run(model, 2, 7);
+            int threads = 6;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            AtomicInteger completed = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            CountDownLatch running = new CountDownLatch(threads);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    running.countDown();
+                    for (int r = 0; ; r++) {
+                        try {
+                            // Batch sizes vary so that plans are compiled and dropped during the close.
+                            float[] y = run(model, 1 + (thread + r) % 4, 7);
+                            if (y.length == expected.length) {
+                                assertArrayEquals(expected, y);
+                            }
+                            completed.incrementAndGet();
+                        } catch (IllegalStateException e) {
+                            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                            refused.incrementAndGet();
+                            return;
+                        }
+                    }
+                }));
+            }
+            running.await();
+            Thread.sleep(5 + round * 3);
+            model.close();
+            for (Future<?> f : futures) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            assertEquals(threads, refused.get(), "every thread saw the close");
+            assertTrue(completed.get() > 0);
+            assertEquals(List.of(), backend.violations, "round " + round);
+            assertEquals(0, backend.openWorkspaces.size(), "round " + round + ": workspaces leaked");
+            assertEquals(0, backend.openPartitions.size(), "round " + round + ": partitions leaked");
+            assertThrows(IllegalStateException.class, () -> run(model, 1, 7));
+            model.close(); // twice is harmless
+        }
+    }
+
+    @Test
+    void theEngineOwnsOneThreadPoolOfTheConfiguredSize() {
+        HostThreadPool pool = HostThreadPool.shared(3);
+        assertEquals(3, pool.parallelism());
+        assertTrue(pool == HostThreadPool.shared(3), "engines of one size share a pool");
+        int[] hits = new int[1000];
+        java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        pool.parallelFor(hits.length, i -> {
+            hits[i]++;
+            names.add(Thread.currentThread().getName());
+        });
+        for (int i = 0; i < hits.length; i++) {
+            assertEquals(1, hits[i], "task " + i);
+        }
+        assertFalse(names.isEmpty());
+        names.forEach(n -> assertTrue(n.startsWith("kiln-worker-3-"), n));
+        assertThrows(IllegalArgumentException.class, () -> new EngineOptions(0, 1));
+    }
+}

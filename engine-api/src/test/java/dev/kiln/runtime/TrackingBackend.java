@@ -1,0 +1,134 @@
+package dev.kiln.runtime;
+
+import dev.kiln.Tensor;
+import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.spi.Availability;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.CompiledPartition;
+import dev.kiln.spi.Partition;
+import dev.kiln.spi.Support;
+import dev.kiln.spi.Workspace;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The reference backend's kernels under another id, with the bookkeeping a native backend would
+ * need to be safe: which partitions and workspaces are open, and every use of a workspace after
+ * its partition was closed (a use-after-free once memory is native) recorded as a violation.
+ */
+final class TrackingBackend implements dev.kiln.spi.Backend {
+    private final ReferenceBackend delegate = new ReferenceBackend();
+    final AtomicInteger probes = new AtomicInteger();
+    final AtomicInteger partitionsCompiled = new AtomicInteger();
+    final Set<Object> openPartitions = ConcurrentHashMap.newKeySet();
+    final Set<Object> openWorkspaces = ConcurrentHashMap.newKeySet();
+    final List<String> violations = new CopyOnWriteArrayList<>();
+    private final String id;
+    private final int rank;
+
+    TrackingBackend(String id, int rank) {
+        this.id = id;
+        this.rank = rank;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public Availability availability() {
+        probes.incrementAndGet();
+        return Availability.AVAILABLE;
+    }
+
+    @Override
+    public Support supports(BoundNode node, CompileContext context) {
+        return delegate.supports(node, context);
+    }
+
+    @Override
+    public CompiledPartition compile(Partition partition, CompileContext context) {
+        CompiledPartition inner = delegate.compile(partition, context);
+        partitionsCompiled.incrementAndGet();
+        return new Tracked(inner);
+    }
+
+    private final class Tracked implements CompiledPartition {
+        private final CompiledPartition inner;
+        private final Set<Object> myWorkspaces = ConcurrentHashMap.newKeySet();
+        private volatile boolean closed;
+
+        Tracked(CompiledPartition inner) {
+            this.inner = inner;
+            openPartitions.add(this);
+        }
+
+        @Override
+        public Workspace newWorkspace() {
+            if (closed) {
+                violations.add("newWorkspace after close");
+            }
+            Workspace w = inner.newWorkspace();
+            Workspace tracked = new Workspace() {
+                @Override
+                public void upload(int index, Tensor host) {
+                    check("upload");
+                    w.upload(index, host);
+                }
+
+                @Override
+                public void execute() {
+                    check("execute");
+                    w.execute();
+                }
+
+                @Override
+                public void download(int index, Tensor host) {
+                    check("download");
+                    w.download(index, host);
+                }
+
+                @Override
+                public void close() {
+                    check("workspace close");
+                    myWorkspaces.remove(this);
+                    openWorkspaces.remove(this);
+                    w.close();
+                }
+            };
+            myWorkspaces.add(tracked);
+            openWorkspaces.add(tracked);
+            return tracked;
+        }
+
+        private void check(String what) {
+            if (closed) {
+                violations.add(what + " after its partition was closed");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                violations.add("partition closed twice");
+            }
+            if (!myWorkspaces.isEmpty()) {
+                violations.add("partition closed with " + myWorkspaces.size() + " workspaces open");
+            }
+            closed = true;
+            openPartitions.remove(this);
+            inner.close();
+        }
+    }
+}
