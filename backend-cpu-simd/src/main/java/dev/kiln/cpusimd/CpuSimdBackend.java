@@ -1,22 +1,19 @@
 package dev.kiln.cpusimd;
 
-import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
-import dev.kiln.spi.Device;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Support;
 
-import java.util.List;
-
 /**
- * Kernels written with the Vector API ({@code jdk.incubator.vector}) on the host CPU. Not
- * implemented yet: it registers itself so that the engine lists it and explains why it does not
- * run, and it already checks the one thing a user must do to enable it later, adding the
- * incubator module. Like Lucene's vectorization provider, it will only be used when that module
- * is readable, and the reference backend runs otherwise.
+ * Kernels written with the Vector API ({@code jdk.incubator.vector}) on the host CPU, on heap
+ * buffers in a blocked layout ({@link BlockedLayout}). Like Lucene's vectorization provider it
+ * runs only when the incubator module is readable and the vectors are wide enough to pay off;
+ * otherwise it says why and the engine goes on without it. Its kernels come through the kernel
+ * registry ({@link SimdKernels} is its own provider), so a vendor may add faster ones.
  */
 public final class CpuSimdBackend implements Backend {
     public static final String ID = "cpu-simd";
@@ -39,31 +36,34 @@ public final class CpuSimdBackend implements Backend {
 
     @Override
     public Availability availability() {
-        return Availability.unavailable(reason(ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent()));
+        if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
+            return Availability.unavailable(reason(false));
+        }
+        // Only now is it safe to touch classes that use the Vector API.
+        int bits = VectorSupport.preferredBits();
+        if (bits < 128) {
+            return Availability.unavailable("the CPU's preferred vector is " + bits
+                    + " bits; cpu-simd needs at least 128 (SSE, AVX, NEON), or it would be slower than plain Java");
+        }
+        return Availability.AVAILABLE;
     }
 
-    /** Why the backend cannot run, given whether the Vector API module is readable in this JVM. */
+    /** Why the backend cannot run without the Vector API module. */
     static String reason(boolean vectorModulePresent) {
-        String notImplemented = "cpu-simd backend is not implemented yet: its Vector API kernels are still to be written";
-        return vectorModulePresent
-                ? notImplemented + " (module " + VECTOR_MODULE + " is readable here, so nothing else will be needed)"
-                : notImplemented + "; it will also need module " + VECTOR_MODULE
-                        + ", which this JVM lacks: run with --add-modules " + VECTOR_MODULE;
-    }
-
-    @Override
-    public List<Device> devices() {
-        return List.of();
+        return vectorModulePresent ? "available"
+                : "module " + VECTOR_MODULE + " is not readable in this JVM: run it with --add-modules "
+                        + VECTOR_MODULE;
     }
 
     @Override
     public Support supports(BoundNode node, CompileContext context) {
-        return Support.no("not implemented");
+        StringBuilder refusals = new StringBuilder();
+        return context.kernels().best(ID, SimdKernel.class, node, refusals) != null ? Support.YES
+                : Support.no(refusals.isEmpty() ? "no cpu-simd kernel for " + node.op().type() : refusals.toString());
     }
 
     @Override
     public CompiledPartition compile(Partition partition, CompileContext context) {
-        throw new UnsupportedOperationException("the cpu-simd backend is not implemented yet and cannot compile "
-                + partition.nodes().size() + " nodes of partition " + partition.index());
+        return new SimdPartition(partition, context);
     }
 }

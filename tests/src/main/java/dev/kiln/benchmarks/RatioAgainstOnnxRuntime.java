@@ -1,0 +1,148 @@
+package dev.kiln.benchmarks;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.models.onnx.OnnxImporter;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Kiln against ONNX Runtime (CPU provider, graph optimization ALL, one intra-op thread per
+ * core) on the same PyTorch export, in one JVM, with the runs interleaved (Kiln, ONNX Runtime,
+ * Kiln, ...) so that a noisy neighbour slows both alike. Prints, per model, each engine's median,
+ * minimum and maximum and the ratio of the medians: the figure every speed target is stated in.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+ *     -cp tests/target/kiln-benchmarks.jar dev.kiln.benchmarks.RatioAgainstOnnxRuntime \
+ *     [backend=cpu-simd] [models=resnet50,mobilenet_v2] [batch=1] [runs=20] [warmup=10]
+ * </pre>
+ */
+public final class RatioAgainstOnnxRuntime {
+    private static final List<String> SIX = List.of("vgg16", "googlenet", "resnet50", "mobilenet_v1", "mobilenet_v2",
+            "efficientnet_b0");
+
+    private RatioAgainstOnnxRuntime() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new java.util.HashMap<>();
+        for (String arg : args) {
+            String[] kv = arg.split("=", 2);
+            if (kv.length != 2) {
+                throw new IllegalArgumentException("arguments are key=value, got '" + arg + "'");
+            }
+            a.put(kv[0], kv[1]);
+        }
+        String backend = a.getOrDefault("backend", "cpu-simd");
+        List<String> models = a.containsKey("models") ? List.of(a.get("models").split(",")) : SIX;
+        int batch = Integer.parseInt(a.getOrDefault("batch", "1"));
+        int runs = Integer.parseInt(a.getOrDefault("runs", "20"));
+        int warmup = Integer.parseInt(a.getOrDefault("warmup", "10"));
+        ParityExports exports = ParityExports.locate();
+        Engine engine = Engine.create();
+        System.out.printf(Locale.ROOT, "batch %d, %d runs after %d warm-up, %d threads, backend %s%n", batch, runs,
+                warmup, engine.options().threads(), backend);
+        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8s%n", "model", "kiln ms (median min-max)",
+                "onnxruntime ms (median min-max)", "ratio");
+        for (String model : models) {
+            Path file = exports.defaultExport(model);
+            try (Graph graph = OnnxImporter.load(file);
+                 CompiledModel kiln = engine.compile(graph, backend);
+                 OrtRunner ort = new OrtRunner(file, batch, engine.options().threads())) {
+                Shape shape = graph.inputShapesForBatch(batch).get(graph.inputs().getFirst().name());
+                try (Tensor input = Tensor.of(shape, randomImage(shape))) {
+                    for (int i = 0; i < warmup; i++) {
+                        kiln.run(input).close();
+                        ort.run();
+                    }
+                    double[] k = new double[runs];
+                    double[] o = new double[runs];
+                    for (int i = 0; i < runs; i++) {
+                        long t0 = System.nanoTime();
+                        kiln.run(input).close();
+                        long t1 = System.nanoTime();
+                        ort.run();
+                        long t2 = System.nanoTime();
+                        k[i] = (t1 - t0) / 1e6;
+                        o[i] = (t2 - t1) / 1e6;
+                    }
+                    System.out.printf(Locale.ROOT, "%-16s %28s %28s %8.2f%n", model, summary(k), summary(o),
+                            median(k) / median(o));
+                }
+            }
+        }
+    }
+
+    private static String summary(double[] ms) {
+        double[] s = ms.clone();
+        Arrays.sort(s);
+        return String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", median(ms), s[0], s[s.length - 1]);
+    }
+
+    private static double median(double[] ms) {
+        double[] s = ms.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static float[] randomImage(Shape shape) {
+        SplittableRandom random = new SplittableRandom(42);
+        float[] values = new float[shape.elementCountInt()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+
+    /** One ONNX Runtime session with its input, as the JMH benchmark sets it up. */
+    private static final class OrtRunner implements AutoCloseable {
+        private final OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        private final OrtSession session;
+        private final OnnxTensor input;
+        private final String inputName;
+
+        OrtRunner(Path file, int batch, int threads) throws OrtException {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            options.setIntraOpNumThreads(threads);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            session = env.createSession(file.toString(), options);
+            inputName = session.getInputNames().iterator().next();
+            long[] shape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(inputName).getInfo()).getShape();
+            shape[0] = batch;
+            List<Integer> dims = new ArrayList<>();
+            for (long d : shape) {
+                dims.add(Math.toIntExact(d));
+            }
+            float[] values = randomImage(Shape.of(dims.stream().mapToInt(Integer::intValue).toArray()));
+            input = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), shape);
+        }
+
+        void run() throws OrtException {
+            try (OrtSession.Result ignored = session.run(Map.of(inputName, input))) {
+                // freed with the result
+            }
+        }
+
+        @Override
+        public void close() throws OrtException {
+            input.close();
+            session.close();
+            options.close();
+        }
+    }
+}
