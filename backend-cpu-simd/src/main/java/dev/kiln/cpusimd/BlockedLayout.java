@@ -2,6 +2,7 @@ package dev.kiln.cpusimd;
 
 import dev.kiln.Shape;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,6 +28,20 @@ public final class BlockedLayout {
             return s.elementCount();
         }
         return (long) s.dim(0) * blocks(s.dim(1)) * LANES * s.dim(2) * s.dim(3);
+    }
+
+    /**
+     * Sets lanes {@code [realLanes, LANES)} of every vector in {@code y[from, from + count)}
+     * (one channel block's pixels) back to zero; nothing to do when the block is full.
+     */
+    public static void zeroPaddingLanes(float[] y, int from, int count, int realLanes) {
+        if (realLanes >= LANES) {
+            return;
+        }
+        VectorMask<Float> padding = SPECIES.indexInRange(0, realLanes).not();
+        for (int i = from; i < from + count; i += LANES) {
+            FloatVector.fromArray(SPECIES, y, i).blend(0f, padding).intoArray(y, i);
+        }
     }
 
     /** NCHW to NCHWc, padding channels with zeros. */

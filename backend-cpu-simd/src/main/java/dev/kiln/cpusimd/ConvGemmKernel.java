@@ -1,0 +1,353 @@
+package dev.kiln.cpusimd;
+
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Gemm;
+import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.PreparedWeights;
+import dev.kiln.spi.HostThreads;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.List;
+
+/**
+ * Dense convolution, and the fully connected layer, as one GEMM: each output pixel is a row,
+ * each output channel a column, and the reduction runs over (input channel, kh, kw) through a
+ * table of input offsets ({@link ReductionTaps}) instead of an im2col copy. Row r reads its
+ * inputs from its own base offset, the origin of its window, so a single micro-kernel serves
+ * 1x1 and KxK kernels, strides, dilations, first layers with 3 channels (only real channels
+ * are in K) and row-major matrices, and a row tile may span output rows and images.
+ *
+ * <p>Conv inputs and outputs are NCHWc ({@link BlockedLayout}); weights and bias are packed
+ * once here. A padded window first copies the input into a zero-bordered image in scratch, so
+ * the micro-kernel never tests borders ({@link PaddedInput}, which also compacts few-channel inputs). Grouped convolutions with few groups run as dense ones
+ * with block-diagonal weights: up to {@link #MAX_GROUPS} times the work of the grouped form,
+ * still faster than a kernel that could not use the register tile.
+ *
+ * <p>For {@link Gemm} ({@link #forGemm}), A is row-major [M, K] and Y row-major [M, N]: sums
+ * accumulate in blocked form in scratch, and the epilogue writes only the N real columns.
+ */
+public final class ConvGemmKernel implements SimdKernel {
+    /** More groups than this go to a grouped or depthwise kernel: the dense form wastes groups-fold work. */
+    public static final int MAX_GROUPS = 8;
+
+    private static final VectorSpecies<Float> S = BlockedLayout.SPECIES;
+    private static final int L = BlockedLayout.LANES;
+    private static final int WIDE = GemmMicroKernel.WIDE_ROWS;
+    private static final int NARROW = GemmMicroKernel.NARROW_ROWS;
+    /** Weights of one K chunk that a task may sweep for every tile: half a typical 1-2 MiB L2. */
+    private static final long L2_WEIGHT_BYTES = 512 * 1024;
+
+    private final String algorithm;
+    private final ReductionTaps taps;
+    private final PackedConvWeights packed;
+    private final Epilogue epilogue;
+    private final int lastBlockRealLanes;
+    /** Null when the window has no padding: the kernel then reads its input in place. */
+    private final PaddedInput padded;
+
+    private final int rows;
+    /** Per row: offset of its window origin in the (padded) input. */
+    private final int[] xRow;
+    /** Per row: offset of its sums in the accumulator array, and the stride between column blocks there. */
+    private final int[] cRow;
+    private final int cBlockStride;
+    /** Per row: offset of its result in the output, and the stride between column blocks there. */
+    private final int[] outRow;
+    private final int outBlockStride;
+    /** Row-major output: sums accumulate in scratch and only real columns are stored. */
+    private final boolean plainOutput;
+    /** Real lanes of the last column block. */
+    private final VectorMask<Float> lastBlockLanes;
+    private final boolean lastBlockPartial;
+    private final int wideTiles, tiles;
+
+    /** A convolution; see {@link #supports}. Weights and bias are read once, here, from the node's constants. */
+    public ConvGemmKernel(BoundNode node, PreparedWeights prepared) {
+        String reason = unsupportedReason(node);
+        if (reason != null || !(node.op() instanceof Conv conv)) {
+            throw new IllegalArgumentException(node.node().describe() + ": " + (reason != null ? reason : "not a Conv"));
+        }
+        Shape xs = node.inputShape(0), ws = node.inputShape(1), ys = node.outputShape();
+        Window w = conv.window().resolve(xs);
+        int batch = xs.dim(0), channels = xs.dim(1), height = xs.dim(2), width = xs.dim(3);
+        int outChannels = ys.dim(1), outH = ys.dim(2), outW = ys.dim(3);
+        boolean pads = w.padTop() + w.padLeft() + w.padBottom() + w.padRight() > 0;
+        this.padded = pads || PaddedInput.compacts(channels) ? new PaddedInput(batch, channels, height, width,
+                w.padTop(), w.padLeft(), w.padBottom(), w.padRight()) : null;
+        int xh = padded != null ? padded.paddedHeight : height, xw = padded != null ? padded.paddedWidth : width;
+        int pixel = padded != null ? padded.pixelStride : L;
+
+        this.taps = ReductionTaps.forConv(channels, xh, xw, pixel, w.kernelH(), w.kernelW(), w.dilationH(), w.dilationW());
+        Tensor bias = node.constant(2);
+        // Packed once per compiled model: plans for other batch sizes share them.
+        this.packed = prepared.get(CpuSimdBackend.ID + ":" + node.name() + ":conv-gemm",
+                () -> PackedConvWeights.forConv(node.constant(1).toFloatArray(),
+                        bias == null ? null : bias.toFloatArray(), outChannels, channels, conv.groups(), ws.dim(2),
+                        ws.dim(3)), PackedConvWeights::bytes);
+        this.epilogue = Epilogue.of(conv.postOps());
+
+        int plane = outH * outW;
+        this.rows = batch * plane;
+        this.xRow = new int[rows];
+        this.cRow = new int[rows];
+        int xImage = BlockedLayout.blocks(channels) * xh * xw * pixel;
+        int yImage = packed.blocks * plane * L;
+        for (int r = 0; r < rows; r++) {
+            int n = r / plane, oh = r % plane / outW, ow = r % outW;
+            xRow[r] = n * xImage + (oh * w.strideH() * xw + ow * w.strideW()) * pixel;
+            cRow[r] = n * yImage + r % plane * L;
+        }
+        this.cBlockStride = plane * L;
+        this.outRow = cRow;
+        this.outBlockStride = cBlockStride;
+        this.plainOutput = false;
+        this.lastBlockRealLanes = outChannels - (packed.blocks - 1) * L;
+        this.lastBlockLanes = S.indexInRange(0, lastBlockRealLanes);
+        this.lastBlockPartial = outChannels % L != 0;
+        this.wideTiles = rows / WIDE;
+        this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
+        String fused = epilogue.describe(conv.postOps());
+        this.algorithm = describeConv(w, conv.groups()) + (fused.isEmpty() ? "" : ", epilogue " + fused);
+    }
+
+    private ConvGemmKernel(BoundNode node, List<PostOp> postOps, PreparedWeights prepared) {
+        Gemm g = (Gemm) node.op();
+        Shape as = node.inputShape(0), ys = node.outputShape();
+        int m = ys.dim(0), n = ys.dim(1), k = as.dim(1);
+        Tensor c = node.constant(2);
+        this.padded = null;
+        this.taps = ReductionTaps.forRows(k);
+        this.packed = prepared.get(CpuSimdBackend.ID + ":" + node.name() + ":gemm",
+                () -> PackedConvWeights.forGemm(node.constant(1).toFloatArray(), g.transB(), g.alpha(), k, n,
+                        c == null ? null : c.toFloatArray(), g.beta()), PackedConvWeights::bytes);
+        this.epilogue = Epilogue.of(postOps);
+        this.rows = m;
+        this.xRow = new int[m];
+        this.cRow = new int[m];
+        this.outRow = new int[m];
+        for (int r = 0; r < m; r++) {
+            xRow[r] = r * k;
+            cRow[r] = r * L;
+            outRow[r] = r * n;
+        }
+        this.cBlockStride = m * L;
+        this.outBlockStride = L;
+        this.plainOutput = true;
+        this.lastBlockRealLanes = n - (packed.blocks - 1) * L;
+        this.lastBlockLanes = S.indexInRange(0, lastBlockRealLanes);
+        this.lastBlockPartial = n % L != 0;
+        this.wideTiles = rows / WIDE;
+        this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
+        this.algorithm = "fully connected as GEMM, tile " + (rows >= WIDE ? WIDE + "x" + 2 * L : NARROW + "x" + L)
+                + ", K=" + k;
+    }
+
+    /**
+     * A fully connected layer, Y = alpha * A * B' + beta * C with A [M, K] row-major, B constant
+     * (transposed or not), C constant per column or absent, followed by {@code epilogue} (activations
+     * only, e.g. a fused Relu). See {@link #supportsGemm}.
+     */
+    public static ConvGemmKernel forGemm(BoundNode node, List<PostOp> epilogue, PreparedWeights prepared) {
+        String reason = unsupportedGemmReason(node);
+        if (reason == null && epilogue.stream().anyMatch(p -> !(p instanceof PostOp.Activate))) {
+            reason = "a Gemm epilogue may only hold activations";
+        }
+        if (reason != null) {
+            throw new IllegalArgumentException(node.node().describe() + ": " + reason);
+        }
+        return new ConvGemmKernel(node, epilogue, prepared);
+    }
+
+    public static boolean supports(BoundNode node) {
+        return unsupportedReason(node) == null;
+    }
+
+    /** Why this kernel cannot run a Conv node, or null if it can. */
+    public static String unsupportedReason(BoundNode node) {
+        if (!(node.op() instanceof Conv conv)) {
+            return "not a Conv";
+        }
+        if (node.inputShape(0).rank() != 4) {
+            return "input is not rank 4";
+        }
+        if (conv.groups() > MAX_GROUPS) {
+            return conv.groups() + " groups: the dense form would do " + conv.groups() + "x the work";
+        }
+        if (!node.isConstant(1)) {
+            return "weights are not a constant";
+        }
+        if (node.inputShape(2) != null && !node.isConstant(2)) {
+            return "bias is not a constant";
+        }
+        return null;
+    }
+
+    public static boolean supportsGemm(BoundNode node) {
+        return unsupportedGemmReason(node) == null;
+    }
+
+    /** Why this kernel cannot run a Gemm node, or null if it can. */
+    public static String unsupportedGemmReason(BoundNode node) {
+        if (!(node.op() instanceof Gemm g)) {
+            return "not a Gemm";
+        }
+        if (g.transA()) {
+            return "transposed A";
+        }
+        if (!node.isConstant(1)) {
+            return "B is not a constant";
+        }
+        Shape c = node.inputShape(2);
+        if (c != null) {
+            if (!node.isConstant(2)) {
+                return "C is not a constant";
+            }
+            int n = node.outputShape().dim(1);
+            boolean perColumn = c.elementCount() == 1
+                    || (c.rank() == 1 && c.dim(0) == n) || (c.rank() == 2 && c.dim(0) == 1 && c.dim(1) == n);
+            if (!perColumn) {
+                return "C " + c + " is not one value per column";
+            }
+        }
+        return null;
+    }
+
+    private String describeConv(Window w, int groups) {
+        StringBuilder s = new StringBuilder().append(w.kernelH()).append('x').append(w.kernelW()).append(" conv");
+        if (w.strideH() != 1 || w.strideW() != 1) {
+            s.append(" s").append(w.strideH() == w.strideW() ? "" + w.strideH() : w.strideH() + "x" + w.strideW());
+        }
+        if (w.dilationH() != 1 || w.dilationW() != 1) {
+            s.append(" d").append(w.dilationH() == w.dilationW() ? "" + w.dilationH() : w.dilationH() + "x" + w.dilationW());
+        }
+        if (groups > 1) {
+            s.append(" groups ").append(groups).append(" as dense");
+        }
+        s.append(" as GEMM over offsets");
+        if (padded != null) {
+            s.append(padded.pixelStride == L ? " (padded copy)" : " (compact padded copy)");
+        }
+        return s.append(", tile ").append(WIDE).append('x').append(2 * L).append(", K=").append(taps.depth).toString();
+    }
+
+    @Override
+    public String algorithm() {
+        return algorithm;
+    }
+
+    @Override
+    public long scratchFloats() {
+        if (padded != null) {
+            return padded.floats();
+        }
+        return plainOutput ? (long) rows * packed.blocks * L : 0;
+    }
+
+    @Override
+    public void execute(float[][] inputs, float[][] outputs, float[] scratch, HostThreads threads) {
+        float[] x = inputs[0];
+        if (padded != null) {
+            padded.copy(x, scratch, threads);
+            x = scratch;
+        }
+        float[] y = outputs[0];
+        float[] c = plainOutput ? scratch : y;
+        float[] residual = inputs.length > 3 ? inputs[3] : null;
+        int pairs = Math.ceilDiv(packed.blocks, 2);
+        // A task takes every column block when one K chunk of all their weights stays in L2:
+        // then each input tile is read once for all of them. Otherwise a task takes one pair of
+        // blocks, and threads stream disjoint weights. Several tasks per thread let unequal
+        // progress even out.
+        long chunkWeightBytes = (long) packed.blocks * Math.min(taps.depth, ReductionTaps.CHUNK_K) * L * Float.BYTES;
+        int pairGroups = chunkWeightBytes <= L2_WEIGHT_BYTES ? 1 : pairs;
+        int wanted = threads.parallelism() == 1 ? 1 : 8 * threads.parallelism();
+        int rowGroups = Math.clamp(Math.ceilDiv(wanted, pairGroups), 1, tiles);
+        float[] input = x;
+        threads.parallelFor(pairGroups * rowGroups, task -> {
+            int pg = task / rowGroups, rg = task % rowGroups;
+            run(2 * split(pg, pairs, pairGroups), Math.min(packed.blocks, 2 * split(pg + 1, pairs, pairGroups)),
+                    split(rg, tiles, rowGroups), split(rg + 1, tiles, rowGroups), input, c, y, residual);
+        });
+    }
+
+    /** Where part {@code i} of {@code total} items cut into {@code parts} near-equal parts starts. */
+    private static int split(int i, int total, int parts) {
+        return (int) ((long) i * total / parts);
+    }
+
+    /** Column blocks [blockFrom, blockTo) over row tiles [tileFrom, tileTo), chunk by chunk of K. */
+    private void run(int blockFrom, int blockTo, int tileFrom, int tileTo, float[] x, float[] c, float[] y,
+                     float[] residual) {
+        int chunks = taps.chunks();
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            for (int tile = tileFrom; tile < tileTo; tile++) {
+                int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
+                int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
+                if (chunk == 0) {
+                    prime(c, first, end, blockFrom, blockTo);
+                }
+                for (int b = blockFrom; b < blockTo; b += 2) {
+                    if (b + 1 < blockTo && end - first == WIDE) {
+                        GemmMicroKernel.wide(x, xRow, first, rows - 1, taps, chunk, packed.weights,
+                                packed.blockOffset(b), packed.blockOffset(b + 1),
+                                c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
+                        continue;
+                    }
+                    for (int single = b; single < Math.min(b + 2, blockTo); single++) {
+                        for (int r = first; r < end; r += NARROW) {
+                            GemmMicroKernel.narrow(x, xRow, r, rows - 1, taps, chunk, packed.weights,
+                                    packed.blockOffset(single), c, cRow, single * cBlockStride);
+                        }
+                    }
+                }
+                if (chunk == chunks - 1) {
+                    finish(c, y, residual, first, end, blockFrom, blockTo);
+                }
+            }
+        }
+    }
+
+    /** The bias is where the sums start. */
+    private void prime(float[] c, int first, int end, int blockFrom, int blockTo) {
+        for (int b = blockFrom; b < blockTo; b++) {
+            FloatVector bias = FloatVector.fromArray(S, packed.bias, b * L);
+            for (int r = first; r < end; r++) {
+                bias.intoArray(c, cRow[r] + b * cBlockStride);
+            }
+        }
+    }
+
+    /**
+     * The post-ops on finished sums, still in L1. Each real row once: unlike the accumulation,
+     * a residual add is not idempotent, so the clamped duplicate rows must not pass here twice.
+     */
+    private void finish(float[] c, float[] y, float[] residual, int first, int end, int blockFrom, int blockTo) {
+        for (int b = blockFrom; b < blockTo; b++) {
+            boolean partial = lastBlockPartial && b == packed.blocks - 1;
+            int realLanes = partial ? lastBlockRealLanes : L;
+            for (int r = first; r < end; r++) {
+                int at = outRow[r] + b * outBlockStride;
+                FloatVector v = epilogue.inRegisters(FloatVector.fromArray(S, c, cRow[r] + b * cBlockStride),
+                        residual, at);
+                if (!partial) {
+                    v.intoArray(y, at);
+                } else if (plainOutput) {
+                    v.intoArray(y, at, lastBlockLanes);
+                } else {
+                    // Padding channels must stay zero, and an activation of zero need not be zero.
+                    FloatVector.zero(S).blend(v, lastBlockLanes).intoArray(y, at);
+                }
+                if (epilogue.hasRest()) {
+                    // A row-major output has no padding lanes; it stops at its real columns instead.
+                    epilogue.applyRest(y, at, plainOutput ? realLanes : L, residual, plainOutput ? L : realLanes);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package dev.kiln.cpusimd;
+
+import dev.kiln.Shape;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.PreparedWeights;
+import dev.kiln.spi.HostThreads;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+
+/**
+ * Depthwise convolution (groups == channels == output channels) on NCHWc values. Each channel
+ * has its own small filter, so one vector holds one pixel of L channels and the filter taps are
+ * L-wide weight vectors: output(pixel) = bias + sum over taps of weight(tap) * input(pixel + tap),
+ * an FMA per tap with no reduction across lanes. There is too little arithmetic per load to
+ * gain from register tiling; the kernel streams each input row once per filter row.
+ *
+ * <p>Each output row is split into a left border, an interior where every tap lands inside the
+ * image, and a right border; only the borders check columns. Rows whose taps fall above or below
+ * the image skip those filter rows, a test per row rather than per element.
+ */
+public final class DepthwiseConvKernel implements SimdKernel {
+    private static final VectorSpecies<Float> SPECIES = BlockedLayout.SPECIES;
+    private static final int L = BlockedLayout.LANES;
+
+    private final int batch, channels, blocks, height, width, outH, outW;
+    private final int kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW;
+    /** Output columns [interiorStart, interiorEnd) read only columns inside the image. */
+    private final int interiorStart, interiorEnd;
+    /** Weights as [block][kh][kw][L], bias as [block][L]; zero in the padding lanes. */
+    private final float[] weights, bias;
+    private final Epilogue epilogue;
+    private final String epilogueText;
+
+    public DepthwiseConvKernel(BoundNode node, PreparedWeights prepared) {
+        String unsupported = unsupportedReason(node);
+        if (unsupported != null) {
+            throw new IllegalArgumentException(unsupported);
+        }
+        Conv conv = (Conv) node.op();
+        Shape xs = node.inputShape(0), ys = node.outputShape();
+        Window w = conv.window().resolve(xs);
+        batch = xs.dim(0);
+        channels = xs.dim(1);
+        blocks = BlockedLayout.blocks(channels);
+        height = xs.dim(2);
+        width = xs.dim(3);
+        outH = ys.dim(2);
+        outW = ys.dim(3);
+        kernelH = w.kernelH();
+        kernelW = w.kernelW();
+        strideH = w.strideH();
+        strideW = w.strideW();
+        padTop = w.padTop();
+        padLeft = w.padLeft();
+        dilationH = w.dilationH();
+        dilationW = w.dilationW();
+        // ox is interior when ox * strideW - padLeft >= 0 and its last tap
+        // ox * strideW - padLeft + (kernelW - 1) * dilationW <= width - 1.
+        int first = Math.min(outW, Math.ceilDiv(padLeft, strideW));
+        int lastTapReach = width - 1 + padLeft - (kernelW - 1) * dilationW;
+        int end = lastTapReach < 0 ? 0 : Math.min(outW, lastTapReach / strideW + 1);
+        interiorStart = first;
+        interiorEnd = Math.max(first, end);
+
+        // Packed once per compiled model: plans for other batch sizes share them.
+        float[][] packed = prepared.get(CpuSimdBackend.ID + ":" + node.name() + ":depthwise",
+                () -> pack(node, xs.dim(1), BlockedLayout.blocks(xs.dim(1)), w.kernelH() * w.kernelW()), p -> (long) (p[0].length + p[1].length) * 4);
+        weights = packed[0];
+        bias = packed[1];
+        epilogue = Epilogue.of(conv.postOps());
+        epilogueText = epilogue.describe(conv.postOps());
+    }
+
+    /** Weights as [block][kh][kw][L] and bias as [block][L], zero in the padding lanes. */
+    private static float[][] pack(BoundNode node, int channels, int blocks, int taps) {
+        float[] plainWeights = ChannelPacking.values(node.constant(1));
+        float[] weights = new float[blocks * taps * L];
+        for (int c = 0; c < channels; c++) {
+            for (int tap = 0; tap < taps; tap++) {
+                weights[((c / L) * taps + tap) * L + c % L] = plainWeights[c * taps + tap];
+            }
+        }
+        return new float[][]{weights, ChannelPacking.blocked(ChannelPacking.values(node.constant(2)), channels)};
+    }
+
+    /** Null when this kernel runs the node, else why not. */
+    public static String unsupportedReason(BoundNode node) {
+        if (!(node.op() instanceof Conv conv)) {
+            return "not a convolution";
+        }
+        Shape xs = node.inputShape(0), ws = node.inputShape(1);
+        if (xs.rank() != 4) {
+            return "input is not rank 4";
+        }
+        if (conv.groups() != xs.dim(1) || ws.dim(0) != xs.dim(1) || ws.dim(1) != 1) {
+            return "not depthwise with multiplier 1 (groups " + conv.groups() + ", weights " + ws + ")";
+        }
+        if (!node.isConstant(1)) {
+            return "weights are not constant";
+        }
+        if (node.inputShape(2) != null && !node.isConstant(2)) {
+            return "bias is not constant";
+        }
+        return null;
+    }
+
+    @Override
+    public String algorithm() {
+        return "depthwise " + kernelH + "x" + kernelW + " stride " + strideH + "x" + strideW
+                + (dilationH * dilationW > 1 ? " dilation " + dilationH + "x" + dilationW : "")
+                + ", one FMA per tap on " + L + "-channel vectors, border columns split off"
+                + (epilogueText.isEmpty() ? "" : ", epilogue " + epilogueText);
+    }
+
+    @Override
+    public int inPlaceInput() {
+        return -1; // output pixels read neighbouring input pixels, so the input must survive
+    }
+
+    @Override
+    public void execute(float[][] inputs, float[][] outputs, float[] scratch, HostThreads threads) {
+        float[] x = inputs[0], y = outputs[0];
+        float[] residual = inputs.length > 3 ? inputs[3] : null;
+        int planes = batch * blocks;
+        int bands = WorkSplit.bandsPerPlane(planes, outH, threads.parallelism());
+        threads.parallelFor(planes * bands, task -> {
+            int plane = task / bands, band = task % bands;
+            computeRows(x, y, residual, plane, WorkSplit.bandStart(band, bands, outH),
+                    WorkSplit.bandStart(band + 1, bands, outH));
+        });
+    }
+
+    /** Output rows [rowStart, rowEnd) of one (image, channel block) plane. */
+    private void computeRows(float[] x, float[] y, float[] residual, int plane, int rowStart, int rowEnd) {
+        int block = plane % blocks;
+        int inPlane = plane * height * width * L;
+        int outPlane = plane * outH * outW * L;
+        int weightBase = block * kernelH * kernelW * L;
+        FloatVector biasVector = FloatVector.fromArray(SPECIES, bias, block * L);
+        // Activations may map zero to non-zero (sigmoid, clip above 0); padding lanes must stay zero.
+        int real = Math.min(L, channels - block * L);
+        VectorMask<Float> realLanes = SPECIES.indexInRange(0, real);
+        for (int oy = rowStart; oy < rowEnd; oy++) {
+            int top = oy * strideH - padTop;
+            // Filter rows whose input row lies inside the image.
+            int kyFirst = top >= 0 ? 0 : Math.ceilDiv(-top, dilationH);
+            int kyEnd = Math.min(kernelH, Math.floorDiv(height - 1 - top, dilationH) + 1);
+            int outRow = outPlane + oy * outW * L;
+            for (int ox = 0; ox < interiorStart; ox++) {
+                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, ox),
+                        y, residual, outRow + ox * L, realLanes);
+            }
+            for (int ox = interiorStart; ox < interiorEnd; ox++) {
+                FloatVector acc = biasVector;
+                int left = ox * strideW - padLeft;
+                for (int ky = kyFirst; ky < kyEnd; ky++) {
+                    int inRow = inPlane + ((top + ky * dilationH) * width + left) * L;
+                    int tap = weightBase + ky * kernelW * L;
+                    for (int kx = 0; kx < kernelW; kx++) {
+                        FloatVector in = FloatVector.fromArray(SPECIES, x, inRow + kx * dilationW * L);
+                        acc = in.fma(FloatVector.fromArray(SPECIES, weights, tap + kx * L), acc);
+                    }
+                }
+                store(acc, y, residual, outRow + ox * L, realLanes);
+            }
+            for (int ox = interiorEnd; ox < outW; ox++) {
+                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, ox),
+                        y, residual, outRow + ox * L, realLanes);
+            }
+            if (epilogue.hasRest()) {
+                epilogue.applyRest(y, outRow, outW * L, residual, real);
+            }
+        }
+    }
+
+    /** One output pixel near the left or right edge: taps outside the image are skipped. */
+    private FloatVector borderPixel(float[] x, int inPlane, int weightBase, FloatVector biasVector, int top,
+                                    int kyFirst, int kyEnd, int ox) {
+        int left = ox * strideW - padLeft;
+        int kxFirst = left >= 0 ? 0 : Math.ceilDiv(-left, dilationW);
+        int kxEnd = Math.min(kernelW, Math.floorDiv(width - 1 - left, dilationW) + 1);
+        FloatVector acc = biasVector;
+        for (int ky = kyFirst; ky < kyEnd; ky++) {
+            int inRow = inPlane + ((top + ky * dilationH) * width + left) * L;
+            int tap = weightBase + ky * kernelW * L;
+            for (int kx = kxFirst; kx < kxEnd; kx++) {
+                FloatVector in = FloatVector.fromArray(SPECIES, x, inRow + kx * dilationW * L);
+                acc = in.fma(FloatVector.fromArray(SPECIES, weights, tap + kx * L), acc);
+            }
+        }
+        return acc;
+    }
+
+    /** The in-register part of the epilogue, then the store with the padding lanes zeroed. */
+    private void store(FloatVector acc, float[] y, float[] residual, int at, VectorMask<Float> realLanes) {
+        epilogue.inRegisters(acc, residual, at).blend(0f, realLanes.not()).intoArray(y, at);
+    }
+}

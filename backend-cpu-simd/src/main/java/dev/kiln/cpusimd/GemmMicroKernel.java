@@ -1,0 +1,208 @@
+package dev.kiln.cpusimd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Register-tiled GEMM micro-kernels: C[rows][column blocks] += A[rows][k] * B[k][column blocks]
+ * over the taps of one chunk, where each row r of A is the input seen from its own base offset
+ * (an output pixel's window origin) and B is packed [column block][k][lane].
+ *
+ * <p>The accumulators are plain locals so that C2 keeps them in vector registers: 12 rows x 2
+ * blocks is 24 of the 32 AVX-512 registers, leaving room for two weight vectors and a
+ * broadcast. Every k costs two weight loads and 12 broadcasts for 24 FMAs. Rows past the
+ * tile's end repeat {@code lastRow}: the duplicates compute and store the same values to the
+ * same place, which is cheaper than a branchy remainder kernel.
+ *
+ * <p>The kernels only accumulate into C (loads at the start, stores at the end); the caller
+ * primes C with the bias before the first chunk and applies the epilogue after the last, which
+ * keeps these methods small enough for C2 to compile them whole.
+ */
+final class GemmMicroKernel {
+    private static final VectorSpecies<Float> S = BlockedLayout.SPECIES;
+    private static final int L = BlockedLayout.LANES;
+
+    /** Rows of the wide tile. */
+    static final int WIDE_ROWS = 12;
+    /** Rows of the narrow tile, for the rows left over and for an odd last column block. */
+    static final int NARROW_ROWS = 4;
+
+    private GemmMicroKernel() {
+    }
+
+    /**
+     * 12 rows from {@code firstRow} (clamped to {@code lastRow}) times column blocks at
+     * {@code weightsA} and {@code weightsB} in {@code w}, accumulated into {@code c} at
+     * {@code cRow[row] + cA} and {@code cRow[row] + cB}.
+     */
+    static void wide(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps, int chunk,
+                     float[] w, int weightsA, int weightsB, float[] c, int[] cRow, int cA, int cB) {
+        int row0 = firstRow;
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        int row4 = Math.min(firstRow + 4, lastRow);
+        int row5 = Math.min(firstRow + 5, lastRow);
+        int row6 = Math.min(firstRow + 6, lastRow);
+        int row7 = Math.min(firstRow + 7, lastRow);
+        int row8 = Math.min(firstRow + 8, lastRow);
+        int row9 = Math.min(firstRow + 9, lastRow);
+        int row10 = Math.min(firstRow + 10, lastRow);
+        int row11 = Math.min(firstRow + 11, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, c, cRow[row0] + cA);
+        FloatVector a1 = FloatVector.fromArray(S, c, cRow[row1] + cA);
+        FloatVector a2 = FloatVector.fromArray(S, c, cRow[row2] + cA);
+        FloatVector a3 = FloatVector.fromArray(S, c, cRow[row3] + cA);
+        FloatVector a4 = FloatVector.fromArray(S, c, cRow[row4] + cA);
+        FloatVector a5 = FloatVector.fromArray(S, c, cRow[row5] + cA);
+        FloatVector a6 = FloatVector.fromArray(S, c, cRow[row6] + cA);
+        FloatVector a7 = FloatVector.fromArray(S, c, cRow[row7] + cA);
+        FloatVector a8 = FloatVector.fromArray(S, c, cRow[row8] + cA);
+        FloatVector a9 = FloatVector.fromArray(S, c, cRow[row9] + cA);
+        FloatVector a10 = FloatVector.fromArray(S, c, cRow[row10] + cA);
+        FloatVector a11 = FloatVector.fromArray(S, c, cRow[row11] + cA);
+        FloatVector b0 = FloatVector.fromArray(S, c, cRow[row0] + cB);
+        FloatVector b1 = FloatVector.fromArray(S, c, cRow[row1] + cB);
+        FloatVector b2 = FloatVector.fromArray(S, c, cRow[row2] + cB);
+        FloatVector b3 = FloatVector.fromArray(S, c, cRow[row3] + cB);
+        FloatVector b4 = FloatVector.fromArray(S, c, cRow[row4] + cB);
+        FloatVector b5 = FloatVector.fromArray(S, c, cRow[row5] + cB);
+        FloatVector b6 = FloatVector.fromArray(S, c, cRow[row6] + cB);
+        FloatVector b7 = FloatVector.fromArray(S, c, cRow[row7] + cB);
+        FloatVector b8 = FloatVector.fromArray(S, c, cRow[row8] + cB);
+        FloatVector b9 = FloatVector.fromArray(S, c, cRow[row9] + cB);
+        FloatVector b10 = FloatVector.fromArray(S, c, cRow[row10] + cB);
+        FloatVector b11 = FloatVector.fromArray(S, c, cRow[row11] + cB);
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int x4 = xRow[row4];
+        int x5 = xRow[row5];
+        int x6 = xRow[row6];
+        int x7 = xRow[row7];
+        int x8 = xRow[row8];
+        int x9 = xRow[row9];
+        int x10 = xRow[row10];
+        int x11 = xRow[row11];
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[chunk], end = taps.chunkStart[chunk + 1]; t < end; t++) {
+            int o = offset[t], n = length[t];
+            int wa = weightsA + firstK[t] * L, wb = weightsB + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            int p4 = x4 + o;
+            int p5 = x5 + o;
+            int p6 = x6 + o;
+            int p7 = x7 + o;
+            int p8 = x8 + o;
+            int p9 = x9 + o;
+            int p10 = x10 + o;
+            int p11 = x11 + o;
+            for (int k = 0; k < n; k++) {
+                FloatVector va = FloatVector.fromArray(S, w, wa + k * L);
+                FloatVector vb = FloatVector.fromArray(S, w, wb + k * L);
+                FloatVector v;
+                v = FloatVector.broadcast(S, x[p0 + k]);
+                a0 = v.fma(va, a0);
+                b0 = v.fma(vb, b0);
+                v = FloatVector.broadcast(S, x[p1 + k]);
+                a1 = v.fma(va, a1);
+                b1 = v.fma(vb, b1);
+                v = FloatVector.broadcast(S, x[p2 + k]);
+                a2 = v.fma(va, a2);
+                b2 = v.fma(vb, b2);
+                v = FloatVector.broadcast(S, x[p3 + k]);
+                a3 = v.fma(va, a3);
+                b3 = v.fma(vb, b3);
+                v = FloatVector.broadcast(S, x[p4 + k]);
+                a4 = v.fma(va, a4);
+                b4 = v.fma(vb, b4);
+                v = FloatVector.broadcast(S, x[p5 + k]);
+                a5 = v.fma(va, a5);
+                b5 = v.fma(vb, b5);
+                v = FloatVector.broadcast(S, x[p6 + k]);
+                a6 = v.fma(va, a6);
+                b6 = v.fma(vb, b6);
+                v = FloatVector.broadcast(S, x[p7 + k]);
+                a7 = v.fma(va, a7);
+                b7 = v.fma(vb, b7);
+                v = FloatVector.broadcast(S, x[p8 + k]);
+                a8 = v.fma(va, a8);
+                b8 = v.fma(vb, b8);
+                v = FloatVector.broadcast(S, x[p9 + k]);
+                a9 = v.fma(va, a9);
+                b9 = v.fma(vb, b9);
+                v = FloatVector.broadcast(S, x[p10 + k]);
+                a10 = v.fma(va, a10);
+                b10 = v.fma(vb, b10);
+                v = FloatVector.broadcast(S, x[p11 + k]);
+                a11 = v.fma(va, a11);
+                b11 = v.fma(vb, b11);
+            }
+        }
+        a0.intoArray(c, cRow[row0] + cA);
+        a1.intoArray(c, cRow[row1] + cA);
+        a2.intoArray(c, cRow[row2] + cA);
+        a3.intoArray(c, cRow[row3] + cA);
+        a4.intoArray(c, cRow[row4] + cA);
+        a5.intoArray(c, cRow[row5] + cA);
+        a6.intoArray(c, cRow[row6] + cA);
+        a7.intoArray(c, cRow[row7] + cA);
+        a8.intoArray(c, cRow[row8] + cA);
+        a9.intoArray(c, cRow[row9] + cA);
+        a10.intoArray(c, cRow[row10] + cA);
+        a11.intoArray(c, cRow[row11] + cA);
+        b0.intoArray(c, cRow[row0] + cB);
+        b1.intoArray(c, cRow[row1] + cB);
+        b2.intoArray(c, cRow[row2] + cB);
+        b3.intoArray(c, cRow[row3] + cB);
+        b4.intoArray(c, cRow[row4] + cB);
+        b5.intoArray(c, cRow[row5] + cB);
+        b6.intoArray(c, cRow[row6] + cB);
+        b7.intoArray(c, cRow[row7] + cB);
+        b8.intoArray(c, cRow[row8] + cB);
+        b9.intoArray(c, cRow[row9] + cB);
+        b10.intoArray(c, cRow[row10] + cB);
+        b11.intoArray(c, cRow[row11] + cB);
+    }
+
+    /** As {@link #wide}, for 4 rows and one column block. */
+    static void narrow(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps, int chunk,
+                       float[] w, int weights, float[] c, int[] cRow, int cBlock) {
+        int row0 = Math.min(firstRow + 0, lastRow);
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, c, cRow[row0] + cBlock);
+        FloatVector a1 = FloatVector.fromArray(S, c, cRow[row1] + cBlock);
+        FloatVector a2 = FloatVector.fromArray(S, c, cRow[row2] + cBlock);
+        FloatVector a3 = FloatVector.fromArray(S, c, cRow[row3] + cBlock);
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[chunk], end = taps.chunkStart[chunk + 1]; t < end; t++) {
+            int o = offset[t], n = length[t];
+            int wk = weights + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            for (int k = 0; k < n; k++) {
+                FloatVector vw = FloatVector.fromArray(S, w, wk + k * L);
+                a0 = FloatVector.broadcast(S, x[p0 + k]).fma(vw, a0);
+                a1 = FloatVector.broadcast(S, x[p1 + k]).fma(vw, a1);
+                a2 = FloatVector.broadcast(S, x[p2 + k]).fma(vw, a2);
+                a3 = FloatVector.broadcast(S, x[p3 + k]).fma(vw, a3);
+            }
+        }
+        a0.intoArray(c, cRow[row0] + cBlock);
+        a1.intoArray(c, cRow[row1] + cBlock);
+        a2.intoArray(c, cRow[row2] + cBlock);
+        a3.intoArray(c, cRow[row3] + cBlock);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.kiln.cpusimd;
+
+import dev.kiln.spi.HostThreads;
+
+import java.util.Arrays;
+
+/**
+ * A zero-bordered copy of an NCHWc image, so that a convolution's inner loop reads every window
+ * position without testing whether it falls outside the image. Scratch is shared by all kernels
+ * of a workspace, so the borders are written again on every copy.
+ *
+ * <p>An image with fewer channels than a block (a first layer's 3 colours) is also compacted to
+ * {@code channels} floats per pixel: a row of the window is then one contiguous run of
+ * kW x channels inputs, a single long tap for the micro-kernel instead of kW taps of 3.
+ */
+final class PaddedInput {
+    private static final int L = BlockedLayout.LANES;
+
+    private final int planes, channels, height, width, top, left;
+    final int paddedHeight, paddedWidth;
+    /** Floats per pixel in the copy: {@link BlockedLayout#LANES}, or the channel count when compact. */
+    final int pixelStride;
+
+    PaddedInput(int batch, int channels, int height, int width, int top, int left, int bottom, int right) {
+        this.planes = batch * BlockedLayout.blocks(channels);
+        this.channels = channels;
+        this.height = height;
+        this.width = width;
+        this.top = top;
+        this.left = left;
+        this.paddedHeight = top + height + bottom;
+        this.paddedWidth = left + width + right;
+        this.pixelStride = compacts(channels) ? channels : L;
+    }
+
+    /** Whether the copy keeps only the real channels of each pixel. */
+    static boolean compacts(int channels) {
+        return channels < L;
+    }
+
+    long floats() {
+        return (long) planes * paddedHeight * paddedWidth * pixelStride;
+    }
+
+    /** Copies {@code x} into {@code padded}, one row of one channel block per task. */
+    void copy(float[] x, float[] padded, HostThreads threads) {
+        threads.parallelFor(planes * paddedHeight, task -> copyRow(x, padded, task / paddedHeight, task % paddedHeight));
+    }
+
+    private void copyRow(float[] x, float[] padded, int plane, int row) {
+        int rowOut = paddedWidth * pixelStride;
+        int d = (plane * paddedHeight + row) * rowOut;
+        int h = row - top;
+        if (h < 0 || h >= height) {
+            Arrays.fill(padded, d, d + rowOut, 0f);
+            return;
+        }
+        int s = (plane * height + h) * width * L;
+        int inside = d + left * pixelStride, after = inside + width * pixelStride;
+        Arrays.fill(padded, d, inside, 0f);
+        if (pixelStride == L) {
+            System.arraycopy(x, s, padded, inside, width * L);
+        } else {
+            for (int w = 0; w < width; w++) {
+                System.arraycopy(x, s + w * L, padded, inside + w * channels, channels);
+            }
+        }
+        Arrays.fill(padded, after, d + rowOut, 0f);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.kiln.cpusimd;
+
+import dev.kiln.spi.PreparedWeights;
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Node;
+import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Gemm;
+import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.HostThreads;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Throughput of {@link ConvGemmKernel} on the layer shapes that dominate ResNet-50 and VGG, with
+ * one thread and with two. Not a test: run by hand, e.g.
+ * {@code java --add-modules jdk.incubator.vector -cp <test classpath> dev.kiln.cpusimd.ConvGemmBenchmark [filter]}.
+ * Prints medians, and the slowest first run, which shows a kernel stuck in C1.
+ */
+public final class ConvGemmBenchmark {
+    private ConvGemmBenchmark() {
+    }
+
+    public static void main(String[] args) {
+        String filter = args.length > 0 ? args[0] : "";
+        record Layer(String name, Shape x, int outChannels, Window window) {
+        }
+        List<Layer> layers = List.of(
+                new Layer("1x1 256->64 at 56x56", Shape.of(1, 256, 56, 56), 64, Window.of(1, 1)),
+                new Layer("3x3 64->64 at 56x56 pad 1", Shape.of(1, 64, 56, 56), 64, Window.square(3, 1, 1)),
+                new Layer("3x3 512->512 at 7x7 pad 1", Shape.of(1, 512, 7, 7), 512, Window.square(3, 1, 1)),
+                new Layer("1x1 1024->256 at 14x14", Shape.of(1, 1024, 14, 14), 256, Window.of(1, 1)),
+                new Layer("7x7 s2 3->64 at 224 pad 3", Shape.of(1, 3, 224, 224), 64, Window.square(7, 2, 3)));
+        for (Layer layer : layers) {
+            if (!layer.name().contains(filter)) {
+                continue;
+            }
+            Shape ws = Shape.of(layer.outChannels(), layer.x().dim(1), layer.window().kernelH(), layer.window().kernelW());
+            Conv op = new Conv(layer.window(), 1, List.of(new PostOp.Activate(ActivationFunction.RELU)));
+            List<Shape> in = Arrays.asList(layer.x(), ws, Shape.of(layer.outChannels()));
+            Shape ys = op.inferShapes(in).getFirst();
+            BoundNode node = new BoundNode(new Node("conv", op, List.of("x", "w", "b"), List.of("y")), in, List.of(ys),
+                    Arrays.asList(null, random(ws), random(Shape.of(layer.outChannels()))));
+            ConvGemmKernel kernel = new ConvGemmKernel(node, PreparedWeights.unshared());
+            float[][] inputs = {values(BlockedLayout.floats(layer.x())), null, null};
+            float[][] outputs = {new float[(int) BlockedLayout.floats(ys)]};
+            float[] scratch = new float[(int) kernel.scratchFloats()];
+            double flops = 2.0 * ys.elementCount() * ws.dim(1) * ws.dim(2) * ws.dim(3);
+            for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, ConvGemmKernelTest.TWO_THREADS)) {
+                double[] t = time(() -> kernel.execute(inputs, outputs, scratch, threads), flops);
+                System.out.printf("%-28s %d thread(s): %7.1f GFLOP/s median (%.3f ms), first run %.1f ms  [%s]%n",
+                        layer.name(), threads.parallelism(), flops / t[0] / 1e9, t[0] * 1e3, t[1] * 1e3,
+                        kernel.algorithm());
+            }
+        }
+        if ("fc".contains(filter) || filter.isEmpty()) {
+            int k = 25088, n = 4096;
+            Gemm op = Gemm.FULLY_CONNECTED;
+            List<Shape> in = Arrays.asList(Shape.of(1, k), Shape.of(n, k), Shape.of(n));
+            BoundNode node = new BoundNode(new Node("fc", op, List.of("a", "b", "c"), List.of("y")), in,
+                    op.inferShapes(in), Arrays.asList(null, random(Shape.of(n, k)), random(Shape.of(n))));
+            ConvGemmKernel kernel = ConvGemmKernel.forGemm(node, List.of(), PreparedWeights.unshared());
+            float[][] inputs = {values(k), null, null};
+            float[][] outputs = {new float[n]};
+            float[] scratch = new float[(int) kernel.scratchFloats()];
+            for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, ConvGemmKernelTest.TWO_THREADS)) {
+                double[] t = time(() -> kernel.execute(inputs, outputs, scratch, threads), 2.0 * k * n);
+                System.out.printf("%-28s %d thread(s): %7.1f GB/s of weights median (%.3f ms), %.1f GFLOP/s  [%s]%n",
+                        "FC 25088->4096 M=1", threads.parallelism(), 4.0 * k * n / t[0] / 1e9, t[0] * 1e3,
+                        2.0 * k * n / t[0] / 1e9, kernel.algorithm());
+            }
+        }
+    }
+
+    /** Median seconds per run over about 2 s after a warm-up, and the first run's seconds. */
+    private static double[] time(Runnable run, double flops) {
+        long start = System.nanoTime();
+        run.run();
+        double first = (System.nanoTime() - start) / 1e9;
+        int reps = (int) Math.clamp(1e9 / Math.max(flops, 1), 3, 2000);
+        long warmEnd = System.nanoTime() + 1_500_000_000L;
+        while (System.nanoTime() < warmEnd) {
+            run.run();
+        }
+        List<Double> samples = new ArrayList<>();
+        long end = System.nanoTime() + 2_000_000_000L;
+        while (System.nanoTime() < end || samples.size() < 5) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                run.run();
+            }
+            samples.add((System.nanoTime() - t0) / 1e9 / reps);
+        }
+        samples.sort(null);
+        return new double[] {samples.get(samples.size() / 2), first};
+    }
+
+    private static Tensor random(Shape s) {
+        return Tensor.of(s, values(s.elementCount()));
+    }
+
+    private static float[] values(long count) {
+        Random r = new Random(42);
+        float[] v = new float[(int) count];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = r.nextFloat() * 2 - 1;
+        }
+        return v;
+    }
+}

@@ -1,0 +1,103 @@
+package dev.kiln.cpusimd;
+
+import dev.kiln.spi.PreparedWeights;
+import dev.kiln.Shape;
+import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.Window;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.kiln.cpusimd.KernelHarness.absent;
+import static dev.kiln.cpusimd.KernelHarness.check;
+import static dev.kiln.cpusimd.KernelHarness.constant;
+import static dev.kiln.cpusimd.KernelHarness.input;
+import static dev.kiln.cpusimd.KernelHarness.uniform;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+class DepthwiseConvKernelTest {
+    static final List<ActivationFunction> EVERY_ACTIVATION = List.of(ActivationFunction.RELU,
+            ActivationFunction.RELU6, ActivationFunction.clip(0.25f, 0.75f), ActivationFunction.SIGMOID,
+            ActivationFunction.SILU, ActivationFunction.hardSigmoid(0.2f, 0.5f), ActivationFunction.HARD_SWISH,
+            ActivationFunction.leakyRelu(0.1f), ActivationFunction.TANH);
+
+    private static void run(int batch, int channels, int height, int width, Window window, boolean bias,
+                            List<PostOp> postOps, long seed) {
+        Conv conv = new Conv(window, channels, postOps);
+        Shape xs = Shape.of(batch, channels, height, width);
+        Shape ys = window.outputShape(xs, channels, false);
+        int kernel = window.kernelH() * window.kernelW();
+        List<KernelHarness.Operand> operands = new ArrayList<>(List.of(
+                input(xs, uniform(KernelHarness.count(xs), seed)),
+                constant(Shape.of(channels, 1, window.kernelH(), window.kernelW()),
+                        uniform(channels * kernel, seed + 1)),
+                bias ? constant(Shape.of(channels), uniform(channels, seed + 2)) : absent()));
+        if (conv.hasResidual()) {
+            operands.add(input(ys, uniform(KernelHarness.count(ys), seed + 3)));
+        }
+        check(conv, n -> new DepthwiseConvKernel(n, PreparedWeights.unshared()), 1e-5, operands.toArray(KernelHarness.Operand[]::new));
+    }
+
+    @Test
+    void threeByThreeStrideOneSamePadding() {
+        run(1, 20, 7, 9, Window.square(3, 1, 1), true, List.of(), 1);
+    }
+
+    @Test
+    void threeByThreeStrideTwoAsymmetricPadsOverABatch() {
+        run(3, 35, 7, 9, Window.of(3, 3).withStrides(2, 2).withPads(0, 1, 1, 0), true, List.of(), 2);
+        run(2, 35, 8, 10, Window.of(3, 3).withStrides(2, 2).withPads(0, 0, 1, 1), false, List.of(), 3);
+    }
+
+    @Test
+    void fiveByFiveStridesOneAndTwo() {
+        run(1, 35, 9, 7, Window.square(5, 1, 2), true, List.of(), 4);
+        run(2, 20, 9, 11, Window.square(5, 2, 2), true, List.of(), 5);
+    }
+
+    @Test
+    void nonSquareKernelsStridesAndDilation() {
+        run(1, 20, 7, 9, Window.of(3, 3).withPads(2, 2, 2, 2).withDilations(2, 2), true, List.of(), 6);
+        run(1, 17, 11, 9, Window.of(3, 5).withStrides(1, 3).withPads(1, 2, 0, 1).withDilations(2, 1), true,
+                List.of(), 7);
+        run(1, 16, 3, 4, Window.square(5, 1, 2), true, List.of(), 8); // no interior column at all
+        run(1, 16, 6, 6, Window.square(3, 1, 0), false, List.of(), 9); // no border at all
+    }
+
+    @Test
+    void everyActivationAsAPostOpKeepsPaddingZero() {
+        long seed = 10;
+        for (ActivationFunction f : EVERY_ACTIVATION) {
+            run(1, 20, 7, 9, Window.square(3, 1, 1), true, List.of(new PostOp.Activate(f)), seed++);
+        }
+    }
+
+    @Test
+    void residualAddBeforeAndAfterActivations() {
+        PostOp relu = new PostOp.Activate(ActivationFunction.RELU);
+        PostOp sigmoid = new PostOp.Activate(ActivationFunction.SIGMOID);
+        run(3, 35, 7, 9, Window.square(3, 1, 1), true, List.of(relu, new PostOp.AddResidual()), 30);
+        run(1, 35, 7, 9, Window.square(3, 1, 1), false, List.of(new PostOp.AddResidual(), sigmoid), 31);
+        run(1, 20, 7, 9, Window.square(3, 2, 1), true, List.of(relu, new PostOp.AddResidual(), sigmoid), 32);
+    }
+
+    @Test
+    void supportsOnlyDepthwiseWithConstantWeights() {
+        Conv depthwise = new Conv(Window.square(3, 1, 1), 8);
+        assertNull(DepthwiseConvKernel.unsupportedReason(bound(depthwise, 8, 1, true)));
+        assertNotNull(DepthwiseConvKernel.unsupportedReason(bound(depthwise, 8, 1, false)));
+        assertNotNull(DepthwiseConvKernel.unsupportedReason(bound(new Conv(Window.square(3, 1, 1), 1), 8, 8, true)));
+    }
+
+    private static dev.kiln.spi.BoundNode bound(Conv conv, int channels, int weightInputs, boolean constantWeights) {
+        Shape xs = Shape.of(1, channels, 5, 5), ws = Shape.of(channels, weightInputs, 3, 3);
+        List<Shape> shapes = List.of(xs, ws);
+        dev.kiln.Tensor w = constantWeights ? dev.kiln.Tensor.allocate(ws) : null;
+        return new dev.kiln.spi.BoundNode(new dev.kiln.graph.Node("n", conv, List.of("x", "w"), List.of("y")),
+                shapes, conv.inferShapes(shapes), java.util.Arrays.asList(null, w));
+    }
+}
