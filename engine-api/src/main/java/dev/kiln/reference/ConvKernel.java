@@ -5,18 +5,19 @@ import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.HostThreads;
 
-import java.util.stream.IntStream;
+
 
 /**
  * Direct convolution: for each output plane, accumulate weight * shifted input row by row.
- * Output planes are independent, so they are computed in parallel.
+ * Output planes are independent, so they are computed in parallel on the engine's threads.
  */
 final class ConvKernel {
     private ConvKernel() {
     }
 
-    static void execute(BoundNode node, float[][] in, float[][] out) {
+    static void execute(BoundNode node, float[][] in, float[][] out, HostThreads threads) {
         Conv conv = (Conv) node.op();
         Shape xs = node.inputShape(0);
         Shape ws = node.inputShape(1);
@@ -30,7 +31,7 @@ final class ConvKernel {
                 && w.padTop() + w.padLeft() + w.padBottom() + w.padRight() == 0;
         float[] x = in[0], weights = in[1], bias = in.length > 2 ? in[2] : null, y = out[0];
 
-        IntStream.range(0, batch * outChannels).parallel().forEach(plane -> {
+        threads.parallelFor(batch * outChannels, plane -> {
             int n = plane / outChannels, m = plane % outChannels;
             int firstChannel = (m / groupOut) * groupIn;
             int yBase = plane * outH * outW;

@@ -3,22 +3,23 @@ package dev.kiln.reference;
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Gemm;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.HostThreads;
 
-import java.util.stream.IntStream;
+
 
 /** Y[m][n] = alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n] (C broadcast); rows in parallel. */
 final class GemmKernel {
     private GemmKernel() {
     }
 
-    static void execute(BoundNode node, float[][] in, float[][] out) {
+    static void execute(BoundNode node, float[][] in, float[][] out, HostThreads threads) {
         Gemm g = (Gemm) node.op();
         Shape as = node.inputShape(0);
         int rows = node.outputShape().dim(0), cols = node.outputShape().dim(1);
         int depth = g.transA() ? as.dim(0) : as.dim(1);
         float[] a = in[0], b = in[1], c = in.length > 2 ? in[2] : null, y = out[0];
         int[] cStrides = c == null ? null : Broadcast.strides(node.inputShape(2), node.outputShape());
-        IntStream.range(0, rows).parallel().forEach(m -> {
+        threads.parallelFor(rows, m -> {
             for (int n = 0; n < cols; n++) {
                 double sum = 0; // double: the FC layers of VGG reduce over 25088 products
                 for (int k = 0; k < depth; k++) {

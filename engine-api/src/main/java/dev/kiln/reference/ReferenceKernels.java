@@ -20,6 +20,7 @@ import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.HostThreads;
 import dev.kiln.spi.KernelFactory;
 import dev.kiln.spi.KernelProvider;
 import dev.kiln.spi.KernelSupport;
@@ -30,16 +31,25 @@ import java.util.function.ToIntFunction;
 /**
  * The reference backend's own kernels, one class per op kind in this package, registered as the
  * first provider for the backend (a {@code META-INF/services/dev.kiln.spi.KernelProvider} line).
- * Parallel kernels use parallel streams: a run executes on the engine's fork-join pool, so they
- * fork there, never on the common pool.
+ * The two that parallelise (convolution, GEMM) split their work over the engine's host threads.
  */
 public final class ReferenceKernels implements KernelProvider {
     public static final String PROVIDER = "reference";
 
-    /** The plain loops of one op: {@code execute(node, inputs, outputs)}. */
+    /** The plain loops of one op: {@code execute(node, inputs, outputs, threads)}. */
     @FunctionalInterface
     interface Loops {
+        void execute(BoundNode node, float[][] inputs, float[][] outputs, HostThreads threads);
+    }
+
+    /** Loops that need no threads. */
+    @FunctionalInterface
+    interface SerialLoops {
         void execute(BoundNode node, float[][] inputs, float[][] outputs);
+    }
+
+    private static Loops serial(SerialLoops loops) {
+        return (node, inputs, outputs, threads) -> loops.execute(node, inputs, outputs);
     }
 
     /** Whether input 0 may be overwritten: elementwise ops (and shape-only copies) read each element before writing it. */
@@ -56,22 +66,22 @@ public final class ReferenceKernels implements KernelProvider {
 
     private static final List<KernelFactory<?>> KERNELS = List.of(
             kernel("conv", Conv.class, ConvKernel::execute, NOT_IN_PLACE),
-            kernel("batch-norm", BatchNormalization.class, BatchNormKernel::execute, FIRST_INPUT),
-            kernel("activation", Activation.class, ActivationKernel::execute, FIRST_INPUT),
-            kernel("binary", Binary.class, BinaryKernel::execute, SAME_SHAPE_OPERAND),
-            kernel("concat", Concat.class, ConcatKernel::execute, NOT_IN_PLACE),
-            kernel("max-pool", MaxPool.class, MaxPoolKernel::execute, NOT_IN_PLACE),
-            kernel("average-pool", AveragePool.class, AveragePoolKernel::execute, NOT_IN_PLACE),
-            kernel("global-pool", GlobalPool.class, GlobalPoolKernel::execute, NOT_IN_PLACE),
+            kernel("batch-norm", BatchNormalization.class, serial(BatchNormKernel::execute), FIRST_INPUT),
+            kernel("activation", Activation.class, serial(ActivationKernel::execute), FIRST_INPUT),
+            kernel("binary", Binary.class, serial(BinaryKernel::execute), SAME_SHAPE_OPERAND),
+            kernel("concat", Concat.class, serial(ConcatKernel::execute), NOT_IN_PLACE),
+            kernel("max-pool", MaxPool.class, serial(MaxPoolKernel::execute), NOT_IN_PLACE),
+            kernel("average-pool", AveragePool.class, serial(AveragePoolKernel::execute), NOT_IN_PLACE),
+            kernel("global-pool", GlobalPool.class, serial(GlobalPoolKernel::execute), NOT_IN_PLACE),
             kernel("gemm", Gemm.class, GemmKernel::execute, NOT_IN_PLACE),
-            kernel("matmul", MatMul.class, MatMulKernel::execute, NOT_IN_PLACE),
-            kernel("flatten", Flatten.class, CopyKernel::execute, FIRST_INPUT),
-            kernel("reshape", Reshape.class, CopyKernel::execute, FIRST_INPUT),
-            kernel("passthrough", Passthrough.class, CopyKernel::execute, FIRST_INPUT),
-            kernel("softmax", Softmax.class, SoftmaxKernel::execute, NOT_IN_PLACE),
-            kernel("lrn", Lrn.class, LrnKernel::execute, NOT_IN_PLACE),
-            kernel("squeeze-excitation", SqueezeExcitation.class, SqueezeExcitationKernel::execute, NOT_IN_PLACE),
-            kernel("pad", Pad.class, PadKernel::execute, NOT_IN_PLACE));
+            kernel("matmul", MatMul.class, serial(MatMulKernel::execute), NOT_IN_PLACE),
+            kernel("flatten", Flatten.class, serial(CopyKernel::execute), FIRST_INPUT),
+            kernel("reshape", Reshape.class, serial(CopyKernel::execute), FIRST_INPUT),
+            kernel("passthrough", Passthrough.class, serial(CopyKernel::execute), FIRST_INPUT),
+            kernel("softmax", Softmax.class, serial(SoftmaxKernel::execute), NOT_IN_PLACE),
+            kernel("lrn", Lrn.class, serial(LrnKernel::execute), NOT_IN_PLACE),
+            kernel("squeeze-excitation", SqueezeExcitation.class, serial(SqueezeExcitationKernel::execute), NOT_IN_PLACE),
+            kernel("pad", Pad.class, serial(PadKernel::execute), NOT_IN_PLACE));
 
     @Override
     public String name() {
@@ -109,10 +119,11 @@ public final class ReferenceKernels implements KernelProvider {
             @Override
             public ReferenceKernel create(BoundNode node, CompileContext context) {
                 int overwritable = inPlace.applyAsInt(node);
+                HostThreads threads = context.threads();
                 return new ReferenceKernel() {
                     @Override
                     public void execute(float[][] inputs, float[][] outputs) {
-                        loops.execute(node, inputs, outputs);
+                        loops.execute(node, inputs, outputs, threads);
                     }
 
                     @Override

@@ -4,33 +4,42 @@ import dev.kiln.spi.HostThreads;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
- * The engine's host threads: one fork-join pool per size, shared by every engine of that size,
- * so two engines in one JVM do not double the threads. A whole model run executes as a task in
- * the pool ({@link #call}) and its kernels fork inside it, so any number of callers share the
- * same cores instead of each adding a thread. Workers are daemons and park when idle.
+ * The engine's host threads: a fixed set of daemon workers per size, shared by every engine of
+ * that size. A model run is a job that one worker takes ({@link #call}: the caller waits, it
+ * does not compute), and a kernel's {@link #parallelFor} inside it hands out its tasks to
+ * whichever workers are idle, the worker that asked included. So any number of callers share the
+ * same cores: with every worker busy, a parallel loop simply runs on the worker that started it.
+ *
+ * <p>Workers that run out of work spin for {@value #SPIN_MICROS} microseconds (the gap between
+ * two layers of a run is shorter, and waking a parked thread costs tens of microseconds) and
+ * then park; an idle engine uses no CPU. (A fork-join pool was tried first: a thread outside the
+ * pool that waits on a task may run it itself, and its forks then land in the common pool, so
+ * kernels ran on the caller's thread and the 2-thread runs were no faster than 1-thread ones.)
  */
 public final class HostThreadPool implements HostThreads {
     private static final Map<Integer, HostThreadPool> SHARED = new ConcurrentHashMap<>();
+    private static final long SPIN_MICROS = 200;
 
-    private final ForkJoinPool pool;
+    private final int size;
+    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedDeque<Thread> sleeping = new ConcurrentLinkedDeque<>();
 
-    private HostThreadPool(int threads) {
-        AtomicInteger count = new AtomicInteger();
-        this.pool = new ForkJoinPool(threads, p -> {
-            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setName("kiln-worker-" + threads + "-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }, null, false);
+    private HostThreadPool(int size) {
+        this.size = size;
+        for (int i = 0; i < size; i++) {
+            new Worker(this, "kiln-worker-" + size + "-" + (i + 1)).start();
+        }
     }
 
     /** The pool with this many threads, created on first use and kept for the life of the JVM. */
@@ -40,15 +49,39 @@ public final class HostThreadPool implements HostThreads {
 
     @Override
     public int parallelism() {
-        return pool.getParallelism();
+        return size;
     }
 
-    /** Runs {@code work} as a task of this pool (inline when already on one of its threads) and returns its result. */
-    public <T> T call(Supplier<T> work) {
+    /** Runs {@code job} on one of the pool's threads (inline when already on one) and returns its result. */
+    public <T> T call(Supplier<T> job) {
         if (onThisPool()) {
-            return work.get();
+            return job.get();
         }
-        return pool.invoke(ForkJoinTask.adapt(work::get));
+        FutureTask<T> task = new FutureTask<>(job::get);
+        push(task);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return task.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the job is running on a worker; finish waiting for it
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (cause instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override
@@ -56,44 +89,124 @@ public final class HostThreadPool implements HostThreads {
         if (count <= 0) {
             return;
         }
-        if (count == 1 || pool.getParallelism() == 1) {
+        if (!onThisPool()) {
+            call(() -> {
+                parallelFor(count, task);
+                return null;
+            });
+            return;
+        }
+        if (count == 1 || size == 1) {
             for (int i = 0; i < count; i++) {
                 task.accept(i);
             }
             return;
         }
-        Range all = new Range(task, 0, count);
-        if (onThisPool()) {
-            all.invoke();
-        } else {
-            pool.invoke(all);
+        Region region = new Region(count, task, Thread.currentThread());
+        for (int i = Math.min(count, size) - 1; i > 0; i--) {
+            push(region);
         }
+        region.run();
+        region.await();
     }
 
     private boolean onThisPool() {
-        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == pool;
+        return Thread.currentThread() instanceof Worker w && w.pool == this;
     }
 
-    /** Splits [from, to) in halves down to single tasks; idle workers steal the halves. */
-    private static final class Range extends RecursiveAction {
-        private final IntConsumer task;
-        private final int from;
-        private final int to;
+    private static final class Worker extends Thread {
+        final HostThreadPool pool;
 
-        Range(IntConsumer task, int from, int to) {
+        Worker(HostThreadPool pool, String name) {
+            super(pool::work, name);
+            this.pool = pool;
+            setDaemon(true);
+        }
+    }
+
+    private void push(Runnable r) {
+        queue.add(r);
+        Thread sleeper = sleeping.poll();
+        if (sleeper != null) {
+            LockSupport.unpark(sleeper);
+        }
+    }
+
+    private void work() {
+        Thread self = Thread.currentThread();
+        while (true) {
+            Runnable r = queue.poll();
+            if (r == null) {
+                long deadline = System.nanoTime() + SPIN_MICROS * 1000;
+                while ((r = queue.poll()) == null && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+            }
+            if (r == null) {
+                // Announce the sleep, then look once more: a push after the announcement unparks us.
+                sleeping.push(self);
+                r = queue.poll();
+                if (r == null) {
+                    LockSupport.park(this);
+                }
+                sleeping.remove(self);
+                if (r == null) {
+                    continue;
+                }
+            }
+            r.run(); // jobs report failures through their FutureTask, regions through their owner
+        }
+    }
+
+    /** One parallel loop: participants claim indices until none are left; the owner waits for the last to finish. */
+    private static final class Region implements Runnable {
+        private final int count;
+        private final IntConsumer task;
+        private final Thread owner;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Region(int count, IntConsumer task, Thread owner) {
+            this.count = count;
             this.task = task;
-            this.from = from;
-            this.to = to;
+            this.owner = owner;
         }
 
         @Override
-        protected void compute() {
-            if (to - from == 1) {
-                task.accept(from);
-                return;
+        public void run() {
+            int i;
+            while ((i = next.getAndIncrement()) < count) {
+                try {
+                    task.accept(i);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    if (done.incrementAndGet() == count) {
+                        LockSupport.unpark(owner);
+                    }
+                }
             }
-            int mid = (from + to) >>> 1;
-            invokeAll(new Range(task, from, mid), new Range(task, mid, to));
+        }
+
+        void await() {
+            long deadline = System.nanoTime() + SPIN_MICROS * 1000;
+            while (done.get() < count && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            while (done.get() < count) {
+                LockSupport.park(this);
+            }
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
         }
     }
 }
