@@ -25,6 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class DepthwiseConvKernel implements SimdKernel {
     private static final VectorSpecies<Float> SPECIES = BlockedLayout.SPECIES;
     private static final int L = BlockedLayout.LANES;
+    /** Interior pixels computed together; 8 accumulators cover the FMA latency of two units. */
+    private static final int GROUP = 8;
 
     private final int batch, channels, blocks, height, width, outH, outW;
     private final int kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW;
@@ -150,11 +152,16 @@ public final class DepthwiseConvKernel implements SimdKernel {
             int kyFirst = top >= 0 ? 0 : Math.ceilDiv(-top, dilationH);
             int kyEnd = Math.min(kernelH, Math.floorDiv(height - 1 - top, dilationH) + 1);
             int outRow = outPlane + oy * outW * L;
-            for (int ox = 0; ox < interiorStart; ox++) {
-                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, ox),
-                        y, residual, outRow + ox * L, realLanes);
+            for (int border = 0; border < interiorStart; border++) {
+                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, border),
+                        y, residual, outRow + border * L, realLanes);
             }
-            for (int ox = interiorStart; ox < interiorEnd; ox++) {
+            int ox = interiorStart;
+            for (; ox + GROUP <= interiorEnd; ox += GROUP) {
+                interiorGroup(x, y, residual, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, ox,
+                        outRow + ox * L, realLanes);
+            }
+            for (; ox < interiorEnd; ox++) {
                 FloatVector acc = biasVector;
                 int left = ox * strideW - padLeft;
                 for (int ky = kyFirst; ky < kyEnd; ky++) {
@@ -167,14 +174,52 @@ public final class DepthwiseConvKernel implements SimdKernel {
                 }
                 store(acc, y, residual, outRow + ox * L, realLanes);
             }
-            for (int ox = interiorEnd; ox < outW; ox++) {
-                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, ox),
-                        y, residual, outRow + ox * L, realLanes);
+            for (int border = interiorEnd; border < outW; border++) {
+                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, border),
+                        y, residual, outRow + border * L, realLanes);
             }
             if (epilogue.hasRest()) {
                 epilogue.applyRest(y, outRow, outW * L, residual, real);
             }
         }
+    }
+
+    /**
+     * {@value #GROUP} neighbouring interior pixels of one row: each weight vector is loaded once
+     * for all of them, and their independent accumulators keep both FMA units busy where one
+     * pixel's chain of dependent FMAs would wait on each one's latency.
+     */
+    private void interiorGroup(float[] x, float[] y, float[] residual, int inPlane, int weightBase,
+                               FloatVector biasVector, int top, int kyFirst, int kyEnd, int ox, int out,
+                               VectorMask<Float> realLanes) {
+        FloatVector a0 = biasVector, a1 = biasVector, a2 = biasVector, a3 = biasVector;
+        FloatVector a4 = biasVector, a5 = biasVector, a6 = biasVector, a7 = biasVector;
+        int step = strideW * L;
+        int left = ox * strideW - padLeft;
+        for (int ky = kyFirst; ky < kyEnd; ky++) {
+            int inRow = inPlane + ((top + ky * dilationH) * width + left) * L;
+            int tap = weightBase + ky * kernelW * L;
+            for (int kx = 0; kx < kernelW; kx++) {
+                FloatVector w = FloatVector.fromArray(SPECIES, weights, tap + kx * L);
+                int at = inRow + kx * dilationW * L;
+                a0 = FloatVector.fromArray(SPECIES, x, at).fma(w, a0);
+                a1 = FloatVector.fromArray(SPECIES, x, at + step).fma(w, a1);
+                a2 = FloatVector.fromArray(SPECIES, x, at + 2 * step).fma(w, a2);
+                a3 = FloatVector.fromArray(SPECIES, x, at + 3 * step).fma(w, a3);
+                a4 = FloatVector.fromArray(SPECIES, x, at + 4 * step).fma(w, a4);
+                a5 = FloatVector.fromArray(SPECIES, x, at + 5 * step).fma(w, a5);
+                a6 = FloatVector.fromArray(SPECIES, x, at + 6 * step).fma(w, a6);
+                a7 = FloatVector.fromArray(SPECIES, x, at + 7 * step).fma(w, a7);
+            }
+        }
+        store(a0, y, residual, out, realLanes);
+        store(a1, y, residual, out + L, realLanes);
+        store(a2, y, residual, out + 2 * L, realLanes);
+        store(a3, y, residual, out + 3 * L, realLanes);
+        store(a4, y, residual, out + 4 * L, realLanes);
+        store(a5, y, residual, out + 5 * L, realLanes);
+        store(a6, y, residual, out + 6 * L, realLanes);
+        store(a7, y, residual, out + 7 * L, realLanes);
     }
 
     /** One output pixel near the left or right edge: taps outside the image are skipped. */

@@ -53,6 +53,15 @@ class DepthwiseConvKernelTest {
         run(2, 35, 8, 10, Window.of(3, 3).withStrides(2, 2).withPads(0, 0, 1, 1), false, List.of(), 3);
     }
 
+    /** Rows wide enough for the groups of eight interior pixels, with a remainder after them. */
+    @Test
+    void wideRowsMixGroupsOfPixelsWithSinglePixels() {
+        run(1, 20, 5, 29, Window.square(3, 1, 1), true, List.of(new PostOp.Activate(ActivationFunction.RELU6)), 40);
+        run(2, 35, 6, 37, Window.square(3, 2, 1), true, List.of(new PostOp.AddResidual()), 41);
+        run(1, 17, 7, 30, Window.square(5, 1, 2), false, List.of(new PostOp.Activate(ActivationFunction.SILU)), 42);
+        run(1, 16, 4, 27, Window.of(3, 3).withPads(1, 2, 1, 2).withDilations(1, 2), true, List.of(), 43);
+    }
+
     @Test
     void fiveByFiveStridesOneAndTwo() {
         run(1, 35, 9, 7, Window.square(5, 1, 2), true, List.of(), 4);
