@@ -32,6 +32,32 @@ class ExplainCommandTest {
     }
 
     @Test
+    void everyNodeNamesItsBackendKernelAndProvider() {
+        JsonNode json = CliRun.of("explain", "--model", "mobilenet_v2", "--backend", "cpu-simd", "--json").json();
+        JsonNode nodes = json.get("nodes");
+        int total = json.get("ops_after").properties().stream().mapToInt(e -> e.getValue().asInt()).sum();
+        assertEquals(total, nodes.size(), json.toString());
+        for (JsonNode n : nodes) {
+            for (String key : new String[]{"name", "op", "backend", "kernel", "provider", "algorithm"}) {
+                assertTrue(n.hasNonNull(key), key + " missing in " + n);
+            }
+            assertEquals("cpu-simd", n.get("backend").asText(), n.toString());
+            assertFalse(n.get("kernel").asText().isEmpty(), n.toString());
+        }
+        JsonNode depthwise = nodes.findParents("kernel").stream()
+                .filter(n -> n.get("kernel").asText().equals("conv-depthwise")).findFirst().orElseThrow();
+        assertTrue(depthwise.get("algorithm").asText().startsWith("depthwise 3x3"), depthwise.toString());
+        assertEquals("cpu-simd", depthwise.get("provider").asText());
+        assertTrue(json.get("prepared_weight_bytes").asLong() > 3_400_000L * 4, "MobileNet v2 has 3.5M weights: "
+                + json.get("prepared_weight_bytes"));
+
+        JsonNode reference = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "reference", "--json").json();
+        for (JsonNode n : reference.get("nodes")) {
+            assertEquals("reference", n.get("provider").asText(), n.toString());
+        }
+    }
+
+    @Test
     void theBatchScalesTheActivationBytes() {
         JsonNode one = CliRun.of("explain", "--model", "mobilenet_v2", "--json").json();
         JsonNode four = CliRun.of("explain", "--model", "mobilenet_v2", "--batch", "4", "--json").json();
