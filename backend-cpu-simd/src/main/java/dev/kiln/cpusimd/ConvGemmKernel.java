@@ -65,6 +65,15 @@ public final class ConvGemmKernel implements SimdKernel {
     /** Real lanes of the last column block. */
     private final VectorMask<Float> lastBlockLanes;
     private final boolean lastBlockPartial;
+    /**
+     * Per output column, as the bias: the in-register epilogue when it has no residual add (clips
+     * composed are one clip, whose bounds are what it makes of -inf and +inf), the whole line
+     * otherwise ({@link #finish} then applies the epilogue); 0 and 0 for the padding columns of a
+     * blocked output, which must be zero.
+     */
+    private final float[] clipLow, clipHigh;
+    /** {@link Epilogue#registerBounds()}, for {@link #finish}. */
+    private final float[] registerBounds;
     private final int wideTiles, tiles;
 
     /** A convolution; see {@link #supports}. Weights and bias are read once, here, from the node's constants. */
@@ -91,6 +100,9 @@ public final class ConvGemmKernel implements SimdKernel {
                         bias == null ? null : bias.toFloatArray(), outChannels, channels, conv.groups(), ws.dim(2),
                         ws.dim(3)), PackedConvWeights::bytes);
         this.epilogue = Epilogue.of(conv.postOps());
+        this.registerBounds = epilogue.registerBounds();
+        this.clipLow = clipBounds(epilogue, Float.NEGATIVE_INFINITY, packed.blocks, outChannels);
+        this.clipHigh = clipBounds(epilogue, Float.POSITIVE_INFINITY, packed.blocks, outChannels);
 
         int plane = outH * outW;
         this.rows = batch * plane;
@@ -127,6 +139,9 @@ public final class ConvGemmKernel implements SimdKernel {
                 () -> PackedConvWeights.forGemm(node.constant(1).toFloatArray(), g.transB(), g.alpha(), k, n,
                         c == null ? null : c.toFloatArray(), g.beta()), PackedConvWeights::bytes);
         this.epilogue = Epilogue.of(postOps);
+        this.registerBounds = epilogue.registerBounds();
+        this.clipLow = clipBounds(epilogue, Float.NEGATIVE_INFINITY, packed.blocks, n);
+        this.clipHigh = clipBounds(epilogue, Float.POSITIVE_INFINITY, packed.blocks, n);
         this.rows = m;
         this.xRow = new int[m];
         this.cRow = new int[m];
@@ -276,6 +291,15 @@ public final class ConvGemmKernel implements SimdKernel {
         });
     }
 
+    /** {@link #clipLow} or {@link #clipHigh}: the bound towards {@code infinity}, per column. */
+    private static float[] clipBounds(Epilogue epilogue, float infinity, int blocks, int columns) {
+        float bound = epilogue.addsResidualInRegisters() ? infinity
+                : epilogue.inRegisters(FloatVector.broadcast(S, infinity), null, 0).lane(0);
+        float[] bounds = new float[blocks * L];
+        java.util.Arrays.fill(bounds, 0, columns, bound);
+        return bounds;
+    }
+
     /** Where part {@code i} of {@code total} items cut into {@code parts} near-equal parts starts. */
     private static int split(int i, int total, int parts) {
         return (int) ((long) i * total / parts);
@@ -284,6 +308,10 @@ public final class ConvGemmKernel implements SimdKernel {
     /** Column blocks [blockFrom, blockTo) over row tiles [tileFrom, tileTo), chunk by chunk of K. */
     private void run(int blockFrom, int blockTo, int tileFrom, int tileTo, float[] x, float[] c, float[] y,
                      float[] residual) {
+        if (taps.chunks() == 1) {
+            runOneChunk(blockFrom, blockTo, tileFrom, tileTo, x, c, y, residual);
+            return;
+        }
         int chunks = taps.chunks();
         for (int chunk = 0; chunk < chunks; chunk++) {
             for (int tile = tileFrom; tile < tileTo; tile++) {
@@ -313,6 +341,74 @@ public final class ConvGemmKernel implements SimdKernel {
         }
     }
 
+    /**
+     * As {@link #run} when all of K is one chunk: the micro-kernels start from the bias, and when
+     * the in-register epilogue is a clip ({@link #clipLow}) they apply it themselves, so a blocked
+     * output is stored once and not read back. Only post-ops left for {@link Epilogue#applyRest}
+     * pass over it again, each real row once. With a residual add, the kernels store the plain
+     * sums and {@link #finish} runs as for several chunks; a row-major output is copied out of the
+     * blocked sums in scratch.
+     */
+    private void runOneChunk(int blockFrom, int blockTo, int tileFrom, int tileTo, float[] x, float[] c, float[] y,
+                             float[] residual) {
+        for (int tile = tileFrom; tile < tileTo; tile++) {
+            int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
+            int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
+            for (int b = blockFrom; b < blockTo; b += 2) {
+                if (b + 1 < blockTo && end - first == WIDE) {
+                    GemmMicroKernel.wideFinal(x, xRow, first, rows - 1, taps, packed.weights,
+                            packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
+                            clipLow, clipHigh, c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
+                    continue;
+                }
+                for (int single = b; single < Math.min(b + 2, blockTo); single++) {
+                    for (int r = first; r < end; r += NARROW) {
+                        GemmMicroKernel.narrowFinal(x, xRow, r, rows - 1, taps, packed.weights,
+                                packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
+                                c, cRow, single * cBlockStride);
+                    }
+                }
+            }
+            if (plainOutput) {
+                copyOut(c, y, first, end, blockFrom, blockTo);
+            } else if (epilogue.addsResidualInRegisters()) {
+                finish(c, y, residual, first, end, blockFrom, blockTo);
+            } else if (epilogue.hasRest()) {
+                rest(y, residual, first, end, blockFrom, blockTo);
+            }
+        }
+    }
+
+    /** The post-ops {@link Epilogue#inRegisters} left, over a tile's just-stored rows of a blocked output. */
+    private void rest(float[] y, float[] residual, int first, int end, int blockFrom, int blockTo) {
+        for (int b = blockFrom; b < blockTo; b++) {
+            int realLanes = lastBlockPartial && b == packed.blocks - 1 ? lastBlockRealLanes : L;
+            for (int r = first; r < end; r++) {
+                epilogue.applyRest(y, outRow[r] + b * outBlockStride, L, residual, realLanes);
+            }
+        }
+    }
+
+    /** Finished sums of a row-major output, from blocked scratch to their real columns, then the rest of the epilogue. */
+    private void copyOut(float[] c, float[] y, int first, int end, int blockFrom, int blockTo) {
+        for (int b = blockFrom; b < blockTo; b++) {
+            boolean partial = lastBlockPartial && b == packed.blocks - 1;
+            int realLanes = partial ? lastBlockRealLanes : L;
+            for (int r = first; r < end; r++) {
+                int at = outRow[r] + b * outBlockStride;
+                FloatVector v = FloatVector.fromArray(S, c, cRow[r] + b * cBlockStride);
+                if (partial) {
+                    v.intoArray(y, at, lastBlockLanes);
+                } else {
+                    v.intoArray(y, at);
+                }
+                if (epilogue.hasRest()) {
+                    epilogue.applyRest(y, at, realLanes, null, L);
+                }
+            }
+        }
+    }
+
     /** The bias is where the sums start. */
     private void prime(float[] c, int first, int end, int blockFrom, int blockTo) {
         for (int b = blockFrom; b < blockTo; b++) {
@@ -328,13 +424,20 @@ public final class ConvGemmKernel implements SimdKernel {
      * a residual add is not idempotent, so the clamped duplicate rows must not pass here twice.
      */
     private void finish(float[] c, float[] y, float[] residual, int first, int end, int blockFrom, int blockTo) {
+        float[] bounds = registerBounds;
+        boolean residualInRegisters = epilogue.addsResidualInRegisters();
         for (int b = blockFrom; b < blockTo; b++) {
             boolean partial = lastBlockPartial && b == packed.blocks - 1;
             int realLanes = partial ? lastBlockRealLanes : L;
             for (int r = first; r < end; r++) {
                 int at = outRow[r] + b * outBlockStride;
-                FloatVector v = epilogue.inRegisters(FloatVector.fromArray(S, c, cRow[r] + b * cBlockStride),
-                        residual, at);
+                // The in-register epilogue written out: a call taking a vector may be left
+                // un-inlined in this large method, and would then box the vector.
+                FloatVector v = FloatVector.fromArray(S, c, cRow[r] + b * cBlockStride).max(bounds[0]).min(bounds[1]);
+                if (residualInRegisters) {
+                    v = v.add(FloatVector.fromArray(S, residual, at));
+                }
+                v = v.max(bounds[2]).min(bounds[3]);
                 if (!partial) {
                     v.intoArray(y, at);
                 } else if (plainOutput) {

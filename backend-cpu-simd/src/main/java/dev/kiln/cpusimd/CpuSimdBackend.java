@@ -64,6 +64,7 @@ public final class CpuSimdBackend implements Backend {
 
     @Override
     public CompiledPartition compile(Partition partition, CompileContext context) {
+        //KernelWarmup.once(context.kernels());
         return new SimdPartition(partition, context);
     }
 }

@@ -36,6 +36,9 @@ public final class DepthwiseConvKernel implements SimdKernel {
     private final float[] weights, bias;
     private final Epilogue epilogue;
     private final String epilogueText;
+    /** Whether interior pixels go in groups: the in-register epilogue is one clip, to [clipLow, clipHigh]. */
+    private final boolean groupPixels;
+    private final float clipLow, clipHigh;
 
     public DepthwiseConvKernel(BoundNode node, PreparedWeights prepared) {
         String unsupported = unsupportedReason(node);
@@ -75,6 +78,10 @@ public final class DepthwiseConvKernel implements SimdKernel {
         bias = packed[1];
         epilogue = Epilogue.of(conv.postOps());
         epilogueText = epilogue.describe(conv.postOps());
+        groupPixels = !epilogue.addsResidualInRegisters();
+        float[] bounds = epilogue.registerBounds();
+        clipLow = bounds[0];
+        clipHigh = bounds[1];
     }
 
     /** Weights as [block][kh][kw][L] and bias as [block][L], zero in the padding lanes. */
@@ -146,6 +153,7 @@ public final class DepthwiseConvKernel implements SimdKernel {
         // Activations may map zero to non-zero (sigmoid, clip above 0); padding lanes must stay zero.
         int real = Math.min(L, channels - block * L);
         VectorMask<Float> realLanes = SPECIES.indexInRange(0, real);
+        VectorMask<Float> padding = realLanes.not();
         for (int oy = rowStart; oy < rowEnd; oy++) {
             int top = oy * strideH - padTop;
             // Filter rows whose input row lies inside the image.
@@ -153,13 +161,14 @@ public final class DepthwiseConvKernel implements SimdKernel {
             int kyEnd = Math.min(kernelH, Math.floorDiv(height - 1 - top, dilationH) + 1);
             int outRow = outPlane + oy * outW * L;
             for (int border = 0; border < interiorStart; border++) {
-                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, border),
-                        y, residual, outRow + border * L, realLanes);
+                borderPixel(x, y, residual, inPlane, block, top, kyFirst, kyEnd, border, outRow + border * L,
+                        realLanes);
             }
             int ox = interiorStart;
-            for (; ox + GROUP <= interiorEnd; ox += GROUP) {
-                interiorGroup(x, y, residual, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, ox,
-                        outRow + ox * L, realLanes);
+            if (groupPixels) {
+                for (; ox + GROUP <= interiorEnd; ox += GROUP) {
+                    interiorGroup(x, y, inPlane, block, top, kyFirst, kyEnd, ox, outRow + ox * L, padding);
+                }
             }
             for (; ox < interiorEnd; ox++) {
                 FloatVector acc = biasVector;
@@ -175,8 +184,8 @@ public final class DepthwiseConvKernel implements SimdKernel {
                 store(acc, y, residual, outRow + ox * L, realLanes);
             }
             for (int border = interiorEnd; border < outW; border++) {
-                store(borderPixel(x, inPlane, weightBase, biasVector, top, kyFirst, kyEnd, border),
-                        y, residual, outRow + border * L, realLanes);
+                borderPixel(x, y, residual, inPlane, block, top, kyFirst, kyEnd, border, outRow + border * L,
+                        realLanes);
             }
             if (epilogue.hasRest()) {
                 epilogue.applyRest(y, outRow, outW * L, residual, real);
@@ -187,11 +196,16 @@ public final class DepthwiseConvKernel implements SimdKernel {
     /**
      * {@value #GROUP} neighbouring interior pixels of one row: each weight vector is loaded once
      * for all of them, and their independent accumulators keep both FMA units busy where one
-     * pixel's chain of dependent FMAs would wait on each one's latency.
+     * pixel's chain of dependent FMAs would wait on each one's latency. Only for an epilogue
+     * whose in-register part is a clip ({@link #groupPixels}); a residual add in registers takes
+     * the one-pixel path.
      */
-    private void interiorGroup(float[] x, float[] y, float[] residual, int inPlane, int weightBase,
-                               FloatVector biasVector, int top, int kyFirst, int kyEnd, int ox, int out,
-                               VectorMask<Float> realLanes) {
+    private void interiorGroup(float[] x, float[] y, int inPlane, int block, int top, int kyFirst, int kyEnd, int ox,
+                               int out, VectorMask<Float> padding) {
+        // Loaded here, not passed in: C2 intrinsifies vector operations only on vectors whose
+        // exact class it sees, and a FloatVector parameter of a method it did not inline hides it.
+        FloatVector biasVector = FloatVector.fromArray(SPECIES, bias, block * L);
+        int weightBase = block * kernelH * kernelW * L;
         FloatVector a0 = biasVector, a1 = biasVector, a2 = biasVector, a3 = biasVector;
         FloatVector a4 = biasVector, a5 = biasVector, a6 = biasVector, a7 = biasVector;
         int step = strideW * L;
@@ -212,23 +226,27 @@ public final class DepthwiseConvKernel implements SimdKernel {
                 a7 = FloatVector.fromArray(SPECIES, x, at + 7 * step).fma(w, a7);
             }
         }
-        store(a0, y, residual, out, realLanes);
-        store(a1, y, residual, out + L, realLanes);
-        store(a2, y, residual, out + 2 * L, realLanes);
-        store(a3, y, residual, out + 3 * L, realLanes);
-        store(a4, y, residual, out + 4 * L, realLanes);
-        store(a5, y, residual, out + 5 * L, realLanes);
-        store(a6, y, residual, out + 6 * L, realLanes);
-        store(a7, y, residual, out + 7 * L, realLanes);
+        // The clip written out, not a call: C2 stops inlining in a method this size, and a vector
+        // handed to a call it did not inline is boxed (and its arithmetic falls back to Java).
+        float lo = clipLow, hi = clipHigh;
+        a0.max(lo).min(hi).blend(0f, padding).intoArray(y, out);
+        a1.max(lo).min(hi).blend(0f, padding).intoArray(y, out + L);
+        a2.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 2 * L);
+        a3.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 3 * L);
+        a4.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 4 * L);
+        a5.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 5 * L);
+        a6.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 6 * L);
+        a7.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 7 * L);
     }
 
     /** One output pixel near the left or right edge: taps outside the image are skipped. */
-    private FloatVector borderPixel(float[] x, int inPlane, int weightBase, FloatVector biasVector, int top,
-                                    int kyFirst, int kyEnd, int ox) {
+    private void borderPixel(float[] x, float[] y, float[] residual, int inPlane, int block, int top, int kyFirst,
+                             int kyEnd, int ox, int out, VectorMask<Float> realLanes) {
         int left = ox * strideW - padLeft;
         int kxFirst = left >= 0 ? 0 : Math.ceilDiv(-left, dilationW);
         int kxEnd = Math.min(kernelW, Math.floorDiv(width - 1 - left, dilationW) + 1);
-        FloatVector acc = biasVector;
+        int weightBase = block * kernelH * kernelW * L;
+        FloatVector acc = FloatVector.fromArray(SPECIES, bias, block * L);
         for (int ky = kyFirst; ky < kyEnd; ky++) {
             int inRow = inPlane + ((top + ky * dilationH) * width + left) * L;
             int tap = weightBase + ky * kernelW * L;
@@ -237,7 +255,7 @@ public final class DepthwiseConvKernel implements SimdKernel {
                 acc = in.fma(FloatVector.fromArray(SPECIES, weights, tap + kx * L), acc);
             }
         }
-        return acc;
+        store(acc, y, residual, out, realLanes);
     }
 
     /** The in-register part of the epilogue, then the store with the padding lanes zeroed. */

@@ -69,6 +69,15 @@ public final class Epilogue {
         return residualInRegisters;
     }
 
+    /**
+     * The in-register part's bounds: clip to [{@code [0]}, {@code [1]}], add the residual if
+     * any, clip to [{@code [2]}, {@code [3]}]. For a hot loop that must not pass vectors through
+     * a call ({@link #inRegisters} may not be inlined into a large caller).
+     */
+    public float[] registerBounds() {
+        return new float[]{lo0, hi0, lo1, hi1};
+    }
+
     /** The in-register part; {@code residual} is read at {@code at} only when the epilogue adds it here. */
     public FloatVector inRegisters(FloatVector acc, float[] residual, int at) {
         FloatVector v = acc.max(lo0).min(hi0);

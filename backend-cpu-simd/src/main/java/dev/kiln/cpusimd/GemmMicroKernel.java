@@ -14,9 +14,12 @@ import jdk.incubator.vector.VectorSpecies;
  * tile's end repeat {@code lastRow}: the duplicates compute and store the same values to the
  * same place, which is cheaper than a branchy remainder kernel.
  *
- * <p>The kernels only accumulate into C (loads at the start, stores at the end); the caller
- * primes C with the bias before the first chunk and applies the epilogue after the last, which
- * keeps these methods small enough for C2 to compile them whole.
+ * <p>When K is cut into several chunks, {@link #wide} and {@link #narrow} only accumulate into C
+ * (loads at the start, stores at the end); the caller primes C with the bias before the first
+ * chunk and applies the epilogue after the last. When all of K is one chunk (most layers), the
+ * {@code Final} variants start from the bias and apply the in-register epilogue before their one
+ * store, so the output is written once and never read back. Separate methods rather than flags,
+ * to keep each small enough for C2 to compile whole and its k loop free of branches.
  */
 final class GemmMicroKernel {
     private static final VectorSpecies<Float> S = BlockedLayout.SPECIES;
@@ -204,5 +207,196 @@ final class GemmMicroKernel {
         a1.intoArray(c, cRow[row1] + cBlock);
         a2.intoArray(c, cRow[row2] + cBlock);
         a3.intoArray(c, cRow[row3] + cBlock);
+    }
+
+    /**
+     * As {@link #wide} when all of K is one chunk: the sums start from the bias vectors at
+     * {@code biasA} and {@code biasB} in {@code bias} instead of being loaded from {@code c}, and
+     * are clipped, lane by lane, to [{@code low}, {@code high}] at the same offsets as the bias
+     * before the one store: an epilogue without residual is one clip, and a padding channel's
+     * bounds are 0 and 0, which makes it exactly zero. Two arrays rather than an {@link Epilogue}
+     * or vectors: the epilogue's general form, or vectors of a type C2 cannot see, inlined 24
+     * times pass C2's node-count cutoff for inlining, and a vector handed to a call that is not
+     * inlined is boxed. Row offsets into {@code c} are read only after the k loop, as in
+     * {@link #wide}: read before it, they take general registers the loop needs (measured 2x slower).
+     */
+    static void wideFinal(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                          float[] w, int weightsA, int weightsB, float[] bias, int biasA, int biasB,
+                          float[] low, float[] high,
+                          float[] c, int[] cRow, int cA, int cB) {
+        int row0 = firstRow;
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        int row4 = Math.min(firstRow + 4, lastRow);
+        int row5 = Math.min(firstRow + 5, lastRow);
+        int row6 = Math.min(firstRow + 6, lastRow);
+        int row7 = Math.min(firstRow + 7, lastRow);
+        int row8 = Math.min(firstRow + 8, lastRow);
+        int row9 = Math.min(firstRow + 9, lastRow);
+        int row10 = Math.min(firstRow + 10, lastRow);
+        int row11 = Math.min(firstRow + 11, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a1 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a2 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a3 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a4 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a5 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a6 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a7 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a8 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a9 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a10 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a11 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b2 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b3 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b4 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b5 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b6 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b7 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b8 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b9 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b10 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b11 = FloatVector.fromArray(S, bias, biasB);
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int x4 = xRow[row4];
+        int x5 = xRow[row5];
+        int x6 = xRow[row6];
+        int x7 = xRow[row7];
+        int x8 = xRow[row8];
+        int x9 = xRow[row9];
+        int x10 = xRow[row10];
+        int x11 = xRow[row11];
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int o = offset[t], n = length[t];
+            int wa = weightsA + firstK[t] * L, wb = weightsB + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            int p4 = x4 + o;
+            int p5 = x5 + o;
+            int p6 = x6 + o;
+            int p7 = x7 + o;
+            int p8 = x8 + o;
+            int p9 = x9 + o;
+            int p10 = x10 + o;
+            int p11 = x11 + o;
+            for (int k = 0; k < n; k++) {
+                FloatVector va = FloatVector.fromArray(S, w, wa + k * L);
+                FloatVector vb = FloatVector.fromArray(S, w, wb + k * L);
+                FloatVector v;
+                v = FloatVector.broadcast(S, x[p0 + k]);
+                a0 = v.fma(va, a0);
+                b0 = v.fma(vb, b0);
+                v = FloatVector.broadcast(S, x[p1 + k]);
+                a1 = v.fma(va, a1);
+                b1 = v.fma(vb, b1);
+                v = FloatVector.broadcast(S, x[p2 + k]);
+                a2 = v.fma(va, a2);
+                b2 = v.fma(vb, b2);
+                v = FloatVector.broadcast(S, x[p3 + k]);
+                a3 = v.fma(va, a3);
+                b3 = v.fma(vb, b3);
+                v = FloatVector.broadcast(S, x[p4 + k]);
+                a4 = v.fma(va, a4);
+                b4 = v.fma(vb, b4);
+                v = FloatVector.broadcast(S, x[p5 + k]);
+                a5 = v.fma(va, a5);
+                b5 = v.fma(vb, b5);
+                v = FloatVector.broadcast(S, x[p6 + k]);
+                a6 = v.fma(va, a6);
+                b6 = v.fma(vb, b6);
+                v = FloatVector.broadcast(S, x[p7 + k]);
+                a7 = v.fma(va, a7);
+                b7 = v.fma(vb, b7);
+                v = FloatVector.broadcast(S, x[p8 + k]);
+                a8 = v.fma(va, a8);
+                b8 = v.fma(vb, b8);
+                v = FloatVector.broadcast(S, x[p9 + k]);
+                a9 = v.fma(va, a9);
+                b9 = v.fma(vb, b9);
+                v = FloatVector.broadcast(S, x[p10 + k]);
+                a10 = v.fma(va, a10);
+                b10 = v.fma(vb, b10);
+                v = FloatVector.broadcast(S, x[p11 + k]);
+                a11 = v.fma(va, a11);
+                b11 = v.fma(vb, b11);
+            }
+        }
+        FloatVector loA = FloatVector.fromArray(S, low, biasA);
+        FloatVector hiA = FloatVector.fromArray(S, high, biasA);
+        FloatVector loB = FloatVector.fromArray(S, low, biasB);
+        FloatVector hiB = FloatVector.fromArray(S, high, biasB);
+        a0.max(loA).min(hiA).intoArray(c, cRow[row0] + cA);
+        a1.max(loA).min(hiA).intoArray(c, cRow[row1] + cA);
+        a2.max(loA).min(hiA).intoArray(c, cRow[row2] + cA);
+        a3.max(loA).min(hiA).intoArray(c, cRow[row3] + cA);
+        a4.max(loA).min(hiA).intoArray(c, cRow[row4] + cA);
+        a5.max(loA).min(hiA).intoArray(c, cRow[row5] + cA);
+        a6.max(loA).min(hiA).intoArray(c, cRow[row6] + cA);
+        a7.max(loA).min(hiA).intoArray(c, cRow[row7] + cA);
+        a8.max(loA).min(hiA).intoArray(c, cRow[row8] + cA);
+        a9.max(loA).min(hiA).intoArray(c, cRow[row9] + cA);
+        a10.max(loA).min(hiA).intoArray(c, cRow[row10] + cA);
+        a11.max(loA).min(hiA).intoArray(c, cRow[row11] + cA);
+        b0.max(loB).min(hiB).intoArray(c, cRow[row0] + cB);
+        b1.max(loB).min(hiB).intoArray(c, cRow[row1] + cB);
+        b2.max(loB).min(hiB).intoArray(c, cRow[row2] + cB);
+        b3.max(loB).min(hiB).intoArray(c, cRow[row3] + cB);
+        b4.max(loB).min(hiB).intoArray(c, cRow[row4] + cB);
+        b5.max(loB).min(hiB).intoArray(c, cRow[row5] + cB);
+        b6.max(loB).min(hiB).intoArray(c, cRow[row6] + cB);
+        b7.max(loB).min(hiB).intoArray(c, cRow[row7] + cB);
+        b8.max(loB).min(hiB).intoArray(c, cRow[row8] + cB);
+        b9.max(loB).min(hiB).intoArray(c, cRow[row9] + cB);
+        b10.max(loB).min(hiB).intoArray(c, cRow[row10] + cB);
+        b11.max(loB).min(hiB).intoArray(c, cRow[row11] + cB);
+    }
+
+    /** As {@link #narrow} when all of K is one chunk; see {@link #wideFinal}. */
+    static void narrowFinal(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                            float[] w, int weights, float[] bias, int biasBlock, float[] low, float[] high,
+                            float[] c, int[] cRow, int cBlock) {
+        int row0 = Math.min(firstRow + 0, lastRow);
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasBlock);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int o = offset[t], n = length[t];
+            int wk = weights + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            for (int k = 0; k < n; k++) {
+                FloatVector vw = FloatVector.fromArray(S, w, wk + k * L);
+                a0 = FloatVector.broadcast(S, x[p0 + k]).fma(vw, a0);
+                a1 = FloatVector.broadcast(S, x[p1 + k]).fma(vw, a1);
+                a2 = FloatVector.broadcast(S, x[p2 + k]).fma(vw, a2);
+                a3 = FloatVector.broadcast(S, x[p3 + k]).fma(vw, a3);
+            }
+        }
+        FloatVector lo = FloatVector.fromArray(S, low, biasBlock);
+        FloatVector hi = FloatVector.fromArray(S, high, biasBlock);
+        a0.max(lo).min(hi).intoArray(c, cRow[row0] + cBlock);
+        a1.max(lo).min(hi).intoArray(c, cRow[row1] + cBlock);
+        a2.max(lo).min(hi).intoArray(c, cRow[row2] + cBlock);
+        a3.max(lo).min(hi).intoArray(c, cRow[row3] + cBlock);
     }
 }

@@ -29,6 +29,11 @@ public final class ConvGemmBenchmark {
 
     public static void main(String[] args) {
         String filter = args.length > 0 ? args[0] : "";
+        // Optional second argument: only this many threads (1 or 2).
+        int onlyThreads = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        List<HostThreads> threadChoices = onlyThreads == 1 ? List.of(HostThreads.SEQUENTIAL)
+                : onlyThreads == 2 ? List.of(ConvGemmKernelTest.TWO_THREADS)
+                : List.of(HostThreads.SEQUENTIAL, ConvGemmKernelTest.TWO_THREADS);
         record Layer(String name, Shape x, int outChannels, Window window) {
         }
         List<Layer> layers = List.of(
@@ -36,7 +41,13 @@ public final class ConvGemmBenchmark {
                 new Layer("3x3 64->64 at 56x56 pad 1", Shape.of(1, 64, 56, 56), 64, Window.square(3, 1, 1)),
                 new Layer("3x3 512->512 at 7x7 pad 1", Shape.of(1, 512, 7, 7), 512, Window.square(3, 1, 1)),
                 new Layer("1x1 1024->256 at 14x14", Shape.of(1, 1024, 14, 14), 256, Window.of(1, 1)),
-                new Layer("7x7 s2 3->64 at 224 pad 3", Shape.of(1, 3, 224, 224), 64, Window.square(7, 2, 3)));
+                new Layer("7x7 s2 3->64 at 224 pad 3", Shape.of(1, 3, 224, 224), 64, Window.square(7, 2, 3)),
+                // MobileNet v2: small K, few output channels.
+                new Layer("1x1 16->96 at 112x112", Shape.of(1, 16, 112, 112), 96, Window.of(1, 1)),
+                new Layer("1x1 96->24 at 56x56", Shape.of(1, 96, 56, 56), 24, Window.of(1, 1)),
+                new Layer("1x1 24->144 at 56x56", Shape.of(1, 24, 56, 56), 144, Window.of(1, 1)),
+                new Layer("1x1 32->16 at 112x112", Shape.of(1, 32, 112, 112), 16, Window.of(1, 1)),
+                new Layer("3x3 s2 3->32 at 224 pad 1", Shape.of(1, 3, 224, 224), 32, Window.square(3, 2, 1)));
         for (Layer layer : layers) {
             if (!layer.name().contains(filter)) {
                 continue;
@@ -52,14 +63,14 @@ public final class ConvGemmBenchmark {
             float[][] outputs = {new float[(int) BlockedLayout.floats(ys)]};
             float[] scratch = new float[(int) kernel.scratchFloats()];
             double flops = 2.0 * ys.elementCount() * ws.dim(1) * ws.dim(2) * ws.dim(3);
-            for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, ConvGemmKernelTest.TWO_THREADS)) {
+            for (HostThreads threads : threadChoices) {
                 double[] t = time(() -> kernel.execute(inputs, outputs, scratch, threads), flops);
                 System.out.printf("%-28s %d thread(s): %7.1f GFLOP/s median (%.3f ms), first run %.1f ms  [%s]%n",
                         layer.name(), threads.parallelism(), flops / t[0] / 1e9, t[0] * 1e3, t[1] * 1e3,
                         kernel.algorithm());
             }
         }
-        if ("fc".contains(filter) || filter.isEmpty()) {
+        if ("FC".contains(filter) || filter.isEmpty()) {
             int k = 25088, n = 4096;
             Gemm op = Gemm.FULLY_CONNECTED;
             List<Shape> in = Arrays.asList(Shape.of(1, k), Shape.of(n, k), Shape.of(n));
@@ -69,7 +80,7 @@ public final class ConvGemmBenchmark {
             float[][] inputs = {values(k), null, null};
             float[][] outputs = {new float[n]};
             float[] scratch = new float[(int) kernel.scratchFloats()];
-            for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, ConvGemmKernelTest.TWO_THREADS)) {
+            for (HostThreads threads : threadChoices) {
                 double[] t = time(() -> kernel.execute(inputs, outputs, scratch, threads), 2.0 * k * n);
                 System.out.printf("%-28s %d thread(s): %7.1f GB/s of weights median (%.3f ms), %.1f GFLOP/s  [%s]%n",
                         "FC 25088->4096 M=1", threads.parallelism(), 4.0 * k * n / t[0] / 1e9, t[0] * 1e3,

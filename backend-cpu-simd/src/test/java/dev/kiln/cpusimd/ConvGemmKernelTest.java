@@ -90,7 +90,24 @@ class ConvGemmKernelTest {
                 new ConvCase("3x3 groups 2", 1, 24, 8, 8, 36, Window.square(3, 1, 1), 2, true, List.of()),
                 new ConvCase("1x1 groups 4", 2, 64, 5, 5, 40, Window.of(1, 1), 4, true, List.of()),
                 new ConvCase("residual add then relu", 2, 16, 9, 9, 20, Window.square(3, 1, 1), 1, true,
-                        List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU)))));
+                        List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
+                // One K chunk, epilogue in the micro-kernel: clip, padding lanes, rows not a multiple of 12.
+                new ConvCase("1x1 small K 16->40 relu6", 1, 16, 9, 11, 40, Window.of(1, 1), 1, true,
+                        List.of(new PostOp.Activate(ActivationFunction.RELU6))),
+                new ConvCase("1x1 residual add, no activation 24->20", 2, 24, 5, 7, 20, Window.of(1, 1), 1, true,
+                        List.of(new PostOp.AddResidual())),
+                new ConvCase("relu6 then residual add then relu 8->17", 1, 8, 5, 5, 17, Window.square(3, 1, 1), 1, true,
+                        List.of(new PostOp.Activate(ActivationFunction.RELU6), new PostOp.AddResidual(),
+                                new PostOp.Activate(ActivationFunction.RELU))),
+                new ConvCase("silu then residual add 16->33", 1, 16, 7, 5, 33, Window.of(1, 1), 1, true,
+                        List.of(new PostOp.Activate(ActivationFunction.SILU), new PostOp.AddResidual())),
+                new ConvCase("residual add then sigmoid 16->20", 1, 16, 6, 7, 20, Window.of(1, 1), 1, true,
+                        List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.SIGMOID))),
+                // Several K chunks: the prime / accumulate / finish path, with residual and a rest.
+                new ConvCase("chunked K residual add then relu 72->35", 1, 72, 5, 6, 35, Window.square(3, 1, 1), 1,
+                        true, List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
+                new ConvCase("chunked K silu 600->20", 1, 600, 3, 5, 20, Window.of(1, 1), 1, true,
+                        List.of(new PostOp.Activate(ActivationFunction.SILU)))));
         for (ActivationFunction f : List.of(ActivationFunction.RELU, ActivationFunction.RELU6, ActivationFunction.SIGMOID,
                 ActivationFunction.SILU, ActivationFunction.hardSigmoid(0.2f, 0.5f), ActivationFunction.HARD_SWISH,
                 ActivationFunction.leakyRelu(0.1f), ActivationFunction.TANH)) {
@@ -214,6 +231,7 @@ class ConvGemmKernelTest {
         checkGemm(5, 64, 48, false, true, null);
         checkGemm(5, 600, 40, true, false, Shape.of(1, 40));
         checkGemm(2, 300, 17, false, true, Shape.of(1));
+        checkGemm(13, 40, 17, true, true, Shape.of(17));
     }
 
     private static void checkGemm(int m, int k, int n, boolean relu, boolean transB, Shape cShape) {
