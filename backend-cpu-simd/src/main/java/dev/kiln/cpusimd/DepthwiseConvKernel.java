@@ -165,9 +165,13 @@ public final class DepthwiseConvKernel implements SimdKernel {
                         realLanes);
             }
             int ox = interiorStart;
-            if (groupPixels) {
-                for (; ox + GROUP <= interiorEnd; ox += GROUP) {
-                    interiorGroup(x, y, inPlane, block, top, kyFirst, kyEnd, ox, outRow + ox * L, padding);
+            if (groupPixels && interiorEnd - interiorStart >= GROUP) {
+                // The last group is moved back to end at the interior's end: it recomputes a few
+                // pixels of the one before (from the input, so the same values) instead of
+                // leaving them to the slower one-pixel path.
+                for (; ox < interiorEnd; ox += GROUP) {
+                    int at = Math.min(ox, interiorEnd - GROUP);
+                    interiorGroup(x, y, inPlane, block, top, kyFirst, kyEnd, at, outRow + at * L, padding);
                 }
             }
             for (; ox < interiorEnd; ox++) {

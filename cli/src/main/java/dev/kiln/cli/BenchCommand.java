@@ -58,8 +58,16 @@ final class BenchCommand implements Callable<Integer> {
     Integer runs;
 
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
-            description = "Untimed runs before timing (default ${DEFAULT-VALUE}).")
+            description = "Untimed runs before timing, at least (default ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--warmup-time", paramLabel = "SECONDS", defaultValue = "2",
+            description = "Keep warming up until this much time has passed (default ${DEFAULT-VALUE}): a JIT-compiled"
+                    + " backend such as cpu-simd reaches full speed only after its kernels have run a while.")
+    double warmupSeconds;
+
+    /** Warm-up runs at most, however fast a model is. */
+    private static final int MAX_WARMUP_RUNS = 500;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
             description = "Seed of the weights and the input (default ${DEFAULT-VALUE}).")
@@ -115,6 +123,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (runs != null && runs < 1) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
+        }
+        if (warmupSeconds < 0 || Double.isNaN(warmupSeconds)) {
+            throw new ParameterException(spec.commandLine(), "--warmup-time must not be negative, got " + warmupSeconds);
         }
         if (warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--warmup must not be negative, got " + warmup);
@@ -246,10 +257,18 @@ final class BenchCommand implements Callable<Integer> {
             compiled.planForBatch(batch); // the plan for this batch size is compiled here, not in the first run
             progress.done();
             float[] first = null;
+            long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            int warmupRuns = 0;
             for (int i = 1; i <= warmup; i++) {
                 progress.next(id + ": warm-up " + i + "/" + warmup);
                 float[] values = runAndRead(compiled, input, i == 1);
                 first = i == 1 ? values : first;
+                warmupRuns++;
+                // The last counted warm-up run goes on until the warm-up time is over.
+                while (i == warmup && System.nanoTime() < warmupEnd && warmupRuns < MAX_WARMUP_RUNS) {
+                    compiled.run(input.tensors()).values().forEach(Tensor::close);
+                    warmupRuns++;
+                }
                 progress.done();
             }
             long[] nanos = new long[timedRuns];
@@ -273,7 +292,7 @@ final class BenchCommand implements Callable<Integer> {
             String chosen = compiled.backend();
             ExecutionPlan plan = compiled.planForBatch(batch);
             int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
-            return new Measurement(chosen, batch, warmup, fallbacks, plan.skippedBackends(), nanos, first, last);
+            return new Measurement(chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last);
         }
     }
 
