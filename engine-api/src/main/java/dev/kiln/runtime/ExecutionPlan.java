@@ -117,7 +117,7 @@ public final class ExecutionPlan implements AutoCloseable {
     }
 
     /** Every node with its concrete shapes and constant inputs. */
-    public static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
+    static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
         List<BoundNode> bound = new ArrayList<>();
         for (Node n : graph.nodes()) {
             List<Shape> in = new ArrayList<>();

@@ -27,7 +27,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -89,7 +88,7 @@ public class ModelLatencyBenchmark {
         Graph graph = OnnxImporter.load(file);
         CompiledModel compiled = Engine.create().compile(graph, engine);
         Shape shape = graph.inputShapesForBatch(batch).get(graph.inputs().getFirst().name());
-        Tensor input = Tensor.of(shape, randomImage(shape));
+        Tensor input = Tensor.of(shape, RatioAgainstOnnxRuntime.randomImage(shape));
         return new Runner() {
             @Override
             public void run() {
@@ -114,7 +113,8 @@ public class ModelLatencyBenchmark {
         String inputName = session.getInputNames().iterator().next();
         long[] shape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(inputName).getInfo()).getShape();
         shape[0] = batch; // the exports' batch axis is symbolic (-1)
-        float[] values = randomImage(Shape.of(java.util.Arrays.stream(shape).mapToInt(Math::toIntExact).toArray()));
+        float[] values = RatioAgainstOnnxRuntime.randomImage(
+                Shape.of(java.util.Arrays.stream(shape).mapToInt(Math::toIntExact).toArray()));
         OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), shape);
         return new Runner() {
             @Override
@@ -131,14 +131,5 @@ public class ModelLatencyBenchmark {
                 options.close();
             }
         };
-    }
-
-    private static float[] randomImage(Shape shape) {
-        SplittableRandom random = new SplittableRandom(42);
-        float[] values = new float[shape.elementCountInt()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
     }
 }
