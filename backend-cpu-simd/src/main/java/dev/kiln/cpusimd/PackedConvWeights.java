@@ -28,16 +28,16 @@ final class PackedConvWeights {
         return block * depth * L;
     }
 
-    /**
-     * Packs W [M, C/groups, kH, kW] with k in {@link ReductionTaps#forConv}'s order (channel
-     * block, kh, kw, lane) over the real input channels. A grouped convolution becomes a dense
-     * one whose weights are zero outside each output channel's group.
-     */
     /** Heap bytes held, for the compiled model's report. */
     long bytes() {
         return (long) (weights.length + bias.length) * Float.BYTES;
     }
 
+    /**
+     * Packs W [M, C/groups, kH, kW] with k in {@link ReductionTaps#forConv}'s order (channel
+     * block, kh, kw, lane) over the real input channels. A grouped convolution becomes a dense
+     * one whose weights are zero outside each output channel's group.
+     */
     static PackedConvWeights forConv(float[] w, float[] bias, int outChannels, int inChannels, int groups,
                                      int kernelH, int kernelW) {
         PackedConvWeights p = new PackedConvWeights(outChannels, inChannels * kernelH * kernelW);
