@@ -28,7 +28,7 @@ public final class SimdKernels implements KernelProvider {
                     // Where both run a node (a depthwise conv of few channels) the depthwise kernel does less work.
                     KernelSupport.DEFAULT_PRIORITY + 10, (n, c) -> new DepthwiseConvKernel(n, c.weights())),
             kernel("gemm", n -> n.op() instanceof Gemm ? ConvGemmKernel.unsupportedGemmReason(n) : "not a Gemm",
-                    KernelSupport.DEFAULT_PRIORITY, (n, c) -> ConvGemmKernel.forGemm(n, List.of(), c.weights())),
+                    KernelSupport.DEFAULT_PRIORITY, (n, c) -> ConvGemmKernel.forGemm(n, ((Gemm) n.op()).postOps(), c.weights())),
             kernel("pool", PoolKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY,
                     (n, c) -> new PoolKernel(n)),
             kernel("global-pool", GlobalPoolKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY,

@@ -283,7 +283,7 @@ public final class OpCases {
         }, 2, -2, 2, Tolerance.forReduction(op.size()));
     }
 
-    /** Gemm (transposes, alpha and beta, bias shapes) and MatMul (batch broadcasting, 1-D operands). */
+    /** Gemm (transposes, alpha and beta, bias shapes, fused activations) and MatMul (batch broadcasting, 1-D operands). */
     public static List<Case> matrixProducts() {
         List<Case> cases = new ArrayList<>();
         cases.add(gemm("fully connected", Gemm.FULLY_CONNECTED, new int[] {DYNAMIC, 300}, new int[] {40, 300},
@@ -297,6 +297,11 @@ public final class OpCases {
         cases.add(gemm("scalar bias", new Gemm(1, -1, false, true), new int[] {DYNAMIC, 16}, new int[] {8, 16},
                 new int[] {}, 16));
         cases.add(gemm("no bias", Gemm.FULLY_CONNECTED, new int[] {DYNAMIC, 64}, new int[] {10, 64}, null, 64));
+        cases.add(gemm("fused Relu", Gemm.FULLY_CONNECTED.withPostOps(List.of(new PostOp.Activate(ActivationFunction.RELU))),
+                new int[] {DYNAMIC, 70}, new int[] {37, 70}, new int[] {37}, 70));
+        cases.add(gemm("fused Clip then SiLU", Gemm.FULLY_CONNECTED.withPostOps(List.of(
+                        new PostOp.Activate(ActivationFunction.clip(-1, 1)), new PostOp.Activate(ActivationFunction.SILU))),
+                new int[] {DYNAMIC, 20}, new int[] {9, 20}, null, 20));
         cases.add(matMul(new int[] {DYNAMIC, 4, 5}, new int[] {5, 3}, true, 5));
         cases.add(matMul(new int[] {2, 1, 3, 4}, new int[] {5, 4, 6}, false, 4));
         cases.add(matMul(new int[] {4}, new int[] {DYNAMIC, 4, 3}, false, 4));

@@ -5,19 +5,22 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Gemm;
+import dev.kiln.graph.ops.Op;
 import dev.kiln.graph.ops.PostOp;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Moves activations into the epilogue of the convolution before them, in two steps:
+ * Moves activations into the epilogue of the convolution or Gemm before them, in two steps:
  * <ol>
  * <li>SiLU written out as {@code Mul(x, Sigmoid(x))} (either operand order), as PyTorch exports
  *     it, becomes one {@code Activation(SILU)} node, whatever produces x;</li>
  * <li>an activation (any {@link ActivationFunction}: Relu, Clip as ReLU6 or any range, Sigmoid,
  *     HardSigmoid, HardSwish, LeakyRelu, Tanh, SiLU) whose input is a Conv output that nothing
- *     else reads and that is not a graph output is appended to that conv's post-ops.</li>
+ *     else reads and that is not a graph output is appended to that conv's post-ops; likewise
+ *     after a Gemm (the classifier of VGG and GoogLeNet).</li>
  * </ol>
  * A conv that already has post-ops (an activation, a residual add) takes another: post-ops run
  * in order, so the result is the same.
@@ -71,14 +74,25 @@ public final class ActivationFusion implements Pass {
     private static boolean fuseIntoConv(Node activation, ActivationFunction f, WorkingGraph graph) {
         String x = activation.input(0);
         Node producer = graph.producer(x);
-        if (producer == null || !(producer.op() instanceof Conv conv) || !graph.isOnlyReadBy(x, activation)) {
+        if (producer == null || !graph.isOnlyReadBy(x, activation)) {
             return false;
         }
-        List<PostOp> postOps = new ArrayList<>(conv.postOps());
-        postOps.add(new PostOp.Activate(f));
+        Op fused = switch (producer.op()) {
+            case Conv conv -> conv.withPostOps(append(conv.postOps(), f));
+            case Gemm gemm -> gemm.withPostOps(append(gemm.postOps(), f));
+            default -> null;
+        };
+        if (fused == null) {
+            return false;
+        }
         graph.remove(producer);
-        graph.replace(activation, new Node(producer.name(), conv.withPostOps(postOps), producer.inputs(),
-                activation.outputs()));
+        graph.replace(activation, new Node(producer.name(), fused, producer.inputs(), activation.outputs()));
         return true;
+    }
+
+    private static List<PostOp> append(List<PostOp> postOps, ActivationFunction f) {
+        List<PostOp> all = new ArrayList<>(postOps);
+        all.add(new PostOp.Activate(f));
+        return all;
     }
 }

@@ -131,7 +131,7 @@ public final class BatchNormFolding implements Pass {
         }
         String newB = graph.addConstant(gemmNode.name() + "_bn_weight", Tensor.of(b.shape(), weights));
         String newC = graph.addConstant(gemmNode.name() + "_bn_bias", Tensor.of(Shape.of(columns), bias));
-        Gemm folded = new Gemm(gemm.alpha(), 1f, gemm.transA(), gemm.transB());
+        Gemm folded = new Gemm(gemm.alpha(), 1f, gemm.transA(), gemm.transB(), gemm.postOps());
         graph.remove(gemmNode);
         graph.replace(bn, new Node(gemmNode.name(), folded, List.of(gemmNode.input(0), newB, newC), bn.outputs()));
     }

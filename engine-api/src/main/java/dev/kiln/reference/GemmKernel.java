@@ -7,7 +7,7 @@ import dev.kiln.spi.HostThreads;
 
 
 
-/** Y[m][n] = alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n] (C broadcast); rows in parallel. */
+/** Y[m][n] = alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n] (C broadcast), then the post-ops; rows in parallel. */
 final class GemmKernel {
     private GemmKernel() {
     }
@@ -33,6 +33,7 @@ final class GemmKernel {
                 }
                 y[m * cols + n] = value;
             }
+            Epilogue.apply(g.postOps(), y, null, m * cols, cols);
         });
     }
 }

@@ -6,6 +6,7 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Gemm;
 import dev.kiln.graph.ops.PostOp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -113,6 +114,29 @@ class ActivationFusionTest {
                                 new PostOp.Activate(ActivationFunction.clip(-0.1f, 0.4f))),
                         ((Conv) producer(opt, "clip").op()).postOps());
                 assertSameOutputs(g, opt, 2);
+            }
+        }
+    }
+
+    /** VGG's classifier: fully connected, Relu, fully connected, Relu. */
+    @Test
+    void activationsAfterAGemmFuseIntoIt() {
+        GraphFixtures f = new GraphFixtures("classifier", 7);
+        f.builder().input("x", Shape.of(Shape.DYNAMIC, 12));
+        f.weights("w1", 10, 12);
+        f.weights("b1", 10);
+        f.weights("w2", 6, 10);
+        String fc1 = f.add("fc1", Gemm.FULLY_CONNECTED, "x", "w1", "b1");
+        String r1 = f.add("relu1", new Activation(ActivationFunction.RELU), fc1);
+        String fc2 = f.add("fc2", Gemm.FULLY_CONNECTED, r1, "w2");
+        String r2 = f.add("hswish", new Activation(ActivationFunction.HARD_SWISH), fc2);
+        try (Graph g = f.build(r2)) {
+            OptimizationReport report = runPass(pass, g);
+            try (Graph opt = report.graph()) {
+                assertEquals(counts("FusedGemm", 2), report.opsAfter());
+                assertEquals(List.of(new PostOp.Activate(ActivationFunction.HARD_SWISH)),
+                        ((Gemm) producer(opt, "hswish").op()).postOps());
+                assertSameOutputs(g, opt, 3);
             }
         }
     }

@@ -8,17 +8,32 @@ import static dev.kiln.graph.ops.Op.require;
 
 /**
  * Y = alpha * A' * B' + beta * C, with A' = transpose(A) if transA (likewise B), A' [M, K],
- * B' [K, N] and the optional C broadcastable to [M, N]. The fully connected layer is
- * transB with W [N, K].
+ * B' [K, N] and the optional C broadcastable to [M, N], then the activations in
+ * {@code postOps}, in order (the fused form). The fully connected layer is transB with W [N, K].
  */
-public record Gemm(float alpha, float beta, boolean transA, boolean transB) implements Op {
+public record Gemm(float alpha, float beta, boolean transA, boolean transB, List<PostOp> postOps) implements Op {
 
     /** A fully connected layer: X [M, K] times W [N, K] transposed, plus bias. */
     public static final Gemm FULLY_CONNECTED = new Gemm(1f, 1f, false, true);
 
+    /** Post-ops are activations only (the optimizer fuses a following Relu, as in VGG's classifier). */
+    public Gemm {
+        postOps = List.copyOf(postOps);
+        require(postOps.stream().allMatch(p -> p instanceof PostOp.Activate),
+                "a Gemm's post-ops may only be activations, got " + postOps);
+    }
+
+    public Gemm(float alpha, float beta, boolean transA, boolean transB) {
+        this(alpha, beta, transA, transB, List.of());
+    }
+
+    public Gemm withPostOps(List<PostOp> ops) {
+        return new Gemm(alpha, beta, transA, transB, ops);
+    }
+
     @Override
     public String type() {
-        return "Gemm";
+        return postOps.isEmpty() ? "Gemm" : "FusedGemm";
     }
 
     @Override
