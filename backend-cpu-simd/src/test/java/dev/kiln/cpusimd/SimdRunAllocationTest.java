@@ -29,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SimdRunAllocationTest {
     private static final int CHANNELS = 32, SIZE = 28, RUNS = 20;
+    /** Bookkeeping per run: tasks and regions of the thread pool, output tensors; an activation is 400 KB. */
+    private static final long LIMIT = 64 * 1024;
 
     /** An MBConv block as EfficientNet has it: expand, depthwise with SiLU, squeeze-excitation, project, add. */
     private static Graph mbConv() {
@@ -66,19 +68,28 @@ class SimdRunAllocationTest {
              Tensor x = Tensor.allocate(1, CHANNELS, SIZE, SIZE)) {
             assertEquals(List.of(CpuSimdBackend.ID), model.placements().stream().map(p -> p.backend()).distinct()
                     .toList());
-            for (int i = 0; i < 2000; i++) {
-                model.run(x).close(); // warm-up: long enough for C2 to compile every kernel
-            }
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long before = threads.getTotalThreadAllocatedBytes();
-            for (int i = 0; i < RUNS; i++) {
-                model.run(x).close();
-            }
-            long perRun = (threads.getTotalThreadAllocatedBytes() - before) / RUNS;
             long activationBytes = (long) CHANNELS * 4 * SIZE * SIZE * Float.BYTES;
-            System.out.printf("cpu-simd heap bytes per warm run: %d (one expanded activation: %d)%n", perRun,
-                    activationBytes);
-            assertTrue(perRun < 64 * 1024, "a warm run allocated " + perRun + " heap bytes");
+            // Rounds of runs until one allocates only bookkeeping, for up to a minute: C2 compiles
+            // in the background and a slower machine gets there later, but a kernel stuck in C1
+            // code or boxing its vectors never does.
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            long perRun;
+            int rounds = 0;
+            do {
+                for (int i = 0; i < 200; i++) {
+                    model.run(x).close();
+                }
+                long before = threads.getTotalThreadAllocatedBytes();
+                for (int i = 0; i < RUNS; i++) {
+                    model.run(x).close();
+                }
+                perRun = (threads.getTotalThreadAllocatedBytes() - before) / RUNS;
+                rounds++;
+            } while (perRun >= LIMIT && System.nanoTime() < deadline);
+            System.out.printf("cpu-simd heap bytes per warm run: %d after %d rounds of %d runs (one expanded activation:"
+                    + " %d)%n", perRun, rounds, 200 + RUNS, activationBytes);
+            assertTrue(perRun < LIMIT, "a warm run allocated " + perRun + " heap bytes");
         }
     }
 }
