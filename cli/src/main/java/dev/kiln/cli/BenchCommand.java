@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -154,6 +155,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         long steps = (referenceBenched ? 1 : 2) + order.stream().mapToLong(id -> 1 + warmup + runsFor(id)).sum();
         List<Notice> notices = new ArrayList<>();
+        List<Result> modelResults = new ArrayList<>();
         try (BenchProgress progress = new BenchProgress(spec.commandLine().getErr(), source.name(), steps);
              Graph graph = build(source, progress);
              ModelInputs input = ModelInputs.random(graph, batch, seed, spec.commandLine())) {
@@ -169,7 +171,7 @@ final class BenchCommand implements Callable<Integer> {
                     if (oracle == null) {
                         oracle = m.firstOutput();
                     }
-                    results.add(m.result(source.name(), deviceOf(engine, m.backend()), oracle));
+                    modelResults.add(m.result(source.name(), deviceOf(engine, m.backend()), oracle));
                     for (String skipped : m.skippedBackends()) {
                         notices.add(Notice.warning(source.name() + " on " + id + ": a backend was dropped ("
                                 + skipped + "); " + m.fallbackNodes() + " nodes ran on fallbacks"));
@@ -187,6 +189,9 @@ final class BenchCommand implements Callable<Integer> {
         } catch (KilnException e) {
             notices.add(Notice.failure(source.name() + " skipped: " + e.getMessage(), e));
         }
+        // Listed by rank, the backend auto picks first, whatever order they ran in.
+        modelResults.sort(Comparator.comparingInt(r -> backendIds.indexOf(r.backend())));
+        results.addAll(modelResults);
         return notices;
     }
 
