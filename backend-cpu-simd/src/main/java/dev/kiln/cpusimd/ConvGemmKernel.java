@@ -101,8 +101,8 @@ public final class ConvGemmKernel implements SimdKernel {
                         ws.dim(3)), PackedConvWeights::bytes);
         this.epilogue = Epilogue.of(conv.postOps());
         this.registerBounds = epilogue.registerBounds();
-        this.clipLow = clipBounds(epilogue, Float.NEGATIVE_INFINITY, packed.blocks, outChannels);
-        this.clipHigh = clipBounds(epilogue, Float.POSITIVE_INFINITY, packed.blocks, outChannels);
+        this.clipLow = clipBounds(epilogue, 0, packed.blocks, outChannels);
+        this.clipHigh = clipBounds(epilogue, 1, packed.blocks, outChannels);
 
         int plane = outH * outW;
         this.rows = batch * plane;
@@ -124,7 +124,7 @@ public final class ConvGemmKernel implements SimdKernel {
         this.lastBlockPartial = outChannels % L != 0;
         this.wideTiles = rows / WIDE;
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
-        String fused = epilogue.describe(conv.postOps());
+        String fused = epilogue.describe();
         this.algorithm = describeConv(w, conv.groups()) + (fused.isEmpty() ? "" : ", epilogue " + fused);
     }
 
@@ -140,8 +140,8 @@ public final class ConvGemmKernel implements SimdKernel {
                         c == null ? null : c.toFloatArray(), g.beta()), PackedConvWeights::bytes);
         this.epilogue = Epilogue.of(postOps);
         this.registerBounds = epilogue.registerBounds();
-        this.clipLow = clipBounds(epilogue, Float.NEGATIVE_INFINITY, packed.blocks, n);
-        this.clipHigh = clipBounds(epilogue, Float.POSITIVE_INFINITY, packed.blocks, n);
+        this.clipLow = clipBounds(epilogue, 0, packed.blocks, n);
+        this.clipHigh = clipBounds(epilogue, 1, packed.blocks, n);
         this.rows = m;
         this.xRow = new int[m];
         this.cRow = new int[m];
@@ -291,10 +291,12 @@ public final class ConvGemmKernel implements SimdKernel {
         });
     }
 
-    /** {@link #clipLow} or {@link #clipHigh}: the bound towards {@code infinity}, per column. */
-    private static float[] clipBounds(Epilogue epilogue, float infinity, int blocks, int columns) {
-        float bound = epilogue.addsResidualInRegisters() ? infinity
-                : epilogue.inRegisters(FloatVector.broadcast(S, infinity), null, 0).lane(0);
+    /** {@link #clipLow} (side 0) or {@link #clipHigh} (side 1) per column: zero for padding columns. */
+    private static float[] clipBounds(Epilogue epilogue, int side, int blocks, int columns) {
+        // Without a residual the second clip is the whole line, so the first one is all there is.
+        float bound = epilogue.addsResidualInRegisters()
+                ? (side == 0 ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY)
+                : epilogue.registerBounds()[side];
         float[] bounds = new float[blocks * L];
         java.util.Arrays.fill(bounds, 0, columns, bound);
         return bounds;

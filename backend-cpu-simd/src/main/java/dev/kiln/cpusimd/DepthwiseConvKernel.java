@@ -77,7 +77,7 @@ public final class DepthwiseConvKernel implements SimdKernel {
         weights = packed[0];
         bias = packed[1];
         epilogue = Epilogue.of(conv.postOps());
-        epilogueText = epilogue.describe(conv.postOps());
+        epilogueText = epilogue.describe();
         groupPixels = !epilogue.addsResidualInRegisters();
         float[] bounds = epilogue.registerBounds();
         clipLow = bounds[0];

@@ -27,7 +27,12 @@ public final class Epilogue {
     /** Post-ops left for {@link #applyRest}, in order. */
     private final List<PostOp> rest;
 
-    private Epilogue(float lo0, float hi0, boolean residual, float lo1, float hi1, List<PostOp> rest) {
+    /** Every post-op, for {@link #describe}. */
+    private final List<PostOp> all;
+
+    private Epilogue(List<PostOp> all, float lo0, float hi0, boolean residual, float lo1, float hi1,
+                     List<PostOp> rest) {
+        this.all = List.copyOf(all);
         this.lo0 = lo0;
         this.hi0 = hi0;
         this.residualInRegisters = residual;
@@ -62,7 +67,7 @@ public final class Epilogue {
                 break;
             }
         }
-        return new Epilogue(lo0, hi0, residual, lo1, hi1, postOps.subList(i, postOps.size()));
+        return new Epilogue(postOps, lo0, hi0, residual, lo1, hi1, postOps.subList(i, postOps.size()));
     }
 
     public boolean addsResidualInRegisters() {
@@ -118,11 +123,11 @@ public final class Epilogue {
     }
 
     /** For explain: "relu", "add+relu", "silu (after the tile)". */
-    public String describe(List<PostOp> postOps) {
-        if (postOps.isEmpty()) {
+    public String describe() {
+        if (all.isEmpty()) {
             return "";
         }
-        String all = postOps.stream().map(Object::toString).reduce((a, b) -> a + "+" + b).orElse("");
-        return rest.isEmpty() ? all + " in registers" : all + " (" + rest.size() + " after the tile, in L1)";
+        String ops = all.stream().map(Object::toString).collect(java.util.stream.Collectors.joining("+"));
+        return rest.isEmpty() ? ops + " in registers" : ops + " (" + rest.size() + " after the tile, in L1)";
     }
 }

@@ -65,27 +65,9 @@ public final class SimdKernels implements KernelProvider {
      */
     private static KernelFactory<SimdKernel> kernel(String name, Function<BoundNode, String> unsupportedReason,
                                                     int priority, BiFunction<BoundNode, CompileContext, SimdKernel> create) {
-        return new KernelFactory<>() {
-            @Override
-            public Class<SimdKernel> kernelType() {
-                return SimdKernel.class;
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public KernelSupport supports(BoundNode node) {
-                String reason = unsupportedReason.apply(node);
-                return reason == null ? KernelSupport.withPriority(priority) : KernelSupport.no(reason);
-            }
-
-            @Override
-            public SimdKernel create(BoundNode node, CompileContext context) {
-                return create.apply(node, context);
-            }
-        };
+        return KernelFactory.of(SimdKernel.class, name, node -> {
+            String reason = unsupportedReason.apply(node);
+            return reason == null ? KernelSupport.withPriority(priority) : KernelSupport.no(reason);
+        }, create);
     }
 }

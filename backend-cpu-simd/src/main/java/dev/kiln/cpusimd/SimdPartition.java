@@ -2,6 +2,7 @@ package dev.kiln.cpusimd;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
+import dev.kiln.runtime.HeapValueSlots;
 import dev.kiln.runtime.MemoryPlan;
 import dev.kiln.runtime.MemoryPlanner;
 import dev.kiln.spi.BoundNode;
@@ -27,32 +28,19 @@ import java.util.Map;
  * {@link Workspace#upload} and {@link Workspace#download}, at the partition's edges.
  */
 final class SimdPartition implements CompiledPartition {
-    private final Partition partition;
     private final HostThreads threads;
-    private final Map<String, Integer> slots = new HashMap<>();
-    private final Shape[] shapes;
-    private final int[] bufferOfSlot;
+    private final HeapValueSlots slots;
     private final MemoryPlan memoryPlan;
     private final List<Step> steps = new ArrayList<>();
     private final List<NodeKernel> kernels = new ArrayList<>();
     private final long scratchFloats;
-    private final int largestPlane;
 
     private record Step(SimdKernel kernel, int[] inputs, int[] outputs) {
     }
 
     SimdPartition(Partition partition, CompileContext context) {
-        this.partition = partition;
         this.threads = context.threads();
-        for (BoundNode n : partition.nodes()) {
-            n.node().inputs().forEach(this::slot);
-            n.node().outputs().forEach(this::slot);
-        }
-        partition.inputs().forEach(this::slot);
-        partition.outputs().forEach(this::slot);
-        shapes = new Shape[slots.size()];
-        slots.forEach((name, i) -> shapes[i] = partition.shape(name));
-
+        this.slots = new HeapValueSlots(partition);
         Map<BoundNode, SimdKernel> kernelOf = new HashMap<>();
         long scratch = 0;
         for (BoundNode n : partition.nodes()) {
@@ -65,37 +53,12 @@ final class SimdPartition implements CompiledPartition {
             kernelOf.put(n, kernel);
             scratch = Math.max(scratch, kernel.scratchFloats());
             kernels.add(new NodeKernel(n.name(), choice.kernel(), choice.provider(), kernel.algorithm()));
-            steps.add(new Step(kernel, indices(n.node().inputs()), indices(n.node().outputs())));
+            steps.add(new Step(kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs())));
         }
         scratchFloats = scratch;
         memoryPlan = MemoryPlanner.plan(partition.nodes(), partition.inputs(), partition.outputs(),
                 partition.constants().keySet(), (n, input) -> kernelOf.get(n).inPlaceInput() == input,
                 s -> BlockedLayout.floats(s) * Float.BYTES);
-        bufferOfSlot = new int[slots.size()];
-        slots.forEach((name, i) -> bufferOfSlot[i] = partition.constants().containsKey(name) ? -1
-                : memoryPlan.bufferOf().get(name));
-        int plane = 0;
-        for (String v : partition.inputs()) {
-            plane = Math.max(plane, planeOf(partition.shape(v)));
-        }
-        for (String v : partition.outputs()) {
-            plane = Math.max(plane, planeOf(partition.shape(v)));
-        }
-        largestPlane = plane;
-    }
-
-    private static int planeOf(Shape s) {
-        return s.rank() == 4 ? s.dim(2) * s.dim(3) : 0;
-    }
-
-    private void slot(String name) {
-        if (!name.isEmpty()) {
-            slots.putIfAbsent(name, slots.size());
-        }
-    }
-
-    private int[] indices(List<String> names) {
-        return names.stream().mapToInt(n -> n.isEmpty() ? -1 : slots.get(n)).toArray();
     }
 
     @Override
@@ -120,38 +83,23 @@ final class SimdPartition implements CompiledPartition {
     }
 
     private final class SimdWorkspace implements Workspace {
-        private final float[][] values = new float[shapes.length][];
+        // Kernels read their constants from what they packed at creation: constant slots stay null.
+        private final float[][] values = slots.allocate(memoryPlan, null);
         private final float[][][] stepInputs = new float[steps.size()][][];
         private final float[][][] stepOutputs = new float[steps.size()][][];
         private final float[] scratch = new float[Math.toIntExact(scratchFloats)];
-        private final float[] plane = new float[largestPlane];
 
         SimdWorkspace() {
-            float[][] buffers = new float[memoryPlan.bufferCount()][];
-            for (int b = 0; b < buffers.length; b++) {
-                buffers[b] = new float[Math.toIntExact(memoryPlan.bufferBytes().get(b) / Float.BYTES)];
-            }
-            for (int i = 0; i < values.length; i++) {
-                values[i] = bufferOfSlot[i] >= 0 ? buffers[bufferOfSlot[i]] : null;
-            }
             for (int s = 0; s < steps.size(); s++) {
-                stepInputs[s] = gather(steps.get(s).inputs);
-                stepOutputs[s] = gather(steps.get(s).outputs);
+                stepInputs[s] = HeapValueSlots.gather(values, steps.get(s).inputs);
+                stepOutputs[s] = HeapValueSlots.gather(values, steps.get(s).outputs);
             }
-        }
-
-        private float[][] gather(int[] indices) {
-            float[][] arrays = new float[indices.length][];
-            for (int i = 0; i < indices.length; i++) {
-                arrays[i] = indices[i] < 0 ? null : values[indices[i]];
-            }
-            return arrays;
         }
 
         @Override
         public void upload(int index, Tensor host) {
-            int slot = slots.get(partition.inputs().get(index));
-            Shape s = shapes[slot];
+            int slot = slots.inputSlot(index);
+            Shape s = slots.shape(slot);
             float[] dst = values[slot];
             if (s.rank() != 4) {
                 host.copyTo(0, dst, 0, s.elementCountInt());
@@ -189,8 +137,8 @@ final class SimdPartition implements CompiledPartition {
 
         @Override
         public void download(int index, Tensor host) {
-            int slot = slots.get(partition.outputs().get(index));
-            Shape s = shapes[slot];
+            int slot = slots.outputSlot(index);
+            Shape s = slots.shape(slot);
             float[] src = values[slot];
             if (s.rank() != 4) {
                 host.copyFrom(src, 0, 0, s.elementCountInt());
@@ -198,13 +146,14 @@ final class SimdPartition implements CompiledPartition {
             }
             int n = s.dim(0), c = s.dim(1), hw = s.dim(2) * s.dim(3), lanes = BlockedLayout.LANES;
             int blocks = BlockedLayout.blocks(c);
+            MemorySegment dst = host.segment();
             for (int b = 0; b < n; b++) {
                 for (int ch = 0; ch < c; ch++) {
                     int base = ((b * blocks + ch / lanes) * hw) * lanes + ch % lanes;
+                    long plane = ((long) b * c + ch) * hw;
                     for (int p = 0; p < hw; p++) {
-                        plane[p] = src[base + p * lanes];
+                        dst.setAtIndex(ValueLayout.JAVA_FLOAT, plane + p, src[base + p * lanes]);
                     }
-                    host.copyFrom(plane, 0, ((long) b * c + ch) * hw, hw);
                 }
             }
         }

@@ -20,8 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,20 +35,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ConvGemmKernelTest {
     private static final int L = BlockedLayout.LANES;
 
-    /** A two-thread pool, as the engine's host threads would be on this machine. */
-    static final HostThreads TWO_THREADS = new HostThreads() {
-        private final ForkJoinPool pool = new ForkJoinPool(2);
-
-        @Override
-        public int parallelism() {
-            return 2;
-        }
-
-        @Override
-        public void parallelFor(int count, java.util.function.IntConsumer task) {
-            pool.submit(() -> IntStream.range(0, count).parallel().forEach(task)).join();
-        }
-    };
+    static final HostThreads TWO_THREADS = KernelHarness.TWO_THREADS;
 
     record ConvCase(String name, int batch, int channels, int height, int width, int outChannels, Window window,
                     int groups, boolean bias, List<PostOp> postOps) {

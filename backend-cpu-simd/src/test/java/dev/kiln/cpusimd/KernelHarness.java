@@ -11,6 +11,7 @@ import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.Op;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.runtime.HostThreadPool;
 import dev.kiln.spi.HostThreads;
 
 import java.util.ArrayList;
@@ -19,10 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ForkJoinPool;
-import java.util.function.IntConsumer;
 import java.util.function.Function;
-import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,20 +39,8 @@ final class KernelHarness {
     /** Floats past the value's end in every buffer. */
     private static final int SLACK = 19;
 
-    /** Two worker threads, as the engine's pool has on a two-core machine. */
-    static final HostThreads TWO_THREADS = new HostThreads() {
-        private final ForkJoinPool pool = new ForkJoinPool(2);
-
-        @Override
-        public int parallelism() {
-            return 2;
-        }
-
-        @Override
-        public void parallelFor(int count, IntConsumer task) {
-            pool.submit(() -> IntStream.range(0, count).parallel().forEach(task)).join();
-        }
-    };
+    /** Two worker threads: the engine's own pool, as a compiled model on a two-core machine uses it. */
+    static final HostThreads TWO_THREADS = HostThreadPool.shared(2);
 
     /** One operand of the node: a runtime input, a constant (initializer), or an absent optional input. */
     record Operand(Shape shape, float[] values, boolean constant) {

@@ -19,7 +19,6 @@ import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.spi.BoundNode;
-import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.HostThreads;
 import dev.kiln.spi.KernelFactory;
 import dev.kiln.spi.KernelProvider;
@@ -100,38 +99,22 @@ public final class ReferenceKernels implements KernelProvider {
 
     private static KernelFactory<ReferenceKernel> kernel(String name, Class<? extends Op> op, Loops loops,
                                                          ToIntFunction<BoundNode> inPlace) {
-        return new KernelFactory<>() {
-            @Override
-            public Class<ReferenceKernel> kernelType() {
-                return ReferenceKernel.class;
-            }
+        return KernelFactory.of(ReferenceKernel.class, name,
+                node -> op.isInstance(node.op()) ? KernelSupport.yes() : KernelSupport.no("not a " + op.getSimpleName()),
+                (node, context) -> {
+                    int overwritable = inPlace.applyAsInt(node);
+                    HostThreads threads = context.threads();
+                    return new ReferenceKernel() {
+                        @Override
+                        public void execute(float[][] inputs, float[][] outputs) {
+                            loops.execute(node, inputs, outputs, threads);
+                        }
 
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public KernelSupport supports(BoundNode node) {
-                return op.isInstance(node.op()) ? KernelSupport.yes() : KernelSupport.no("not a " + op.getSimpleName());
-            }
-
-            @Override
-            public ReferenceKernel create(BoundNode node, CompileContext context) {
-                int overwritable = inPlace.applyAsInt(node);
-                HostThreads threads = context.threads();
-                return new ReferenceKernel() {
-                    @Override
-                    public void execute(float[][] inputs, float[][] outputs) {
-                        loops.execute(node, inputs, outputs, threads);
-                    }
-
-                    @Override
-                    public int inPlaceInput() {
-                        return overwritable;
-                    }
-                };
-            }
-        };
+                        @Override
+                        public int inPlaceInput() {
+                            return overwritable;
+                        }
+                    };
+                });
     }
 }

@@ -1,7 +1,7 @@
 package dev.kiln.reference;
 
-import dev.kiln.Shape;
 import dev.kiln.Tensor;
+import dev.kiln.runtime.HeapValueSlots;
 import dev.kiln.runtime.MemoryPlan;
 import dev.kiln.runtime.MemoryPlanner;
 import dev.kiln.spi.BoundNode;
@@ -23,40 +23,28 @@ import java.util.Map;
  * activation buffers of the memory plan, which values not alive at the same time share.
  */
 final class ReferencePartition implements CompiledPartition {
-    private final Partition partition;
-    private final Map<String, Integer> slots = new HashMap<>();
+    private final HeapValueSlots slots;
     private final float[][] constants;
-    private final Shape[] shapes;
-    private final int[] bufferOfSlot;
     private final MemoryPlan memoryPlan;
-    private final List<Step> steps;
-
-    private record Step(BoundNode node, ReferenceKernel kernel, int[] inputs, int[] outputs) {
-    }
-
+    private final List<Step> steps = new ArrayList<>();
     private final List<NodeKernel> kernels = new ArrayList<>();
 
+    private record Step(ReferenceKernel kernel, int[] inputs, int[] outputs) {
+    }
+
     ReferencePartition(Partition partition, CompileContext context) {
-        this.partition = partition;
-        for (BoundNode n : partition.nodes()) {
-            n.node().inputs().forEach(this::slot);
-            n.node().outputs().forEach(this::slot);
-        }
-        partition.inputs().forEach(this::slot);
-        partition.outputs().forEach(this::slot);
-        constants = new float[slots.size()][];
-        shapes = new Shape[slots.size()];
-        slots.forEach((name, i) -> {
-            shapes[i] = partition.shape(name);
+        slots = new HeapValueSlots(partition);
+        constants = new float[slots.count()][];
+        for (int i = 0; i < slots.count(); i++) {
+            String name = slots.name(i);
             Tensor c = partition.constants().get(name);
             if (c != null) {
                 // Once per compiled model: a plan for another batch size shares these arrays.
                 constants[i] = context.weights().get(ReferenceBackend.ID + ":" + name, c::toFloatArray,
                         a -> (long) a.length * Float.BYTES);
             }
-        });
+        }
         Map<BoundNode, ReferenceKernel> kernelOf = new HashMap<>();
-        List<Step> steps = new ArrayList<>();
         for (BoundNode n : partition.nodes()) {
             var choice = context.kernels().best(ReferenceBackend.ID, ReferenceKernel.class, n, null);
             if (choice == null) {
@@ -65,23 +53,10 @@ final class ReferencePartition implements CompiledPartition {
             ReferenceKernel kernel = choice.factory().create(n, context);
             kernelOf.put(n, kernel);
             kernels.add(new NodeKernel(n.name(), choice.kernel(), choice.provider(), ""));
-            steps.add(new Step(n, kernel, indices(n.node().inputs()), indices(n.node().outputs())));
+            steps.add(new Step(kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs())));
         }
-        this.steps = List.copyOf(steps);
         memoryPlan = MemoryPlanner.plan(partition.nodes(), partition.inputs(), partition.outputs(),
                 partition.constants().keySet(), (n, input) -> kernelOf.get(n).inPlaceInput() == input);
-        bufferOfSlot = new int[slots.size()];
-        slots.forEach((name, i) -> bufferOfSlot[i] = constants[i] != null ? -1 : memoryPlan.bufferOf().get(name));
-    }
-
-    private void slot(String name) {
-        if (!name.isEmpty()) {
-            slots.putIfAbsent(name, slots.size());
-        }
-    }
-
-    private int[] indices(List<String> names) {
-        return names.stream().mapToInt(n -> n.isEmpty() ? -1 : slots.get(n)).toArray();
     }
 
     @Override
@@ -106,48 +81,32 @@ final class ReferencePartition implements CompiledPartition {
     }
 
     private final class ReferenceWorkspace implements Workspace {
-        private final float[][] values = new float[constants.length][];
+        private final float[][] values = slots.allocate(memoryPlan, constants);
         private final float[][][] stepInputs = new float[steps.size()][][];
         private final float[][][] stepOutputs = new float[steps.size()][][];
 
         ReferenceWorkspace() {
-            float[][] buffers = new float[memoryPlan.bufferCount()][];
-            for (int b = 0; b < buffers.length; b++) {
-                buffers[b] = new float[Math.toIntExact(memoryPlan.bufferBytes().get(b) / Float.BYTES)];
-            }
-            for (int i = 0; i < values.length; i++) {
-                values[i] = constants[i] != null ? constants[i] : buffers[bufferOfSlot[i]];
-            }
             for (int s = 0; s < steps.size(); s++) {
-                stepInputs[s] = gather(steps.get(s).inputs);
-                stepOutputs[s] = gather(steps.get(s).outputs);
+                stepInputs[s] = HeapValueSlots.gather(values, steps.get(s).inputs);
+                stepOutputs[s] = HeapValueSlots.gather(values, steps.get(s).outputs);
             }
         }
 
         @Override
         public void upload(int index, Tensor host) {
-            host.copyTo(0, values[slots.get(partition.inputs().get(index))], 0, host.shape().elementCountInt());
+            host.copyTo(0, values[slots.inputSlot(index)], 0, host.shape().elementCountInt());
         }
 
         @Override
         public void execute() {
             for (int s = 0; s < steps.size(); s++) {
-                Step step = steps.get(s);
-                step.kernel.execute(stepInputs[s], stepOutputs[s]);
+                steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s]);
             }
-        }
-
-        private float[][] gather(int[] indices) {
-            float[][] arrays = new float[indices.length][];
-            for (int i = 0; i < indices.length; i++) {
-                arrays[i] = indices[i] < 0 ? null : values[indices[i]];
-            }
-            return arrays;
         }
 
         @Override
         public void download(int index, Tensor host) {
-            host.copyFrom(values[slots.get(partition.outputs().get(index))], 0, 0, host.shape().elementCountInt());
+            host.copyFrom(values[slots.outputSlot(index)], 0, 0, host.shape().elementCountInt());
         }
 
         @Override

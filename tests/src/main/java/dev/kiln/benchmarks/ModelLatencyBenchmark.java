@@ -1,9 +1,6 @@
 package dev.kiln.benchmarks;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.Shape;
@@ -24,9 +21,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -88,7 +83,7 @@ public class ModelLatencyBenchmark {
         Graph graph = OnnxImporter.load(file);
         CompiledModel compiled = Engine.create().compile(graph, engine);
         Shape shape = graph.inputShapesForBatch(batch).get(graph.inputs().getFirst().name());
-        Tensor input = Tensor.of(shape, RatioAgainstOnnxRuntime.randomImage(shape));
+        Tensor input = Tensor.of(shape, BenchmarkInput.standardNormal(shape));
         return new Runner() {
             @Override
             public void run() {
@@ -105,30 +100,16 @@ public class ModelLatencyBenchmark {
     }
 
     private Runner onnxRuntime(Path file) throws OrtException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
-        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        OrtSession session = env.createSession(file.toString(), options);
-        String inputName = session.getInputNames().iterator().next();
-        long[] shape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(inputName).getInfo()).getShape();
-        shape[0] = batch; // the exports' batch axis is symbolic (-1)
-        float[] values = RatioAgainstOnnxRuntime.randomImage(
-                Shape.of(java.util.Arrays.stream(shape).mapToInt(Math::toIntExact).toArray()));
-        OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), shape);
+        OnnxRuntimeModel session = new OnnxRuntimeModel(file, batch, Runtime.getRuntime().availableProcessors());
         return new Runner() {
             @Override
             public void run() throws OrtException {
-                try (OrtSession.Result ignored = session.run(Map.of(inputName, input))) {
-                    // the outputs are freed with the result
-                }
+                session.run();
             }
 
             @Override
             public void close() throws OrtException {
-                input.close();
                 session.close();
-                options.close();
             }
         };
     }

@@ -1,9 +1,5 @@
 package dev.kiln.benchmarks;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.Shape;
@@ -11,14 +7,11 @@ import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.onnx.OnnxImporter;
 
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Kiln against ONNX Runtime (CPU provider, graph optimization ALL, one intra-op thread per
@@ -67,9 +60,9 @@ public final class RatioAgainstOnnxRuntime {
             Path file = exports.defaultExport(model);
             try (Graph graph = OnnxImporter.load(file);
                  CompiledModel kiln = engine.compile(graph, backend);
-                 OrtRunner ort = new OrtRunner(file, batch, engine.options().threads())) {
+                 OnnxRuntimeModel ort = new OnnxRuntimeModel(file, batch, engine.options().threads())) {
                 Shape shape = graph.inputShapesForBatch(batch).get(graph.inputs().getFirst().name());
-                try (Tensor input = Tensor.of(shape, randomImage(shape))) {
+                try (Tensor input = Tensor.of(shape, BenchmarkInput.standardNormal(shape))) {
                     // At least `warmup` runs each, and Kiln's for at least WARMUP_SECONDS: its kernels are
                     // JIT-compiled, and the ones that run once per inference reach C2 only after a while.
                     long warmupEnd = System.nanoTime() + WARMUP_SECONDS * 1_000_000_000L;
@@ -122,52 +115,5 @@ public final class RatioAgainstOnnxRuntime {
         double[] s = ms.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    /** The input both benchmarks feed: standard normal values, seed 42. */
-    static float[] randomImage(Shape shape) {
-        SplittableRandom random = new SplittableRandom(42);
-        float[] values = new float[shape.elementCountInt()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
-    }
-
-    /** One ONNX Runtime session with its input, as the JMH benchmark sets it up. */
-    private static final class OrtRunner implements AutoCloseable {
-        private final OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        private final OrtSession session;
-        private final OnnxTensor input;
-        private final String inputName;
-
-        OrtRunner(Path file, int batch, int threads) throws OrtException {
-            OrtEnvironment env = OrtEnvironment.getEnvironment();
-            options.setIntraOpNumThreads(threads);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(file.toString(), options);
-            inputName = session.getInputNames().iterator().next();
-            long[] shape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get(inputName).getInfo()).getShape();
-            shape[0] = batch;
-            List<Integer> dims = new ArrayList<>();
-            for (long d : shape) {
-                dims.add(Math.toIntExact(d));
-            }
-            float[] values = randomImage(Shape.of(dims.stream().mapToInt(Integer::intValue).toArray()));
-            input = OnnxTensor.createTensor(env, FloatBuffer.wrap(values), shape);
-        }
-
-        void run() throws OrtException {
-            try (OrtSession.Result ignored = session.run(Map.of(inputName, input))) {
-                // freed with the result
-            }
-        }
-
-        @Override
-        public void close() throws OrtException {
-            input.close();
-            session.close();
-            options.close();
-        }
     }
 }
