@@ -1,9 +1,9 @@
 package dev.kiln.onednn;
 
-import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.Device;
 import dev.kiln.spi.Partition;
@@ -12,9 +12,13 @@ import dev.kiln.spi.Support;
 import java.util.List;
 
 /**
- * oneDNN primitives called through FFM downcalls. Not implemented yet: it registers itself so
- * that the engine lists it and explains why it does not run. It loads no native library until
- * the binding exists, so its presence on the class path costs nothing.
+ * oneDNN primitives called through FFM downcalls: convolutions, inner products, pooling and the
+ * rest with their epilogues as post-ops, in the blocked layouts oneDNN picks. The library comes
+ * from the {@code org.bytedeco:dnnl} jar on the class path (or {@code KILN_ONEDNN_LIBRARY}, or the
+ * system); nothing is loaded until the engine asks whether the backend is available.
+ *
+ * <p>Ranked below {@code cpu-simd}: Kiln's default stays the pure-Java backend, and oneDNN is
+ * what a user picks by name ({@code --backend onednn}) when the native library is welcome.
  */
 public final class OneDnnBackend implements Backend {
     public static final String ID = "onednn";
@@ -31,35 +35,31 @@ public final class OneDnnBackend implements Backend {
 
     @Override
     public int rank() {
-        return 300;
+        return 150;
     }
 
     @Override
     public Availability availability() {
-        return Availability.unavailable(reason(OneDnnBackend.class.getModule().isNativeAccessEnabled()));
-    }
-
-    /** Why the backend cannot run, given whether this module may make FFM downcalls without warnings. */
-    static String reason(boolean nativeAccessEnabled) {
-        String notImplemented = "onednn backend is not implemented yet: the FFM binding to oneDNN is still to be"
-                + " written, and no oneDNN library is loaded";
-        return nativeAccessEnabled ? notImplemented
-                : notImplemented + "; it will also need native access: run with --enable-native-access=ALL-UNNAMED";
+        OneDnnRuntime.Result result = OneDnnRuntime.get();
+        return result.runtime() != null ? Availability.AVAILABLE : Availability.unavailable(result.failure());
     }
 
     @Override
     public List<Device> devices() {
-        return List.of();
+        OneDnnRuntime.Result result = OneDnnRuntime.get();
+        if (result.runtime() == null) {
+            return List.of();
+        }
+        return List.of(new Device("cpu", "oneDNN " + result.runtime().dnnl.version() + " on the host CPU", Device.Kind.CPU));
     }
 
     @Override
     public Support supports(BoundNode node, CompileContext context) {
-        return Support.no("not implemented");
+        return OneDnnSupport.supports(node);
     }
 
     @Override
     public CompiledPartition compile(Partition partition, CompileContext context) {
-        throw new UnsupportedOperationException("the onednn backend is not implemented yet and cannot compile "
-                + partition.nodes().size() + " nodes of partition " + partition.index());
+        return new OneDnnPartition(OneDnnRuntime.get().require(), partition, context);
     }
 }

@@ -1,0 +1,311 @@
+package dev.kiln.onednn;
+
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.nativelib.NativeResources;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.CompiledPartition;
+import dev.kiln.spi.NodeKernel;
+import dev.kiln.spi.Partition;
+import dev.kiln.spi.Workspace;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * A partition compiled to oneDNN primitives ({@link PartitionLowering}), created once and run
+ * by any number of workspaces. Values that are not alive at the same time share storage; each
+ * workspace owns its storage, its memory objects, its scratchpad and its stream, so workspaces
+ * run concurrently. Host data crosses only at the edges: inputs are copied in as plain NCHW,
+ * outputs reordered straight into the caller's tensor.
+ */
+final class OneDnnPartition implements CompiledPartition {
+    private final OneDnnRuntime runtime;
+    private final Dnnl dnnl;
+    private final NativeResources owned = new NativeResources();
+    private final List<Program.Value> values;
+    private final List<Program.Step> steps;
+    private final List<NodeKernel> kernels;
+    private final Shape[] inputShapes;
+    private final Shape[] outputShapes;
+    private final int[] inputs;
+    private final int[] outputs;
+    /** Per output: a reorder to plain layout, or NULL when the value is already plain. */
+    private final MemorySegment[] downloads;
+    private final MemorySegment[] plainOutputMds;
+    private final int[] storageOf;
+    private final long[] storageBytes;
+    private final long scratchpadBytes;
+    private final int threads;
+
+    OneDnnPartition(OneDnnRuntime runtime, Partition partition, CompileContext context) {
+        this.runtime = runtime;
+        this.dnnl = runtime.dnnl;
+        this.threads = context.threads().parallelism();
+        try {
+            PartitionLowering lowering = new PartitionLowering(runtime, owned, partition, context);
+            values = lowering.values;
+            steps = lowering.steps;
+            kernels = lowering.kernels;
+            inputs = lowering.inputs;
+            outputs = lowering.outputs;
+            inputShapes = partition.inputs().stream().map(partition::shape).toArray(Shape[]::new);
+            outputShapes = partition.outputs().stream().map(partition::shape).toArray(Shape[]::new);
+            downloads = new MemorySegment[outputs.length];
+            plainOutputMds = new MemorySegment[outputs.length];
+            for (int i = 0; i < outputs.length; i++) {
+                MemorySegment plain = dnnl.memoryDesc(dims(outputShapes[i]), false);
+                plainOutputMds[i] = owned.own(plain, () -> dnnl.memoryDescDestroy(plain));
+                MemorySegment md = values.get(outputs[i]).md();
+                downloads[i] = dnnl.memoryDescEqual(md, plain) ? MemorySegment.NULL : downloadReorder(md, plain);
+            }
+            storageOf = new int[values.size()];
+            storageBytes = planStorage();
+            scratchpadBytes = steps.stream().mapToLong(Program.Step::scratchpadBytes).max().orElse(0);
+        } catch (RuntimeException | Error e) {
+            owned.close();
+            throw e;
+        }
+    }
+
+    private MemorySegment downloadReorder(MemorySegment from, MemorySegment to) {
+        MemorySegment attr = dnnl.attr(MemorySegment.NULL);
+        try {
+            MemorySegment pd = dnnl.reorder(runtime.engine, from, to, attr, "for an output to plain layout");
+            try {
+                // A reorder to a plain layout needs no scratchpad on the CPU; attr's user mode makes that checkable.
+                MemorySegment primitive = dnnl.primitiveCreate(pd, "for an output reorder");
+                return owned.own(primitive, () -> dnnl.primitiveDestroy(primitive));
+            } finally {
+                dnnl.primitiveDescDestroy(pd);
+            }
+        } finally {
+            dnnl.attrDestroy(attr);
+        }
+    }
+
+    /**
+     * Gives every activation a storage slot: a value's storage is free again after the last step
+     * that reads it (or any view of it), and a new value takes the smallest free slot that fits,
+     * else grows the largest free one, else a new slot. Partition inputs live from the start,
+     * outputs to the end.
+     */
+    private long[] planStorage() {
+        int n = values.size();
+        int[] lastUse = new int[n];
+        Arrays.fill(lastUse, -1);
+        for (int s = 0; s < steps.size(); s++) {
+            for (int v : steps.get(s).argValues()) {
+                int root = values.get(v).root();
+                lastUse[root] = Math.max(lastUse[root], s);
+            }
+        }
+        for (int v : outputs) {
+            lastUse[values.get(v).root()] = Integer.MAX_VALUE;
+        }
+        Arrays.fill(storageOf, -1);
+        List<Long> slots = new ArrayList<>();
+        List<Integer> free = new ArrayList<>();
+        for (int v : inputs) {
+            storageOf[v] = take(slots, free, values.get(v).bytes());
+        }
+        for (int s = 0; s < steps.size(); s++) {
+            int out = steps.get(s).output();
+            storageOf[out] = take(slots, free, values.get(out).bytes());
+            for (int v : steps.get(s).argValues()) {
+                int root = values.get(v).root();
+                if (lastUse[root] == s && !values.get(root).isConstant() && !free.contains(storageOf[root])) {
+                    free.add(storageOf[root]);
+                }
+            }
+        }
+        for (int v = 0; v < n; v++) {
+            Program.Value value = values.get(v);
+            if (value.root() != v) {
+                storageOf[v] = storageOf[value.root()];
+            }
+        }
+        return slots.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static int take(List<Long> slots, List<Integer> free, long bytes) {
+        int fit = -1;
+        int largest = -1;
+        for (int slot : free) {
+            long size = slots.get(slot);
+            if (size >= bytes && (fit < 0 || size < slots.get(fit))) {
+                fit = slot;
+            }
+            if (largest < 0 || size > slots.get(largest)) {
+                largest = slot;
+            }
+        }
+        int slot = fit >= 0 ? fit : largest;
+        if (slot < 0) {
+            slots.add(bytes);
+            return slots.size() - 1;
+        }
+        free.remove(Integer.valueOf(slot));
+        slots.set(slot, Math.max(slots.get(slot), bytes));
+        return slot;
+    }
+
+    private static long[] dims(Shape s) {
+        long[] dims = new long[s.rank()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = s.dim(i);
+        }
+        return dims;
+    }
+
+    @Override
+    public Workspace newWorkspace() {
+        if (owned.isClosed()) {
+            throw new IllegalStateException("onednn partition is closed");
+        }
+        return new OneDnnWorkspace();
+    }
+
+    @Override
+    public String describe() {
+        long bytes = Arrays.stream(storageBytes).sum();
+        return "oneDNN " + runtime.dnnl.version() + " primitives: " + steps.size() + " executions ("
+                + steps.stream().filter(s -> s.node().equals("reorder")).count() + " reorders), "
+                + storageBytes.length + " activation buffers of " + bytes + " bytes, scratchpad " + scratchpadBytes
+                + " bytes";
+    }
+
+    @Override
+    public List<NodeKernel> kernels() {
+        return kernels;
+    }
+
+    @Override
+    public void close() {
+        owned.close();
+    }
+
+    private final class OneDnnWorkspace implements Workspace {
+        private final NativeResources resources = new NativeResources();
+        private final MemorySegment stream;
+        private final MemorySegment[] buffers = new MemorySegment[values.size()];
+        private final MemorySegment[] args = new MemorySegment[steps.size()];
+        private final MemorySegment[] downloadTargets = new MemorySegment[outputs.length];
+        private final MemorySegment[] downloadArgs = new MemorySegment[outputs.length];
+        private final MemorySegment[] memories = new MemorySegment[values.size()];
+
+        OneDnnWorkspace() {
+            try {
+                MemorySegment[] storage = new MemorySegment[storageBytes.length];
+                for (int i = 0; i < storage.length; i++) {
+                    storage[i] = resources.allocate(storageBytes[i], 64);
+                }
+                for (int v = 0; v < values.size(); v++) {
+                    Program.Value value = values.get(v);
+                    buffers[v] = value.isConstant() ? value.constant() : storage[storageOf[v]];
+                    memories[v] = memory(value.md(), buffers[v]);
+                }
+                MemorySegment scratchpad = resources.allocate(scratchpadBytes, 64);
+                for (int s = 0; s < steps.size(); s++) {
+                    Program.Step step = steps.get(s);
+                    boolean scratch = step.scratchpadBytes() > 0;
+                    int count = step.argKinds().length + (scratch ? 1 : 0);
+                    MemorySegment array = resources.allocate(Dnnl.EXEC_ARG_BYTES * count, 8);
+                    for (int a = 0; a < step.argKinds().length; a++) {
+                        array.set(JAVA_INT, a * Dnnl.EXEC_ARG_BYTES, step.argKinds()[a]);
+                        array.set(ADDRESS, a * Dnnl.EXEC_ARG_BYTES + 8, memories[step.argValues()[a]]);
+                    }
+                    if (scratch) {
+                        long at = (count - 1) * Dnnl.EXEC_ARG_BYTES;
+                        array.set(JAVA_INT, at, Dnnl.ARG_SCRATCHPAD);
+                        array.set(ADDRESS, at + 8, memory(step.scratchpad(), scratchpad));
+                    }
+                    args[s] = array;
+                }
+                for (int i = 0; i < outputs.length; i++) {
+                    if (!downloads[i].equals(MemorySegment.NULL)) {
+                        MemorySegment target = memory(plainOutputMds[i], MemorySegment.NULL);
+                        MemorySegment array = resources.allocate(Dnnl.EXEC_ARG_BYTES * 2, 8);
+                        array.set(JAVA_INT, 0, Dnnl.ARG_FROM);
+                        array.set(ADDRESS, 8, memories[outputs[i]]);
+                        array.set(JAVA_INT, Dnnl.EXEC_ARG_BYTES, Dnnl.ARG_TO);
+                        array.set(ADDRESS, Dnnl.EXEC_ARG_BYTES + 8, target);
+                        downloadTargets[i] = target;
+                        downloadArgs[i] = array;
+                    }
+                }
+                MemorySegment created = dnnl.streamCreate(runtime.engine);
+                stream = resources.own(created, () -> dnnl.streamDestroy(created));
+            } catch (RuntimeException | Error e) {
+                resources.close();
+                throw e;
+            }
+        }
+
+        private MemorySegment memory(MemorySegment md, MemorySegment buffer) {
+            MemorySegment memory = dnnl.memoryCreate(md, runtime.engine, buffer);
+            return resources.own(memory, () -> dnnl.memoryDestroy(memory));
+        }
+
+        @Override
+        public void upload(int index, Tensor host) {
+            requireOpen();
+            Shape expected = inputShapes[index];
+            if (!host.shape().equals(expected)) {
+                throw new IllegalArgumentException("input " + index + " must have shape " + expected + ", got "
+                        + host.shape());
+            }
+            MemorySegment dst = buffers[inputs[index]];
+            MemorySegment.copy(host.segment(), 0, dst, 0, expected.elementCount() * Float.BYTES);
+        }
+
+        @Override
+        public void execute() {
+            requireOpen();
+            dnnl.setThreads(threads);
+            for (int s = 0; s < steps.size(); s++) {
+                Program.Step step = steps.get(s);
+                dnnl.execute(step.primitive(), stream, step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0),
+                        args[s], "for node " + step.node());
+            }
+        }
+
+        @Override
+        public void download(int index, Tensor host) {
+            requireOpen();
+            Shape expected = outputShapes[index];
+            if (!host.shape().equals(expected)) {
+                throw new IllegalArgumentException("output " + index + " must have shape " + expected + ", got "
+                        + host.shape());
+            }
+            if (downloads[index].equals(MemorySegment.NULL)) {
+                MemorySegment.copy(buffers[outputs[index]], 0, host.segment(), 0,
+                        expected.elementCount() * Float.BYTES);
+                return;
+            }
+            dnnl.setThreads(threads);
+            dnnl.memorySetDataHandle(downloadTargets[index], host.segment());
+            try {
+                dnnl.execute(downloads[index], stream, 2, downloadArgs[index], "for output " + index);
+            } finally {
+                dnnl.memorySetDataHandle(downloadTargets[index], MemorySegment.NULL);
+            }
+        }
+
+        private void requireOpen() {
+            if (resources.isClosed()) {
+                throw new IllegalStateException("onednn workspace is closed");
+            }
+        }
+
+        @Override
+        public void close() {
+            resources.close();
+        }
+    }
+}

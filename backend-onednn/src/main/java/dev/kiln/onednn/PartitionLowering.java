@@ -1,0 +1,511 @@
+package dev.kiln.onednn;
+
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.ops.Activation;
+import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.graph.ops.AveragePool;
+import dev.kiln.graph.ops.Binary;
+import dev.kiln.graph.ops.Concat;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Flatten;
+import dev.kiln.graph.ops.Gemm;
+import dev.kiln.graph.ops.GlobalPool;
+import dev.kiln.graph.ops.Lrn;
+import dev.kiln.graph.ops.MaxPool;
+import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.Reshape;
+import dev.kiln.graph.ops.Softmax;
+import dev.kiln.graph.ops.SqueezeExcitation;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.nativelib.NativeResources;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.NodeKernel;
+import dev.kiln.spi.Partition;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a partition's nodes into oneDNN primitives, oneDNN's way: describe each with layouts left
+ * to the primitive ({@code any}) where it matters (convolution, inner product), create it once,
+ * and read back the layouts it chose. A value stays in the layout its producer wrote; a consumer
+ * that wants another one gets a reorder, made once per (value, layout) however many consumers
+ * share it. Weights are reordered into the layout their primitive chose once per compiled model.
+ */
+final class PartitionLowering {
+    private static final MemorySegment NULL = MemorySegment.NULL;
+
+    private final OneDnnRuntime runtime;
+    private final Dnnl dnnl;
+    private final MemorySegment engine;
+    private final NativeResources owned;
+    private final Partition partition;
+    private final CompileContext context;
+
+    final List<Program.Value> values = new ArrayList<>();
+    final List<Program.Step> steps = new ArrayList<>();
+    final List<NodeKernel> kernels = new ArrayList<>();
+    final int[] inputs;
+    final int[] outputs;
+    private final Map<String, Integer> current = new HashMap<>();
+    private final Map<String, Integer> converted = new HashMap<>();
+    private final List<String> implementations = new ArrayList<>();
+
+    PartitionLowering(OneDnnRuntime runtime, NativeResources owned, Partition partition, CompileContext context) {
+        this.runtime = runtime;
+        this.dnnl = runtime.dnnl;
+        this.engine = runtime.engine;
+        this.owned = owned;
+        this.partition = partition;
+        this.context = context;
+        inputs = new int[partition.inputs().size()];
+        for (int i = 0; i < inputs.length; i++) {
+            String name = partition.inputs().get(i);
+            inputs[i] = activation(plain(dims(partition.shape(name))));
+            current.put(name, inputs[i]);
+        }
+        for (BoundNode node : partition.nodes()) {
+            implementations.clear();
+            String kernel = lower(node);
+            kernels.add(new NodeKernel(node.name(), kernel, OneDnnBackend.ID, String.join(" + ", implementations)));
+        }
+        outputs = new int[partition.outputs().size()];
+        for (int i = 0; i < outputs.length; i++) {
+            outputs[i] = value(partition.outputs().get(i));
+        }
+    }
+
+    /** Lowers one node; returns the kernel's name for {@code explain}. */
+    private String lower(BoundNode n) {
+        return switch (n.op()) {
+            case Conv conv -> {
+                define(n, convolution(n, conv, input(n, 0), n.inputShape(1), 1, n.node().hasInput(2) ? 2 : -1,
+                        conv.postOps(), conv.hasResidual() ? input(n, 3) : -1));
+                yield "onednn-convolution";
+            }
+            case Gemm gemm -> {
+                define(n, innerProduct(n, gemm));
+                yield "onednn-inner-product";
+            }
+            case MaxPool pool -> {
+                define(n, pooling(n, Dnnl.POOLING_MAX, pool.window().resolve(n.inputShape(0)), pool.ceilMode(),
+                        input(n, 0), n.outputShape()));
+                yield "onednn-pooling";
+            }
+            case AveragePool pool -> {
+                define(n, pooling(n, pool.countIncludePad() ? Dnnl.POOLING_AVG_INCLUDE_PADDING
+                                : Dnnl.POOLING_AVG_EXCLUDE_PADDING, pool.window().resolve(n.inputShape(0)),
+                        pool.ceilMode(), input(n, 0), n.outputShape()));
+                yield "onednn-pooling";
+            }
+            case GlobalPool pool -> {
+                define(n, globalPool(n, pool.kind() == GlobalPool.Kind.MAX ? Dnnl.POOLING_MAX
+                        : Dnnl.POOLING_AVG_EXCLUDE_PADDING, input(n, 0)));
+                yield "onednn-pooling";
+            }
+            case SqueezeExcitation se -> {
+                define(n, squeezeExcitation(n, se));
+                yield "onednn-squeeze-excitation";
+            }
+            case Binary binary -> {
+                define(n, binary(n, binary));
+                yield "onednn-binary";
+            }
+            case Activation activation -> {
+                int x = input(n, 0);
+                MemorySegment md = values.get(x).md();
+                float[] eltwise = OneDnnSupport.eltwise(activation.function());
+                define(n, step(n, dnnl.eltwise(engine, (int) eltwise[0], md, md, eltwise[1], eltwise[2], attr(NULL),
+                        where(n)), new int[]{Dnnl.ARG_SRC}, new int[]{x}));
+                yield "onednn-eltwise";
+            }
+            case Concat concat -> {
+                define(n, concat(n, concat));
+                yield "onednn-concat";
+            }
+            case Softmax softmax -> {
+                int x = input(n, 0);
+                MemorySegment md = values.get(x).md();
+                int axis = Math.floorMod(softmax.axis(), n.inputShape(0).rank());
+                define(n, step(n, dnnl.softmax(engine, md, any(dims(n.outputShape())), axis, attr(NULL), where(n)),
+                        new int[]{Dnnl.ARG_SRC}, new int[]{x}));
+                yield "onednn-softmax";
+            }
+            case Lrn lrn -> {
+                int x = input(n, 0);
+                MemorySegment md = values.get(x).md();
+                define(n, step(n, dnnl.lrn(engine, md, md, lrn.size(), lrn.alpha(), lrn.beta(), lrn.bias(),
+                        attr(NULL), where(n)), new int[]{Dnnl.ARG_SRC}, new int[]{x}));
+                yield "onednn-lrn";
+            }
+            case Flatten f -> {
+                define(n, view(input(n, 0), n.inputShape(0), dims(n.outputShape())));
+                implementations.add("view");
+                yield "onednn-reshape";
+            }
+            case Reshape r -> {
+                define(n, view(input(n, 0), n.inputShape(0), dims(n.outputShape())));
+                implementations.add("view");
+                yield "onednn-reshape";
+            }
+            default -> throw new IllegalArgumentException("onednn cannot lower " + n.node().describe()
+                    + "; supports() should have refused it");
+        };
+    }
+
+    // ---- ops
+
+    /**
+     * A convolution with its epilogue as post-ops. {@code biasInput} is -1 for none; a residual
+     * becomes a binary-add post-op reading the residual in the layout it already has.
+     */
+    private int convolution(BoundNode n, Conv conv, int x, Shape weightShape, int weightInput, int biasInput,
+                            List<PostOp> postOps, int residual) {
+        Shape in = n.inputShape(0);
+        Window w = conv.window().resolve(n.inputShape(0));
+        int groups = conv.groups();
+        long outChannels = weightShape.dim(0);
+        long[] plainWeights = groups == 1 ? dims(weightShape)
+                : new long[]{groups, outChannels / groups, weightShape.dim(1), weightShape.dim(2), weightShape.dim(3)};
+        long[] outDims = dims(n.outputShape());
+        MemorySegment biasMd = biasInput < 0 ? NULL : plain(new long[]{outChannels});
+        MemorySegment attr = attr(postOps(n, postOps, residual));
+        MemorySegment pd = dnnl.convolution(engine, any(dims(in)), any(plainWeights), biasMd, any(outDims),
+                new long[]{w.strideH(), w.strideW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
+                new long[]{w.padTop(), w.padLeft()}, new long[]{w.padBottom(), w.padRight()}, attr, where(n));
+        int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
+        int weights = constant(n, weightInput, plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        List<Integer> kinds = new ArrayList<>(List.of(Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS));
+        List<Integer> args = new ArrayList<>(List.of(src, weights));
+        if (biasInput >= 0) {
+            kinds.add(Dnnl.ARG_BIAS);
+            args.add(constant(n, biasInput, biasMd, biasMd));
+        }
+        addResidualArg(postOps, residual, kinds, args);
+        return step(n, pd, ints(kinds), ints(args));
+    }
+
+    /** A fully connected layer: Gemm with B constant, no transposed A, alpha 1, an optional bias row. */
+    private int innerProduct(BoundNode n, Gemm gemm) {
+        Shape b = n.inputShape(1);
+        long outputs = gemm.transB() ? b.dim(0) : b.dim(1);
+        long inner = gemm.transB() ? b.dim(1) : b.dim(0);
+        long[] weightDims = {outputs, inner};
+        // B as stored is either [N, K] (transB, oneDNN's own "oi") or [K, N], read transposed through strides.
+        MemorySegment stored = gemm.transB() ? plain(weightDims) : strided(weightDims, new long[]{1, outputs});
+        boolean hasBias = n.node().hasInput(2);
+        MemorySegment biasMd = hasBias ? plain(new long[]{outputs}) : NULL;
+        MemorySegment pd = dnnl.innerProduct(engine, any(dims(n.inputShape(0))), any(weightDims), biasMd,
+                any(dims(n.outputShape())), attr(postOps(n, gemm.postOps(), -1)), where(n));
+        int src = as(input(n, 0), dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
+        int weights = constant(n, 1, stored, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        if (!hasBias) {
+            return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{src, weights});
+        }
+        // C is [N] or [1, N]: the same bytes as a bias vector.
+        int bias = constant(n, 2, biasMd, biasMd);
+        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, weights, bias});
+    }
+
+    private int pooling(BoundNode n, int algorithm, Window w, boolean ceilMode, int x, Shape out) {
+        Shape in = n.inputShape(0);
+        long[] padR = {w.padBottom(), w.padRight()};
+        if (ceilMode) {
+            // oneDNN has no ceil mode: extend the end padding so its floor formula gives the ceil-mode size.
+            padR[0] = Math.max(padR[0], endPadding(in.dim(2), out.dim(2), w.kernelH(), w.strideH(), w.padTop(),
+                    w.dilationH()));
+            padR[1] = Math.max(padR[1], endPadding(in.dim(3), out.dim(3), w.kernelW(), w.strideW(), w.padLeft(),
+                    w.dilationW()));
+        }
+        MemorySegment pd = dnnl.pooling(engine, algorithm, values.get(x).md(), any(dims(out)),
+                new long[]{w.strideH(), w.strideW()}, new long[]{w.kernelH(), w.kernelW()},
+                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()}, padR,
+                attr(NULL), where(n));
+        return step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
+    }
+
+    static long endPadding(int in, int out, int kernel, int stride, int padBegin, int dilation) {
+        return (long) (out - 1) * stride + (long) (kernel - 1) * dilation + 1 - in - padBegin;
+    }
+
+    private int globalPool(BoundNode n, int algorithm, int x) {
+        Shape in = n.inputShape(0);
+        long[] outDims = {in.dim(0), in.dim(1), 1, 1};
+        MemorySegment pd = dnnl.pooling(engine, algorithm, values.get(x).md(), any(outDims), new long[]{1, 1},
+                new long[]{in.dim(2), in.dim(3)}, new long[]{0, 0}, new long[]{0, 0}, new long[]{0, 0}, attr(NULL),
+                where(n));
+        return step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
+    }
+
+    /** Mean over the plane, two 1x1 convolutions with their activations, and the gate multiplied in. */
+    private int squeezeExcitation(BoundNode n, SqueezeExcitation se) {
+        int x = input(n, 0);
+        int mean = globalPool(n, Dnnl.POOLING_AVG_EXCLUDE_PADDING, x);
+        Shape xs = n.inputShape(0);
+        Shape w1 = n.inputShape(1);
+        Shape w2 = n.inputShape(2);
+        int squeezed = gateConvolution(n, mean, w1, 1, n.node().hasInput(3) ? 3 : -1, se.squeezeActivation());
+        int gate = gateConvolution(n, squeezed, w2, 2, n.node().hasInput(4) ? 4 : -1, se.gateActivation());
+        MemorySegment pd = dnnl.binary(engine, Dnnl.BINARY_MUL, values.get(x).md(), values.get(gate).md(),
+                any(dims(xs)), attr(NULL), where(n));
+        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{x, gate});
+    }
+
+    private int gateConvolution(BoundNode n, int x, Shape weights, int weightInput, int biasInput,
+                                ActivationFunction activation) {
+        Shape in = Shape.of(n.inputShape(0).dim(0), weights.dim(1), 1, 1);
+        long[] outDims = {in.dim(0), weights.dim(0), 1, 1};
+        MemorySegment biasMd = biasInput < 0 ? NULL : plain(new long[]{weights.dim(0)});
+        MemorySegment attr = attr(postOps(n, List.of(new PostOp.Activate(activation)), -1));
+        long[] zeros = {0, 0};
+        MemorySegment pd = dnnl.convolution(engine, any(dims(in)), any(dims(weights)), biasMd, any(outDims),
+                new long[]{1, 1}, zeros, zeros, zeros, attr, where(n));
+        int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
+        int w = constant(n, weightInput, plain(dims(weights)), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        if (biasInput < 0) {
+            return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{src, w});
+        }
+        int bias = constant(n, biasInput, biasMd, biasMd);
+        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, w, bias});
+    }
+
+    /** Element-wise with broadcasting of the second operand; a commutative op swaps a broadcast first operand. */
+    private int binary(BoundNode n, Binary op) {
+        Shape out = n.outputShape();
+        int full = n.inputShape(0).equals(out) ? 0 : 1; // supports() let a swap through only for commutative ops
+        int other = 1 - full;
+        int a = input(n, full);
+        MemorySegment first = values.get(a).md();
+        Shape otherShape = n.inputShape(other);
+        int b;
+        if (otherShape.equals(out)) {
+            // Same shape: both in one layout, so oneDNN's vectorized kernels apply.
+            b = n.isConstant(other) ? constant(n, other, plain(dims(otherShape)), first) : as(input(n, other), first);
+        } else {
+            long[] expanded = broadcastDims(otherShape, out.rank());
+            b = n.isConstant(other) ? constant(n, other, plain(expanded), plain(expanded))
+                    : otherShape.rank() == out.rank() ? input(n, other) : view(input(n, other), otherShape, expanded);
+        }
+        MemorySegment pd = dnnl.binary(engine, OneDnnSupport.binaryAlgorithm(op.kind()), first, values.get(b).md(),
+                any(dims(out)), attr(NULL), where(n));
+        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{a, b});
+    }
+
+    /** A broadcast operand's dims right-aligned to the output's rank, as oneDNN wants them. */
+    private static long[] broadcastDims(Shape s, int rank) {
+        long[] dims = new long[rank];
+        Arrays.fill(dims, 1);
+        for (int i = 0; i < s.rank(); i++) {
+            dims[rank - s.rank() + i] = s.dim(i);
+        }
+        return dims;
+    }
+
+    private int concat(BoundNode n, Concat concat) {
+        int count = n.node().inputs().size();
+        MemorySegment[] sources = new MemorySegment[count];
+        int[] kinds = new int[count];
+        int[] args = new int[count];
+        for (int i = 0; i < count; i++) {
+            args[i] = input(n, i);
+            sources[i] = values.get(args[i]).md();
+            kinds[i] = Dnnl.ARG_MULTIPLE_SRC + i;
+        }
+        int axis = Math.floorMod(concat.axis(), n.outputShape().rank());
+        return step(n, dnnl.concat(engine, any(dims(n.outputShape())), sources, axis, attr(NULL), where(n)), kinds,
+                args);
+    }
+
+    /** A reshape: the value in plain layout, seen with other dims; no bytes move. */
+    private int view(int x, Shape from, long[] to) {
+        Program.Value v = values.get(as(x, plain(dims(from))));
+        MemorySegment md = plain(to);
+        values.add(new Program.Value(md, dnnl.memoryDescSize(md), v.root(), v.constant()));
+        return values.size() - 1;
+    }
+
+    // ---- post-ops
+
+    private MemorySegment postOps(BoundNode n, List<PostOp> ops, int residual) {
+        if (ops.isEmpty()) {
+            return NULL;
+        }
+        MemorySegment postOps = dnnl.postOpsCreate();
+        owned.own(postOps, () -> dnnl.postOpsDestroy(postOps));
+        for (PostOp op : ops) {
+            switch (op) {
+                case PostOp.Activate a -> {
+                    float[] e = OneDnnSupport.eltwise(a.function());
+                    dnnl.postOpsAppendEltwise(postOps, (int) e[0], e[1], e[2]);
+                }
+                case PostOp.AddResidual r -> dnnl.postOpsAppendBinary(postOps, Dnnl.BINARY_ADD,
+                        values.get(residual).md());
+            }
+        }
+        return postOps;
+    }
+
+    private static void addResidualArg(List<PostOp> ops, int residual, List<Integer> kinds, List<Integer> args) {
+        for (int i = 0; i < ops.size(); i++) {
+            if (ops.get(i) instanceof PostOp.AddResidual) {
+                kinds.add(Dnnl.postOpSrc1(i));
+                args.add(residual);
+            }
+        }
+    }
+
+    private MemorySegment attr(MemorySegment postOps) {
+        MemorySegment attr = dnnl.attr(postOps);
+        return owned.own(attr, () -> dnnl.attrDestroy(attr));
+    }
+
+    // ---- values
+
+    /** The value a node input reads: an activation of this partition, or a constant in plain layout. */
+    private int input(BoundNode n, int i) {
+        if (n.isConstant(i)) {
+            MemorySegment md = plain(dims(n.inputShape(i)));
+            return constant(n, i, md, md);
+        }
+        return value(n.node().input(i));
+    }
+
+    private int value(String name) {
+        Integer id = current.get(name);
+        if (id == null) {
+            throw new IllegalStateException("value " + name + " is neither a partition input nor computed before use");
+        }
+        return id;
+    }
+
+    private int activation(MemorySegment md) {
+        values.add(new Program.Value(md, dnnl.memoryDescSize(md), values.size(), NULL));
+        return values.size() - 1;
+    }
+
+    private void define(BoundNode n, int value) {
+        current.put(n.node().output(), value);
+    }
+
+    /** {@code value} in layout {@code wanted} (owned by someone else: cloned when kept): itself, or a reorder of it. */
+    private int as(int value, MemorySegment wanted) {
+        Program.Value v = values.get(value);
+        if (dnnl.memoryDescEqual(v.md(), wanted)) {
+            return value;
+        }
+        String key = value + " " + Layouts.key(dnnl, wanted);
+        Integer done = converted.get(key);
+        if (done != null) {
+            return done;
+        }
+        if (v.isConstant()) {
+            throw new IllegalStateException("constants are prepared in the layout their primitive wants");
+        }
+        MemorySegment md = clone(wanted);
+        MemorySegment pd = dnnl.reorder(engine, v.md(), md, attr(NULL), "reordering a value to " + Layouts.tag(dnnl,
+                md));
+        int to = stepRaw("reorder", pd, new int[]{Dnnl.ARG_FROM}, new int[]{value}, md);
+        converted.put(key, to);
+        return to;
+    }
+
+    /**
+     * Constant input {@code i} of {@code n}, stored as {@code storedMd} describes its bytes, in the
+     * layout {@code wanted}: reordered once per compiled model and kept in its prepared weights.
+     */
+    private int constant(BoundNode n, int i, MemorySegment storedMd, MemorySegment wanted) {
+        Tensor tensor = n.constant(i);
+        if (tensor == null) {
+            throw new IllegalArgumentException(n.node().describe() + ": input " + i + " must be a constant");
+        }
+        MemorySegment md = clone(wanted);
+        long bytes = dnnl.memoryDescSize(md);
+        long stored = dnnl.memoryDescSize(storedMd);
+        if (stored != tensor.elementCount() * Float.BYTES) {
+            throw new IllegalArgumentException(n.node().describe() + ": constant input " + i + " holds "
+                    + tensor.elementCount() + " values, its layout needs " + stored / Float.BYTES);
+        }
+        String key = "onednn " + n.name() + " input " + i + " as " + Layouts.key(dnnl, md);
+        PreparedMemory prepared = context.weights().get(key, () -> {
+            NativeResources resources = new NativeResources();
+            MemorySegment data = resources.allocate(bytes, 64);
+            runtime.reorderNow(storedMd, tensor.segment(), md, data, "preparing input " + i + " of " + n.node()
+                    .describe());
+            return new PreparedMemory(resources, data);
+        }, PreparedMemory::bytes);
+        values.add(new Program.Value(md, bytes, values.size(), prepared.data()));
+        return values.size() - 1;
+    }
+
+    // ---- steps
+
+    /** Creates the primitive for {@code pd} (then frees {@code pd}), with a new output value in the layout it chose. */
+    private int step(BoundNode n, MemorySegment pd, int[] kinds, int[] args) {
+        MemorySegment dst = clone(dnnl.queryMd(pd, Dnnl.QUERY_DST_MD, 0));
+        implementations.add(dnnl.implementation(pd) + " to " + Layouts.tag(dnnl, dst));
+        return stepRaw(n.name(), pd, kinds, args, dst);
+    }
+
+    private int stepRaw(String node, MemorySegment pd, int[] kinds, int[] args, MemorySegment outputMd) {
+        try {
+            MemorySegment scratchMd = dnnl.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD, 0);
+            long scratchBytes = scratchMd.equals(NULL) ? 0 : dnnl.memoryDescSize(scratchMd);
+            MemorySegment scratch = scratchBytes == 0 ? NULL : clone(scratchMd);
+            MemorySegment primitive = dnnl.primitiveCreate(pd, "for node " + node);
+            owned.own(primitive, () -> dnnl.primitiveDestroy(primitive));
+            int output = activation(outputMd);
+            int[] allKinds = Arrays.copyOf(kinds, kinds.length + 1);
+            int[] allArgs = Arrays.copyOf(args, args.length + 1);
+            allKinds[kinds.length] = Dnnl.ARG_DST;
+            allArgs[args.length] = output;
+            steps.add(new Program.Step(node, primitive, allKinds, allArgs, output, scratch, scratchBytes));
+            return output;
+        } finally {
+            dnnl.primitiveDescDestroy(pd);
+        }
+    }
+
+    // ---- descriptors, all owned by the partition
+
+    private MemorySegment plain(long[] dims) {
+        MemorySegment md = dnnl.memoryDesc(dims, false);
+        return owned.own(md, () -> dnnl.memoryDescDestroy(md));
+    }
+
+    private MemorySegment any(long[] dims) {
+        MemorySegment md = dnnl.memoryDesc(dims, true);
+        return owned.own(md, () -> dnnl.memoryDescDestroy(md));
+    }
+
+    private MemorySegment strided(long[] dims, long[] strides) {
+        MemorySegment md = dnnl.memoryDescWithStrides(dims, strides);
+        return owned.own(md, () -> dnnl.memoryDescDestroy(md));
+    }
+
+    private MemorySegment clone(MemorySegment md) {
+        MemorySegment copy = dnnl.memoryDescClone(md);
+        return owned.own(copy, () -> dnnl.memoryDescDestroy(copy));
+    }
+
+    private static long[] dims(Shape s) {
+        long[] dims = new long[s.rank()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = s.dim(i);
+        }
+        return dims;
+    }
+
+    private static int[] ints(List<Integer> list) {
+        return list.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static String where(BoundNode n) {
+        return "for " + n.node().describe() + " with inputs " + n.inputShapes();
+    }
+}

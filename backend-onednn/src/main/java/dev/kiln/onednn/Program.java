@@ -1,0 +1,39 @@
+package dev.kiln.onednn;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What a partition compiles to: values (each with the oneDNN layout its producer chose) and the
+ * primitives that read and write them, in order. Native handles here belong to the partition.
+ */
+final class Program {
+    private Program() {
+    }
+
+    /**
+     * A buffer's layout and where its bytes live.
+     *
+     * @param md       its descriptor, owned by the partition
+     * @param bytes    {@code dnnl_memory_desc_get_size(md)}
+     * @param root     the value whose storage it shares (itself, or the value it is a reshaped view of)
+     * @param constant the prepared constant it reads, or NULL for an activation
+     */
+    record Value(MemorySegment md, long bytes, int root, MemorySegment constant) {
+        boolean isConstant() {
+            return !constant.equals(MemorySegment.NULL);
+        }
+    }
+
+    /**
+     * One primitive execution.
+     *
+     * @param node       the graph node it belongs to, for errors
+     * @param argKinds   {@code DNNL_ARG_*} per argument
+     * @param argValues  the value bound to each argument
+     * @param output     the value it writes
+     * @param scratchpad the primitive's scratchpad descriptor, or NULL when it needs none
+     */
+    record Step(String node, MemorySegment primitive, int[] argKinds, int[] argValues, int output,
+                MemorySegment scratchpad, long scratchpadBytes) {
+    }
+}
