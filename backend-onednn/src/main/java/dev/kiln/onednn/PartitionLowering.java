@@ -18,6 +18,7 @@ import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.graph.ops.Window;
+import dev.kiln.nativelib.NativeCallException;
 import dev.kiln.nativelib.NativeResources;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
@@ -30,6 +31,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Turns a partition's nodes into oneDNN primitives, oneDNN's way: describe each with layouts left
@@ -176,9 +178,10 @@ final class PartitionLowering {
         long[] outDims = dims(n.outputShape());
         MemorySegment biasMd = biasInput < 0 ? NULL : plain(new long[]{outChannels});
         MemorySegment attr = attr(postOps(n, postOps, residual));
-        MemorySegment pd = dnnl.convolution(engine, any(dims(in)), any(plainWeights), biasMd, any(outDims),
-                new long[]{w.strideH(), w.strideW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
-                new long[]{w.padTop(), w.padLeft()}, new long[]{w.padBottom(), w.padRight()}, attr, where(n));
+        MemorySegment pd = withWeightLayout(n, weightInput, plainWeights, weightsMd -> dnnl.convolution(engine,
+                any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{w.strideH(), w.strideW()},
+                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()},
+                new long[]{w.padBottom(), w.padRight()}, attr, where(n)));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int weights = constant(n, weightInput, plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         List<Integer> kinds = new ArrayList<>(List.of(Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS));
@@ -201,8 +204,9 @@ final class PartitionLowering {
         MemorySegment stored = gemm.transB() ? plain(weightDims) : strided(weightDims, new long[]{1, outputs});
         boolean hasBias = n.node().hasInput(2);
         MemorySegment biasMd = hasBias ? plain(new long[]{outputs}) : NULL;
-        MemorySegment pd = dnnl.innerProduct(engine, any(dims(n.inputShape(0))), any(weightDims), biasMd,
-                any(dims(n.outputShape())), attr(postOps(n, gemm.postOps(), -1)), where(n));
+        MemorySegment attr = attr(postOps(n, gemm.postOps(), -1));
+        MemorySegment pd = withWeightLayout(n, 1, weightDims, weightsMd -> dnnl.innerProduct(engine,
+                any(dims(n.inputShape(0))), weightsMd, biasMd, any(dims(n.outputShape())), attr, where(n)));
         int src = as(input(n, 0), dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int weights = constant(n, 1, stored, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (!hasBias) {
@@ -264,8 +268,9 @@ final class PartitionLowering {
         MemorySegment biasMd = biasInput < 0 ? NULL : plain(new long[]{weights.dim(0)});
         MemorySegment attr = attr(postOps(n, List.of(new PostOp.Activate(activation)), -1));
         long[] zeros = {0, 0};
-        MemorySegment pd = dnnl.convolution(engine, any(dims(in)), any(dims(weights)), biasMd, any(outDims),
-                new long[]{1, 1}, zeros, zeros, zeros, attr, where(n));
+        MemorySegment pd = withWeightLayout(n, weightInput, dims(weights), weightsMd -> dnnl.convolution(engine,
+                any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{1, 1}, zeros, zeros, zeros, attr,
+                where(n)));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int w = constant(n, weightInput, plain(dims(weights)), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (biasInput < 0) {
@@ -328,6 +333,28 @@ final class PartitionLowering {
         MemorySegment md = plain(to);
         values.add(new Program.Value(md, dnnl.memoryDescSize(md), v.root(), v.constant()));
         return values.size() - 1;
+    }
+
+    /**
+     * A primitive descriptor made by {@code create} with the weights layout this model chose for
+     * the node before (so its prepared weights are reused), or with {@code any} the first time or
+     * when oneDNN has no implementation for the earlier layout at this shape.
+     */
+    private MemorySegment withWeightLayout(BoundNode n, int input, long[] weightDims,
+                                           Function<MemorySegment, MemorySegment> create) {
+        WeightLayoutChoice choice = context.weights().get("onednn layout of " + n.name() + " input " + input,
+                WeightLayoutChoice::new, c -> 0L);
+        MemorySegment earlier = choice.chosen();
+        if (!earlier.equals(NULL)) {
+            try {
+                return create.apply(earlier);
+            } catch (NativeCallException e) {
+                // Another shape wants another layout: fall through and let oneDNN choose.
+            }
+        }
+        MemorySegment pd = create.apply(any(weightDims));
+        choice.remember(dnnl, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        return pd;
     }
 
     // ---- post-ops

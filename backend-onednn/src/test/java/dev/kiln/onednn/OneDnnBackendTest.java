@@ -1,9 +1,297 @@
 package dev.kiln.onednn;
 
+import dev.kiln.CompileOptions;
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphBuilder;
+import dev.kiln.graph.Node;
+import dev.kiln.graph.ops.Activation;
+import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.graph.ops.AveragePool;
+import dev.kiln.graph.ops.Binary;
+import dev.kiln.graph.ops.Concat;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Flatten;
+import dev.kiln.graph.ops.Gemm;
+import dev.kiln.graph.ops.GlobalPool;
+import dev.kiln.graph.ops.Lrn;
+import dev.kiln.graph.ops.MaxPool;
+import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.Softmax;
+import dev.kiln.graph.ops.SqueezeExcitation;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.spi.Backend;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.CompiledPartition;
+import dev.kiln.spi.Device;
+import dev.kiln.spi.Partition;
+import dev.kiln.spi.Workspace;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The oneDNN backend on the library the build brings (the {@code org.bytedeco:dnnl} jar): loaded,
+ * running every op kind the six networks use against the reference backend, from many threads,
+ * with weights prepared once, and failing cleanly where a user can make it fail.
+ */
 class OneDnnBackendTest {
+    private static final Engine ENGINE = Engine.withBackends(List.of(new OneDnnBackend(), new ReferenceBackend()));
+
     @Test
-    void placeholder() {
+    void isFoundByServiceLoaderAndLoadsTheBundledLibrary() {
+        List<Backend> found = ServiceLoader.load(Backend.class).stream().map(ServiceLoader.Provider::get)
+                .filter(b -> b instanceof OneDnnBackend).toList();
+        assertEquals(1, found.size());
+        OneDnnBackend backend = (OneDnnBackend) found.getFirst();
+        assertTrue(backend.availability().available(), backend.availability().reason());
+        assertEquals(1, backend.devices().size());
+        assertTrue(backend.devices().getFirst().name().startsWith("oneDNN 3."), backend.devices().toString());
+        assertTrue(backend.rank() < 200 && backend.rank() > 0, "below cpu-simd, above reference");
+    }
+
+    /** Every op kind the lowering knows, in one graph: convolutions with each epilogue, pools, SE, FC, concat. */
+    private static Graph everyOpKind(int batch) {
+        SplittableRandom random = new SplittableRandom(11);
+        GraphBuilder b = new GraphBuilder("every-op-kind");
+        b.input("x", Shape.of(batch, 3, 17, 17));
+        b.initializer("w0", tensor(random, 16, 3, 3, 3));
+        b.initializer("b0", tensor(random, 16));
+        b.initializer("wd", tensor(random, 16, 1, 3, 3));
+        b.initializer("w1", tensor(random, 4, 16, 1, 1));
+        b.initializer("w2", tensor(random, 16, 4, 1, 1));
+        b.initializer("b2", tensor(random, 16));
+        b.initializer("wp", tensor(random, 16, 16, 1, 1));
+        b.initializer("scale", tensor(random, 16, 1, 1));
+        b.initializer("fc_w", tensor(random, 10, 32 * 5 * 5));
+        b.initializer("fcb", tensor(random, 10));
+        b.initializer("fc2_w", tensor(random, 10, 7));
+        String stem = b.add("stem", new Conv(Window.square(3, 2, 1), 1,
+                List.of(new PostOp.Activate(ActivationFunction.RELU6))), "x", "w0", "b0");
+        String dw = b.add("depthwise", new Conv(Window.square(3, 1, 1), 16,
+                List.of(new PostOp.Activate(ActivationFunction.HARD_SWISH))), stem, "wd");
+        String se = b.add("se", new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID), dw, "w1",
+                "w2", "", "b2");
+        String project = b.add("project", new Conv(Window.of(1, 1), 1, List.of(new PostOp.AddResidual(),
+                new PostOp.Activate(ActivationFunction.RELU))), se, "wp", "", stem);
+        String scaled = b.add("scaled", Binary.MUL, project, "scale");
+        String lrn = b.add("lrn", new Lrn(5, 1e-4f, 0.75f, 2f), scaled);
+        String max = b.add("maxpool", new MaxPool(Window.square(2, 2, 0), true), lrn);
+        String avg = b.add("avgpool", new AveragePool(Window.square(3, 2, 1), false, false), lrn);
+        String both = b.add("concat", new Concat(1), max, avg);
+        String tanh = b.add("tanh", new Activation(ActivationFunction.TANH), both);
+        String flat = b.add("flatten", new Flatten(1), tanh);
+        String fc = b.add("fc", new Gemm(1f, 1f, false, true, List.of(new PostOp.Activate(ActivationFunction.RELU))),
+                flat, "fc_w", "fcb");
+        String gp = b.add("globalpool", GlobalPool.MAX, both);
+        String gflat = b.add("gflatten", new Flatten(1), gp);
+        String fc2 = b.add("fc2", new Gemm(1f, 1f, false, false), b.add("slice", new Gemm(1f, 1f, false, false),
+                gflat, "sel"), "fc2_w");
+        b.initializer("sel", tensor(random, 32, 10));
+        String sum = b.add("sum", Binary.ADD, fc, b.add("proj", new Gemm(1f, 1f, false, true), fc2, "fc2t"));
+        b.initializer("fc2t", tensor(random, 10, 7));
+        b.output(b.add("softmax", new Softmax(1), sum));
+        return b.build();
+    }
+
+    private static Tensor tensor(SplittableRandom random, int... dims) {
+        float[] v = new float[Arrays.stream(dims).reduce(1, (x, y) -> x * y)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (random.nextGaussian() * 0.3);
+        }
+        return Tensor.of(Shape.of(dims), v);
+    }
+
+    private static Tensor input(int batch, long seed) {
+        return tensor(new SplittableRandom(seed), batch, 3, 17, 17);
+    }
+
+    private static float[] run(Graph g, String backend, Tensor x) {
+        try (CompiledModel model = ENGINE.compile(g, new CompileOptions(backend, false)); Tensor y = model.run(x)) {
+            return y.toFloatArray();
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        double largest = 1e-30;
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            largest = Math.max(largest, Math.abs(expected[i]));
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(worst / largest < 1e-5, "relative difference " + worst / largest);
+    }
+
+    @Test
+    void everyOpKindMatchesTheReferenceWithNoFallback() {
+        for (int batch : new int[]{1, 3}) {
+            try (Graph g = everyOpKind(batch); Tensor x = input(batch, 5)) {
+                try (CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                    assertEquals(List.of(OneDnnBackend.ID), model.placements().stream().map(p -> p.backend())
+                            .distinct().toList(), model.placements().toString());
+                }
+                assertClose(run(g, ReferenceBackend.ID, x), run(g, OneDnnBackend.ID, x));
+            }
+        }
+    }
+
+    @Test
+    void oneModelRunsFromManyThreadsWithTheSameAnswers() throws Exception {
+        try (Graph g = everyOpKind(2);
+             CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+            List<float[]> expected = new ArrayList<>();
+            for (int seed = 0; seed < 4; seed++) {
+                try (Tensor x = input(2, seed); Tensor y = model.run(x)) {
+                    expected.add(y.toFloatArray());
+                }
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> results = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int seed = t;
+                    results.add(pool.submit(() -> {
+                        for (int i = 0; i < 25; i++) {
+                            try (Tensor x = input(2, seed); Tensor y = model.run(x)) {
+                                assertClose(expected.get(seed), y.toFloatArray());
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> r : results) {
+                    r.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void weightsArePreparedOncePerModelAcrossBatchSizes() {
+        try (Graph g = everyOpKind(Shape.DYNAMIC);
+             CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+            try (Tensor x = input(1, 1)) {
+                model.run(x).close();
+            }
+            long prepared = model.preparedWeightBytes();
+            assertTrue(prepared > 0);
+            try (Tensor x = input(4, 1); Tensor y = model.run(x)) {
+                assertEquals(prepared, model.preparedWeightBytes(), "a new batch size reordered weights again");
+                assertClose(run(g, ReferenceBackend.ID, x), y.toFloatArray());
+            }
+        }
+    }
+
+    @Test
+    void runningAfterCloseIsAnExceptionAndClosingTwiceIsHarmless() {
+        try (Graph g = everyOpKind(1); Tensor x = input(1, 1)) {
+            CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false));
+            model.run(x).close();
+            model.close();
+            model.close();
+            assertThrows(IllegalStateException.class, () -> model.run(x));
+        }
+    }
+
+    @Test
+    void aWorkspaceChecksShapesAndRefusesUseAfterClose() {
+        Node relu = new Node("relu", new Activation(ActivationFunction.RELU), List.of("x"), List.of("y"));
+        Shape shape = Shape.of(2, 8, 5, 5);
+        BoundNode bound = new BoundNode(relu, List.of(shape), List.of(shape), java.util.Arrays.asList((Tensor) null));
+        Partition partition = new Partition(0, List.of(bound), List.of("x"), List.of("y"),
+                Map.of("x", shape, "y", shape), Map.of());
+        try (CompiledPartition compiled = new OneDnnBackend().compile(partition,
+                CompileContext.standalone(Device.HOST_CPU));
+             Tensor wrong = Tensor.allocate(2, 8, 5, 4);
+             Tensor x = Tensor.allocate(shape);
+             Tensor y = Tensor.allocate(shape)) {
+            x.set(7, -3f);
+            x.set(8, 3f);
+            Workspace workspace = compiled.newWorkspace();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> workspace.upload(0, wrong));
+            assertTrue(e.getMessage().contains("[2, 8, 5, 5]"), e.getMessage());
+            workspace.upload(0, x);
+            workspace.execute();
+            assertThrows(IllegalArgumentException.class, () -> workspace.download(0, wrong));
+            workspace.download(0, y);
+            assertEquals(0f, y.get(7));
+            assertEquals(3f, y.get(8));
+            workspace.close();
+            workspace.close();
+            assertThrows(IllegalStateException.class, workspace::execute);
+            assertThrows(IllegalStateException.class, () -> workspace.upload(0, x));
+        }
+    }
+
+    /** Prints what a fresh JVM's engine says about onednn; run in a child process so the library search starts anew. */
+    public static final class Probe {
+        public static void main(String[] args) {
+            Engine engine = Engine.create();
+            Engine.BackendInfo info = engine.backends().stream().filter(b -> b.id().equals(OneDnnBackend.ID))
+                    .findFirst().orElseThrow();
+            System.out.println(info.available() + "|" + engine.autoChoice() + "|" + info.reason());
+        }
+    }
+
+    private static String probe(String... jvmOptions) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, p.exitValue(), out);
+        return out.lines().reduce((x, y) -> y).orElse("");
+    }
+
+    @Test
+    void aMissingLibraryLeavesTheBackendUnavailableWithTheReasonAndTheEngineUsable() throws Exception {
+        String last = probe("--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.library=/nonexistent/libdnnl.so.3");
+        assertTrue(last.startsWith("false|reference|"), last);
+        assertTrue(last.contains("kiln.onednn.library=/nonexistent/libdnnl.so.3 (set, but no such file"), last);
+    }
+
+    @Test
+    void aFileThatIsNotALibraryIsReportedNotLoaded() throws Exception {
+        java.nio.file.Path bogus = java.nio.file.Files.createTempFile("libdnnl", ".so.3");
+        try {
+            java.nio.file.Files.writeString(bogus, "not an ELF file");
+            String last = probe("--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.library=" + bogus);
+            assertTrue(last.startsWith("false|reference|oneDNN at " + bogus + " could not be used"), last);
+        } finally {
+            java.nio.file.Files.delete(bogus);
+        }
+    }
+
+    @Test
+    void withoutNativeAccessItSaysHowToEnableIt() throws Exception {
+        String last = probe();
+        assertTrue(last.startsWith("false|reference|"), last);
+        assertTrue(last.contains("--enable-native-access=ALL-UNNAMED"), last);
     }
 }
