@@ -62,7 +62,9 @@ final class OneDnnSupport {
             case Concat concat -> null;
             case Softmax softmax -> softmax.coerceTo2d() && Math.floorMod(softmax.axis(), n.inputShape(0).rank())
                     != n.inputShape(0).rank() - 1 ? "opset < 13 softmax over flattened trailing axes" : null;
-            case Lrn lrn -> n.inputShape(0).rank() == 4 ? null : "LRN of rank " + n.inputShape(0).rank();
+            case Lrn lrn -> n.inputShape(0).rank() != 4 ? "LRN of rank " + n.inputShape(0).rank()
+                    : lrn.size() % 2 == 0 ? "LRN of even size " + lrn.size() + ": oneDNN's window is (size - 1) / 2"
+                    + " channels either side, ONNX's reaches one channel further up" : null;
             case Flatten f -> null;
             case Reshape r -> null;
             default -> n.op().type() + " has no oneDNN primitive here";
