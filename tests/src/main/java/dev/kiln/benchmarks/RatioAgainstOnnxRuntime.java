@@ -17,7 +17,10 @@ import java.util.Map;
  * Kiln against ONNX Runtime (CPU provider, graph optimization ALL, one intra-op thread per
  * core) on the same PyTorch export, in one JVM, taking turns in blocks of a few runs so that a
  * noisy neighbour slows both alike. Prints, per model, each engine's median,
- * minimum and maximum and the ratio of the medians: the figure every speed target is stated in.
+ * minimum and maximum and the ratio of the medians: the figure every speed target is stated in;
+ * images per second; and the cold start of each: Kiln's import, optimization, compilation and
+ * first run beside ONNX Runtime's session creation and first run (the first model of a JVM also
+ * pays for loading and JIT-compiling the engines themselves).
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
@@ -54,46 +57,60 @@ public final class RatioAgainstOnnxRuntime {
         Engine engine = Engine.create();
         System.out.printf(Locale.ROOT, "batch %d, %d runs after %d warm-up, %d threads, backend %s%n", batch, runs,
                 warmup, engine.options().threads(), backend);
-        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8s%n", "model", "kiln ms (median min-max)",
-                "onnxruntime ms (median min-max)", "ratio");
+        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8s %18s %22s%n", "model", "kiln ms (median min-max)",
+                "onnxruntime ms (median min-max)", "ratio", "images/s kiln/ort", "cold start ms kiln/ort");
         for (String model : models) {
             Path file = exports.defaultExport(model);
+            long coldStart = System.nanoTime();
             try (Graph graph = OnnxImporter.load(file);
-                 CompiledModel kiln = engine.compile(graph, backend);
-                 OnnxRuntimeModel ort = new OnnxRuntimeModel(file, batch, engine.options().threads())) {
+                 CompiledModel kiln = engine.compile(graph, backend)) {
                 Shape shape = graph.inputShapesForBatch(batch).get(graph.inputs().getFirst().name());
                 try (Tensor input = Tensor.of(shape, BenchmarkInput.standardNormal(shape))) {
-                    // At least `warmup` runs each, and Kiln's for at least WARMUP_SECONDS: its kernels are
-                    // JIT-compiled, and the ones that run once per inference reach C2 only after a while.
-                    long warmupEnd = System.nanoTime() + WARMUP_SECONDS * 1_000_000_000L;
-                    for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) {
-                        kiln.run(input).close();
-                    }
-                    for (int i = 0; i < warmup; i++) {
+                    kiln.run(input).close();
+                    double kilnCold = (System.nanoTime() - coldStart) / 1e6;
+                    long ortStart = System.nanoTime();
+                    try (OnnxRuntimeModel ort = new OnnxRuntimeModel(file, batch, engine.options().threads())) {
                         ort.run();
+                        double ortCold = (System.nanoTime() - ortStart) / 1e6;
+                        measure(model, batch, runs, warmup, kiln, input, ort, kilnCold, ortCold);
                     }
-                    double[] k = new double[runs];
-                    double[] o = new double[runs];
-                    for (int i = 0; i < runs; i += BLOCK) {
-                        int n = Math.min(BLOCK, runs - i);
-                        pause();
-                        for (int j = i; j < i + n; j++) {
-                            long t0 = System.nanoTime();
-                            kiln.run(input).close();
-                            k[j] = (System.nanoTime() - t0) / 1e6;
-                        }
-                        pause();
-                        for (int j = i; j < i + n; j++) {
-                            long t0 = System.nanoTime();
-                            ort.run();
-                            o[j] = (System.nanoTime() - t0) / 1e6;
-                        }
-                    }
-                    System.out.printf(Locale.ROOT, "%-16s %28s %28s %8.2f%n", model, summary(k), summary(o),
-                            median(k) / median(o));
                 }
             }
         }
+    }
+
+    private static void measure(String model, int batch, int runs, int warmup, CompiledModel kiln, Tensor input,
+                                OnnxRuntimeModel ort, double kilnCold, double ortCold) throws Exception {
+        // At least `warmup` runs each, and Kiln's for at least WARMUP_SECONDS: its kernels are
+        // JIT-compiled, and the ones that run once per inference reach C2 only after a while.
+        long warmupEnd = System.nanoTime() + WARMUP_SECONDS * 1_000_000_000L;
+        for (int i = 0; i < warmup || System.nanoTime() < warmupEnd; i++) {
+            kiln.run(input).close();
+        }
+        for (int i = 0; i < warmup; i++) {
+            ort.run();
+        }
+        double[] k = new double[runs];
+        double[] o = new double[runs];
+        for (int i = 0; i < runs; i += BLOCK) {
+            int n = Math.min(BLOCK, runs - i);
+            pause();
+            for (int j = i; j < i + n; j++) {
+                long t0 = System.nanoTime();
+                kiln.run(input).close();
+                k[j] = (System.nanoTime() - t0) / 1e6;
+            }
+            pause();
+            for (int j = i; j < i + n; j++) {
+                long t0 = System.nanoTime();
+                ort.run();
+                o[j] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8.2f %18s %22s%n", model, summary(k),
+                summary(o), median(k) / median(o), String.format(Locale.ROOT, "%.1f/%.1f",
+                        batch * 1000 / median(k), batch * 1000 / median(o)),
+                String.format(Locale.ROOT, "%.0f/%.0f", kilnCold, ortCold));
     }
 
     /**
