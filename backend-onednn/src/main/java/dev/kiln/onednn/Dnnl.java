@@ -645,8 +645,11 @@ final class Dnnl {
         destroy("dnnl_primitive_destroy", primitiveDestroy, primitive);
     }
 
-    /** Runs a primitive; {@code args} holds {@code count} {@code dnnl_exec_arg_t}s. */
-    void execute(MemorySegment primitive, MemorySegment stream, int count, MemorySegment args, String context) {
+    /**
+     * Runs a primitive; {@code args} holds {@code count} {@code dnnl_exec_arg_t}s. {@code what}
+     * names it in an error (a node's name): only then is a message built.
+     */
+    void execute(MemorySegment primitive, MemorySegment stream, int count, MemorySegment args, String what) {
         int status;
         try {
             status = (int) primitiveExecute.invokeExact(primitive, stream, count, args);
@@ -654,7 +657,7 @@ final class Dnnl {
             throw rethrow(t);
         }
         if (status != SUCCESS) {
-            check("dnnl_primitive_execute", status, context);
+            check("dnnl_primitive_execute", status, "for " + what);
         }
     }
 

@@ -271,7 +271,7 @@ final class OneDnnPartition implements CompiledPartition {
             for (int s = 0; s < steps.size(); s++) {
                 Program.Step step = steps.get(s);
                 dnnl.execute(step.primitive(), stream, step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0),
-                        args[s], "for node " + step.node());
+                        args[s], step.node());
             }
         }
 
@@ -291,7 +291,7 @@ final class OneDnnPartition implements CompiledPartition {
             dnnl.setThreads(threads);
             dnnl.memorySetDataHandle(downloadTargets[index], host.segment());
             try {
-                dnnl.execute(downloads[index], stream, 2, downloadArgs[index], "for output " + index);
+                dnnl.execute(downloads[index], stream, 2, downloadArgs[index], "the reorder of an output");
             } finally {
                 dnnl.memorySetDataHandle(downloadTargets[index], MemorySegment.NULL);
             }

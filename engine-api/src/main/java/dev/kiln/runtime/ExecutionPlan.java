@@ -66,7 +66,12 @@ public final class ExecutionPlan implements AutoCloseable {
      */
     public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<BackendRegistry.Entry> order,
                                         Function<Backend, CompileContext> contexts) {
-        Map<String, Shape> shapes = graph.inferShapes(inputShapes);
+        Map<String, Shape> original = graph.inferShapes(inputShapes);
+        Backend first = order.stream().filter(BackendRegistry.Entry::available).findFirst()
+                .orElseThrow(() -> new KilnException("no backend is available")).backend();
+        FusedFormSplitting.Result split = FusedFormSplitting.apply(graph, original, first, contexts.apply(first));
+        graph = split.graph();
+        Map<String, Shape> shapes = split.notes().isEmpty() ? original : graph.inferShapes(inputShapes);
         List<BoundNode> bound = bind(graph, shapes);
         List<BackendRegistry.Entry> remaining = new ArrayList<>(order);
         List<String> skipped = new ArrayList<>();
@@ -108,8 +113,10 @@ public final class ExecutionPlan implements AutoCloseable {
                 for (Placer.Assignment a : groups.get(i)) {
                     Node n = a.node().node();
                     NodeKernel k = kernels.getOrDefault(n.name(), new NodeKernel(n.name(), "", "", ""));
-                    placements.add(new NodePlacement(n.name(), n.op().type(), a.backend().id(), i, a.reason(),
-                            k.kernel(), k.provider(), k.algorithm()));
+                    String note = split.notes().get(n.name());
+                    placements.add(new NodePlacement(n.name(), n.op().type(), a.backend().id(), i,
+                            note == null ? a.reason() : a.reason() + " (" + note + ")", k.kernel(), k.provider(),
+                            k.algorithm()));
                 }
             }
             return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped);
