@@ -336,25 +336,37 @@ final class PartitionLowering {
     }
 
     /**
-     * A primitive descriptor made by {@code create} with the weights layout this model chose for
-     * the node before (so its prepared weights are reused), or with {@code any} the first time or
-     * when oneDNN has no implementation for the earlier layout at this shape.
+     * A primitive descriptor made by {@code create}, with weights in {@code any} layout the first
+     * time. Later shapes (batch sizes) of the same model take the layout chosen first when oneDNN
+     * runs it with the same implementation as its own choice, so the weights prepared once serve
+     * them; a layout that would cost a slower implementation (oneDNN always has a reference one)
+     * is not forced, and those weights are prepared again in the layout oneDNN prefers.
      */
     private MemorySegment withWeightLayout(BoundNode n, int input, long[] weightDims,
                                            Function<MemorySegment, MemorySegment> create) {
         WeightLayoutChoice choice = context.weights().get("onednn layout of " + n.name() + " input " + input,
                 WeightLayoutChoice::new, c -> 0L);
+        MemorySegment preferred = create.apply(any(weightDims));
         MemorySegment earlier = choice.chosen();
-        if (!earlier.equals(NULL)) {
-            try {
-                return create.apply(earlier);
-            } catch (NativeCallException e) {
-                // Another shape wants another layout: fall through and let oneDNN choose.
-            }
+        if (earlier.equals(NULL)) {
+            choice.remember(dnnl, dnnl.queryMd(preferred, Dnnl.QUERY_WEIGHTS_MD, 0));
+            return preferred;
         }
-        MemorySegment pd = create.apply(any(weightDims));
-        choice.remember(dnnl, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
-        return pd;
+        if (dnnl.memoryDescEqual(earlier, dnnl.queryMd(preferred, Dnnl.QUERY_WEIGHTS_MD, 0))) {
+            return preferred;
+        }
+        MemorySegment reusing;
+        try {
+            reusing = create.apply(earlier);
+        } catch (NativeCallException e) {
+            return preferred;
+        }
+        if (dnnl.implementation(reusing).equals(dnnl.implementation(preferred))) {
+            dnnl.primitiveDescDestroy(preferred);
+            return reusing;
+        }
+        dnnl.primitiveDescDestroy(reusing);
+        return preferred;
     }
 
     // ---- post-ops
