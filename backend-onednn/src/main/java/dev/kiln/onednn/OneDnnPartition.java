@@ -21,8 +21,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * A partition compiled to oneDNN primitives ({@link PartitionLowering}), created once and run
  * by any number of workspaces. Values that are not alive at the same time share storage; each
  * workspace owns its storage, its memory objects, its scratchpad and its stream, so workspaces
- * run concurrently. Host data crosses only at the edges: inputs are copied in as plain NCHW,
- * outputs reordered straight into the caller's tensor.
+ * run concurrently. Host data crosses only at the edges: an input is read in place from the
+ * caller's tensor (its first reader, often a reorder to the blocked layout, reads it there), and
+ * an output is reordered straight into the caller's tensor.
  */
 final class OneDnnPartition implements CompiledPartition {
     private final OneDnnRuntime runtime;
@@ -39,6 +40,8 @@ final class OneDnnPartition implements CompiledPartition {
     private final MemorySegment[] downloads;
     private final MemorySegment[] plainOutputMds;
     private final int[] storageOf;
+    /** Per input: read in place from the caller's tensor (no storage of its own), or copied in. */
+    private final boolean[] readInPlace;
     private final long[] storageBytes;
     private final long scratchpadBytes;
     private final int threads;
@@ -65,6 +68,13 @@ final class OneDnnPartition implements CompiledPartition {
                 downloads[i] = dnnl.memoryDescEqual(md, plain) ? MemorySegment.NULL : downloadReorder(md, plain);
             }
             storageOf = new int[values.size()];
+            readInPlace = new boolean[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                int input = inputs[i];
+                // A view of the input would keep its own handle to the storage: such inputs are copied.
+                readInPlace[i] = values.stream().filter(v -> v.root() == input).count() == 1
+                        && Arrays.stream(outputs).noneMatch(o -> o == input);
+            }
             storageBytes = planStorage();
             scratchpadBytes = steps.stream().mapToLong(Program.Step::scratchpadBytes).max().orElse(0);
         } catch (RuntimeException | Error e) {
@@ -111,15 +121,17 @@ final class OneDnnPartition implements CompiledPartition {
         Arrays.fill(storageOf, -1);
         List<Long> slots = new ArrayList<>();
         List<Integer> free = new ArrayList<>();
-        for (int v : inputs) {
-            storageOf[v] = take(slots, free, values.get(v).bytes());
+        for (int i = 0; i < inputs.length; i++) {
+            if (!readInPlace[i]) {
+                storageOf[inputs[i]] = take(slots, free, values.get(inputs[i]).bytes());
+            }
         }
         for (int s = 0; s < steps.size(); s++) {
             int out = steps.get(s).output();
             storageOf[out] = take(slots, free, values.get(out).bytes());
             for (int v : steps.get(s).argValues()) {
                 int root = values.get(v).root();
-                if (lastUse[root] == s && !values.get(root).isConstant() && !free.contains(storageOf[root])) {
+                if (lastUse[root] == s && storageOf[root] >= 0 && !free.contains(storageOf[root])) {
                     free.add(storageOf[root]);
                 }
             }
@@ -207,7 +219,8 @@ final class OneDnnPartition implements CompiledPartition {
                 }
                 for (int v = 0; v < values.size(); v++) {
                     Program.Value value = values.get(v);
-                    buffers[v] = value.isConstant() ? value.constant() : storage[storageOf[v]];
+                    buffers[v] = value.isConstant() ? value.constant()
+                            : storageOf[v] < 0 ? MemorySegment.NULL : storage[storageOf[v]];
                     memories[v] = memory(value.md(), buffers[v]);
                 }
                 MemorySegment scratchpad = resources.allocate(scratchpadBytes, 64);
@@ -260,18 +273,30 @@ final class OneDnnPartition implements CompiledPartition {
                 throw new IllegalArgumentException("input " + index + " must have shape " + expected + ", got "
                         + host.shape());
             }
-            MemorySegment dst = buffers[inputs[index]];
-            MemorySegment.copy(host.segment(), 0, dst, 0, expected.elementCount() * Float.BYTES);
+            if (readInPlace[index]) {
+                dnnl.memorySetDataHandle(memories[inputs[index]], host.segment());
+            } else {
+                MemorySegment.copy(host.segment(), 0, buffers[inputs[index]], 0, expected.elementCount() * Float.BYTES);
+            }
         }
 
         @Override
         public void execute() {
             requireOpen();
             dnnl.setThreads(threads);
-            for (int s = 0; s < steps.size(); s++) {
-                Program.Step step = steps.get(s);
-                dnnl.execute(step.primitive(), stream, step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0),
-                        args[s], step.node());
+            try {
+                for (int s = 0; s < steps.size(); s++) {
+                    Program.Step step = steps.get(s);
+                    dnnl.execute(step.primitive(), stream, step.argKinds().length
+                            + (step.scratchpadBytes() > 0 ? 1 : 0), args[s], step.node());
+                }
+            } finally {
+                // The caller's tensors are lent for this run only: no handle to them outlives it.
+                for (int i = 0; i < inputs.length; i++) {
+                    if (readInPlace[i]) {
+                        dnnl.memorySetDataHandle(memories[inputs[i]], MemorySegment.NULL);
+                    }
+                }
             }
         }
 

@@ -14,7 +14,13 @@ import dev.kiln.Tensor;
  */
 public interface Workspace extends AutoCloseable {
 
-    /** Copies (or converts) host tensor {@code host} into the buffer of partition input {@code index}. */
+    /**
+     * Gives partition input {@code index}: copy or convert it into the backend's buffer, or, on
+     * a backend that reads host memory, keep the tensor and read it in place. The runtime
+     * guarantees that {@code host} stays valid and unchanged until {@link #execute()} (and
+     * {@link #finish()}) return, and never passes a tensor the partition writes; a backend that
+     * reads in place must not write to it, nor keep it past the run.
+     */
     void upload(int index, Tensor host);
 
     /** Runs every node of the partition, or enqueues them. */
