@@ -47,7 +47,6 @@ final class PartitionLowering {
     private final Dnnl dnnl;
     private final MemorySegment engine;
     private final NativeResources owned;
-    private final Partition partition;
     private final CompileContext context;
 
     final List<Program.Value> values = new ArrayList<>();
@@ -64,7 +63,6 @@ final class PartitionLowering {
         this.dnnl = runtime.dnnl;
         this.engine = runtime.engine;
         this.owned = owned;
-        this.partition = partition;
         this.context = context;
         inputs = new int[partition.inputs().size()];
         for (int i = 0; i < inputs.length; i++) {
@@ -87,8 +85,7 @@ final class PartitionLowering {
     private String lower(BoundNode n) {
         return switch (n.op()) {
             case Conv conv -> {
-                define(n, convolution(n, conv, input(n, 0), n.inputShape(1), 1, n.node().hasInput(2) ? 2 : -1,
-                        conv.postOps(), conv.hasResidual() ? input(n, 3) : -1));
+                define(n, convolution(n, conv));
                 yield "onednn-convolution";
             }
             case Gemm gemm -> {
@@ -163,12 +160,13 @@ final class PartitionLowering {
 
     // ---- ops
 
-    /**
-     * A convolution with its epilogue as post-ops. {@code biasInput} is -1 for none; a residual
-     * becomes a binary-add post-op reading the residual in the layout it already has.
-     */
-    private int convolution(BoundNode n, Conv conv, int x, Shape weightShape, int weightInput, int biasInput,
-                            List<PostOp> postOps, int residual) {
+    /** A convolution with its epilogue as post-ops; a residual is a binary-add post-op reading it in its own layout. */
+    private int convolution(BoundNode n, Conv conv) {
+        int x = input(n, 0);
+        int residual = conv.hasResidual() ? input(n, 3) : -1;
+        boolean hasBias = n.node().hasInput(2);
+        List<PostOp> postOps = conv.postOps();
+        Shape weightShape = n.inputShape(1);
         Shape in = n.inputShape(0);
         Window w = conv.window().resolve(n.inputShape(0));
         int groups = conv.groups();
@@ -176,19 +174,19 @@ final class PartitionLowering {
         long[] plainWeights = groups == 1 ? dims(weightShape)
                 : new long[]{groups, outChannels / groups, weightShape.dim(1), weightShape.dim(2), weightShape.dim(3)};
         long[] outDims = dims(n.outputShape());
-        MemorySegment biasMd = biasInput < 0 ? NULL : plain(new long[]{outChannels});
+        MemorySegment biasMd = hasBias ? plain(new long[]{outChannels}) : NULL;
         MemorySegment attr = attr(postOps(n, postOps, residual));
-        MemorySegment pd = withWeightLayout(n, weightInput, plainWeights, weightsMd -> dnnl.convolution(engine,
+        MemorySegment pd = withWeightLayout(n, 1, plainWeights, weightsMd -> dnnl.convolution(engine,
                 any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{w.strideH(), w.strideW()},
                 new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()},
                 new long[]{w.padBottom(), w.padRight()}, attr, where(n)));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
-        int weights = constant(n, weightInput, plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        int weights = constant(n, 1, plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         List<Integer> kinds = new ArrayList<>(List.of(Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS));
         List<Integer> args = new ArrayList<>(List.of(src, weights));
-        if (biasInput >= 0) {
+        if (hasBias) {
             kinds.add(Dnnl.ARG_BIAS);
-            args.add(constant(n, biasInput, biasMd, biasMd));
+            args.add(constant(n, 2, biasMd, biasMd));
         }
         addResidualArg(postOps, residual, kinds, args);
         return step(n, pd, ints(kinds), ints(args));
