@@ -172,8 +172,7 @@ public final class Engine {
             if (options.device() != null) {
                 contextOf.apply(selection.chosen()); // a device that does not exist fails here, naming the choices
             }
-            return new CompiledModel(runnable, selection, report, contextOf, threads, weights,
-                    this.options.cachedPlans());
+            return new CompiledModel(runnable, selection, report, contextOf, threads, weights, this.options);
         } catch (RuntimeException e) {
             weights.close();
             if (report != null) {

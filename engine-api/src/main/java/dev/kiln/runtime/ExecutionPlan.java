@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.EngineOptions;
 import dev.kiln.KilnException;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
@@ -63,11 +64,14 @@ public final class ExecutionPlan implements AutoCloseable {
     /**
      * Places, partitions and compiles. A backend other than the last resort whose compilation
      * fails is dropped from the order, with the reason recorded, and placement is redone.
+     *
+     * @throws dev.kiln.MemoryLimitException when a run would need more memory than {@code options} allow
      */
     public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<BackendRegistry.Entry> order,
-                                        Function<Backend, CompileContext> contexts) {
+                                        Function<Backend, CompileContext> contexts, EngineOptions options) {
         Map<String, Shape> shapes = graph.inferShapes(inputShapes);
         List<BoundNode> bound = bind(graph, shapes);
+        MemoryBudget.check(graph, shapes, bound, options); // before any backend allocates
         List<BackendRegistry.Entry> remaining = new ArrayList<>(order);
         List<String> skipped = new ArrayList<>();
         while (true) {
