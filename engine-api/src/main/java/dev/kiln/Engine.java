@@ -5,6 +5,7 @@ import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.BackendSelection;
+import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.Device;
 
@@ -180,6 +181,18 @@ public final class Engine {
             }
             throw e;
         }
+    }
+
+    /**
+     * Checks, without compiling anything, that a run of {@code graph} at these input shapes fits
+     * this engine's memory limits, as compiling its plan would: for a caller that is about to
+     * make inputs of these shapes (a command line's random batch) and wants to fail first.
+     *
+     * @throws MemoryLimitException with the size needed and the limit
+     * @throws dev.kiln.graph.GraphValidationException when the shapes do not fit the graph
+     */
+    public void checkMemory(Graph graph, Map<String, Shape> inputShapes) {
+        ExecutionPlan.checkMemory(graph, inputShapes, options);
     }
 
     /**

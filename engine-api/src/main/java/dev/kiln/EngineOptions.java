@@ -69,7 +69,7 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
      * The {@value #THREADS_PROPERTY} system property, else the {@value #THREADS_ENV} environment
      * variable, else the number of processors.
      *
-     * @throws IllegalArgumentException when a setting is not a positive integer, naming where it came from
+     * @throws InvalidSettingException when a setting is not a positive integer, naming where it came from
      */
     public static int configuredThreads() {
         String property = System.getProperty(THREADS_PROPERTY);
@@ -88,7 +88,7 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
      * environment variable (bytes, or with a K, M, G or T suffix: {@code 512M}, {@code 4G}),
      * else {@link #machineMemoryLimit()}.
      *
-     * @throws IllegalArgumentException when a setting is not a size, naming where it came from
+     * @throws InvalidSettingException when a setting is not a size, naming where it came from
      */
     public static long configuredMaxMemory() {
         String property = System.getProperty(MAX_MEMORY_PROPERTY);
@@ -119,7 +119,7 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
      * A size in bytes: digits with an optional K, M, G or T suffix (powers of 1024), an optional
      * trailing B, case-insensitive.
      *
-     * @throws IllegalArgumentException naming {@code where} the text came from
+     * @throws InvalidSettingException naming {@code where} the text came from
      */
     public static long parseBytes(String text, String where) {
         String t = text.trim().toUpperCase(Locale.ROOT);
@@ -149,7 +149,7 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(where + " must be a positive size in bytes (like 512M or 4G), got '"
+        throw new InvalidSettingException(where + " must be a positive size in bytes (like 512M or 4G), got '"
                 + text + "'");
     }
 
@@ -174,6 +174,6 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException(where + " must be a positive number of threads, got '" + text + "'");
+        throw new InvalidSettingException(where + " must be a positive number of threads, got '" + text + "'");
     }
 }

@@ -120,6 +120,12 @@ public final class ExecutionPlan implements AutoCloseable {
         }
     }
 
+    /** The memory check {@link #compile} makes first, on its own; see {@link dev.kiln.Engine#checkMemory}. */
+    public static void checkMemory(Graph graph, Map<String, Shape> inputShapes, EngineOptions options) {
+        Map<String, Shape> shapes = graph.inferShapes(inputShapes);
+        MemoryBudget.check(graph, shapes, bind(graph, shapes), options);
+    }
+
     /** Every node with its concrete shapes and constant inputs. */
     static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
         List<BoundNode> bound = new ArrayList<>();
