@@ -38,21 +38,21 @@ public final class CompiledModel implements AutoCloseable {
     private final Function<Backend, CompileContext> contexts;
     private final HostThreadPool threads;
     private final WeightStore weights;
-    private final int cachedPlans;
+    private final EngineOptions options;
     private final LinkedHashMap<List<Shape>, CompletableFuture<ExecutionPlan>> plans =
             new LinkedHashMap<>(16, 0.75f, true);
     private volatile boolean closed;
 
     CompiledModel(Graph graph, BackendSelection selection, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
-                  int cachedPlans) {
+                  EngineOptions options) {
         this.graph = graph;
         this.selection = selection;
         this.optimization = optimization;
         this.contexts = contexts;
         this.threads = threads;
         this.weights = weights;
-        this.cachedPlans = cachedPlans;
+        this.options = options;
         if (graph.hasFixedShapesBesidesBatch()) {
             plan(graph.inputShapesForBatch(1)); // compile errors surface now, not at the first run
         }
@@ -160,7 +160,7 @@ public final class CompiledModel implements AutoCloseable {
                 plans.put(key, future);
                 mine = true;
                 var it = plans.entrySet().iterator();
-                while (plans.size() > cachedPlans && it.hasNext()) {
+                while (plans.size() > options.cachedPlans() && it.hasNext()) {
                     var oldest = it.next();
                     if (oldest.getValue().isDone() && !oldest.getValue().isCompletedExceptionally()) {
                         evicted.add(oldest.getValue().join());
@@ -174,7 +174,7 @@ public final class CompiledModel implements AutoCloseable {
             // Compiled outside the lock: runs of other shapes go on meanwhile.
             try {
                 ExecutionPlan compiled = threads.call(() -> ExecutionPlan.compile(graph, shapes, selection.order(),
-                        contexts));
+                        contexts, options));
                 boolean keep;
                 synchronized (plans) {
                     keep = !closed && plans.get(key) == future;

@@ -5,6 +5,7 @@ import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.BackendSelection;
+import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.Device;
 
@@ -172,8 +173,7 @@ public final class Engine {
             if (options.device() != null) {
                 contextOf.apply(selection.chosen()); // a device that does not exist fails here, naming the choices
             }
-            return new CompiledModel(runnable, selection, report, contextOf, threads, weights,
-                    this.options.cachedPlans());
+            return new CompiledModel(runnable, selection, report, contextOf, threads, weights, this.options);
         } catch (RuntimeException e) {
             weights.close();
             if (report != null) {
@@ -181,6 +181,18 @@ public final class Engine {
             }
             throw e;
         }
+    }
+
+    /**
+     * Checks, without compiling anything, that a run of {@code graph} at these input shapes fits
+     * this engine's memory limits, as compiling its plan would: for a caller that is about to
+     * make inputs of these shapes (a command line's random batch) and wants to fail first.
+     *
+     * @throws MemoryLimitException with the size needed and the limit
+     * @throws dev.kiln.graph.GraphValidationException when the shapes do not fit the graph
+     */
+    public void checkMemory(Graph graph, Map<String, Shape> inputShapes) {
+        ExecutionPlan.checkMemory(graph, inputShapes, options);
     }
 
     /**

@@ -53,9 +53,17 @@ public final class Shape {
             if (d == DYNAMIC) {
                 throw new IllegalStateException("shape " + this + " has a symbolic dimension");
             }
-            n = Math.multiplyExact(n, d);
+            n = multiply(n, d);
         }
         return n;
+    }
+
+    private long multiply(long n, int d) {
+        try {
+            return Math.multiplyExact(n, d);
+        } catch (ArithmeticException e) {
+            throw new ArithmeticException("the element count of shape " + this + " passes the 64-bit range");
+        }
     }
 
     /** Number of elements as an int, for heap kernels; fails clearly when it does not fit. */
@@ -72,7 +80,7 @@ public final class Shape {
     public long product(int from, int to) {
         long n = 1;
         for (int i = from; i < to; i++) {
-            n = Math.multiplyExact(n, dims[i]);
+            n = multiply(n, dims[i]);
         }
         return n;
     }

@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A dense float32 tensor in off-heap memory, row-major over its {@link Shape} (NCHW for
@@ -21,15 +22,33 @@ public final class Tensor implements AutoCloseable {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
+    /** Bytes of tensors made by {@link #allocate} and not yet closed, in this JVM. */
+    private static final AtomicLong ALLOCATED_BYTES = new AtomicLong();
+
     private final Shape shape;
     private final MemorySegment segment;
     private final Arena arena; // null when the memory belongs to the caller
+    private final long countedBytes; // what this tensor adds to ALLOCATED_BYTES while open
     private volatile boolean closed;
 
     private Tensor(Shape shape, MemorySegment segment, Arena arena) {
+        this(shape, segment, arena, 0);
+    }
+
+    private Tensor(Shape shape, MemorySegment segment, Arena arena, long countedBytes) {
         this.shape = shape;
         this.segment = segment;
         this.arena = arena;
+        this.countedBytes = countedBytes;
+    }
+
+    /**
+     * Bytes held by tensors that {@link #allocate} made (directly, or through {@link #of} and
+     * {@link #copy}) and that are not closed yet, over the whole JVM: the engine's own account of
+     * its off-heap memory, to find tensors that nobody closes.
+     */
+    public static long allocatedBytes() {
+        return ALLOCATED_BYTES.get();
     }
 
     /** A zero-filled tensor that owns its memory. */
@@ -38,7 +57,9 @@ public final class Tensor implements AutoCloseable {
         long bytes = Math.multiplyExact(shape.elementCount(), Float.BYTES);
         Arena arena = Arena.ofShared();
         try {
-            return new Tensor(shape, arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes), arena);
+            Tensor t = new Tensor(shape, arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes), arena, bytes);
+            ALLOCATED_BYTES.addAndGet(bytes);
+            return t;
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
             throw e;
@@ -186,12 +207,15 @@ public final class Tensor implements AutoCloseable {
     /** Frees owned memory; for a wrapping tensor it only marks it closed. Idempotent. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
         if (arena != null) {
             arena.close();
+            ALLOCATED_BYTES.addAndGet(-countedBytes);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.cpusimd;
 
+import dev.kiln.graph.ops.ShapeArithmetic;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.ops.Conv;
@@ -104,12 +105,14 @@ public final class ConvGemmKernel implements SimdKernel {
         this.clipLow = clipBounds(epilogue, 0, packed.blocks, outChannels);
         this.clipHigh = clipBounds(epilogue, 1, packed.blocks, outChannels);
 
-        int plane = outH * outW;
-        this.rows = batch * plane;
+        int plane = ShapeArithmetic.intProduct("the output plane", outH, outW);
+        this.rows = ShapeArithmetic.intProduct("the output pixels", batch, plane);
         this.xRow = new int[rows];
         this.cRow = new int[rows];
-        int xImage = BlockedLayout.blocks(channels) * xh * xw * pixel;
-        int yImage = packed.blocks * plane * L;
+        int xImage = ShapeArithmetic.intProduct("the input image", BlockedLayout.blocks(channels), xh, xw, pixel);
+        int yImage = ShapeArithmetic.intProduct("the output image", packed.blocks, plane, L);
+        ShapeArithmetic.intProduct("the input batch", batch, xImage);
+        ShapeArithmetic.intProduct("the output batch", batch, yImage);
         for (int r = 0; r < rows; r++) {
             int n = r / plane, oh = r % plane / outW, ow = r % outW;
             xRow[r] = n * xImage + (oh * w.strideH() * xw + ow * w.strideW()) * pixel;

@@ -1,5 +1,6 @@
 package dev.kiln.cpusimd;
 
+import dev.kiln.graph.ops.ShapeArithmetic;
 import dev.kiln.spi.HostThreads;
 
 import java.util.Arrays;
@@ -28,8 +29,8 @@ final class PaddedInput {
         this.width = width;
         this.top = top;
         this.left = left;
-        this.paddedHeight = top + height + bottom;
-        this.paddedWidth = left + width + right;
+        this.paddedHeight = ShapeArithmetic.paddedExtent("height", height, top, bottom);
+        this.paddedWidth = ShapeArithmetic.paddedExtent("width", width, left, right);
         this.pixelStride = compacts(channels) ? channels : L;
     }
 
@@ -39,7 +40,8 @@ final class PaddedInput {
     }
 
     long floats() {
-        return (long) planes * paddedHeight * paddedWidth * pixelStride;
+        return ShapeArithmetic.intProduct("the padded copy of the input", planes, paddedHeight, paddedWidth,
+                pixelStride);
     }
 
     /** Copies {@code x} into {@code padded}, one row of one channel block per task. */

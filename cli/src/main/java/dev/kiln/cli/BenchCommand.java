@@ -158,7 +158,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Result> modelResults = new ArrayList<>();
         try (BenchProgress progress = new BenchProgress(spec.commandLine().getErr(), source.name(), steps);
              Graph graph = build(source, progress);
-             ModelInputs input = ModelInputs.random(graph, batch, seed, spec.commandLine())) {
+             ModelInputs input = ModelInputs.random(graph, batch, seed, engine, spec.commandLine())) {
             float[] oracle = null;
             if (!referenceBenched) {
                 progress.next("reference output");

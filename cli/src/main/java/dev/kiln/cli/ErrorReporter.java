@@ -16,12 +16,16 @@ import java.util.Arrays;
 /**
  * Turns every failure into one line on stderr, {@code kiln: error: ...}, and an exit code:
  * {@value #USAGE} for a bad command line (unknown option, unknown model or backend name, bad
- * value), {@value #RUNTIME} for anything that went wrong while working. The stack trace follows
- * only with {@code --verbose} or {@code KILN_DEBUG=1}.
+ * value, a batch beyond the memory limit), {@value #RUNTIME} for a problem the user can fix in
+ * what they gave (a bad model file or input, an unavailable backend, a plan over the memory
+ * limit), and {@value #INTERNAL} ({@code EX_SOFTWARE} of {@code sysexits.h}) only for an
+ * exception Kiln did not expect: a bug in Kiln, reported as an internal error. The stack trace
+ * follows only with {@code --verbose} or {@code KILN_DEBUG=1}.
  */
 final class ErrorReporter implements IParameterExceptionHandler, IExecutionExceptionHandler {
     static final int RUNTIME = 1;
     static final int USAGE = 2;
+    static final int INTERNAL = 70;
 
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
@@ -32,7 +36,7 @@ final class ErrorReporter implements IParameterExceptionHandler, IExecutionExcep
     @Override
     public int handleExecutionException(Exception ex, CommandLine commandLine, ParseResult parseResult) {
         report(commandLine.getErr(), describe(ex), ex, parseResult.originalArgs().toArray(String[]::new));
-        return RUNTIME;
+        return isUserCaused(ex) ? RUNTIME : INTERNAL;
     }
 
     private static void report(PrintWriter err, String message, Exception ex, String[] args) {
@@ -55,6 +59,11 @@ final class ErrorReporter implements IParameterExceptionHandler, IExecutionExcep
 
     private static boolean stackTracesWanted(String[] args) {
         return Arrays.asList(args).contains("--verbose") || "1".equals(System.getenv("KILN_DEBUG"));
+    }
+
+    /** Whether the exception is one a user can cause and fix, as opposed to a bug in Kiln. */
+    static boolean isUserCaused(Exception ex) {
+        return ex instanceof KilnException || ex instanceof IOException;
     }
 
     /** What went wrong, in the words of the exception when it is one a user can meet. */

@@ -2,6 +2,7 @@ package dev.kiln.cli;
 
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.KilnException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,9 @@ import java.util.concurrent.Callable;
         subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
                 ExplainCommand.class, InspectCommand.class},
         footer = {"", "Environment: KILN_BACKEND picks the default backend, KILN_DEVICE its device, KILN_THREADS the"
-                + " number of host threads; KILN_DEBUG=1 prints stack traces."})
+                + " number of host threads, KILN_MAX_MEMORY the memory limit; KILN_DEBUG=1 prints stack traces.",
+                "Exit codes: 0 success, 1 a problem with a model, an input or a backend, 2 a bad command line,"
+                        + " 70 an internal error (a bug in Kiln)."})
 public final class Kiln implements Callable<Integer> {
 
     @Spec
@@ -42,6 +45,19 @@ public final class Kiln implements Callable<Integer> {
             throw new CommandLine.ParameterException(self.commandLine(), "--threads must be at least 1, got " + n);
         }
         System.setProperty(EngineOptions.THREADS_PROPERTY, Integer.toString(n));
+    }
+
+    @Option(names = "--max-memory", scope = ScopeType.INHERIT, paramLabel = "SIZE",
+            description = "The most memory one run of a model may need (activations, inputs, outputs), e.g. 512M"
+                    + " or 4G; a larger plan is refused when it is compiled. Default: $KILN_MAX_MEMORY, else half"
+                    + " the machine's memory, at most the JVM's heap.")
+    void maxMemory(String size) {
+        try {
+            EngineOptions.parseBytes(size, "--max-memory");
+        } catch (KilnException e) {
+            throw new CommandLine.ParameterException(self.commandLine(), e.getMessage());
+        }
+        System.setProperty(EngineOptions.MAX_MEMORY_PROPERTY, size);
     }
 
     @Option(names = "--device", scope = ScopeType.INHERIT, paramLabel = "ID|INDEX|NAME",

@@ -1,6 +1,8 @@
 package dev.kiln.cli;
 
+import dev.kiln.Engine;
 import dev.kiln.InvalidInputException;
+import dev.kiln.MemoryLimitException;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -34,7 +36,7 @@ final class ModelInputs implements AutoCloseable {
      * Every input drawn from normal(0, 1): the first with {@code seed}, the next with
      * {@code seed + 1}, and so on; symbolic batch dimensions take {@code batch} (1 when null).
      */
-    static ModelInputs random(Graph graph, Integer batch, long seed, CommandLine commandLine) {
+    static ModelInputs random(Graph graph, Integer batch, long seed, Engine engine, CommandLine commandLine) {
         for (ValueInfo declared : graph.inputs()) {
             for (int axis = 1; axis < declared.shape().rank(); axis++) {
                 if (declared.shape().dim(axis) == Shape.DYNAMIC) {
@@ -44,6 +46,14 @@ final class ModelInputs implements AutoCloseable {
             }
         }
         Map<String, Shape> shapes = graph.inputShapesForBatch(batch == null ? 1 : batch);
+        if (batch != null) {
+            // Before making the inputs, which can take minutes for a batch no plan could run.
+            try {
+                engine.checkMemory(graph, shapes);
+            } catch (MemoryLimitException e) {
+                throw new ParameterException(commandLine, "--batch " + batch + ": " + e.getMessage());
+            }
+        }
         ModelInputs in = new ModelInputs();
         try {
             long inputSeed = seed;

@@ -14,10 +14,15 @@ final class RandomInput {
     static Tensor normal(Shape shape, long seed) {
         // java.util.Random's Gaussian is specified exactly, so the input does not depend on the JDK.
         Random random = new Random(seed);
-        float[] values = new float[shape.elementCountInt()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) random.nextGaussian();
+        Tensor t = Tensor.allocate(shape);
+        float[] chunk = new float[1 << 16]; // filled in chunks: a tensor may hold more than an array can
+        for (long at = 0, count = shape.elementCount(); at < count; at += chunk.length) {
+            int n = (int) Math.min(chunk.length, count - at);
+            for (int i = 0; i < n; i++) {
+                chunk[i] = (float) random.nextGaussian();
+            }
+            t.copyFrom(chunk, 0, at, n);
         }
-        return Tensor.of(shape, values);
+        return t;
     }
 }

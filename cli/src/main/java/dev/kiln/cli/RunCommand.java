@@ -106,22 +106,27 @@ final class RunCommand implements Callable<Integer> {
         ModelSource source = ModelSource.resolve(model, spec.commandLine());
         try (Graph graph = source.build(seed)) {
             checkOutputOptions(graph);
-            try (ModelInputs in = readInputs(graph, source.name());
-                 CompiledModel compiled = engine.compile(graph, backendId)) {
-                int n = in.batch();
-                prepare(compiled, graph, in, n);
-                long start = System.nanoTime();
-                Map<String, Tensor> outs = compiled.run(in.tensors());
-                double latencyMs = (System.nanoTime() - start) / 1e6;
-                try {
-                    report(source.name(), compiled.backend(), n, Math.round(latencyMs * 1000) / 1000.0, graph, in,
-                            outs);
-                } finally {
-                    outs.values().forEach(Tensor::close);
+            // Compiled before any input is made: a plan over the memory limit fails here, at once.
+            try (CompiledModel compiled = engine.compile(graph, backendId)) {
+                try (ModelInputs in = readInputs(engine, graph, source.name())) {
+                    run(compiled, graph, in, source.name());
                 }
             }
         }
         return 0;
+    }
+
+    private void run(CompiledModel compiled, Graph graph, ModelInputs in, String modelName) throws IOException {
+        int n = in.batch();
+        prepare(compiled, graph, in, n);
+        long start = System.nanoTime();
+        Map<String, Tensor> outs = compiled.run(in.tensors());
+        double latencyMs = (System.nanoTime() - start) / 1e6;
+        try {
+            report(modelName, compiled.backend(), n, Math.round(latencyMs * 1000) / 1000.0, graph, in, outs);
+        } finally {
+            outs.values().forEach(Tensor::close);
+        }
     }
 
     private void checkOptions() {
@@ -153,14 +158,14 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private ModelInputs readInputs(Graph graph, String modelName) throws IOException {
+    private ModelInputs readInputs(Engine engine, Graph graph, String modelName) throws IOException {
         if (image != null) {
             return ModelInputs.fromImage(graph, modelName, image, spec.commandLine());
         }
         if (inputs != null) {
             return ModelInputs.fromFiles(graph, modelName, inputs, batch, spec.commandLine());
         }
-        return ModelInputs.random(graph, batch, seed, spec.commandLine());
+        return ModelInputs.random(graph, batch, seed, engine, spec.commandLine());
     }
 
     private void report(String modelName, String backendId, int n, double latencyMs, Graph graph, ModelInputs in,

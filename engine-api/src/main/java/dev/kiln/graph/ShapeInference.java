@@ -2,6 +2,7 @@ package dev.kiln.graph;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
+import dev.kiln.graph.ops.ShapeArithmetic;
 
 import java.util.HashMap;
 import java.util.List;
@@ -35,6 +36,11 @@ public final class ShapeInference {
                 throw new GraphValidationException("graph input '" + in.name() + "' is declared " + in.shape()
                         + ", got " + given);
             }
+            try {
+                requireCountableBytes(given);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new GraphValidationException("graph input '" + in.name() + "' " + given + ": " + e.getMessage(), e);
+            }
             shapes.put(in.name(), given);
         }
         for (Node n : graph.nodes()) {
@@ -42,6 +48,7 @@ public final class ShapeInference {
             List<Shape> out;
             try {
                 out = n.op().inferShapes(in);
+                out.forEach(ShapeInference::requireCountableBytes);
             } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new GraphValidationException(n.describe() + " with inputs " + in + ": " + e.getMessage(), e);
             }
@@ -58,5 +65,10 @@ public final class ShapeInference {
             }
         }
         return shapes;
+    }
+
+    /** A tensor's size in bytes must be a long, so that memory limits and planners can add sizes up. */
+    private static void requireCountableBytes(Shape s) {
+        ShapeArithmetic.product("the bytes of a tensor of shape " + s, s.elementCount(), Float.BYTES);
     }
 }

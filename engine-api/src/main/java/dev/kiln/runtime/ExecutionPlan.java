@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.EngineOptions;
 import dev.kiln.KilnException;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
@@ -63,9 +64,11 @@ public final class ExecutionPlan implements AutoCloseable {
     /**
      * Places, partitions and compiles. A backend other than the last resort whose compilation
      * fails is dropped from the order, with the reason recorded, and placement is redone.
+     *
+     * @throws dev.kiln.MemoryLimitException when a run would need more memory than {@code options} allow
      */
     public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<BackendRegistry.Entry> order,
-                                        Function<Backend, CompileContext> contexts) {
+                                        Function<Backend, CompileContext> contexts, EngineOptions options) {
         Map<String, Shape> original = graph.inferShapes(inputShapes);
         Backend first = order.stream().filter(BackendRegistry.Entry::available).findFirst()
                 .orElseThrow(() -> new KilnException("no backend is available")).backend();
@@ -73,6 +76,7 @@ public final class ExecutionPlan implements AutoCloseable {
         graph = split.graph();
         Map<String, Shape> shapes = split.notes().isEmpty() ? original : graph.inferShapes(inputShapes);
         List<BoundNode> bound = bind(graph, shapes);
+        MemoryBudget.check(graph, shapes, bound, options); // before any backend allocates
         List<BackendRegistry.Entry> remaining = new ArrayList<>(order);
         List<String> skipped = new ArrayList<>();
         while (true) {
@@ -121,6 +125,12 @@ public final class ExecutionPlan implements AutoCloseable {
             }
             return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped);
         }
+    }
+
+    /** The memory check {@link #compile} makes first, on its own; see {@link dev.kiln.Engine#checkMemory}. */
+    public static void checkMemory(Graph graph, Map<String, Shape> inputShapes, EngineOptions options) {
+        Map<String, Shape> shapes = graph.inferShapes(inputShapes);
+        MemoryBudget.check(graph, shapes, bind(graph, shapes), options);
     }
 
     /** Every node with its concrete shapes and constant inputs. */

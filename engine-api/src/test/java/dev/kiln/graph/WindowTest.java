@@ -1,11 +1,16 @@
 package dev.kiln.graph;
 
 import dev.kiln.Shape;
+import dev.kiln.graph.ops.Concat;
+import dev.kiln.graph.ops.ShapeArithmetic;
+import dev.kiln.graph.ops.ShapeArithmeticException;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.graph.ops.Window.AutoPad;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -134,5 +139,57 @@ class WindowTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Window.of(3, 3).withPads(0, -1, 0, 0));
         assertTrue(e.getMessage().contains("pads"), e.getMessage());
+    }
+
+    private static final int INT_MAX = Integer.MAX_VALUE;
+
+    @Test
+    void dilationsNear2To31DoNotWrapAroundIntoAFittingWindow() {
+        // (3 - 1) * (2^31 - 1) + 1 wraps to a negative int: the window then looked like it fit, giving 6x6.
+        ShapeArithmeticException e = assertThrows(ShapeArithmeticException.class,
+                () -> Window.of(3, 3).withDilations(INT_MAX, INT_MAX).outputHeight(4, false));
+        assertTrue(e.getMessage().contains("dilation 2147483647") && e.getMessage().contains("spans 4294967295"),
+                e.getMessage());
+    }
+
+    @Test
+    void padsNear2To31AreRefusedWithTheirSum() {
+        ShapeArithmeticException e = assertThrows(ShapeArithmeticException.class,
+                () -> Window.of(3, 3).withPads(INT_MAX, INT_MAX, INT_MAX, INT_MAX).outputHeight(4, false));
+        assertTrue(e.getMessage().contains("4294967298"), e.getMessage());
+        // The largest padded extent is still computed exactly.
+        int pad = (int) (ShapeArithmetic.MAX_EXTENT / 2 - 2);
+        assertEquals(ShapeArithmetic.MAX_EXTENT - 2, Window.of(3, 3).withPads(pad, 0, pad, 0).outputHeight(4, false));
+    }
+
+    @ParameterizedTest(name = "{0} with stride 2^31-1, kernel {1} on 4: pads {2}/{3}")
+    @CsvSource({
+            "SAME_UPPER, 3, 0, 0",  // one window of 3 fits inside 4: no pads at all
+            "SAME_LOWER, 3, 0, 0",
+            "SAME_UPPER, 6, 1, 1",  // one window of 6 needs 2 more: split evenly
+            "SAME_UPPER, 7, 1, 2",  // 3 more: the extra one at the end for SAME_UPPER
+            "SAME_LOWER, 7, 2, 1"}) // and at the start for SAME_LOWER
+    void sameWithAStrideLargerThanTheInputPadsOnlyForItsOneWindow(AutoPad mode, int kernel, int begin, int end) {
+        Window w = Window.of(kernel, kernel).withStrides(INT_MAX, INT_MAX).withAutoPad(mode).resolve(4, 4);
+        assertEquals(begin, w.padTop());
+        assertEquals(end, w.padBottom());
+        assertEquals(1, w.outputHeight(4, false));
+    }
+
+    @Test
+    void productsAreExactOrRefused() {
+        assertEquals(6L * INT_MAX, ShapeArithmetic.product("p", 2, 3, INT_MAX));
+        assertThrows(ShapeArithmeticException.class, () -> ShapeArithmetic.product("p", INT_MAX, INT_MAX, INT_MAX));
+        assertThrows(ShapeArithmeticException.class, () -> ShapeArithmetic.intProduct("p", 65536, 65536));
+        assertEquals(65536 * 16384, ShapeArithmetic.intProduct("p", 65536, 16384));
+        assertThrows(ShapeArithmeticException.class, () -> ShapeArithmetic.dimension("d", 1L << 31));
+    }
+
+    @Test
+    void aConcatenationPastTheIntRangeIsRefusedNotWrapped() {
+        Shape half = Shape.of(1, INT_MAX / 2 + 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Concat(1).inferShapes(List.of(half, half)));
+        assertTrue(e.getMessage().contains("2147483648"), e.getMessage());
     }
 }

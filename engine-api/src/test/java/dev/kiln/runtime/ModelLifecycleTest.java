@@ -181,6 +181,6 @@ class ModelLifecycleTest {
         }
         assertFalse(names.isEmpty());
         names.forEach(n -> assertTrue(n.startsWith("kiln-worker-3-"), n));
-        assertThrows(IllegalArgumentException.class, () -> new EngineOptions(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new EngineOptions(0, 1, 1, 1));
     }
 }

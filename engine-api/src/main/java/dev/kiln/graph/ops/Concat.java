@@ -23,7 +23,7 @@ public record Concat(int axis) implements Op {
     public List<Shape> inferShapes(List<Shape> in) {
         Shape first = in.getFirst();
         int a = Op.normalizeAxis(axis, first.rank(), "concat");
-        int total = 0;
+        long total = 0;
         for (Shape s : in) {
             require(s.rank() == first.rank(), "inputs differ in rank: " + first + " and " + s);
             for (int d = 0; d < s.rank(); d++) {
@@ -32,6 +32,6 @@ public record Concat(int axis) implements Op {
             }
             total += s.dim(a);
         }
-        return List.of(first.withDim(a, total));
+        return List.of(first.withDim(a, ShapeArithmetic.dimension("the concatenated axis " + a, total)));
     }
 }

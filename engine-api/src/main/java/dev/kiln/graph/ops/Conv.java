@@ -78,6 +78,7 @@ public record Conv(Window window, int groups, List<PostOp> postOps) implements O
     @Override
     public long macs(List<Shape> in, List<Shape> out) {
         Shape w = in.get(1);
-        return out.getFirst().elementCount() * w.dim(1) * w.dim(2) * w.dim(3);
+        return ShapeArithmetic.product("multiply-accumulates", out.getFirst().elementCount(), w.dim(1), w.dim(2),
+                w.dim(3));
     }
 }

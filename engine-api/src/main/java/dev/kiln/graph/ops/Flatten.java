@@ -17,6 +17,7 @@ public record Flatten(int axis) implements Op {
         Shape x = in.getFirst();
         int a = axis < 0 ? axis + x.rank() : axis;
         Op.require(a >= 0 && a <= x.rank(), "flatten axis " + axis + " is out of range for " + x);
-        return List.of(Shape.of(Math.toIntExact(x.product(0, a)), Math.toIntExact(x.product(a, x.rank()))));
+        return List.of(Shape.of(ShapeArithmetic.dimension("the flattened outer axis", x.product(0, a)),
+                ShapeArithmetic.dimension("the flattened inner axis", x.product(a, x.rank()))));
     }
 }

@@ -68,6 +68,7 @@ public record Gemm(float alpha, float beta, boolean transA, boolean transB, List
     @Override
     public long macs(List<Shape> in, List<Shape> out) {
         Shape a = in.getFirst();
-        return out.getFirst().elementCount() * (transA ? a.dim(0) : a.dim(1));
+        return ShapeArithmetic.product("multiply-accumulates", out.getFirst().elementCount(),
+                transA ? a.dim(0) : a.dim(1));
     }
 }

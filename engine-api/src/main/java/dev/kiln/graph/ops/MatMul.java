@@ -55,6 +55,6 @@ public record MatMul() implements Op {
     @Override
     public long macs(List<Shape> in, List<Shape> out) {
         Shape a = in.getFirst();
-        return out.getFirst().elementCount() * a.dim(-1);
+        return ShapeArithmetic.product("multiply-accumulates", out.getFirst().elementCount(), a.dim(-1));
     }
 }

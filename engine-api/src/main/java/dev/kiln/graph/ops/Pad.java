@@ -49,7 +49,7 @@ public record Pad(int[] pads, float value) implements Op {
                 + ", the input " + x + " has rank " + x.rank());
         int[] out = x.dims();
         for (int i = 0; i < out.length; i++) {
-            out[i] = Math.addExact(out[i], before(i) + after(i));
+            out[i] = ShapeArithmetic.dimension("padded axis " + i, (long) out[i] + before(i) + after(i));
         }
         return List.of(Shape.of(out));
     }

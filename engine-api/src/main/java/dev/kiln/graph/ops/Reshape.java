@@ -51,13 +51,13 @@ public record Reshape(int[] target, boolean allowZero) implements Op {
             }
             require(t >= 0, "target " + Arrays.toString(target) + " has a negative dimension");
             out[i] = t;
-            known *= t;
+            known = ShapeArithmetic.product("target " + Arrays.toString(target), known, t);
         }
         long total = x.elementCount();
         if (inferred >= 0) {
             require(known != 0 && total % known == 0, "cannot infer the -1 of " + Arrays.toString(target)
                     + " for " + x);
-            out[inferred] = Math.toIntExact(total / known);
+            out[inferred] = ShapeArithmetic.dimension("the -1 of " + Arrays.toString(target), total / known);
         } else {
             require(known == total, "target " + Arrays.toString(target) + " holds " + known + " elements, input "
                     + x + " has " + total);

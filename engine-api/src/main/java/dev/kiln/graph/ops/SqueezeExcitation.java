@@ -57,6 +57,6 @@ public record SqueezeExcitation(ActivationFunction squeezeActivation, Activation
     public long macs(List<Shape> in, List<Shape> out) {
         Shape x = in.getFirst();
         long reduced = in.get(1).dim(0);
-        return (long) x.dim(0) * 2 * reduced * x.dim(1);
+        return ShapeArithmetic.product("multiply-accumulates", x.dim(0), 2, reduced, x.dim(1));
     }
 }

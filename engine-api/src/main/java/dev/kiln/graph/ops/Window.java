@@ -57,8 +57,8 @@ public record Window(int kernelH, int kernelW, int strideH, int strideW,
         if (padding == AutoPad.VALID) {
             return withPads(0, 0, 0, 0);
         }
-        int padH = samePadding(inH, kernelH, strideH, dilationH);
-        int padW = samePadding(inW, kernelW, strideW, dilationW);
+        int padH = ShapeArithmetic.samePadding("height", inH, kernelH, strideH, dilationH);
+        int padW = ShapeArithmetic.samePadding("width", inW, kernelW, strideW, dilationW);
         boolean upper = padding == AutoPad.SAME_UPPER;
         int top = upper ? padH / 2 : padH - padH / 2;
         int left = upper ? padW / 2 : padW - padW / 2;
@@ -69,32 +69,15 @@ public record Window(int kernelH, int kernelW, int strideH, int strideW,
         return resolve(input.dim(2), input.dim(3));
     }
 
-    private static int samePadding(int in, int kernel, int stride, int dilation) {
-        int out = (in + stride - 1) / stride;
-        int effective = (kernel - 1) * dilation + 1;
-        return Math.max(0, (out - 1) * stride + effective - in);
-    }
-
     /** Output height for an input height; ceil mode as PyTorch and ONNX define it. */
     public int outputHeight(int inH, boolean ceilMode) {
-        return outputSize(inH, kernelH, strideH, padTop, padBottom, dilationH, ceilMode);
+        return ShapeArithmetic.windowOutputSize("height", inH, kernelH, strideH, padTop, padBottom, dilationH,
+                ceilMode);
     }
 
     public int outputWidth(int inW, boolean ceilMode) {
-        return outputSize(inW, kernelW, strideW, padLeft, padRight, dilationW, ceilMode);
-    }
-
-    private static int outputSize(int in, int kernel, int stride, int padBegin, int padEnd, int dilation,
-                                  boolean ceilMode) {
-        int span = in + padBegin + padEnd - ((kernel - 1) * dilation + 1);
-        Op.require(span >= 0, "window of size " + kernel + " (dilation " + dilation + ") does not fit an input of "
-                + in + " with pads " + padBegin + "+" + padEnd);
-        int out = (ceilMode ? Math.ceilDiv(span, stride) : span / stride) + 1;
-        // In ceil mode the last window must start inside the input or its leading padding.
-        if (ceilMode && (long) (out - 1) * stride >= in + padBegin) {
-            out--;
-        }
-        return out;
+        return ShapeArithmetic.windowOutputSize("width", inW, kernelW, strideW, padLeft, padRight, dilationW,
+                ceilMode);
     }
 
     /**

@@ -37,9 +37,10 @@ public final class Npy {
      *
      * @throws NpyFormatException if the file is not a {@code .npy} file, is truncated, or holds an
      *                            unsupported dtype or Fortran-order data; the message names the file
-     * @throws IOException        if the file cannot be read
+     * @throws IOException        if the file cannot be read or is not a regular file
      */
     public static Tensor read(Path file) throws IOException {
+        RegularFiles.requireRegular(file, ".npy file"); // a FIFO would block the open below
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
              Arena mapping = Arena.ofConfined()) {
             NpyHeader header = NpyHeader.read(channel, file);

@@ -39,6 +39,10 @@ final class ConvolutionOps {
         Shape weights = c.shapeOf(w);
         long[] kernelAttribute = c.attributes().getInts("kernel_shape");
         int spatial;
+        if (weights != null && weights.rank() < 3) {
+            throw c.invalid("weights '" + w + "' must be [M, C/group, kernel...] (rank 3 or more), got rank "
+                    + weights.rank() + " " + weights);
+        }
         if (weights != null) {
             spatial = weights.rank() - 2;
         } else if (kernelAttribute != null) {

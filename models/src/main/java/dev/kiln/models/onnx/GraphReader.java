@@ -69,10 +69,30 @@ final class GraphReader {
         return reader.build();
     }
 
+    /**
+     * Converts without stopping at what Kiln cannot run; when nothing was found, builds the graph
+     * as {@link #load} does, so that inspect validates exactly what loading validates (cycles,
+     * undefined values, shapes that do not fit their nodes).
+     */
     static OnnxSummary inspect(ModelFile file) {
         GraphReader reader = new GraphReader(file, true);
         reader.convert();
+        if (reader.unsupported.isEmpty()) {
+            try (Graph validated = reader.build()) {
+                validated.nodes(); // built and validated; its weights are freed at once
+            } catch (OnnxFormatException e) {
+                reader.unsupported.add("invalid model (" + e.getMessage() + ")");
+            }
+        }
         return reader.summary();
+    }
+
+    /** The model as a whole breaks a rule of ONNX: loading stops, inspecting lists it. */
+    private void invalidModel(String detail) {
+        if (!inspecting) {
+            throw new OnnxFormatException(label() + ": " + detail);
+        }
+        unsupported.add("invalid model (" + detail + ")");
     }
 
     private String label() {
@@ -84,7 +104,19 @@ final class GraphReader {
         GraphProto graph = model.getGraph();
         for (OperatorSetIdProto o : model.getOpsetImportList()) {
             String domain = o.getDomain().equals("ai.onnx") ? "" : o.getDomain();
-            opsets.put(domain, o.getVersion());
+            String shown = domain.isEmpty() ? "ai.onnx" : domain;
+            if (o.getVersion() < 1) {
+                invalidModel("the model imports opset " + o.getVersion() + " of domain '" + shown
+                        + "'; opset versions start at 1");
+            }
+            Long previous = opsets.put(domain, o.getVersion());
+            if (previous != null && previous != o.getVersion()) {
+                invalidModel("the model imports domain '" + shown + "' twice, at opsets " + previous + " and "
+                        + o.getVersion());
+            }
+        }
+        if (graph.getOutputCount() == 0) {
+            invalidModel("the graph has no outputs");
         }
         for (NodeProto n : graph.getNodeList()) {
             names.addAll(n.getOutputList());
@@ -124,7 +156,16 @@ final class GraphReader {
     }
 
     private void readInputs(GraphProto graph) {
+        Set<String> declared = new HashSet<>();
         for (ValueInfoProto v : graph.getInputList()) {
+            if (!declared.add(v.getName())) {
+                invalidModel("graph input '" + v.getName() + "' is declared twice");
+                continue;
+            }
+            if (v.getName().isEmpty()) {
+                invalidModel("a graph input has no name");
+                continue;
+            }
             if (values.containsKey(v.getName())) {
                 continue; // an initializer: a constant with a default, not an input the caller feeds
             }
@@ -257,6 +298,7 @@ final class GraphReader {
                         + NEWEST_OPSET + ")");
             }
             NodeContext context = new NodeContext(this, proto, name, opset);
+            OnnxArity.check(context);
             try {
                 converter.convert(context);
             } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
@@ -379,7 +421,7 @@ final class GraphReader {
                 values.put(out, new ImportedValue.Data(out));
             }
         }
-        shapes.node(node.op(), node.inputs(), node.outputs());
+        shapes.node(node);
     }
 
     // ---- results ----

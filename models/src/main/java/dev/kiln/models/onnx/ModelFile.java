@@ -4,9 +4,11 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.kiln.models.io.RegularFiles;
 import dev.kiln.models.onnx.proto.OnnxProto.ModelProto;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -55,16 +57,32 @@ record ModelFile(Path path, Path folder, ModelProto model) {
         return new ModelFile(path, folder, model);
     }
 
+    /**
+     * The file's bytes, read only when it is a regular file of less than 2 GiB: a directory, a
+     * FIFO or a device (say {@code /dev/zero}) is refused before it is opened, since reading one
+     * could block forever or never end.
+     */
     private static byte[] readBytes(Path path) {
         try {
-            long size = Files.size(path);
+            long size = RegularFiles.requireRegular(path, "ONNX file").size();
             if (size >= MAX_PROTOBUF_BYTES) {
                 throw new OnnxFormatException(path + " has " + size + " bytes; a protobuf holds less than 2 GiB, "
                         + "so ONNX files this large must keep their weights in external data files");
             }
-            return Files.readAllBytes(path);
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(path)) {
+                // At most the size seen above, plus one byte to notice a file that grew meanwhile.
+                bytes = in.readNBytes((int) size + 1);
+            }
+            if (bytes.length != size) {
+                throw new OnnxFormatException(path + " changed size while it was read (" + size + " bytes, then "
+                        + (bytes.length > size ? "more" : bytes.length) + ")");
+            }
+            return bytes;
         } catch (NoSuchFileException e) {
             throw new OnnxFormatException("ONNX file " + path + " does not exist", e);
+        } catch (RegularFiles.NotARegularFileException e) {
+            throw new OnnxFormatException(e.getMessage(), e);
         } catch (IOException e) {
             throw new OnnxFormatException("cannot read ONNX file " + path + ": " + e, e);
         }

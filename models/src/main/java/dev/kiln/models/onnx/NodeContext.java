@@ -202,6 +202,11 @@ final class NodeContext {
     /** The shape of a Kiln value, which this conversion cannot do without. */
     Shape requireShape(String value, String why) {
         Shape s = shapeOf(value);
+        String upstream = reader.shapes().failure(value);
+        if (s == null && upstream != null) {
+            // The node at fault is upstream; this one only needed the shape it could not have.
+            throw new OnnxFormatException(upstream);
+        }
         if (s == null) {
             throw unsupported("unknown input rank", "the shape of '" + value + "' is needed " + why
                     + " but cannot be worked out at import time");

@@ -1,6 +1,7 @@
 package dev.kiln.models.onnx;
 
 import dev.kiln.Shape;
+import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.Op;
 
 import java.util.ArrayList;
@@ -24,6 +25,8 @@ final class ShapeTracker {
     }
 
     private final Map<String, Probe> probes = new HashMap<>();
+    /** Why a value's shape is unknown, when the node that writes it does not fit its inputs. */
+    private final Map<String, String> failures = new HashMap<>();
 
     /** A graph input with its declared, possibly symbolic, shape. */
     void input(String name, Shape declared) {
@@ -35,20 +38,42 @@ final class ShapeTracker {
         probes.put(name, new Probe(shape, shape));
     }
 
-    /** Works out a new node's output shapes, when its inputs' shapes are known and fit its op. */
-    void node(Op op, List<String> inputs, List<String> outputs) {
-        Shape small = infer(op, inputs, true);
-        if (small == null) {
+    /**
+     * Works out a new node's output shapes, when its inputs' shapes are known and fit its op;
+     * when they do not fit, remembers why, so that a later node that needs the shape can name
+     * the node at fault instead of itself.
+     */
+    void node(Node node) {
+        Shape small;
+        try {
+            small = infer(node.op(), node.inputs(), true);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            String why = node.describe() + " with inputs " + shapesOf(node.inputs()) + ": " + e.getMessage();
+            node.outputs().forEach(out -> failures.put(out, why));
             return;
         }
-        Shape large = infer(op, inputs, false);
-        for (String out : outputs) {
+        if (small == null) {
+            String inherited = node.inputs().stream().map(failures::get).filter(f -> f != null).findFirst()
+                    .orElse(null);
+            if (inherited != null) {
+                node.outputs().forEach(out -> failures.put(out, inherited));
+            }
+            return;
+        }
+        Shape large;
+        try {
+            large = infer(node.op(), node.inputs(), false);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            large = null;
+        }
+        for (String out : node.outputs()) {
             if (!out.isEmpty()) {
                 probes.put(out, new Probe(small, large));
             }
         }
     }
 
+    /** The output shape, or null when an input's shape is unknown; throws when the op refuses the shapes. */
     private Shape infer(Op op, List<String> inputs, boolean small) {
         List<Shape> in = new ArrayList<>();
         for (String name : inputs) {
@@ -63,11 +88,24 @@ final class ShapeTracker {
             }
             in.add(s);
         }
-        try {
-            return op.inferShapes(in).getFirst();
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            return null; // the graph builder reports shapes that do not fit, naming the node
+        return op.inferShapes(in).getFirst();
+    }
+
+    private List<Shape> shapesOf(List<String> names) {
+        List<Shape> shapes = new ArrayList<>();
+        for (String n : names) {
+            Probe p = n.isEmpty() ? null : probes.get(n);
+            shapes.add(p == null ? null : p.small());
         }
+        return shapes;
+    }
+
+    /**
+     * Why the shape of a value is unknown because a node upstream of it does not fit its
+     * inputs (the node named), or null when it is unknown for another reason or known.
+     */
+    String failure(String name) {
+        return failures.get(name);
     }
 
     /** The value's shape with batch-dependent dims as {@link Shape#DYNAMIC}, or null if unknown. */
