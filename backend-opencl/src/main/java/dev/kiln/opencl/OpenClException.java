@@ -42,6 +42,6 @@ public final class OpenClException extends KilnException {
     /** The status's constant name, e.g. {@code CL_OUT_OF_RESOURCES}. */
     static String statusName(int status) {
         String name = CL.stringFor_errorCode(status);
-        return name == null || name.startsWith("INVALID_ERROR_CODE") ? "an unknown status" : name;
+        return name == null || name.startsWith("INVALID error code") ? "an unknown status" : name;
     }
 }

@@ -1,11 +1,13 @@
 package dev.kiln.opencl;
 
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.KernelFactory;
 import dev.kiln.spi.KernelProvider;
 import dev.kiln.spi.KernelSupport;
 
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -17,8 +19,8 @@ public final class OpenClKernels implements KernelProvider {
     public static final String PROVIDER = "opencl";
 
     private static final List<KernelFactory<?>> KERNELS = List.of(
-            kernel("conv-gemm-tiled", ConvGemmKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY,
-                    ConvGemmKernel::new),
+            kernel("conv-gemm", ConvGemmKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY,
+                    (n, c) -> new ConvGemmKernel(n, c.device().kind())),
             // Where both run a node the depthwise kernel wins: it has no reduction over channels to tile.
             kernel("conv-depthwise", DepthwiseConvKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY + 10,
                     DepthwiseConvKernel::new),
@@ -51,9 +53,14 @@ public final class OpenClKernels implements KernelProvider {
 
     private static KernelFactory<ClKernel> kernel(String name, Function<BoundNode, String> unsupportedReason,
                                                   int priority, Function<BoundNode, ClKernel> create) {
+        return kernel(name, unsupportedReason, priority, (node, context) -> create.apply(node));
+    }
+
+    private static KernelFactory<ClKernel> kernel(String name, Function<BoundNode, String> unsupportedReason,
+                                                  int priority, BiFunction<BoundNode, CompileContext, ClKernel> create) {
         return KernelFactory.of(ClKernel.class, name, node -> {
             String reason = unsupportedReason.apply(node);
             return reason == null ? KernelSupport.withPriority(priority) : KernelSupport.no(reason);
-        }, (node, context) -> create.apply(node));
+        }, create);
     }
 }

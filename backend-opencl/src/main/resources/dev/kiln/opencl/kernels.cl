@@ -135,6 +135,67 @@ void conv_gemm(__global const float* x, __global const float* w, __global const 
     }
 }
 
+// The same convolution for CPU devices, without local memory or barriers: a CPU runtime runs
+// the work-items of a group as a loop it vectorises, and a barrier splits that loop and spills
+// every register tile to memory. Each work-item computes ROWS_PER_ITEM output channels of one
+// pixel; neighbouring work-items take neighbouring pixels, so input reads are contiguous across
+// vector lanes and weight reads are the same for all of them. Global size: (pixels, channel
+// blocks, batch * groups).
+#define ROWS_PER_ITEM 8
+__kernel void conv_rows(__global const float* x, __global const float* w, __global const float* bias, int has_bias,
+                        __global const float* residual, __global float* y,
+                        int channels, int height, int width, int out_channels, int out_h, int out_w,
+                        int groups, int group_in, int group_out, int kernel_h, int kernel_w,
+                        int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                        int4 kinds, float4 alphas, float4 betas) {
+    const int pixels = out_h * out_w;
+    const int p_raw = get_global_id(0);
+    const int p = min(p_raw, pixels - 1);
+    // Needs group_out >= ROWS_PER_ITEM: the last block of channels is moved back to end at the
+    // last row, overlapping the one before, and stores only the rows that one did not.
+    const int m0 = min((int) get_global_id(1) * ROWS_PER_ITEM, group_out - ROWS_PER_ITEM);
+    const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
+    const int taps = kernel_h * kernel_w;
+    const int depth = group_in * taps;
+    const int plane = height * width;
+    __global const float* xg = x + ((long) image * channels + (long) group * group_in) * plane;
+    __global const float* wm = w + ((long) group * group_out + m0) * depth;
+    float acc[ROWS_PER_ITEM];
+    for (int i = 0; i < ROWS_PER_ITEM; i++) {
+        acc[i] = 0.0f;
+    }
+    const int oy = p / out_w, ox = p - oy * out_w;
+    for (int ky = 0; ky < kernel_h; ky++) {
+        const int iy = oy * stride_h - pad_top + ky * dilation_h;
+        for (int kx = 0; kx < kernel_w; kx++) {
+            const int ix = ox * stride_w - pad_left + kx * dilation_w;
+            const int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
+            const int offset = inside ? iy * width + ix : 0;
+            const float keep = inside ? 1.0f : 0.0f;
+            const int tap = ky * kernel_w + kx;
+            for (int c = 0; c < group_in; c++) {
+                const float v = xg[(long) c * plane + offset] * keep;
+                const int k = c * taps + tap;
+                for (int i = 0; i < ROWS_PER_ITEM; i++) {
+                    acc[i] = fma(wm[(long) i * depth + k], v, acc[i]);
+                }
+            }
+        }
+    }
+    if (p_raw >= pixels) {
+        return;
+    }
+    const int first = (int) get_global_id(1) * ROWS_PER_ITEM;
+    for (int i = 0; i < ROWS_PER_ITEM; i++) {
+        const int m = m0 + i;
+        if (m >= first && m < group_out) {
+            const int channel = group * group_out + m;
+            const long index = ((long) image * out_channels + channel) * pixels + p;
+            y[index] = epilogue(acc[i] + (has_bias ? bias[channel] : 0.0f), kinds, alphas, betas, residual, index);
+        }
+    }
+}
+
 // Depthwise convolution (one input channel per output channel): one work-item per output
 // element, the kernel window read straight from global memory. Global size: (out_w * out_h,
 // channels, batch).
