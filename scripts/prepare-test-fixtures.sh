@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what the test suite needs outside Maven: Debian's PyTorch, ONNX and ONNX test data
-# packages, and the PyTorch parity fixtures (ONNX exports, inputs and PyTorch's outputs).
+# packages, an OpenCL runtime for the opencl backend (PoCL, a CPU driver, behind the ICD
+# loader), and the PyTorch parity fixtures (ONNX exports, inputs and PyTorch's outputs).
 #
 # The fixtures are generated once and cached outside the repository, in
 #   ${KILN_FIXTURES:-$HOME/.cache/kiln/fixtures}/parity-<first 16 hex of sha256 of parity/export_models.py>/
@@ -12,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly PYTHON=/usr/bin/python3 # Debian's: another python3 earlier on the PATH may lack torch
-readonly PACKAGES=(python3-torch python3-torchvision python3-onnx python3-numpy libonnx-testdata)
+readonly PACKAGES=(python3-torch python3-torchvision python3-onnx python3-numpy libonnx-testdata
+    ocl-icd-libopencl1 pocl-opencl-icd)
 readonly EXPORT_SCRIPT=parity/export_models.py
 
 step() {
@@ -30,7 +32,7 @@ missing_packages() {
 
 install_packages() {
     if ! command -v dpkg-query >/dev/null; then
-        step "not a Debian-like system: make sure $PYTHON has torch 1.13, torchvision, onnx and numpy"
+        step "not a Debian-like system: make sure $PYTHON has torch 1.13, torchvision, onnx and numpy, and that an OpenCL driver is installed"
         return
     fi
     local missing

@@ -69,7 +69,7 @@ public final class BackendRegistry {
         for (Backend b : backends) {
             found.add(new Entry(b));
         }
-        found.sort(Comparator.comparingInt((Entry e) -> -e.backend().rank()).thenComparing(Entry::id));
+        found.sort(BY_RANK);
         for (Entry e : found) {
             entries.putIfAbsent(e.id(), e);
         }
@@ -104,15 +104,21 @@ public final class BackendRegistry {
         }
     }
 
-    /** All backends, highest rank first. */
+    /**
+     * All backends, highest rank first. Ranks are read again on each call: a backend whose rank
+     * follows its devices (a GPU or a CPU behind OpenCL) knows it only once it has been probed.
+     */
     public List<Entry> entries() {
-        return List.copyOf(entries.values());
+        return entries.values().stream().sorted(BY_RANK).toList();
     }
 
-    /** Available backends, highest rank first. */
+    /** Available backends, highest rank first (probing each). */
     public List<Entry> available() {
-        return entries.values().stream().filter(Entry::available).toList();
+        return entries.values().stream().filter(Entry::available).sorted(BY_RANK).toList();
     }
+
+    private static final Comparator<Entry> BY_RANK =
+            Comparator.comparingInt((Entry e) -> -e.backend().rank()).thenComparing(Entry::id);
 
     /** Providers that failed to load, as their error messages. */
     public List<String> loadFailures() {

@@ -1,0 +1,406 @@
+// Kiln's OpenCL C kernels: float32 throughout, NCHW buffers, built without fast-math options.
+// TILE_M, TILE_N, TILE_K, PER_ITEM_M, PER_ITEM_N and REDUCTION come from the build options,
+// chosen from the device's limits (TileSizes.java).
+
+#define ITEMS_N (TILE_N / PER_ITEM_N)
+#define ITEMS_M (TILE_M / PER_ITEM_M)
+
+// Post-op kinds, as PostOpCodes.java numbers them. A fused epilogue is up to four of them,
+// passed as data (int4 kinds, float4 alphas, float4 betas) so one program serves every node.
+#define POST_NONE 0
+#define POST_RELU 1
+#define POST_CLIP 2
+#define POST_SIGMOID 3
+#define POST_SILU 4
+#define POST_HARD_SIGMOID 5
+#define POST_HARD_SWISH 6
+#define POST_LEAKY_RELU 7
+#define POST_TANH 8
+#define POST_ADD_RESIDUAL 9
+
+inline float post_op(float v, int kind, float a, float b, __global const float* residual, long index) {
+    switch (kind) {
+        case POST_RELU: return fmax(v, 0.0f);
+        case POST_CLIP: return fmin(fmax(v, a), b);
+        case POST_SIGMOID: return 1.0f / (1.0f + exp(-v));
+        case POST_SILU: return v / (1.0f + exp(-v));
+        case POST_HARD_SIGMOID: return fmax(0.0f, fmin(1.0f, a * v + b));
+        case POST_HARD_SWISH: return v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f));
+        case POST_LEAKY_RELU: return v >= 0.0f ? v : a * v;
+        case POST_TANH: return tanh(v);
+        case POST_ADD_RESIDUAL: return v + residual[index];
+        default: return v;
+    }
+}
+
+inline float epilogue(float v, int4 kinds, float4 alphas, float4 betas, __global const float* residual, long index) {
+    v = post_op(v, kinds.s0, alphas.s0, betas.s0, residual, index);
+    v = post_op(v, kinds.s1, alphas.s1, betas.s1, residual, index);
+    v = post_op(v, kinds.s2, alphas.s2, betas.s2, residual, index);
+    return post_op(v, kinds.s3, alphas.s3, betas.s3, residual, index);
+}
+
+// Convolution as an implicit GEMM per (image, group): rows are the group's output channels,
+// columns its output pixels, the reduction runs over input channel and kernel tap. A
+// work-group stages a TILE_M x TILE_K slice of the weights and a TILE_K x TILE_N slice of the
+// (never materialised) im2col matrix in local memory; each work-item accumulates a
+// PER_ITEM_M x PER_ITEM_N register tile. Global size: (pixel tiles * ITEMS_N,
+// channel tiles * ITEMS_M, batch * groups).
+__kernel __attribute__((reqd_work_group_size(ITEMS_N, ITEMS_M, 1)))
+void conv_gemm(__global const float* x, __global const float* w, __global const float* bias, int has_bias,
+               __global const float* residual, __global float* y,
+               int channels, int height, int width, int out_channels, int out_h, int out_w,
+               int groups, int group_in, int group_out, int kernel_h, int kernel_w,
+               int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+               int4 kinds, float4 alphas, float4 betas) {
+    __local float a_tile[TILE_K][TILE_M];
+    __local float b_tile[TILE_K][TILE_N];
+    const int item_n = get_local_id(0), item_m = get_local_id(1);
+    const int pixel0 = get_group_id(0) * TILE_N, m0 = get_group_id(1) * TILE_M;
+    const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
+    const int taps = kernel_h * kernel_w;
+    const int depth = group_in * taps;
+    const int pixels = out_h * out_w;
+    const int plane = height * width;
+    const int pointwise = taps == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0
+            && out_h == height && out_w == width;
+    __global const float* xg = x + ((long) image * channels + (long) group * group_in) * plane;
+    __global const float* wg = w + (long) group * group_out * depth;
+    const int local_id = item_m * ITEMS_N + item_n;
+    const int local_count = ITEMS_N * ITEMS_M;
+
+    float acc[PER_ITEM_M][PER_ITEM_N];
+    for (int i = 0; i < PER_ITEM_M; i++) {
+        for (int j = 0; j < PER_ITEM_N; j++) {
+            acc[i][j] = 0.0f;
+        }
+    }
+    for (int k0 = 0; k0 < depth; k0 += TILE_K) {
+        for (int e = local_id; e < TILE_M * TILE_K; e += local_count) {
+            const int mm = e / TILE_K, kk = e % TILE_K;
+            const int m = m0 + mm, k = k0 + kk;
+            a_tile[kk][mm] = (m < group_out && k < depth) ? wg[(long) m * depth + k] : 0.0f;
+        }
+        for (int e = local_id; e < TILE_K * TILE_N; e += local_count) {
+            const int kk = e / TILE_N, pp = e % TILE_N;
+            const int k = k0 + kk, p = pixel0 + pp;
+            float v = 0.0f;
+            if (k < depth && p < pixels) {
+                if (pointwise) {
+                    v = xg[(long) k * plane + p];
+                } else {
+                    const int c = k / taps, tap = k - c * taps;
+                    const int ky = tap / kernel_w, kx = tap - ky * kernel_w;
+                    const int oy = p / out_w, ox = p - oy * out_w;
+                    const int iy = oy * stride_h - pad_top + ky * dilation_h;
+                    const int ix = ox * stride_w - pad_left + kx * dilation_w;
+                    if (iy >= 0 && iy < height && ix >= 0 && ix < width) {
+                        v = xg[(long) c * plane + iy * width + ix];
+                    }
+                }
+            }
+            b_tile[kk][pp] = v;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < TILE_K; kk++) {
+            float a[PER_ITEM_M], b[PER_ITEM_N];
+            for (int i = 0; i < PER_ITEM_M; i++) {
+                a[i] = a_tile[kk][item_m + i * ITEMS_M];
+            }
+            for (int j = 0; j < PER_ITEM_N; j++) {
+                b[j] = b_tile[kk][item_n + j * ITEMS_N];
+            }
+            for (int i = 0; i < PER_ITEM_M; i++) {
+                for (int j = 0; j < PER_ITEM_N; j++) {
+                    acc[i][j] = fma(a[i], b[j], acc[i][j]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < PER_ITEM_M; i++) {
+        const int m = m0 + item_m + i * ITEMS_M;
+        if (m >= group_out) {
+            continue;
+        }
+        const int channel = group * group_out + m;
+        const float b0 = has_bias ? bias[channel] : 0.0f;
+        for (int j = 0; j < PER_ITEM_N; j++) {
+            const int p = pixel0 + item_n + j * ITEMS_N;
+            if (p < pixels) {
+                const long index = ((long) image * out_channels + channel) * pixels + p;
+                y[index] = epilogue(acc[i][j] + b0, kinds, alphas, betas, residual, index);
+            }
+        }
+    }
+}
+
+// The same convolution for CPU devices, without local memory or barriers: a CPU runtime runs
+// the work-items of a group as a loop it vectorises, and a barrier splits that loop and spills
+// every register tile to memory. Each work-item computes ROWS_PER_ITEM output channels of one
+// pixel; neighbouring work-items take neighbouring pixels, so input reads are contiguous across
+// vector lanes and weight reads are the same for all of them. Global size: (pixels, channel
+// blocks, batch * groups).
+#define ROWS_PER_ITEM 8
+__kernel void conv_rows(__global const float* x, __global const float* w, __global const float* bias, int has_bias,
+                        __global const float* residual, __global float* y,
+                        int channels, int height, int width, int out_channels, int out_h, int out_w,
+                        int groups, int group_in, int group_out, int kernel_h, int kernel_w,
+                        int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                        int4 kinds, float4 alphas, float4 betas) {
+    const int pixels = out_h * out_w;
+    const int p_raw = get_global_id(0);
+    const int p = min(p_raw, pixels - 1);
+    // Needs group_out >= ROWS_PER_ITEM: the last block of channels is moved back to end at the
+    // last row, overlapping the one before, and stores only the rows that one did not.
+    const int m0 = min((int) get_global_id(1) * ROWS_PER_ITEM, group_out - ROWS_PER_ITEM);
+    const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
+    const int taps = kernel_h * kernel_w;
+    const int depth = group_in * taps;
+    const int plane = height * width;
+    __global const float* xg = x + ((long) image * channels + (long) group * group_in) * plane;
+    __global const float* wm = w + ((long) group * group_out + m0) * depth;
+    float acc[ROWS_PER_ITEM];
+    for (int i = 0; i < ROWS_PER_ITEM; i++) {
+        acc[i] = 0.0f;
+    }
+    const int oy = p / out_w, ox = p - oy * out_w;
+    for (int ky = 0; ky < kernel_h; ky++) {
+        const int iy = oy * stride_h - pad_top + ky * dilation_h;
+        for (int kx = 0; kx < kernel_w; kx++) {
+            const int ix = ox * stride_w - pad_left + kx * dilation_w;
+            const int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
+            const int offset = inside ? iy * width + ix : 0;
+            const float keep = inside ? 1.0f : 0.0f;
+            const int tap = ky * kernel_w + kx;
+            for (int c = 0; c < group_in; c++) {
+                const float v = xg[(long) c * plane + offset] * keep;
+                const int k = c * taps + tap;
+                for (int i = 0; i < ROWS_PER_ITEM; i++) {
+                    acc[i] = fma(wm[(long) i * depth + k], v, acc[i]);
+                }
+            }
+        }
+    }
+    if (p_raw >= pixels) {
+        return;
+    }
+    const int first = (int) get_global_id(1) * ROWS_PER_ITEM;
+    for (int i = 0; i < ROWS_PER_ITEM; i++) {
+        const int m = m0 + i;
+        if (m >= first && m < group_out) {
+            const int channel = group * group_out + m;
+            const long index = ((long) image * out_channels + channel) * pixels + p;
+            y[index] = epilogue(acc[i] + (has_bias ? bias[channel] : 0.0f), kinds, alphas, betas, residual, index);
+        }
+    }
+}
+
+// Depthwise convolution (one input channel per output channel): one work-item per output
+// element, the kernel window read straight from global memory. Global size: (out_w * out_h,
+// channels, batch).
+__kernel void conv_depthwise(__global const float* x, __global const float* w, __global const float* bias,
+                             int has_bias, __global const float* residual, __global float* y,
+                             int channels, int height, int width, int out_h, int out_w, int kernel_h, int kernel_w,
+                             int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
+                             int4 kinds, float4 alphas, float4 betas) {
+    const int p = get_global_id(0), c = get_global_id(1), image = get_global_id(2);
+    if (p >= out_h * out_w) {
+        return;
+    }
+    const int oy = p / out_w, ox = p - oy * out_w;
+    __global const float* xc = x + ((long) image * channels + c) * height * width;
+    __global const float* wc = w + (long) c * kernel_h * kernel_w;
+    float sum = has_bias ? bias[c] : 0.0f;
+    for (int ky = 0; ky < kernel_h; ky++) {
+        const int iy = oy * stride_h - pad_top + ky * dilation_h;
+        if (iy < 0 || iy >= height) {
+            continue;
+        }
+        for (int kx = 0; kx < kernel_w; kx++) {
+            const int ix = ox * stride_w - pad_left + kx * dilation_w;
+            if (ix >= 0 && ix < width) {
+                sum = fma(wc[ky * kernel_w + kx], xc[iy * width + ix], sum);
+            }
+        }
+    }
+    const long index = ((long) image * channels + c) * out_h * out_w + p;
+    y[index] = epilogue(sum, kinds, alphas, betas, residual, index);
+}
+
+// Y = alpha * A' B' + beta * C, then the activations: one work-group of REDUCTION items per
+// output element, striding over the reduction so neighbouring items read neighbouring weights
+// of a fully connected layer. Global size: (columns * REDUCTION, rows).
+__kernel __attribute__((reqd_work_group_size(REDUCTION, 1, 1)))
+void gemm_dot(__global const float* a, __global const float* b, __global const float* c, int has_c,
+              __global float* y, int rows, int cols, int depth, int trans_a, int trans_b,
+              int c_row_stride, int c_col_stride, float alpha, float beta,
+              int4 kinds, float4 alphas, float4 betas) {
+    __local float partial[REDUCTION];
+    const int lane = get_local_id(0);
+    const int col = get_group_id(0), row = get_global_id(1);
+    float sum = 0.0f;
+    for (int k = lane; k < depth; k += REDUCTION) {
+        const float av = trans_a ? a[(long) k * rows + row] : a[(long) row * depth + k];
+        const float bv = trans_b ? b[(long) col * depth + k] : b[(long) k * cols + col];
+        sum = fma(av, bv, sum);
+    }
+    partial[lane] = sum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int step = REDUCTION / 2; step > 0; step /= 2) {
+        if (lane < step) {
+            partial[lane] += partial[lane + step];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lane == 0) {
+        float v = alpha * partial[0];
+        if (has_c) {
+            v += beta * c[row * c_row_stride + col * c_col_stride];
+        }
+        y[(long) row * cols + col] = epilogue(v, kinds, alphas, betas, y, 0);
+    }
+}
+
+// Max or average pooling over a window; the padding never wins a max. The average divides by
+// the real positions, or with count_include_pad by the window clipped to the explicit padding.
+// Global size: (out_w * out_h, batch * channels).
+__kernel void pool(__global const float* x, __global float* y, int height, int width, int out_h, int out_w,
+                   int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left,
+                   int pad_bottom, int pad_right, int is_max, int count_include_pad) {
+    const int p = get_global_id(0), plane = get_global_id(1);
+    if (p >= out_h * out_w) {
+        return;
+    }
+    const int oy = p / out_w, ox = p - oy * out_w;
+    __global const float* xp = x + (long) plane * height * width;
+    const int y0 = oy * stride_h - pad_top, x0 = ox * stride_w - pad_left;
+    const int y1 = min(y0 + kernel_h, height + pad_bottom), x1 = min(x0 + kernel_w, width + pad_right);
+    float acc = is_max ? -INFINITY : 0.0f;
+    int count = 0;
+    for (int iy = max(y0, 0); iy < min(y1, height); iy++) {
+        for (int ix = max(x0, 0); ix < min(x1, width); ix++) {
+            const float v = xp[iy * width + ix];
+            acc = is_max ? fmax(acc, v) : acc + v;
+            count++;
+        }
+    }
+    if (!is_max) {
+        acc /= (float) (count_include_pad ? (y1 - y0) * (x1 - x0) : count);
+    }
+    y[(long) plane * out_h * out_w + p] = acc;
+}
+
+// Mean or max over each plane. Global size: (batch * channels).
+__kernel void global_pool(__global const float* x, __global float* y, int spatial, int is_max) {
+    const int plane = get_global_id(0);
+    __global const float* xp = x + (long) plane * spatial;
+    float acc = is_max ? -INFINITY : 0.0f;
+    for (int i = 0; i < spatial; i++) {
+        acc = is_max ? fmax(acc, xp[i]) : acc + xp[i];
+    }
+    y[plane] = is_max ? acc : acc / (float) spatial;
+}
+
+// Squeeze-and-excitation, step 2 and 3: a 1x1 convolution of a 1x1 image with an activation.
+// out[n][m] = f(bias[m] + sum_c w[m][c] * in[n][c]). Global size: (outputs, batch).
+__kernel void pointwise_vector(__global const float* in, __global const float* w, __global const float* bias,
+                               int has_bias, __global float* out, int inputs, int outputs,
+                               int4 kinds, float4 alphas, float4 betas) {
+    const int m = get_global_id(0), image = get_global_id(1);
+    __global const float* v = in + (long) image * inputs;
+    __global const float* wm = w + (long) m * inputs;
+    float sum = has_bias ? bias[m] : 0.0f;
+    for (int c = 0; c < inputs; c++) {
+        sum = fma(wm[c], v[c], sum);
+    }
+    out[(long) image * outputs + m] = epilogue(sum, kinds, alphas, betas, out, 0);
+}
+
+// Each plane scaled by its own factor: y[plane][i] = x[plane][i] * scale[plane]. Global size:
+// (spatial, batch * channels).
+__kernel void scale_planes(__global const float* x, __global const float* scale, __global float* y, int spatial) {
+    const int i = get_global_id(0), plane = get_global_id(1);
+    if (i < spatial) {
+        const long index = (long) plane * spatial + i;
+        y[index] = x[index] * scale[plane];
+    }
+}
+
+// Inference batch-norm: y = (x - mean[c]) * scale[c] / sqrt(var[c] + epsilon) + bias[c]. Global
+// size: (spatial, batch * channels).
+__kernel void batch_norm(__global const float* x, __global const float* scale, __global const float* bias,
+                         __global const float* mean, __global const float* var, __global float* y, int channels,
+                         int spatial, float epsilon) {
+    const int i = get_global_id(0), plane = get_global_id(1);
+    if (i < spatial) {
+        const int c = plane % channels;
+        const long index = (long) plane * spatial + i;
+        y[index] = (x[index] - mean[c]) * (scale[c] / sqrt(var[c] + epsilon)) + bias[c];
+    }
+}
+
+// Standalone activation. Global size: (count).
+__kernel void activation(__global const float* x, __global float* y, int count, int4 kinds, float4 alphas,
+                         float4 betas) {
+    const int i = get_global_id(0);
+    if (i < count) {
+        y[i] = epilogue(x[i], kinds, alphas, betas, x, 0);
+    }
+}
+
+// Elementwise binary op with broadcasting over up to four axes: dims of the output, and per
+// operand a stride per axis (0 where it is broadcast). Kinds as Binary.Kind orders them.
+// Global size: (count).
+__kernel void binary(__global const float* a, __global const float* b, __global float* y, int count, int kind,
+                     int4 dims, int4 a_strides, int4 b_strides) {
+    const int i = get_global_id(0);
+    if (i >= count) {
+        return;
+    }
+    int rest = i;
+    const int i3 = rest % dims.s3; rest /= dims.s3;
+    const int i2 = rest % dims.s2; rest /= dims.s2;
+    const int i1 = rest % dims.s1; rest /= dims.s1;
+    const int i0 = rest;
+    const float av = a[i0 * a_strides.s0 + i1 * a_strides.s1 + i2 * a_strides.s2 + i3 * a_strides.s3];
+    const float bv = b[i0 * b_strides.s0 + i1 * b_strides.s1 + i2 * b_strides.s2 + i3 * b_strides.s3];
+    float v;
+    switch (kind) {
+        case 0: v = av + bv; break;
+        case 1: v = av - bv; break;
+        case 2: v = av * bv; break;
+        case 3: v = av / bv; break;
+        case 4: v = fmax(av, bv); break;
+        default: v = fmin(av, bv); break;
+    }
+    y[i] = v;
+}
+
+// One concat input into its place: y[o][offset + i] = x[o][i] for each of `outer` blocks.
+// Global size: (block, outer).
+__kernel void copy_blocks(__global const float* x, __global float* y, int block, int out_block, int offset) {
+    const int i = get_global_id(0), o = get_global_id(1);
+    if (i < block) {
+        y[(long) o * out_block + offset + i] = x[(long) o * block + i];
+    }
+}
+
+// Softmax along an axis of `length` elements `inner` apart. Global size: (inner, outer).
+__kernel void softmax(__global const float* x, __global float* y, int length, int inner) {
+    const int i = get_global_id(0), o = get_global_id(1);
+    const long base = (long) o * length * inner + i;
+    float max_value = -INFINITY;
+    for (int k = 0; k < length; k++) {
+        max_value = fmax(max_value, x[base + (long) k * inner]);
+    }
+    float sum = 0.0f;
+    for (int k = 0; k < length; k++) {
+        const float e = exp(x[base + (long) k * inner] - max_value);
+        y[base + (long) k * inner] = e;
+        sum += e;
+    }
+    for (int k = 0; k < length; k++) {
+        y[base + (long) k * inner] /= sum;
+    }
+}
