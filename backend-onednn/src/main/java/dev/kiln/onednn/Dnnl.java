@@ -84,12 +84,18 @@ final class Dnnl {
     static final int ARG_DST = 17;
     static final int ARG_WEIGHTS = 33;
     static final int ARG_BIAS = 41;
+    static final int ARG_MEAN = 49;
+    static final int ARG_VARIANCE = 50;
+    static final int ARG_SCALE = 51;
+    static final int ARG_SHIFT = 52;
     static final int ARG_SCRATCHPAD = 80;
     static final int ARG_MULTIPLE_SRC = 1024;
     static final int ARG_FROM = 1;
     static final int ARG_TO = 17;
 
     static final int SCRATCHPAD_MODE_USER = 1;
+    /** dnnl_normalization_flags_t: the given mean and variance, scale and shift. */
+    static final int NORMALIZATION_INFERENCE_FLAGS = 1 | 2 | 4;
 
     /** {@code DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1}: the second operand of a binary post-op. */
     static int postOpSrc1(int index) {
@@ -131,6 +137,7 @@ final class Dnnl {
     private final MethodHandle softmaxCreate;
     private final MethodHandle eltwiseCreate;
     private final MethodHandle lrnCreate;
+    private final MethodHandle batchNormalizationCreate;
     private final MethodHandle reorderCreate;
     private final MethodHandle primitiveDescQueryMd;
     private final MethodHandle primitiveDescQuery;
@@ -199,6 +206,9 @@ final class Dnnl {
         lrnCreate = library.function("dnnl_lrn_forward_primitive_desc_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG,
                         JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, ADDRESS));
+        batchNormalizationCreate = library.function("dnnl_batch_normalization_forward_primitive_desc_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_INT,
+                        ADDRESS));
         reorderCreate = library.function("dnnl_reorder_primitive_desc_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         primitiveDescQueryMd = library.function("dnnl_primitive_desc_query_md",
@@ -586,6 +596,19 @@ final class Dnnl {
             MemorySegment out = arena.allocate(ADDRESS);
             check("dnnl_lrn_forward_primitive_desc_create", (int) lrnCreate.invokeExact(out, engine,
                     FORWARD_INFERENCE, LRN_ACROSS_CHANNELS, src, dst, size, alpha, beta, k, attr), context);
+            return handle(out);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    MemorySegment batchNormalization(MemorySegment engine, MemorySegment src, MemorySegment dst, float epsilon,
+                                     MemorySegment attr, String context) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check("dnnl_batch_normalization_forward_primitive_desc_create", (int) batchNormalizationCreate
+                    .invokeExact(out, engine, FORWARD_INFERENCE, src, dst, epsilon, NORMALIZATION_INFERENCE_FLAGS,
+                            attr), context);
             return handle(out);
         } catch (Throwable t) {
             throw rethrow(t);

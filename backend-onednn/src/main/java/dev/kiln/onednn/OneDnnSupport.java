@@ -4,6 +4,7 @@ import dev.kiln.Shape;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.AveragePool;
+import dev.kiln.graph.ops.BatchNormalization;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Concat;
 import dev.kiln.graph.ops.Conv;
@@ -21,6 +22,7 @@ import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.Support;
 
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Which nodes oneDNN runs, and how Kiln's op vocabulary maps onto oneDNN's algorithms. Everything
@@ -65,6 +67,9 @@ final class OneDnnSupport {
             case Lrn lrn -> n.inputShape(0).rank() != 4 ? "LRN of rank " + n.inputShape(0).rank()
                     : lrn.size() % 2 == 0 ? "LRN of even size " + lrn.size() + ": oneDNN's window is (size - 1) / 2"
                     + " channels either side, ONNX's reaches one channel further up" : null;
+            case BatchNormalization bn -> n.inputShape(0).rank() < 2 || n.inputShape(0).rank() > 5
+                    ? "batch-norm of rank " + n.inputShape(0).rank()
+                    : IntStream.range(1, 5).allMatch(n::isConstant) ? null : "batch-norm parameters are not constant";
             case Flatten f -> null;
             case Reshape r -> null;
             default -> n.op().type() + " has no oneDNN primitive here";

@@ -5,6 +5,7 @@ import dev.kiln.Tensor;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.AveragePool;
+import dev.kiln.graph.ops.BatchNormalization;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Concat;
 import dev.kiln.graph.ops.Conv;
@@ -142,6 +143,17 @@ final class PartitionLowering {
                 define(n, step(n, dnnl.lrn(engine, md, md, lrn.size(), lrn.alpha(), lrn.beta(), lrn.bias(),
                         attr(NULL), where(n)), new int[]{Dnnl.ARG_SRC}, new int[]{x}));
                 yield "onednn-lrn";
+            }
+            case BatchNormalization bn -> {
+                int x = input(n, 0);
+                MemorySegment md = values.get(x).md();
+                long[] channels = {n.inputShape(0).dim(1)};
+                MemorySegment vector = plain(channels);
+                MemorySegment pd = dnnl.batchNormalization(engine, md, md, bn.epsilon(), attr(NULL), where(n));
+                define(n, step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SCALE, Dnnl.ARG_SHIFT, Dnnl.ARG_MEAN,
+                        Dnnl.ARG_VARIANCE}, new int[]{x, constant(n, 1, vector, vector), constant(n, 2, vector, vector),
+                        constant(n, 3, vector, vector), constant(n, 4, vector, vector)}));
+                yield "onednn-batch-normalization";
             }
             case Flatten f -> {
                 define(n, view(input(n, 0), n.inputShape(0), dims(n.outputShape())));

@@ -11,6 +11,7 @@ import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.AveragePool;
+import dev.kiln.graph.ops.BatchNormalization;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Concat;
 import dev.kiln.graph.ops.Conv;
@@ -95,7 +96,13 @@ class OneDnnBackendTest {
         String project = b.add("project", new Conv(Window.of(1, 1), 1, List.of(new PostOp.AddResidual(),
                 new PostOp.Activate(ActivationFunction.RELU))), se, "wp", "", stem);
         String scaled = b.add("scaled", Binary.MUL, project, "scale");
-        String lrn = b.add("lrn", new Lrn(5, 1e-4f, 0.75f, 2f), scaled);
+        b.initializer("bn_scale", tensor(random, 16));
+        b.initializer("bn_bias", tensor(random, 16));
+        b.initializer("bn_mean", tensor(random, 16));
+        b.initializer("bn_var", Tensor.of(Shape.of(16), 0.5f, 1, 2, 0.25f, 1, 1, 3, 1, 0.5f, 1, 2, 1, 1, 4, 1, 1));
+        String normalized = b.add("bn", new BatchNormalization(1e-3f), scaled, "bn_scale", "bn_bias", "bn_mean",
+                "bn_var");
+        String lrn = b.add("lrn", new Lrn(5, 1e-4f, 0.75f, 2f), normalized);
         String max = b.add("maxpool", new MaxPool(Window.square(2, 2, 0), true), lrn);
         String avg = b.add("avgpool", new AveragePool(Window.square(3, 2, 1), false, false), lrn);
         String both = b.add("concat", new Concat(1), max, avg);
