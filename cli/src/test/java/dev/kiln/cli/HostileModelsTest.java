@@ -10,6 +10,7 @@ import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.ValueInfo;
 import dev.kiln.models.onnx.OnnxImporter;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,6 +48,12 @@ class HostileModelsTest {
 
     @TempDir
     Path dir;
+
+    /** --max-memory sets a system property, as --threads does: it must not outlive the test. */
+    @AfterEach
+    void forgetTheMemoryLimit() {
+        System.clearProperty(EngineOptions.MAX_MEMORY_PROPERTY);
+    }
 
     record Case(String file, String expectation) {
         Path path() {

@@ -46,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and {@link #findingsStayFixed} runs it in every build.
  */
 class ModelFileFuzzTest {
-    static final int DEFAULT_EXECUTIONS = 3000;
+    static final int DEFAULT_EXECUTIONS = 6000;
     static final long DEFAULT_SEED = 20261130L;
     static final long HANG = 10;
     private static final int MAX_CORPUS = 2000;

@@ -4,6 +4,7 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.kiln.EngineOptions;
 import dev.kiln.models.io.RegularFiles;
 import dev.kiln.models.onnx.proto.OnnxProto.ModelProto;
 
@@ -58,7 +59,8 @@ record ModelFile(Path path, Path folder, ModelProto model) {
     }
 
     /**
-     * The file's bytes, read only when it is a regular file of less than 2 GiB: a directory, a
+     * The file's bytes, read only when it is a regular file of less than 2 GiB and no larger than
+     * the memory limit ({@link EngineOptions#configuredMaxMemory()}): a directory, a
      * FIFO or a device (say {@code /dev/zero}) is refused before it is opened, since reading one
      * could block forever or never end.
      */
@@ -68,6 +70,13 @@ record ModelFile(Path path, Path folder, ModelProto model) {
             if (size >= MAX_PROTOBUF_BYTES) {
                 throw new OnnxFormatException(path + " has " + size + " bytes; a protobuf holds less than 2 GiB, "
                         + "so ONNX files this large must keep their weights in external data files");
+            }
+            long limit = EngineOptions.configuredMaxMemory();
+            if (size > limit) {
+                // The file is read whole onto the heap, then its weights are copied once more.
+                throw new OnnxFormatException(path + " has " + EngineOptions.describeBytes(size)
+                        + ", more than the memory limit of " + EngineOptions.describeBytes(limit)
+                        + " (set with --max-memory or " + EngineOptions.MAX_MEMORY_ENV + ")");
             }
             byte[] bytes;
             try (InputStream in = Files.newInputStream(path)) {
