@@ -208,11 +208,12 @@ class HostileModelsTest {
     private static void checkOutputs(String file, Map<String, Tensor> outputs) {
         switch (file) {
             case "conv_same_upper_huge_stride.onnx", "conv_same_lower_huge_stride.onnx" -> {
-                // One window: the stride passes the 4x4 input, a 3x3 kernel fits it, so no pads at all.
-                // Ones as weights: the sum of x[0..2][0..2] = 2 * ((0+1+2) + (4+5+6) + (8+9+10)) - 9 * 5 = 45.
+                // One window, since the stride passes the 4x4 input; a 5x5 kernel needs one pad per axis,
+                // so the window covers the whole input. Ones as weights: the sum of 2i - 5 over i < 16,
+                // 2 * 120 - 80 = 160. (Before, the huge stride overflowed and SAME got no pads: refused.)
                 Tensor y = outputs.get("y");
                 assertEquals(Shape.of(1, 1, 1, 1), y.shape());
-                assertEquals(45, y.get(0), 1e-6);
+                assertEquals(160, y.get(0), 1e-6);
             }
             case "duplicate_output.onnx" -> {
                 assertEquals(1, outputs.size(), "one tensor for the output listed twice");

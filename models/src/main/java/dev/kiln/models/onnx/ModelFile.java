@@ -78,14 +78,14 @@ record ModelFile(Path path, Path folder, ModelProto model) {
                         + ", more than the memory limit of " + EngineOptions.describeBytes(limit)
                         + " (set with --max-memory or " + EngineOptions.MAX_MEMORY_ENV + ")");
             }
-            byte[] bytes;
+            byte[] bytes = new byte[(int) size];
             try (InputStream in = Files.newInputStream(path)) {
-                // At most the size seen above, plus one byte to notice a file that grew meanwhile.
-                bytes = in.readNBytes((int) size + 1);
-            }
-            if (bytes.length != size) {
-                throw new OnnxFormatException(path + " changed size while it was read (" + size + " bytes, then "
-                        + (bytes.length > size ? "more" : bytes.length) + ")");
+                // Exactly the size seen above, in one array; a file that changed meanwhile is refused.
+                int read = in.readNBytes(bytes, 0, bytes.length);
+                if (read != size || in.read() != -1) {
+                    throw new OnnxFormatException(path + " changed size while it was read (" + size + " bytes, then "
+                            + (read != size ? read : "more") + ")");
+                }
             }
             return bytes;
         } catch (NoSuchFileException e) {
