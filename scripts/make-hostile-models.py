@@ -69,10 +69,11 @@ case("conv_pads_int_max.onnx", conv_model({"pads": [INT_MAX] * 4}), "2147483647"
 case("conv_stride_zero.onnx", conv_model({"strides": [0, 1]}), "strides must be positive")
 case("conv_stride_negative.onnx", conv_model({"strides": [-2, -2]}), "strides must be positive")
 case("conv_kernel_larger_than_input.onnx", conv_model({}, in_hw=2), "does not fit")
-case("conv_same_upper_huge_stride.onnx", conv_model({"auto_pad": "SAME_UPPER", "strides": [INT_MAX, INT_MAX]}),
-     "runs")
-case("conv_same_lower_huge_stride.onnx", conv_model({"auto_pad": "SAME_LOWER", "strides": [INT_MAX, INT_MAX]}),
-     "runs")
+# One 5x5 window on a 4x4 input: SAME needs one pad per axis (at the end for SAME_UPPER, at the start for SAME_LOWER).
+case("conv_same_upper_huge_stride.onnx", conv_model({"auto_pad": "SAME_UPPER", "strides": [INT_MAX, INT_MAX]},
+                                                    weight_dims=(1, 1, 5, 5)), "runs")
+case("conv_same_lower_huge_stride.onnx", conv_model({"auto_pad": "SAME_LOWER", "strides": [INT_MAX, INT_MAX]},
+                                                    weight_dims=(1, 1, 5, 5)), "runs")
 case("input_dims_overflow.onnx", model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
                                        [value("x", INT_MAX, INT_MAX, INT_MAX, INT_MAX)],
                                        [helper.make_empty_tensor_value_info("y")]), "x")

@@ -7,6 +7,7 @@ import dev.kiln.models.onnx.OnnxImporter;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.LongFunction;
@@ -26,7 +27,9 @@ record ModelSource(String name, LongFunction<Graph> builder) {
      * @throws ParameterException for a name that is not in the zoo
      */
     static ModelSource resolve(String argument, CommandLine commandLine) {
-        if (argument.toLowerCase(Locale.ROOT).endsWith(".onnx")) {
+        // A path with a folder in it is a file whatever its name (/dev/zero is refused as a device, not as an unknown model).
+        boolean pathLike = argument.contains("/") || argument.contains(java.io.File.separator);
+        if (argument.toLowerCase(Locale.ROOT).endsWith(".onnx") || pathLike && Files.exists(Path.of(argument))) {
             return onnx(Path.of(argument));
         }
         ModelSpec spec;

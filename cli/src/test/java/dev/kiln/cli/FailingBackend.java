@@ -15,7 +15,8 @@ import dev.kiln.spi.Workspace;
 /**
  * A backend registered in the CLI tests that claims every node and then fails, while compiling
  * or while running as the system property {@value #MODE_PROPERTY} says ({@code compile} or
- * {@code run}); without the property it is unavailable, so the other tests do not see it.
+ * {@code run}, with a {@link KilnException}; {@code bug}, with an exception Kiln does not expect
+ * while running); without the property it is unavailable, so the other tests do not see it.
  */
 public final class FailingBackend implements Backend {
     static final String ID = "test-failing";
@@ -68,6 +69,9 @@ public final class FailingBackend implements Backend {
 
         @Override
         public void execute() {
+            if ("bug".equals(System.getProperty(MODE_PROPERTY))) {
+                throw new IllegalStateException(FAILURE);
+            }
             throw new KilnException(FAILURE);
         }
 

@@ -293,6 +293,27 @@ class KilnCommandsTest {
     }
 
     @Test
+    void onlyAnUnexpectedExceptionIsAnInternalErrorWithItsOwnExitCode() {
+        System.setProperty(FailingBackend.MODE_PROPERTY, "bug");
+        try {
+            CliRun run = CliRun.of("run", "--model", "mobilenet_v1", "--backend", FailingBackend.ID);
+            assertEquals(ErrorReporter.INTERNAL, run.exitCode(), run.describe());
+            assertOneErrorLine(run, "internal error: java.lang.IllegalStateException: " + FailingBackend.FAILURE);
+        } finally {
+            System.clearProperty(FailingBackend.MODE_PROPERTY);
+        }
+        System.setProperty(FailingBackend.MODE_PROPERTY, "run");
+        try {
+            CliRun run = CliRun.of("run", "--model", "mobilenet_v1", "--backend", FailingBackend.ID);
+            assertEquals(ErrorReporter.RUNTIME, run.exitCode(), run.describe());
+            assertOneErrorLine(run, FailingBackend.FAILURE);
+            assertFalse(run.err().contains("internal error"), run.err());
+        } finally {
+            System.clearProperty(FailingBackend.MODE_PROPERTY);
+        }
+    }
+
+    @Test
     void badOptionsAreUsageErrors() {
         assertEquals(ErrorReporter.USAGE, CliRun.of("bench", "--runs", "0").exitCode());
         assertEquals(ErrorReporter.USAGE, CliRun.of("run", "--model", "mobilenet_v1", "--batch", "0").exitCode());

@@ -152,6 +152,10 @@ public final class GraphBuilder {
             throw new GraphValidationException(n.describe() + " has " + n.outputs().size() + " outputs, at most "
                     + op.outputCount() + " allowed");
         }
+        if (n.output().isEmpty()) {
+            // Only optional outputs may be absent (""); every op's first output is required.
+            throw new GraphValidationException(n.describe() + " has no name for its first output, which is required");
+        }
     }
 
     /** Kahn's algorithm, stable with respect to insertion order; a cycle is named by its nodes. */

@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import dev.kiln.Shape;
+import dev.kiln.graph.ops.ShapeArithmetic;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.Partition;
 
@@ -34,10 +35,15 @@ public final class HeapValueSlots {
         outputSlots = slots(partition.outputs());
     }
 
+    /** Every value must fit a Java array: checked here, at compile time, not when a run allocates. */
     private void add(String name, Partition partition) {
         if (!name.isEmpty() && slotOf.putIfAbsent(name, names.size()) == null) {
+            Shape shape = partition.shape(name);
+            if (shape != null) {
+                ShapeArithmetic.intProduct("value '" + name + "' " + shape, shape.elementCount());
+            }
             names.add(name);
-            shapes.add(partition.shape(name));
+            shapes.add(shape);
         }
     }
 
@@ -76,7 +82,7 @@ public final class HeapValueSlots {
     public float[][] allocate(MemoryPlan plan, float[][] constants) {
         float[][] buffers = new float[plan.bufferCount()][];
         for (int b = 0; b < buffers.length; b++) {
-            buffers[b] = new float[Math.toIntExact(plan.bufferBytes().get(b) / Float.BYTES)];
+            buffers[b] = new float[ShapeArithmetic.intProduct("buffer " + b, plan.bufferBytes().get(b) / Float.BYTES)];
         }
         float[][] values = new float[count()][];
         for (int i = 0; i < values.length; i++) {

@@ -224,6 +224,16 @@ class GraphValidationTest {
         assertMentions(m, "node 'conv'", "missing required input 1");
     }
 
+    /** Found by the model-file fuzzer: such a node made Graph.macs fail with a NullPointerException. */
+    @Test
+    void aNodeWhoseFirstOutputHasNoName() {
+        GraphBuilder b = new GraphBuilder("g");
+        b.input("x", Shape.of(2));
+        b.node("relu", new Activation(ActivationFunction.RELU), List.of("x"), List.of(""));
+        b.output("x");
+        assertMentions(assertRefused(b::build), "node 'relu'", "no name for its first output");
+    }
+
     @Test
     void aNodeWithoutOutputs() {
         GraphBuilder b = new GraphBuilder("g");

@@ -4,6 +4,7 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
+import dev.kiln.EngineOptions;
 import dev.kiln.models.io.RegularFiles;
 import dev.kiln.models.onnx.proto.OnnxProto.ModelProto;
 
@@ -58,7 +59,8 @@ record ModelFile(Path path, Path folder, ModelProto model) {
     }
 
     /**
-     * The file's bytes, read only when it is a regular file of less than 2 GiB: a directory, a
+     * The file's bytes, read only when it is a regular file of less than 2 GiB and no larger than
+     * the memory limit ({@link EngineOptions#configuredMaxMemory()}): a directory, a
      * FIFO or a device (say {@code /dev/zero}) is refused before it is opened, since reading one
      * could block forever or never end.
      */
@@ -69,14 +71,21 @@ record ModelFile(Path path, Path folder, ModelProto model) {
                 throw new OnnxFormatException(path + " has " + size + " bytes; a protobuf holds less than 2 GiB, "
                         + "so ONNX files this large must keep their weights in external data files");
             }
-            byte[] bytes;
-            try (InputStream in = Files.newInputStream(path)) {
-                // At most the size seen above, plus one byte to notice a file that grew meanwhile.
-                bytes = in.readNBytes((int) size + 1);
+            long limit = EngineOptions.configuredMaxMemory();
+            if (size > limit) {
+                // The file is read whole onto the heap, then its weights are copied once more.
+                throw new OnnxFormatException(path + " has " + EngineOptions.describeBytes(size)
+                        + ", more than the memory limit of " + EngineOptions.describeBytes(limit)
+                        + " (set with --max-memory or " + EngineOptions.MAX_MEMORY_ENV + ")");
             }
-            if (bytes.length != size) {
-                throw new OnnxFormatException(path + " changed size while it was read (" + size + " bytes, then "
-                        + (bytes.length > size ? "more" : bytes.length) + ")");
+            byte[] bytes = new byte[(int) size];
+            try (InputStream in = Files.newInputStream(path)) {
+                // Exactly the size seen above, in one array; a file that changed meanwhile is refused.
+                int read = in.readNBytes(bytes, 0, bytes.length);
+                if (read != size || in.read() != -1) {
+                    throw new OnnxFormatException(path + " changed size while it was read (" + size + " bytes, then "
+                            + (read != size ? read : "more") + ")");
+                }
             }
             return bytes;
         } catch (NoSuchFileException e) {

@@ -20,6 +20,11 @@ final class OnnxOps {
     private OnnxOps() {
     }
 
+    /** Every ai.onnx op type Kiln imports. */
+    static java.util.Set<String> opTypes() {
+        return CONVERTERS.keySet();
+    }
+
     /** The converter for an ai.onnx op type, or null when Kiln does not import it. */
     static OpConverter converter(String opType) {
         return CONVERTERS.get(opType);
