@@ -14,8 +14,8 @@ import java.util.List;
  * ({@link TileSizes}).
  */
 final class ConvGemmKernel implements ClKernel {
-    /** {@code ROWS_PER_ITEM} of {@code kernels.cl}. */
-    static final int ROWS_PER_ITEM = 8;
+    /** Output channels and pixels per work-item of {@code conv_rows} in {@code kernels.cl}. */
+    static final int ROWS_PER_ITEM = 8, PIXELS_PER_ITEM = 16;
     private final BoundNode node;
     private final Conv conv;
     private final Window window;
@@ -46,9 +46,22 @@ final class ConvGemmKernel implements ClKernel {
     public String algorithm() {
         Shape w = node.inputShape(1);
         return w.dim(2) + "x" + w.dim(3) + " conv as implicit GEMM, "
-                + (localTiles ? "tiles in local memory" : ROWS_PER_ITEM + " channels per work-item, no barriers")
+                + (localTiles ? "tiles in local memory" : ROWS_PER_ITEM + " channels x " + PIXELS_PER_ITEM
+                        + " pixels per work-item in float16 vectors, no barriers")
                 + (conv.groups() > 1 ? ", " + conv.groups() + " groups" : "")
                 + (conv.postOps().isEmpty() ? "" : ", epilogue " + conv.postOps());
+    }
+
+    /**
+     * Work-items along the pixels for {@code conv_rows}: 16 consecutive pixels of the plane for a
+     * 1x1 stride-1 convolution, else 16 of one output row.
+     */
+    private long cpuPixelBlocks(Shape x, Shape y) {
+        boolean pointwise = window.kernelH() == 1 && window.kernelW() == 1 && window.strideH() == 1
+                && window.strideW() == 1 && window.padTop() == 0 && window.padLeft() == 0
+                && y.dim(2) == x.dim(2) && y.dim(3) == x.dim(3);
+        return pointwise ? Math.ceilDiv((long) y.dim(2) * y.dim(3), PIXELS_PER_ITEM)
+                : (long) y.dim(2) * Math.ceilDiv(y.dim(3), PIXELS_PER_ITEM);
     }
 
     @Override
@@ -73,7 +86,8 @@ final class ConvGemmKernel implements ClKernel {
                             Math.ceilDiv(groupOut, t.tileM()) * t.itemsM(), (long) x.dim(0) * groups},
                     new long[] {t.itemsN(), t.itemsM(), 1});
         } else {
-            call.range(new long[] {pixels, Math.ceilDiv(groupOut, ROWS_PER_ITEM), (long) x.dim(0) * groups}, null);
+            call.range(new long[] {cpuPixelBlocks(x, y), Math.ceilDiv(groupOut, ROWS_PER_ITEM),
+                    (long) x.dim(0) * groups}, null);
         }
         return List.of(call);
     }
