@@ -138,19 +138,12 @@ void conv_gemm(__global const float* x, __global const float* w, __global const 
 // The same convolution for CPU devices, without local memory or barriers. A CPU runtime runs
 // the work-items of a group as a loop, which its compiler vectorises only when the kernel has
 // no loops of its own, and a barrier splits that loop and spills every register tile; so the
-// vectors are explicit here: each work-item computes 8 output channels of 16 output pixels as
-// float16 accumulators. A 1x1 stride-1 convolution takes 16 consecutive pixels of the plane;
-// any other takes 16 pixels of one output row (fewer at the row's end), so that a window row
-// is one contiguous (stride 1) or every-other (stride 2) run of inputs. Needs group_out >= 8.
-// Global size: (pixel blocks as conv_cpu_blocks() counts them, channel blocks of 8,
-// batch * groups).
+// vectors are explicit here: each work-item computes 8 output channels of 16 pixels of one
+// output row (fewer at the row's end) as float16 accumulators, so that a window row is one
+// contiguous (stride 1) or every-other (stride 2) run of inputs. Needs group_out >= 8. Channel
+// blocks come first, as in conv_pointwise_rows. Global size: (channel blocks of 8,
+// out_h * ceil(out_w / 16), batch * groups).
 #define CPU_ROWS 8
-
-inline int is_pointwise(int taps, int stride_h, int stride_w, int pad_top, int pad_left, int height, int width,
-                        int out_h, int out_w) {
-    return taps == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 && out_h == height
-            && out_w == width;
-}
 
 // Inputs at these plane offsets, zero where `inside` is false.
 inline float16 gather16(__global const float* xc, int16 offset, int16 inside) {
@@ -201,7 +194,7 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
     const int pixels = out_h * out_w;
     // The last block of channels is moved back to end at the last row, overlapping the one
     // before, and stores only the rows that one did not.
-    const int first = get_global_id(1) * CPU_ROWS;
+    const int first = get_global_id(0) * CPU_ROWS;
     const int m0 = min(first, group_out - CPU_ROWS);
     const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
     const int taps = kernel_h * kernel_w;
@@ -223,36 +216,24 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
     acc2 = fma((float16) w2[k], v, acc2); acc3 = fma((float16) w3[k], v, acc3); \
     acc4 = fma((float16) w4[k], v, acc4); acc5 = fma((float16) w5[k], v, acc5); \
     acc6 = fma((float16) w6[k], v, acc6); acc7 = fma((float16) w7[k], v, acc7);
-    int p0, count;
-    if (is_pointwise(taps, stride_h, stride_w, pad_top, pad_left, height, width, out_h, out_w)) {
-        p0 = get_global_id(0) * 16;
-        count = min(16, pixels - p0);
-        const int16 inside = LANES < count;
-        for (int k = 0; k < depth; k++) {
-            __global const float* xk = xg + (long) k * plane;
-            const float16 v = count == 16 ? vload16(0, xk + p0) : gather16(xk, p0 + LANES, inside);
-            FMA_ROWS(v, k)
-        }
-    } else {
-        const int blocks_per_row = (out_w + 15) / 16;
-        const int row = get_global_id(0) / blocks_per_row;
-        const int col0 = get_global_id(0) % blocks_per_row * 16;
-        p0 = row * out_w + col0;
-        count = min(16, out_w - col0);
-        const int16 lane_inside = LANES < count;
-        for (int c = 0; c < group_in; c++) {
-            __global const float* xc = xg + (long) c * plane;
-            for (int ky = 0; ky < kernel_h; ky++) {
-                const int iy = row * stride_h - pad_top + ky * dilation_h;
-                if (iy < 0 || iy >= height) {
-                    continue;
-                }
-                for (int kx = 0; kx < kernel_w; kx++) {
-                    const float16 v = window_row16(xc, iy, col0 * stride_w - pad_left + kx * dilation_w, stride_w,
-                                                   width, plane, lane_inside);
-                    const int k = (c * kernel_h + ky) * kernel_w + kx;
-                    FMA_ROWS(v, k)
-                }
+    const int blocks_per_row = (out_w + 15) / 16;
+    const int row = get_global_id(1) / blocks_per_row;
+    const int col0 = get_global_id(1) % blocks_per_row * 16;
+    const int p0 = row * out_w + col0;
+    const int count = min(16, out_w - col0);
+    const int16 lane_inside = LANES < count;
+    for (int c = 0; c < group_in; c++) {
+        __global const float* xc = xg + (long) c * plane;
+        for (int ky = 0; ky < kernel_h; ky++) {
+            const int iy = row * stride_h - pad_top + ky * dilation_h;
+            if (iy < 0 || iy >= height) {
+                continue;
+            }
+            for (int kx = 0; kx < kernel_w; kx++) {
+                const float16 v = window_row16(xc, iy, col0 * stride_w - pad_left + kx * dilation_w, stride_w,
+                                               width, plane, lane_inside);
+                const int k = (c * kernel_h + ky) * kernel_w + kx;
+                FMA_ROWS(v, k)
             }
         }
     }
@@ -299,6 +280,69 @@ __kernel void conv_depthwise(__global const float* x, __global const float* w, _
     }
     const long index = ((long) image * channels + c) * out_h * out_w + p;
     y[index] = epilogue(sum, kinds, alphas, betas, residual, index);
+}
+
+// A 1x1 stride-1 convolution for CPU devices: a GEMM of the weights [group_out, group_in] and the
+// input planes [group_in, pixels]. Each work-item computes 8 output channels of 32 consecutive
+// pixels (sixteen float16 accumulators: two vector loads and eight weight broadcasts feed
+// sixteen FMAs). Needs group_out >= 8. Channel blocks are the first dimension, so that the
+// work-items a CPU runs one after the other read the same inputs while they are in cache.
+// Global size: (channel blocks of 8, ceil(pixels / 32), batch * groups).
+__kernel void conv_pointwise_rows(__global const float* x, __global const float* w, __global const float* bias,
+                                  int has_bias, __global const float* residual, __global float* y,
+                                  int channels, int pixels, int out_channels, int groups, int group_in,
+                                  int group_out, int4 kinds, float4 alphas, float4 betas) {
+    const int p0 = get_global_id(1) * 32;
+    const int first = get_global_id(0) * CPU_ROWS;
+    const int m0 = min(first, group_out - CPU_ROWS);
+    const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
+    const int count = min(32, pixels - p0);
+    __global const float* xg = x + ((long) image * channels + (long) group * group_in) * pixels + p0;
+    __global const float* w0 = w + ((long) group * group_out + m0) * group_in;
+    __global const float* w1 = w0 + group_in;
+    __global const float* w2 = w1 + group_in;
+    __global const float* w3 = w2 + group_in;
+    __global const float* w4 = w3 + group_in;
+    __global const float* w5 = w4 + group_in;
+    __global const float* w6 = w5 + group_in;
+    __global const float* w7 = w6 + group_in;
+    float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
+    float16 b0 = 0.0f, b1 = 0.0f, b2 = 0.0f, b3 = 0.0f, b4 = 0.0f, b5 = 0.0f, b6 = 0.0f, b7 = 0.0f;
+    const int16 inside_a = LANES < count, inside_b = LANES + 16 < count;
+    for (int k = 0; k < group_in; k++) {
+        __global const float* xk = xg + (long) k * pixels;
+        float16 va, vb;
+        if (count == 32) {
+            va = vload16(0, xk);
+            vb = vload16(0, xk + 16);
+        } else {
+            va = gather16(xk, LANES, inside_a);
+            vb = gather16(xk, LANES + 16, inside_b);
+        }
+        float16 s;
+        s = (float16) w0[k]; a0 = fma(s, va, a0); b0 = fma(s, vb, b0);
+        s = (float16) w1[k]; a1 = fma(s, va, a1); b1 = fma(s, vb, b1);
+        s = (float16) w2[k]; a2 = fma(s, va, a2); b2 = fma(s, vb, b2);
+        s = (float16) w3[k]; a3 = fma(s, va, a3); b3 = fma(s, vb, b3);
+        s = (float16) w4[k]; a4 = fma(s, va, a4); b4 = fma(s, vb, b4);
+        s = (float16) w5[k]; a5 = fma(s, va, a5); b5 = fma(s, vb, b5);
+        s = (float16) w6[k]; a6 = fma(s, va, a6); b6 = fma(s, vb, b6);
+        s = (float16) w7[k]; a7 = fma(s, va, a7); b7 = fma(s, vb, b7);
+    }
+    const float16 lo[CPU_ROWS] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    const float16 hi[CPU_ROWS] = {b0, b1, b2, b3, b4, b5, b6, b7};
+    for (int i = 0; i < CPU_ROWS; i++) {
+        const int m = m0 + i;
+        if (m >= first) {
+            const int channel = group * group_out + m;
+            const float bias_value = has_bias ? bias[channel] : 0.0f;
+            const long base = ((long) image * out_channels + channel) * pixels + p0;
+            store16(y, lo[i] + bias_value, base, min(16, count), kinds, alphas, betas, residual);
+            if (count > 16) {
+                store16(y, hi[i] + bias_value, base + 16, count - 16, kinds, alphas, betas, residual);
+            }
+        }
+    }
 }
 
 // Depthwise convolution for CPU devices: 16 outputs of one row of one channel per work-item, in
