@@ -219,21 +219,38 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
     const int blocks_per_row = (out_w + 15) / 16;
     const int row = get_global_id(1) / blocks_per_row;
     const int col0 = get_global_id(1) % blocks_per_row * 16;
+    if (row >= out_h || first >= group_out) {
+        return; // the global size is rounded up to whole work-groups
+    }
     const int p0 = row * out_w + col0;
     const int count = min(16, out_w - col0);
     const int16 lane_inside = LANES < count;
-    for (int c = 0; c < group_in; c++) {
-        __global const float* xc = xg + (long) c * plane;
-        for (int ky = 0; ky < kernel_h; ky++) {
-            const int iy = row * stride_h - pad_top + ky * dilation_h;
-            if (iy < 0 || iy >= height) {
-                continue;
-            }
-            for (int kx = 0; kx < kernel_w; kx++) {
-                const float16 v = window_row16(xc, iy, col0 * stride_w - pad_left + kx * dilation_w, stride_w,
-                                               width, plane, lane_inside);
-                const int k = (c * kernel_h + ky) * kernel_w + kx;
-                FMA_ROWS(v, k)
+    // Taps outside, channels inside: where a tap's 16 inputs lie, and which lanes are inside the
+    // image, is the same for every channel.
+    for (int ky = 0; ky < kernel_h; ky++) {
+        const int iy = row * stride_h - pad_top + ky * dilation_h;
+        if (iy < 0 || iy >= height) {
+            continue;
+        }
+        for (int kx = 0; kx < kernel_w; kx++) {
+            const int ix0 = col0 * stride_w - pad_left + kx * dilation_w;
+            const int16 ix = ix0 + LANES * stride_w;
+            const int16 inside = lane_inside & (ix >= 0) & (ix < width);
+            const int start = iy * width + ix0;
+            const int tap = ky * kernel_w + kx;
+            if (stride_w == 1 && start >= 0 && start + 16 <= plane) {
+                for (int c = 0; c < group_in; c++) {
+                    const float16 v = select((float16) 0.0f, vload16(0, xg + (long) c * plane + start), inside);
+                    const int k = c * taps + tap;
+                    FMA_ROWS(v, k)
+                }
+            } else {
+                for (int c = 0; c < group_in; c++) {
+                    const float16 v = window_row16(xg + (long) c * plane, iy, ix0, stride_w, width, plane,
+                                                   lane_inside);
+                    const int k = c * taps + tap;
+                    FMA_ROWS(v, k)
+                }
             }
         }
     }
@@ -296,6 +313,9 @@ __kernel void conv_pointwise_rows(__global const float* x, __global const float*
     const int first = get_global_id(0) * CPU_ROWS;
     const int m0 = min(first, group_out - CPU_ROWS);
     const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
+    if (p0 >= pixels || first >= group_out) {
+        return; // the global size is rounded up to whole work-groups
+    }
     const int count = min(32, pixels - p0);
     __global const float* xg = x + ((long) image * channels + (long) group * group_in) * pixels + p0;
     __global const float* w0 = w + ((long) group * group_out + m0) * group_in;
@@ -356,6 +376,9 @@ __kernel void conv_depthwise_rows(__global const float* x, __global const float*
     const int row = get_global_id(0) / blocks_per_row;
     const int col0 = get_global_id(0) % blocks_per_row * 16;
     const int c = get_global_id(1), image = get_global_id(2);
+    if (row >= out_h) {
+        return; // the global size is rounded up to whole work-groups
+    }
     const int count = min(16, out_w - col0);
     const int plane = height * width;
     const int16 lane_inside = LANES < count;
@@ -419,6 +442,9 @@ __kernel void gemm_vector(__global const float* a, __global const float* b, __gl
                           int c_row_stride, int c_col_stride, float alpha, float beta,
                           int4 kinds, float4 alphas, float4 betas) {
     const int col = get_global_id(0), row = get_global_id(1);
+    if (col >= cols) {
+        return; // the global size is rounded up to whole work-groups
+    }
     float sum = 0.0f;
     if (!trans_a && trans_b) {
         __global const float* pa = a + (long) row * depth;
