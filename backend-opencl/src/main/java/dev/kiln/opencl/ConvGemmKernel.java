@@ -10,29 +10,40 @@ import java.util.List;
 
 /**
  * Any 2-D convolution (dense, grouped, strided, dilated) with its fused epilogue, as an implicit
- * GEMM tiled through local memory ({@code conv_gemm}); the tile sizes are the device's
- * ({@link TileSizes}).
+ * GEMM. On GPUs and accelerators it is tiled through local memory ({@code conv_gemm}, tile sizes
+ * from the device's limits, {@link TileSizes}); on CPU devices it holds explicit vectors and no
+ * barriers ({@code conv_pointwise_rows} for 1x1 stride 1, {@code conv_rows} for the others).
  */
 final class ConvGemmKernel implements ClKernel {
-    /** {@code ROWS_PER_ITEM} of {@code kernels.cl}. */
-    static final int ROWS_PER_ITEM = 8;
+    /** Output channels per work-item of the CPU kernels, and pixels per vector ({@code CPU_ROWS}, float16). */
+    static final int ROWS_PER_ITEM = 8, LANES = 16;
+
+    private enum Form { TILED, POINTWISE_ROWS, ROWS }
+
     private final BoundNode node;
     private final Conv conv;
     private final Window window;
     private final PostOpCodes postOps;
-    private final boolean localTiles;
+    private final Form form;
 
     /**
-     * Local-memory tiles on GPUs and accelerators; register blocks without barriers on CPU devices,
-     * for groups of at least {@link #ROWS_PER_ITEM} output channels.
+     * Local-memory tiles on GPUs and accelerators, and wherever a group has fewer than
+     * {@link #ROWS_PER_ITEM} output channels; the vector kernels on CPU devices.
      */
     ConvGemmKernel(BoundNode node, Device.Kind device) {
-        this.localTiles = device != Device.Kind.CPU
-                || node.outputShape().dim(1) / ((Conv) node.op()).groups() < ROWS_PER_ITEM;
         this.node = node;
         this.conv = (Conv) node.op();
         this.window = conv.window().resolve(node.inputShape(0));
         this.postOps = PostOpCodes.of(conv.postOps());
+        Shape x = node.inputShape(0), y = node.outputShape();
+        boolean pointwise = window.kernelH() == 1 && window.kernelW() == 1 && window.strideH() == 1
+                && window.strideW() == 1 && window.padTop() == 0 && window.padLeft() == 0
+                && y.dim(2) == x.dim(2) && y.dim(3) == x.dim(3);
+        if (device != Device.Kind.CPU || y.dim(1) / conv.groups() < ROWS_PER_ITEM) {
+            this.form = Form.TILED;
+        } else {
+            this.form = pointwise ? Form.POINTWISE_ROWS : Form.ROWS;
+        }
     }
 
     static String unsupportedReason(BoundNode node) {
@@ -45,8 +56,12 @@ final class ConvGemmKernel implements ClKernel {
     @Override
     public String algorithm() {
         Shape w = node.inputShape(1);
-        return w.dim(2) + "x" + w.dim(3) + " conv as implicit GEMM, "
-                + (localTiles ? "tiles in local memory" : ROWS_PER_ITEM + " channels per work-item, no barriers")
+        String how = switch (form) {
+            case TILED -> "tiles in local memory";
+            case POINTWISE_ROWS -> ROWS_PER_ITEM + " channels x " + 2 * LANES + " pixels per work-item in float16";
+            case ROWS -> ROWS_PER_ITEM + " channels x " + LANES + " pixels of a row per work-item in float16";
+        };
+        return w.dim(2) + "x" + w.dim(3) + " conv as implicit GEMM, " + how
                 + (conv.groups() > 1 ? ", " + conv.groups() + " groups" : "")
                 + (conv.postOps().isEmpty() ? "" : ", epilogue " + conv.postOps());
     }
@@ -58,9 +73,18 @@ final class ConvGemmKernel implements ClKernel {
         int groups = conv.groups();
         int groupIn = node.inputShape(1).dim(1);
         int groupOut = y.dim(1) / groups;
-        TileSizes t = b.context().tiles();
         long pixels = (long) y.dim(2) * y.dim(3);
-        KernelCall call = new KernelCall(b.context(), localTiles ? "conv_gemm" : "conv_rows")
+        long images = (long) x.dim(0) * groups;
+        long channelBlocks = Math.ceilDiv(groupOut, ROWS_PER_ITEM);
+        if (form == Form.POINTWISE_ROWS) {
+            return List.of(new KernelCall(b.context(), "conv_pointwise_rows")
+                    .mem(b.input(0)).mem(b.input(1)).mem(b.input(2)).i(b.hasInput(2) ? 1 : 0).mem(b.input(3))
+                    .mem(b.output(0))
+                    .i(x.dim(1)).i(Math.toIntExact(pixels)).i(y.dim(1)).i(groups).i(groupIn).i(groupOut)
+                    .postOps(postOps)
+                    .range(new long[] {channelBlocks, Math.ceilDiv(pixels, 2 * LANES), images}, null));
+        }
+        KernelCall call = new KernelCall(b.context(), form == Form.TILED ? "conv_gemm" : "conv_rows")
                 .mem(b.input(0)).mem(b.input(1)).mem(b.input(2)).i(b.hasInput(2) ? 1 : 0).mem(b.input(3))
                 .mem(b.output(0))
                 .i(x.dim(1)).i(x.dim(2)).i(x.dim(3)).i(y.dim(1)).i(y.dim(2)).i(y.dim(3))
@@ -68,13 +92,13 @@ final class ConvGemmKernel implements ClKernel {
                 .i(window.strideH()).i(window.strideW()).i(window.padTop()).i(window.padLeft())
                 .i(window.dilationH()).i(window.dilationW())
                 .postOps(postOps);
-        if (localTiles) {
-            call.range(new long[] {Math.ceilDiv(pixels, t.tileN()) * t.itemsN(),
-                            Math.ceilDiv(groupOut, t.tileM()) * t.itemsM(), (long) x.dim(0) * groups},
-                    new long[] {t.itemsN(), t.itemsM(), 1});
-        } else {
-            call.range(new long[] {pixels, Math.ceilDiv(groupOut, ROWS_PER_ITEM), (long) x.dim(0) * groups}, null);
+        if (form == Form.TILED) {
+            TileSizes t = b.context().tiles();
+            return List.of(call.range(new long[] {Math.ceilDiv(pixels, t.tileN()) * t.itemsN(),
+                            Math.ceilDiv(groupOut, t.tileM()) * t.itemsM(), images},
+                    new long[] {t.itemsN(), t.itemsM(), 1}));
         }
-        return List.of(call);
+        return List.of(call.range(new long[] {channelBlocks, (long) y.dim(2) * Math.ceilDiv(y.dim(3), LANES), images},
+                null));
     }
 }

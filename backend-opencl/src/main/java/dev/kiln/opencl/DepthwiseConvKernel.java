@@ -4,6 +4,7 @@ import dev.kiln.Shape;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.Device;
 
 import java.util.List;
 
@@ -17,8 +18,11 @@ final class DepthwiseConvKernel implements ClKernel {
     private final Conv conv;
     private final Window window;
     private final PostOpCodes postOps;
+    private final boolean vectorRows;
 
-    DepthwiseConvKernel(BoundNode node) {
+    /** On CPU devices 16 outputs of a row per work-item in a vector; elsewhere one output per work-item. */
+    DepthwiseConvKernel(BoundNode node, Device.Kind device) {
+        this.vectorRows = device == Device.Kind.CPU;
         this.node = node;
         this.conv = (Conv) node.op();
         this.window = conv.window().resolve(node.inputShape(0));
@@ -39,7 +43,8 @@ final class DepthwiseConvKernel implements ClKernel {
 
     @Override
     public String algorithm() {
-        return window.kernelH() + "x" + window.kernelW() + " depthwise, one work-item per output"
+        return window.kernelH() + "x" + window.kernelW() + " depthwise, "
+                + (vectorRows ? "16 outputs of a row per work-item in a float16 vector" : "one work-item per output")
                 + (conv.postOps().isEmpty() ? "" : ", epilogue " + conv.postOps());
     }
 
@@ -47,13 +52,16 @@ final class DepthwiseConvKernel implements ClKernel {
     public List<Launch> bind(Binding b) {
         Shape x = node.inputShape(0);
         Shape y = node.outputShape();
-        return List.of(new KernelCall(b.context(), "conv_depthwise")
+        long[] range = vectorRows
+                ? new long[] {(long) y.dim(2) * Math.ceilDiv(y.dim(3), 16), x.dim(1), x.dim(0)}
+                : new long[] {(long) y.dim(2) * y.dim(3), x.dim(1), x.dim(0)};
+        return List.of(new KernelCall(b.context(), vectorRows ? "conv_depthwise_rows" : "conv_depthwise")
                 .mem(b.input(0)).mem(b.input(1)).mem(b.input(2)).i(b.hasInput(2) ? 1 : 0).mem(b.input(3))
                 .mem(b.output(0))
                 .i(x.dim(1)).i(x.dim(2)).i(x.dim(3)).i(y.dim(2)).i(y.dim(3)).i(window.kernelH()).i(window.kernelW())
                 .i(window.strideH()).i(window.strideW()).i(window.padTop()).i(window.padLeft())
                 .i(window.dilationH()).i(window.dilationW())
                 .postOps(postOps)
-                .range(new long[] {(long) y.dim(2) * y.dim(3), x.dim(1), x.dim(0)}, null));
+                .range(range, null));
     }
 }

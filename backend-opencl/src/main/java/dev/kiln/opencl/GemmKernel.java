@@ -4,6 +4,7 @@ import dev.kiln.Shape;
 import dev.kiln.graph.ops.Gemm;
 import dev.kiln.graph.ops.PostOp;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.Device;
 
 import java.util.List;
 
@@ -17,8 +18,11 @@ final class GemmKernel implements ClKernel {
     private final BoundNode node;
     private final Gemm gemm;
     private final PostOpCodes postOps;
+    private final boolean vectorDot;
 
-    GemmKernel(BoundNode node) {
+    /** On CPU devices one work-item per output with a vector dot product; elsewhere a work-group per output. */
+    GemmKernel(BoundNode node, Device.Kind device) {
+        this.vectorDot = device == Device.Kind.CPU;
         this.node = node;
         this.gemm = (Gemm) node.op();
         this.postOps = PostOpCodes.of(gemm.postOps());
@@ -34,7 +38,7 @@ final class GemmKernel implements ClKernel {
 
     @Override
     public String algorithm() {
-        return "dot product per output shared by a work-group" + (gemm.postOps().isEmpty() ? ""
+        return (vectorDot ? "dot product per output in float16 vectors" : "dot product per output shared by a work-group") + (gemm.postOps().isEmpty() ? ""
                 : ", epilogue " + gemm.postOps());
     }
 
@@ -54,11 +58,12 @@ final class GemmKernel implements ClKernel {
             rowStride = cRows == 1 ? 0 : cCols;
         }
         int reduction = b.context().tiles().reduction();
-        return List.of(new KernelCall(b.context(), "gemm_dot")
+        KernelCall call = new KernelCall(b.context(), vectorDot ? "gemm_vector" : "gemm_dot")
                 .mem(b.input(0)).mem(b.input(1)).mem(b.input(2)).i(b.hasInput(2) ? 1 : 0).mem(b.output(0))
                 .i(rows).i(cols).i(depth).i(gemm.transA() ? 1 : 0).i(gemm.transB() ? 1 : 0).i(rowStride).i(colStride)
                 .f(gemm.alpha()).f(gemm.beta())
-                .postOps(postOps)
-                .range(new long[] {(long) cols * reduction, rows}, new long[] {reduction, 1}));
+                .postOps(postOps);
+        return List.of(vectorDot ? call.range(new long[] {cols, rows}, null)
+                : call.range(new long[] {(long) cols * reduction, rows}, new long[] {reduction, 1}));
     }
 }

@@ -23,8 +23,9 @@ public final class OpenClKernels implements KernelProvider {
                     (n, c) -> new ConvGemmKernel(n, c.device().kind())),
             // Where both run a node the depthwise kernel wins: it has no reduction over channels to tile.
             kernel("conv-depthwise", DepthwiseConvKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY + 10,
-                    DepthwiseConvKernel::new),
-            kernel("gemm", GemmKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY, GemmKernel::new),
+                    (n, c) -> new DepthwiseConvKernel(n, c.device().kind())),
+            kernel("gemm", GemmKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY,
+                    (n, c) -> new GemmKernel(n, c.device().kind())),
             kernel("pool", PoolKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY, PoolKernel::new),
             kernel("global-pool", GlobalPoolKernel::unsupportedReason, KernelSupport.DEFAULT_PRIORITY,
                     GlobalPoolKernel::new),

@@ -135,13 +135,56 @@ void conv_gemm(__global const float* x, __global const float* w, __global const 
     }
 }
 
-// The same convolution for CPU devices, without local memory or barriers: a CPU runtime runs
-// the work-items of a group as a loop it vectorises, and a barrier splits that loop and spills
-// every register tile to memory. Each work-item computes ROWS_PER_ITEM output channels of one
-// pixel; neighbouring work-items take neighbouring pixels, so input reads are contiguous across
-// vector lanes and weight reads are the same for all of them. Global size: (pixels, channel
-// blocks, batch * groups).
-#define ROWS_PER_ITEM 8
+// The same convolution for CPU devices, without local memory or barriers. A CPU runtime runs
+// the work-items of a group as a loop, which its compiler vectorises only when the kernel has
+// no loops of its own, and a barrier splits that loop and spills every register tile; so the
+// vectors are explicit here: each work-item computes 8 output channels of 16 pixels of one
+// output row (fewer at the row's end) as float16 accumulators, so that a window row is one
+// contiguous (stride 1) or every-other (stride 2) run of inputs. Needs group_out >= 8. Channel
+// blocks come first, as in conv_pointwise_rows. Global size: (channel blocks of 8,
+// out_h * ceil(out_w / 16), batch * groups).
+#define CPU_ROWS 8
+
+// Inputs at these plane offsets, zero where `inside` is false.
+inline float16 gather16(__global const float* xc, int16 offset, int16 inside) {
+    const int16 index = select((int16) 0, offset, inside);
+    float lanes[16];
+    for (int j = 0; j < 16; j++) {
+        lanes[j] = xc[((const int*) &index)[j]];
+    }
+    return select((float16) 0.0f, vload16(0, lanes), inside);
+}
+
+// The epilogue for `count` consecutive outputs of one channel.
+inline void store16(__global float* y, float16 v, long base, int count, int4 kinds, float4 alphas, float4 betas,
+                    __global const float* residual) {
+    float lanes[16];
+    vstore16(v, 0, lanes);
+    for (int j = 0; j < count; j++) {
+        y[base + j] = epilogue(lanes[j], kinds, alphas, betas, residual, base + j);
+    }
+}
+
+#define LANES ((int16) (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+
+// The inputs one kernel tap sees under 16 outputs of a row: row iy, columns ix0 + j * stride_w,
+// zero outside the image and in lanes that are not outputs. One vector load (two for stride 2)
+// when the run lies inside the plane, else one load per lane.
+inline float16 window_row16(__global const float* xc, int iy, int ix0, int stride_w, int width, int plane,
+                            int16 lane_inside) {
+    const int16 ix = ix0 + LANES * stride_w;
+    const int16 inside = lane_inside & (ix >= 0) & (ix < width);
+    const int start = iy * width + ix0;
+    if (stride_w == 1 && start >= 0 && start + 16 <= plane) {
+        return select((float16) 0.0f, vload16(0, xc + start), inside);
+    }
+    if (stride_w == 2 && start >= 0 && start + 32 <= plane) {
+        const float16 lo = vload16(0, xc + start), hi = vload16(0, xc + start + 16);
+        return select((float16) 0.0f, (float16) (lo.even, hi.even), inside);
+    }
+    return gather16(xc, iy * width + ix, inside);
+}
+
 __kernel void conv_rows(__global const float* x, __global const float* w, __global const float* bias, int has_bias,
                         __global const float* residual, __global float* y,
                         int channels, int height, int width, int out_channels, int out_h, int out_w,
@@ -149,49 +192,77 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
                         int stride_h, int stride_w, int pad_top, int pad_left, int dilation_h, int dilation_w,
                         int4 kinds, float4 alphas, float4 betas) {
     const int pixels = out_h * out_w;
-    const int p_raw = get_global_id(0);
-    const int p = min(p_raw, pixels - 1);
-    // Needs group_out >= ROWS_PER_ITEM: the last block of channels is moved back to end at the
-    // last row, overlapping the one before, and stores only the rows that one did not.
-    const int m0 = min((int) get_global_id(1) * ROWS_PER_ITEM, group_out - ROWS_PER_ITEM);
+    // The last block of channels is moved back to end at the last row, overlapping the one
+    // before, and stores only the rows that one did not.
+    const int first = get_global_id(0) * CPU_ROWS;
+    const int m0 = min(first, group_out - CPU_ROWS);
     const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
     const int taps = kernel_h * kernel_w;
     const int depth = group_in * taps;
     const int plane = height * width;
     __global const float* xg = x + ((long) image * channels + (long) group * group_in) * plane;
-    __global const float* wm = w + ((long) group * group_out + m0) * depth;
-    float acc[ROWS_PER_ITEM];
-    for (int i = 0; i < ROWS_PER_ITEM; i++) {
-        acc[i] = 0.0f;
+    // Eight named accumulators and weight rows: an array of them would live in memory.
+    __global const float* w0 = w + ((long) group * group_out + m0) * depth;
+    __global const float* w1 = w0 + depth;
+    __global const float* w2 = w1 + depth;
+    __global const float* w3 = w2 + depth;
+    __global const float* w4 = w3 + depth;
+    __global const float* w5 = w4 + depth;
+    __global const float* w6 = w5 + depth;
+    __global const float* w7 = w6 + depth;
+    float16 acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f, acc4 = 0.0f, acc5 = 0.0f, acc6 = 0.0f, acc7 = 0.0f;
+#define FMA_ROWS(v, k) \
+    acc0 = fma((float16) w0[k], v, acc0); acc1 = fma((float16) w1[k], v, acc1); \
+    acc2 = fma((float16) w2[k], v, acc2); acc3 = fma((float16) w3[k], v, acc3); \
+    acc4 = fma((float16) w4[k], v, acc4); acc5 = fma((float16) w5[k], v, acc5); \
+    acc6 = fma((float16) w6[k], v, acc6); acc7 = fma((float16) w7[k], v, acc7);
+    const int blocks_per_row = (out_w + 15) / 16;
+    const int row = get_global_id(1) / blocks_per_row;
+    const int col0 = get_global_id(1) % blocks_per_row * 16;
+    if (row >= out_h || first >= group_out) {
+        return; // the global size is rounded up to whole work-groups
     }
-    const int oy = p / out_w, ox = p - oy * out_w;
+    const int p0 = row * out_w + col0;
+    const int count = min(16, out_w - col0);
+    const int16 lane_inside = LANES < count;
+    // Taps outside, channels inside: where a tap's 16 inputs lie, and which lanes are inside the
+    // image, is the same for every channel.
     for (int ky = 0; ky < kernel_h; ky++) {
-        const int iy = oy * stride_h - pad_top + ky * dilation_h;
+        const int iy = row * stride_h - pad_top + ky * dilation_h;
+        if (iy < 0 || iy >= height) {
+            continue;
+        }
         for (int kx = 0; kx < kernel_w; kx++) {
-            const int ix = ox * stride_w - pad_left + kx * dilation_w;
-            const int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-            const int offset = inside ? iy * width + ix : 0;
-            const float keep = inside ? 1.0f : 0.0f;
+            const int ix0 = col0 * stride_w - pad_left + kx * dilation_w;
+            const int16 ix = ix0 + LANES * stride_w;
+            const int16 inside = lane_inside & (ix >= 0) & (ix < width);
+            const int start = iy * width + ix0;
             const int tap = ky * kernel_w + kx;
-            for (int c = 0; c < group_in; c++) {
-                const float v = xg[(long) c * plane + offset] * keep;
-                const int k = c * taps + tap;
-                for (int i = 0; i < ROWS_PER_ITEM; i++) {
-                    acc[i] = fma(wm[(long) i * depth + k], v, acc[i]);
+            if (stride_w == 1 && start >= 0 && start + 16 <= plane) {
+                for (int c = 0; c < group_in; c++) {
+                    const float16 v = select((float16) 0.0f, vload16(0, xg + (long) c * plane + start), inside);
+                    const int k = c * taps + tap;
+                    FMA_ROWS(v, k)
+                }
+            } else {
+                for (int c = 0; c < group_in; c++) {
+                    const float16 v = window_row16(xg + (long) c * plane, iy, ix0, stride_w, width, plane,
+                                                   lane_inside);
+                    const int k = c * taps + tap;
+                    FMA_ROWS(v, k)
                 }
             }
         }
     }
-    if (p_raw >= pixels) {
-        return;
-    }
-    const int first = (int) get_global_id(1) * ROWS_PER_ITEM;
-    for (int i = 0; i < ROWS_PER_ITEM; i++) {
+#undef FMA_ROWS
+    const float16 rows[CPU_ROWS] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
+    for (int i = 0; i < CPU_ROWS; i++) {
         const int m = m0 + i;
-        if (m >= first && m < group_out) {
+        if (m >= first) {
             const int channel = group * group_out + m;
-            const long index = ((long) image * out_channels + channel) * pixels + p;
-            y[index] = epilogue(acc[i] + (has_bias ? bias[channel] : 0.0f), kinds, alphas, betas, residual, index);
+            const float b = has_bias ? bias[channel] : 0.0f;
+            store16(y, rows[i] + b, ((long) image * out_channels + channel) * pixels + p0, count, kinds, alphas,
+                    betas, residual);
         }
     }
 }
@@ -228,6 +299,107 @@ __kernel void conv_depthwise(__global const float* x, __global const float* w, _
     y[index] = epilogue(sum, kinds, alphas, betas, residual, index);
 }
 
+// A 1x1 stride-1 convolution for CPU devices: a GEMM of the weights [group_out, group_in] and the
+// input planes [group_in, pixels]. Each work-item computes 8 output channels of 32 consecutive
+// pixels (sixteen float16 accumulators: two vector loads and eight weight broadcasts feed
+// sixteen FMAs). Needs group_out >= 8. Channel blocks are the first dimension, so that the
+// work-items a CPU runs one after the other read the same inputs while they are in cache.
+// Global size: (channel blocks of 8, ceil(pixels / 32), batch * groups).
+__kernel void conv_pointwise_rows(__global const float* x, __global const float* w, __global const float* bias,
+                                  int has_bias, __global const float* residual, __global float* y,
+                                  int channels, int pixels, int out_channels, int groups, int group_in,
+                                  int group_out, int4 kinds, float4 alphas, float4 betas) {
+    const int p0 = get_global_id(1) * 32;
+    const int first = get_global_id(0) * CPU_ROWS;
+    const int m0 = min(first, group_out - CPU_ROWS);
+    const int image = get_global_id(2) / groups, group = get_global_id(2) % groups;
+    if (p0 >= pixels || first >= group_out) {
+        return; // the global size is rounded up to whole work-groups
+    }
+    const int count = min(32, pixels - p0);
+    __global const float* xg = x + ((long) image * channels + (long) group * group_in) * pixels + p0;
+    __global const float* w0 = w + ((long) group * group_out + m0) * group_in;
+    __global const float* w1 = w0 + group_in;
+    __global const float* w2 = w1 + group_in;
+    __global const float* w3 = w2 + group_in;
+    __global const float* w4 = w3 + group_in;
+    __global const float* w5 = w4 + group_in;
+    __global const float* w6 = w5 + group_in;
+    __global const float* w7 = w6 + group_in;
+    float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
+    float16 b0 = 0.0f, b1 = 0.0f, b2 = 0.0f, b3 = 0.0f, b4 = 0.0f, b5 = 0.0f, b6 = 0.0f, b7 = 0.0f;
+    const int16 inside_a = LANES < count, inside_b = LANES + 16 < count;
+    for (int k = 0; k < group_in; k++) {
+        __global const float* xk = xg + (long) k * pixels;
+        float16 va, vb;
+        if (count == 32) {
+            va = vload16(0, xk);
+            vb = vload16(0, xk + 16);
+        } else {
+            va = gather16(xk, LANES, inside_a);
+            vb = gather16(xk, LANES + 16, inside_b);
+        }
+        float16 s;
+        s = (float16) w0[k]; a0 = fma(s, va, a0); b0 = fma(s, vb, b0);
+        s = (float16) w1[k]; a1 = fma(s, va, a1); b1 = fma(s, vb, b1);
+        s = (float16) w2[k]; a2 = fma(s, va, a2); b2 = fma(s, vb, b2);
+        s = (float16) w3[k]; a3 = fma(s, va, a3); b3 = fma(s, vb, b3);
+        s = (float16) w4[k]; a4 = fma(s, va, a4); b4 = fma(s, vb, b4);
+        s = (float16) w5[k]; a5 = fma(s, va, a5); b5 = fma(s, vb, b5);
+        s = (float16) w6[k]; a6 = fma(s, va, a6); b6 = fma(s, vb, b6);
+        s = (float16) w7[k]; a7 = fma(s, va, a7); b7 = fma(s, vb, b7);
+    }
+    const float16 lo[CPU_ROWS] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    const float16 hi[CPU_ROWS] = {b0, b1, b2, b3, b4, b5, b6, b7};
+    for (int i = 0; i < CPU_ROWS; i++) {
+        const int m = m0 + i;
+        if (m >= first) {
+            const int channel = group * group_out + m;
+            const float bias_value = has_bias ? bias[channel] : 0.0f;
+            const long base = ((long) image * out_channels + channel) * pixels + p0;
+            store16(y, lo[i] + bias_value, base, min(16, count), kinds, alphas, betas, residual);
+            if (count > 16) {
+                store16(y, hi[i] + bias_value, base + 16, count - 16, kinds, alphas, betas, residual);
+            }
+        }
+    }
+}
+
+// Depthwise convolution for CPU devices: 16 outputs of one row of one channel per work-item, in
+// a float16 vector. Global size: (out_h * ceil(out_w / 16), channels, batch).
+__kernel void conv_depthwise_rows(__global const float* x, __global const float* w, __global const float* bias,
+                                  int has_bias, __global const float* residual, __global float* y,
+                                  int channels, int height, int width, int out_h, int out_w, int kernel_h,
+                                  int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left,
+                                  int dilation_h, int dilation_w, int4 kinds, float4 alphas, float4 betas) {
+    const int blocks_per_row = (out_w + 15) / 16;
+    const int row = get_global_id(0) / blocks_per_row;
+    const int col0 = get_global_id(0) % blocks_per_row * 16;
+    const int c = get_global_id(1), image = get_global_id(2);
+    if (row >= out_h) {
+        return; // the global size is rounded up to whole work-groups
+    }
+    const int count = min(16, out_w - col0);
+    const int plane = height * width;
+    const int16 lane_inside = LANES < count;
+    __global const float* xc = x + ((long) image * channels + c) * plane;
+    __global const float* wc = w + (long) c * kernel_h * kernel_w;
+    float16 acc = has_bias ? bias[c] : 0.0f;
+    for (int ky = 0; ky < kernel_h; ky++) {
+        const int iy = row * stride_h - pad_top + ky * dilation_h;
+        if (iy < 0 || iy >= height) {
+            continue;
+        }
+        for (int kx = 0; kx < kernel_w; kx++) {
+            const float16 v = window_row16(xc, iy, col0 * stride_w - pad_left + kx * dilation_w, stride_w, width,
+                                           plane, lane_inside);
+            acc = fma((float16) wc[ky * kernel_w + kx], v, acc);
+        }
+    }
+    store16(y, acc, ((long) image * channels + c) * out_h * out_w + row * out_w + col0, count, kinds, alphas, betas,
+            residual);
+}
+
 // Y = alpha * A' B' + beta * C, then the activations: one work-group of REDUCTION items per
 // output element, striding over the reduction so neighbouring items read neighbouring weights
 // of a fully connected layer. Global size: (columns * REDUCTION, rows).
@@ -260,6 +432,47 @@ void gemm_dot(__global const float* a, __global const float* b, __global const f
         }
         y[(long) row * cols + col] = epilogue(v, kinds, alphas, betas, y, 0);
     }
+}
+
+// The same product for CPU devices: one work-item per output, the dot product in float16
+// vectors when both operands run along the reduction (a fully connected layer: A [rows, depth]
+// and B [cols, depth]), else in scalars. Global size: (columns, rows).
+__kernel void gemm_vector(__global const float* a, __global const float* b, __global const float* c, int has_c,
+                          __global float* y, int rows, int cols, int depth, int trans_a, int trans_b,
+                          int c_row_stride, int c_col_stride, float alpha, float beta,
+                          int4 kinds, float4 alphas, float4 betas) {
+    const int col = get_global_id(0), row = get_global_id(1);
+    if (col >= cols) {
+        return; // the global size is rounded up to whole work-groups
+    }
+    float sum = 0.0f;
+    if (!trans_a && trans_b) {
+        __global const float* pa = a + (long) row * depth;
+        __global const float* pb = b + (long) col * depth;
+        float16 acc = 0.0f;
+        int k = 0;
+        for (; k + 16 <= depth; k += 16) {
+            acc = fma(vload16(0, pa + k), vload16(0, pb + k), acc);
+        }
+        for (; k < depth; k++) {
+            sum = fma(pa[k], pb[k], sum);
+        }
+        const float8 h8 = acc.lo + acc.hi;
+        const float4 h4 = h8.lo + h8.hi;
+        const float2 h2 = h4.lo + h4.hi;
+        sum += h2.lo + h2.hi;
+    } else {
+        for (int k = 0; k < depth; k++) {
+            const float av = trans_a ? a[(long) k * rows + row] : a[(long) row * depth + k];
+            const float bv = trans_b ? b[(long) col * depth + k] : b[(long) k * cols + col];
+            sum = fma(av, bv, sum);
+        }
+    }
+    float v = alpha * sum;
+    if (has_c) {
+        v += beta * c[row * c_row_stride + col * c_col_stride];
+    }
+    y[(long) row * cols + col] = epilogue(v, kinds, alphas, betas, y, 0);
 }
 
 // Max or average pooling over a window; the padding never wins a max. The average divides by
