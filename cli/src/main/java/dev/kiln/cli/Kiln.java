@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
         versionProvider = KilnVersion.class,
         description = "Kiln: a Java inference engine for convolutional networks with plugin backends.",
         subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
-                ExplainCommand.class, InspectCommand.class, VerifyCommand.class},
+                ExplainCommand.class, InspectCommand.class, VerifyCommand.class, ExportCommand.class},
         footer = {"", "Environment: KILN_BACKEND picks the default backend, KILN_DEVICE its device, KILN_THREADS the"
                 + " number of host threads, KILN_MAX_MEMORY the memory limit; KILN_DEBUG=1 prints stack traces.",
                 "Exit codes: 0 success, 1 a problem with a model, an input or a backend, 2 a bad command line,"

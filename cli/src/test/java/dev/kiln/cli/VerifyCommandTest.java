@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code kiln verify}: the JSON contract, the exit status, and what the text form names. */
+/** {@code kiln verify} (the JSON contract, the exit status, what the text form names) and {@code kiln export}. */
 class VerifyCommandTest {
 
     @Test
@@ -49,5 +49,17 @@ class VerifyCommandTest {
         CliRun run = CliRun.of("verify", "--model", "mobilenet_v1_0.25_128", "--backends", "no-such");
         assertEquals(2, run.exitCode(), run.describe());
         assertTrue(run.err().contains("unknown backend 'no-such'"), run.describe());
+    }
+
+    @Test
+    void anExportedModelVerifiesAndRunsAgain(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String file = dir.resolve("m.onnx").toString();
+        CliRun export = CliRun.of("export", "--model", "mobilenet_v1_0.25_128", "--optimized", "--output", file);
+        assertEquals(0, export.exitCode(), export.describe());
+        CliRun verify = CliRun.of("verify", "--model", file, "--backends", "cpu-simd", "--json");
+        assertEquals(0, verify.exitCode(), verify.describe());
+        assertTrue(verify.json().get("passed").asBoolean());
+        CliRun run = CliRun.of("run", "--model", file, "--json");
+        assertEquals(0, run.exitCode(), run.describe());
     }
 }
