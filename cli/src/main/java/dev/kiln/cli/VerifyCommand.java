@@ -2,11 +2,16 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.kiln.Engine;
+import dev.kiln.Tensor;
 import dev.kiln.conformance.verify.BackendVerdict;
+import dev.kiln.conformance.verify.FailureReducer;
+import dev.kiln.conformance.verify.Reduction;
 import dev.kiln.conformance.verify.LayerwiseVerifier;
 import dev.kiln.conformance.verify.ValueCheck;
 import dev.kiln.conformance.verify.Verification;
 import dev.kiln.graph.Graph;
+import dev.kiln.models.io.Npy;
+import dev.kiln.models.onnx.OnnxExporter;
 import dev.kiln.reference.ReferenceBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,9 +21,14 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -59,11 +69,23 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON on stdout.")
     boolean json;
 
+    @Option(names = "--reduce", paramLabel = "DIR",
+            description = {"For each failing backend, shrink the model to the smallest graph that still fails there"
+                    + " (the first divergent node alone with its inputs from the reference run, else it and the"
+                    + " nodes it depends on) and write it as DIR/<backend>/model.onnx with its inputs as .npy,"
+                    + " which 'kiln verify' and 'kiln run' take."})
+    Path reduce;
+
     /** One backend's verdict as {@code --json} prints it. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     record BackendReport(String backend, boolean passed, double maxRelError, NodeReport worstNode,
                          NodeReport firstDivergentNode, List<NodeReport> inputsInTolerance,
-                         List<String> fallbackNodes, int nodesOnBackend, List<String> problems) {
+                         List<String> fallbackNodes, int nodesOnBackend, List<String> problems,
+                         ReducedReport reduced) {
+    }
+
+    /** What {@code --reduce} wrote for a failing backend: the model file, its inputs by name, what it keeps. */
+    record ReducedReport(String model, Map<String, String> inputs, String description, boolean stillFails) {
     }
 
     /** A value of one node: where, its shapes, its error and the bound. */
@@ -96,7 +118,15 @@ final class VerifyCommand implements Callable<Integer> {
                      ? ModelInputs.fromFiles(graph, source.name(), inputs, batch, spec.commandLine())
                      : ModelInputs.random(graph, batch, seed, engine, spec.commandLine())) {
             Verification v = new LayerwiseVerifier(engine).verify(graph, in.tensors(), chosen);
-            print(source.name(), v);
+            Map<String, ReducedReport> reduced = new LinkedHashMap<>();
+            if (reduce != null) {
+                for (BackendVerdict b : v.verdicts()) {
+                    if (b.firstDivergent() != null) {
+                        reduced.put(b.backend(), reduce(engine, graph, in.tensors(), b.backend()));
+                    }
+                }
+            }
+            print(source.name(), v, reduced);
             return v.passed() ? 0 : 1;
         }
     }
@@ -126,12 +156,34 @@ final class VerifyCommand implements Callable<Integer> {
         return ids;
     }
 
-    private void print(String modelName, Verification v) {
+    /** Shrinks the failure on one backend and writes it; null when no smaller graph fails on its own. */
+    private ReducedReport reduce(Engine engine, Graph graph, Map<String, Tensor> inputs, String backend)
+            throws IOException {
+        Optional<Reduction> found = new FailureReducer(engine).reduce(graph, inputs, backend);
+        if (found.isEmpty()) {
+            return null;
+        }
+        try (Reduction r = found.get()) {
+            Path dir = reduce.resolve(OutputFileNames.of(List.of(backend)).get(backend).replaceAll("\\.npy$", ""));
+            Files.createDirectories(dir);
+            Path file = dir.resolve("model.onnx");
+            OnnxExporter.write(r.graph(), file);
+            Map<String, String> files = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : OutputFileNames.of(List.copyOf(r.inputs().keySet())).entrySet()) {
+                Path npy = dir.resolve(e.getValue());
+                Npy.write(npy, r.inputs().get(e.getKey()));
+                files.put(e.getKey(), npy.toString());
+            }
+            return new ReducedReport(file.toString(), files, r.description(), !r.verdict().passed());
+        }
+    }
+
+    private void print(String modelName, Verification v, Map<String, ReducedReport> reduced) {
         PrintWriter out = spec.commandLine().getOut();
         List<BackendReport> reports = v.verdicts().stream().map(b -> new BackendReport(b.backend(), b.passed(),
                 finite(b.maxRelError()), NodeReport.of(b.worstNode()), NodeReport.of(b.firstDivergent()),
                 b.inputsInTolerance().stream().map(NodeReport::of).toList(), b.fallbackNodes(), b.nodesOnBackend(),
-                b.problems())).toList();
+                b.problems(), reduced.get(b.backend()))).toList();
         if (json) {
             Json.print(out, new Report(modelName, v.nodes(), v.values(), v.passed(), reports));
             return;
@@ -155,6 +207,19 @@ final class VerifyCommand implements Callable<Integer> {
                 for (ValueCheck c : b.inputsInTolerance()) {
                     out.printf(Locale.ROOT, "    fed by %s (%s) %s: relative error %.3g, within %.3g%n", c.node(),
                             c.op(), c.shape(), c.relativeError(), c.relativeTolerance());
+                }
+            }
+            if (reduce != null && b.firstDivergent() != null) {
+                ReducedReport r = reduced.get(b.backend());
+                if (r == null) {
+                    out.printf(Locale.ROOT, "  reduce: no smaller graph fails on its own%n");
+                } else {
+                    StringBuilder command = new StringBuilder("kiln verify --model " + r.model() + " --backends "
+                            + b.backend());
+                    r.inputs().forEach((name, file) -> command.append(" --input ").append(name).append('=')
+                            .append(file));
+                    out.printf(Locale.ROOT, "  reduced to %s%n  wrote %s; again: %s%n", r.description(), r.model(),
+                            command);
                 }
             }
         }
