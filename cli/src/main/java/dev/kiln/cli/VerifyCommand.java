@@ -190,8 +190,10 @@ final class VerifyCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "model %s: %d nodes after optimization, %d values compared with the reference"
                 + " backend per backend%n", modelName, v.nodes(), v.values());
+        int width = v.verdicts().stream().mapToInt(b -> b.backend().length()).max().orElse(0);
         for (BackendVerdict b : v.verdicts()) {
-            out.printf(Locale.ROOT, "%n%-10s %s  (%d nodes on it%s)%n", b.backend(), b.passed() ? "PASS" : "FAIL",
+            out.printf(Locale.ROOT, "%n%-" + Math.max(10, width) + "s %s  (%d nodes on it%s)%n", b.backend(),
+                    b.passed() ? "PASS" : "FAIL",
                     b.nodesOnBackend(), b.fallbackNodes().isEmpty() ? ""
                             : ", " + b.fallbackNodes().size() + " fell back: " + abbreviate(b.fallbackNodes()));
             for (String p : b.problems()) {

@@ -36,8 +36,8 @@ class VerifyCommandTest {
             CliRun run = CliRun.of("verify", "--model", "mobilenet_v1_0.25_128", "--backends",
                     "cpu-simd," + FailingBackend.ID);
             assertEquals(1, run.exitCode(), run.describe());
-            assertTrue(run.out().contains("cpu-simd   PASS"), run.describe());
-            assertTrue(run.out().contains(FailingBackend.ID + " FAIL"), run.describe());
+            assertTrue(run.out().matches("(?s).*\\ncpu-simd +PASS.*"), run.describe());
+            assertTrue(run.out().matches("(?s).*\\n" + FailingBackend.ID + " +FAIL.*"), run.describe());
             assertTrue(run.out().contains(FailingBackend.FAILURE), run.describe());
         } finally {
             System.clearProperty(FailingBackend.MODE_PROPERTY);
