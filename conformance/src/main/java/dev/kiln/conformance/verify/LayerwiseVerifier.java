@@ -24,7 +24,9 @@ import java.util.Map;
  * own with the reference backend's, and names the first node in execution order whose output
  * leaves its tolerance. Each backend compiles the same optimized graph; a node it cannot run
  * falls back (and is named) as in use. The graph is run with every value as an output (see
- * {@link TappedGraph}), so a value is compared exactly where it was computed.
+ * {@link TappedGraph}), so a value is compared exactly where it was computed, and once more as
+ * it is, whose outputs must agree too (a fault that only shows when values stay inside a
+ * partition is reported as a problem, with no divergent node).
  *
  * <pre>{@code
  * Verification v = new LayerwiseVerifier(Engine.create()).verify(graph, inputs, List.of("cpu-simd"));
@@ -152,11 +154,47 @@ public final class LayerwiseVerifier {
                     }
                 }
             }
+            if (first == null) {
+                problems.addAll(plainRunDifferences(backend, graph, inputs, reference, tolerances));
+            }
             boolean passed = first == null && problems.isEmpty();
             return new BackendVerdict(backend, passed, worst == null ? 0 : worst.relativeError(), worst, first,
                     feeding, fallbacks, onBackend, problems, checks);
         } finally {
             actual.values().forEach(Tensor::close);
+        }
+    }
+
+    /**
+     * The graph's outputs from a run of the graph itself, as it runs in use: the tapped run makes
+     * every value leave its partition, which changes the memory plan (no value shares a buffer,
+     * nothing runs in place), so a fault there would not show in the tapped values.
+     */
+    private List<String> plainRunDifferences(String backend, Graph graph, Map<String, Tensor> inputs,
+                                             Map<String, Tensor> reference, Map<String, Tolerance> tolerances) {
+        List<String> differences = new ArrayList<>();
+        Map<String, Tensor> outputs;
+        try {
+            outputs = runOn(backend, graph, inputs).outputs();
+        } catch (RuntimeException e) {
+            return List.of("the model's own run (values not captured) failed on " + backend + ": " + e.getMessage());
+        }
+        try {
+            for (String o : graph.outputs()) {
+                Tolerance t = tolerances.get(o);
+                if (t == null || !reference.containsKey(o)) {
+                    continue; // an output that no node computes (a graph input passed through)
+                }
+                Tolerance.Comparison c = t.compare(outputs.get(o).toFloatArray(), reference.get(o).toFloatArray());
+                if (!c.passed()) {
+                    differences.add("output '" + o + "' of the model's own run (values not captured) is out of"
+                            + " tolerance although every captured value is in it: a fault inside a partition"
+                            + " (buffer reuse, in-place execution); " + c);
+                }
+            }
+            return differences;
+        } finally {
+            outputs.values().forEach(Tensor::close);
         }
     }
 

@@ -104,4 +104,17 @@ class InjectedFaultTest {
             assertEquals(n.name(), v.firstDivergent().node());
         }
     }
+
+    /** A fault only where the value stays inside its partition: no captured value shows it, the model's own run does. */
+    @Test
+    void aFaultHiddenInsideAPartitionFailsThroughTheModelsOwnRun() {
+        Node faulty = residualConvolution();
+        Engine engine = Engine.withBackends(List.of(new ReferenceBackend(),
+                new NodeFaultBackend("hidden", faulty.name(), 0.01f, true)));
+        BackendVerdict v = new LayerwiseVerifier(engine).verify(graph, inputs, List.of("hidden")).verdicts().getFirst();
+        assertFalse(v.passed());
+        assertNull(v.firstDivergent(), "every captured value is right");
+        assertEquals(1, v.problems().size(), v.problems().toString());
+        assertTrue(v.problems().getFirst().contains("model's own run"), v.problems().toString());
+    }
 }

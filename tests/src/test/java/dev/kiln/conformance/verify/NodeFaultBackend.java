@@ -27,11 +27,21 @@ final class NodeFaultBackend implements Backend {
     private final String id;
     private final String faultyNode;
     private final float error;
+    private final boolean hiddenInPartition;
 
     NodeFaultBackend(String id, String faultyNode, float error) {
+        this(id, faultyNode, error, false);
+    }
+
+    /**
+     * With {@code hiddenInPartition}, the fault strikes only where the node's output stays inside
+     * its partition: a stand-in for a buffer-reuse bug that capturing every value would hide.
+     */
+    NodeFaultBackend(String id, String faultyNode, float error, boolean hiddenInPartition) {
         this.id = id;
         this.faultyNode = faultyNode;
         this.error = error;
+        this.hiddenInPartition = hiddenInPartition;
     }
 
     @Override
@@ -52,16 +62,21 @@ final class NodeFaultBackend implements Backend {
     @Override
     public CompiledPartition compile(Partition partition, CompileContext context) {
         KernelRegistry plain = context.kernels();
+        boolean leaves = partition.nodes().stream().anyMatch(n -> n.node().name().equals(faultyNode)
+                && partition.outputs().contains(n.node().output()));
+        float applied = hiddenInPartition && leaves ? 0 : error;
         CompileContext faulty = new CompileContext(context.options(), context.device(), context.threads(),
-                plain.with(new FaultyKernel(plain)), context.weights());
+                plain.with(new FaultyKernel(plain, applied)), context.weights());
         return delegate.compile(partition, faulty);
     }
 
     private final class FaultyKernel implements KernelProvider {
         private final KernelRegistry plain;
+        private final float error;
 
-        FaultyKernel(KernelRegistry plain) {
+        FaultyKernel(KernelRegistry plain, float error) {
             this.plain = plain;
+            this.error = error;
         }
 
         @Override
