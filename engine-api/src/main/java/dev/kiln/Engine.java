@@ -4,6 +4,7 @@ import dev.kiln.graph.Graph;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.runtime.BackendRegistry;
+import dev.kiln.runtime.PluginFolder;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.spi.Backend;
@@ -14,6 +15,7 @@ import dev.kiln.runtime.WeightStore;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.KernelRegistry;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,6 +44,8 @@ public final class Engine {
     public static final String BACKEND_PROPERTY = "kiln.backend";
 
     public static final String DEVICE_ENV = "KILN_DEVICE";
+    public static final String PLUGINS_ENV = "KILN_PLUGINS";
+    public static final String PLUGINS_PROPERTY = "kiln.plugins";
     public static final String DEVICE_PROPERTY = "kiln.device";
 
     private final BackendRegistry registry;
@@ -61,9 +65,32 @@ public final class Engine {
         return create(EngineOptions.defaults());
     }
 
-    /** An engine with every backend and kernel provider found on the class path. */
+    /**
+     * An engine with every backend and kernel provider found on the class path, and in the plugin
+     * folder when one is configured ({@link #configuredPlugins()}). A plugin that fails to load is
+     * recorded in {@link BackendRegistry#loadFailures()}, never fatal.
+     */
     public static Engine create(EngineOptions options) {
-        return new Engine(BackendRegistry.discover(), KernelRegistry.discover(), options);
+        Path plugins = configuredPlugins();
+        if (plugins == null) {
+            return new Engine(BackendRegistry.discover(), KernelRegistry.discover(), options);
+        }
+        PluginFolder folder = PluginFolder.open(plugins, Engine.class.getClassLoader());
+        return new Engine(BackendRegistry.discover(folder.loader(), folder.failures()),
+                KernelRegistry.discover(folder.loader()), options);
+    }
+
+    /**
+     * The plugin folder asked for outside the code: the {@value #PLUGINS_PROPERTY} system property,
+     * else the {@value #PLUGINS_ENV} environment variable, else null (the class path only).
+     */
+    public static Path configuredPlugins() {
+        String fromProperty = System.getProperty(PLUGINS_PROPERTY);
+        if (fromProperty != null && !fromProperty.isBlank()) {
+            return Path.of(fromProperty.trim());
+        }
+        String fromEnv = System.getenv(PLUGINS_ENV);
+        return fromEnv == null || fromEnv.isBlank() ? null : Path.of(fromEnv.trim());
     }
 
     /** An engine with exactly these backends (tests, embedding applications that pick their own). */

@@ -30,7 +30,8 @@ final class BackendsCommand implements Callable<Integer> {
                       String description) {
     }
 
-    record Report(String auto, List<BackendRow> backends) {
+    /** {@code load_failures}: plugins (backends, kernel providers, jars of the plugin folder) that did not load. */
+    record Report(String auto, List<BackendRow> backends, List<String> loadFailures) {
     }
 
     @Override
@@ -40,7 +41,9 @@ final class BackendsCommand implements Callable<Integer> {
                 .map(b -> new BackendRow(b.id(), b.available(), b.reason(), devices(b.devices()), b.rank(),
                         b.description()))
                 .toList();
-        Report report = new Report(engine.autoChoice(), backends);
+        List<String> failures = new java.util.ArrayList<>(engine.registry().loadFailures());
+        failures.addAll(engine.kernels().loadFailures());
+        Report report = new Report(engine.autoChoice(), backends, failures);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Json.print(out, report);
@@ -57,6 +60,9 @@ final class BackendsCommand implements Callable<Integer> {
         out.println();
         out.println("auto picks: " + report.auto()
                 + " (the highest-ranked available backend; for a model, the highest-ranked one that runs all of it)");
+        for (String failure : failures) {
+            out.println("failed to load: " + failure);
+        }
         out.flush();
         return 0;
     }

@@ -21,9 +21,9 @@ import java.util.concurrent.Callable;
         versionProvider = KilnVersion.class,
         description = "Kiln: a Java inference engine for convolutional networks with plugin backends.",
         subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
-                ExplainCommand.class, InspectCommand.class},
+                ExplainCommand.class, InspectCommand.class, VerifyCommand.class, ExportCommand.class},
         footer = {"", "Environment: KILN_BACKEND picks the default backend, KILN_DEVICE its device, KILN_THREADS the"
-                + " number of host threads, KILN_MAX_MEMORY the memory limit; KILN_DEBUG=1 prints stack traces.",
+                + " number of host threads, KILN_PLUGINS a folder of plugin jars, KILN_MAX_MEMORY the memory limit; KILN_DEBUG=1 prints stack traces.",
                 "Exit codes: 0 success, 1 a problem with a model, an input or a backend, 2 a bad command line,"
                         + " 70 an internal error (a bug in Kiln)."})
 public final class Kiln implements Callable<Integer> {
@@ -58,6 +58,13 @@ public final class Kiln implements Callable<Integer> {
             throw new CommandLine.ParameterException(self.commandLine(), e.getMessage());
         }
         System.setProperty(EngineOptions.MAX_MEMORY_PROPERTY, size);
+    }
+
+    @Option(names = "--plugins", scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = "Also load backend and kernel-provider jars from this folder (default: $KILN_PLUGINS);"
+                    + " a jar that fails to load is listed by 'kiln backends'.")
+    void plugins(String dir) {
+        System.setProperty(Engine.PLUGINS_PROPERTY, dir);
     }
 
     @Option(names = "--device", scope = ScopeType.INHERIT, paramLabel = "ID|INDEX|NAME",

@@ -21,6 +21,7 @@ import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
+import dev.kiln.graph.ops.Transpose;
 import dev.kiln.graph.ops.Window;
 
 import java.util.ArrayList;
@@ -330,7 +331,7 @@ public final class OpCases {
         }, 2, -1, 1, Tolerance.forReduction(depth));
     }
 
-    /** Softmax, Concat, Flatten, Reshape, Pad, Identity and Dropout. */
+    /** Softmax, Concat, Flatten, Reshape, Pad, Transpose, Identity and Dropout. */
     public static List<Case> dataMovement() {
         List<Case> cases = new ArrayList<>();
         cases.add(softmax(new Softmax(1), new int[] {DYNAMIC, 10}, 10));
@@ -351,6 +352,9 @@ public final class OpCases {
         cases.add(shapeOnly(new Pad(new int[] {0, 0, 1, 2, 0, 0, 3, 0}, 0.5f), "Pad H 1+3 W 2+0 value 0.5",
                 new int[] {DYNAMIC, 3, 4, 5}));
         cases.add(shapeOnly(new Pad(new int[] {0, 2, 0, 1}, 0), "Pad channels 2+1", new int[] {DYNAMIC, 6}));
+        cases.add(shapeOnly(new Transpose(new int[] {0, 2, 3, 1}), "Transpose NCHW to NHWC", new int[] {DYNAMIC, 3, 4, 5}));
+        cases.add(shapeOnly(new Transpose(new int[] {1, 0}), "Transpose 2-D", new int[] {DYNAMIC, 7}));
+        cases.add(shapeOnly(new Transpose(new int[0]), "Transpose reversed", new int[] {DYNAMIC, 2, 3}));
         cases.add(shapeOnly(Passthrough.IDENTITY, "Identity", new int[] {DYNAMIC, 5, 3, 3}));
         cases.add(shapeOnly(Passthrough.DROPOUT, "Dropout", new int[] {DYNAMIC, 40}));
         return cases;

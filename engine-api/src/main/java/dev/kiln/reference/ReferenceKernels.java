@@ -18,6 +18,7 @@ import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
+import dev.kiln.graph.ops.Transpose;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.HostThreads;
 import dev.kiln.spi.KernelFactory;
@@ -80,7 +81,8 @@ public final class ReferenceKernels implements KernelProvider {
             kernel("softmax", Softmax.class, serial(SoftmaxKernel::execute), NOT_IN_PLACE),
             kernel("lrn", Lrn.class, serial(LrnKernel::execute), NOT_IN_PLACE),
             kernel("squeeze-excitation", SqueezeExcitation.class, serial(SqueezeExcitationKernel::execute), NOT_IN_PLACE),
-            kernel("pad", Pad.class, serial(PadKernel::execute), NOT_IN_PLACE));
+            kernel("pad", Pad.class, serial(PadKernel::execute), NOT_IN_PLACE),
+            kernel("transpose", Transpose.class, serial(TransposeKernel::execute), NOT_IN_PLACE));
 
     @Override
     public String name() {

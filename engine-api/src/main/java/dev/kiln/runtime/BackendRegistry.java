@@ -77,9 +77,17 @@ public final class BackendRegistry {
 
     /** Every backend on the class path of this class loader. */
     public static BackendRegistry discover() {
+        return discover(BackendRegistry.class.getClassLoader(), List.of());
+    }
+
+    /**
+     * Every backend {@code loader} finds (a {@link PluginFolder}'s sees the class path's too), with
+     * {@code earlierFailures} (jars that could not be opened) listed first among the load failures.
+     */
+    public static BackendRegistry discover(ClassLoader loader, List<String> earlierFailures) {
         List<Backend> backends = new ArrayList<>();
-        List<String> failures = new ArrayList<>();
-        var iterator = ServiceLoader.load(Backend.class, BackendRegistry.class.getClassLoader()).iterator();
+        List<String> failures = new ArrayList<>(earlierFailures);
+        var iterator = ServiceLoader.load(Backend.class, loader).iterator();
         while (true) {
             try {
                 if (!iterator.hasNext()) {

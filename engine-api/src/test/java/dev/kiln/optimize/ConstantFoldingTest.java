@@ -7,7 +7,9 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.MatMul;
 import dev.kiln.graph.ops.Reshape;
+import dev.kiln.graph.ops.Transpose;
 import dev.kiln.graph.ops.Window;
 import org.junit.jupiter.api.Test;
 
@@ -82,6 +84,27 @@ class ConstantFoldingTest {
             try (Graph opt = report.graph()) {
                 assertEquals(counts("Add", 1, "Mul", 1), report.opsAfter());
                 assertTrue(opt.initializers().containsKey("scale"));
+            }
+        }
+    }
+
+    /** PyTorch's bias-free Linear: x @ W^T with W stored [out, in], exported as Transpose(W) + MatMul. */
+    @Test
+    void foldsTheTransposeOfAConstantWeight() {
+        float[] w = {1, 2, 3, 4, 5, 6}; // [out 2, in 3]
+        GraphFixtures f = new GraphFixtures("linear", 4);
+        f.builder().input("x", Shape.of(Shape.DYNAMIC, 3));
+        f.builder().initializer("w", Tensor.of(Shape.of(2, 3), w));
+        String wt = f.add("wt", new Transpose(new int[] {1, 0}), "w");
+        String y = f.add("y", new MatMul(), "x", wt);
+        try (Graph g = f.build(y)) {
+            OptimizationReport report = runPass(pass, g);
+            try (Graph opt = report.graph()) {
+                assertEquals(counts("MatMul", 1), report.opsAfter());
+                Tensor folded = opt.initializers().get(producer(opt, "y").input(1));
+                assertEquals(Shape.of(3, 2), folded.shape());
+                assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, folded.toFloatArray());
+                assertSameOutputs(g, opt, 2);
             }
         }
     }

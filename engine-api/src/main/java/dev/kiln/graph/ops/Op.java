@@ -13,7 +13,8 @@ import java.util.List;
  * {@code dev.kiln.reference}, an ONNX mapping, and each backend's kernel.
  */
 public sealed interface Op permits Conv, BatchNormalization, Activation, Binary, Concat, MaxPool, AveragePool,
-        GlobalPool, Gemm, MatMul, Flatten, Reshape, Softmax, Passthrough, Lrn, SqueezeExcitation, Pad {
+        GlobalPool, Gemm, MatMul, Flatten, Reshape, Softmax, Passthrough, Lrn, SqueezeExcitation, Pad,
+        Transpose {
 
     /** The op type, e.g. {@code "Conv"}; ONNX's name for ops that exist in ONNX. */
     String type();

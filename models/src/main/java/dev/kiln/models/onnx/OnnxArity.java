@@ -50,7 +50,8 @@ final class OnnxArity {
             Map.entry("Flatten", new Arity(1, 1, 1)),
             Map.entry("Pad", new Arity(1, 4, 1)),
             Map.entry("Dropout", new Arity(1, 3, 2)),
-            Map.entry("Identity", new Arity(1, 1, 1)));
+            Map.entry("Identity", new Arity(1, 1, 1)),
+            Map.entry("Transpose", new Arity(1, 1, 1)));
 
     private OnnxArity() {
     }

@@ -10,6 +10,7 @@ import dev.kiln.graph.ops.MatMul;
 import dev.kiln.graph.ops.Pad;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Softmax;
+import dev.kiln.graph.ops.Transpose;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,7 +19,7 @@ import java.util.Map;
 
 /**
  * Normalisations, matrix products and data movement: BatchNormalization, LRN, Gemm, MatMul,
- * Softmax, Concat, Flatten, Pad, Dropout and Identity.
+ * Softmax, Concat, Flatten, Pad, Transpose, Dropout and Identity.
  */
 final class TensorOps {
     private TensorOps() {
@@ -35,6 +36,7 @@ final class TensorOps {
         m.put("Pad", TensorOps::pad);
         m.put("Dropout", TensorOps::dropout);
         m.put("Identity", TensorOps::identity);
+        m.put("Transpose", TensorOps::transpose);
     }
 
     /**
@@ -82,6 +84,22 @@ final class TensorOps {
         } else {
             c.emit(op, a, b);
         }
+    }
+
+    /** No perm attribute reverses the axes; a perm that is not a permutation is an invalid model. */
+    private static void transpose(NodeContext c) {
+        long[] perm = c.attributes().getInts("perm");
+        int[] p = new int[perm == null ? 0 : perm.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = c.toInt(perm[i], "perm");
+        }
+        Transpose op;
+        try {
+            op = new Transpose(p);
+        } catch (IllegalArgumentException e) {
+            throw c.invalid(e.getMessage());
+        }
+        c.emit(op, c.data(0));
     }
 
     /** Opsets before 13 view the input as 2-D at the axis (default 1); 13 and later use one axis (default -1). */

@@ -12,6 +12,7 @@ import dev.kiln.graph.ops.MatMul;
 import dev.kiln.graph.ops.Pad;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Softmax;
+import dev.kiln.graph.ops.Transpose;
 import dev.kiln.models.onnx.proto.OnnxProto.TensorProto.DataType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -248,5 +249,34 @@ class TensorImportTest {
         OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> load(TestModel.opset(13)
                 .input("a", 1, 2).input("b", 1, 2).output("y").node("Concat", List.of("a", "b"), List.of("y"))));
         assertTrue(e.getMessage().contains("concat0") && e.getMessage().contains("axis"), e.getMessage());
+    }
+
+    @Test
+    void transposeWithAndWithoutPerm() {
+        try (Graph g = load(TestModel.opset(13).input("x", 2, 3).output("y")
+                .node("Transpose", List.of("x"), List.of("y"), ints("perm", 1, 0)))) {
+            assertEquals(new Transpose(new int[] {1, 0}), Runs.mainNode(g).op());
+            Runs.Result y = Runs.run(g, Shape.of(2, 3), 1, 2, 3, 4, 5, 6);
+            assertEquals(Shape.of(3, 2), y.shape());
+            assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, y.values());
+        }
+        try (Graph g = load(TestModel.opset(13).input("x", 2, 3, 4).output("y")
+                .node("Transpose", List.of("x"), List.of("y")))) {
+            assertEquals(Shape.of(4, 3, 2), Runs.run(g, Shape.of(2, 3, 4), new float[24]).shape());
+        }
+        assertThrows(OnnxFormatException.class, () -> load(TestModel.opset(13).input("x", 2, 3).output("y")
+                .node("Transpose", List.of("x"), List.of("y"), ints("perm", 1, 1))));
+    }
+
+    /** What PyTorch exports for a bias-free Linear: MatMul(x, Transpose(W)). */
+    @Test
+    void biasFreeLinearAsTransposeAndMatMul() {
+        try (Graph g = load(TestModel.opset(13).input("x", -1, 3).output("y")
+                .initializer("w", new int[] {2, 3}, 1, 2, 3, 4, 5, 6)
+                .node("Transpose", List.of("w"), List.of("wt"), ints("perm", 1, 0))
+                .node("MatMul", List.of("x", "wt"), List.of("y")))) {
+            // x = [1, 0, 2]: y = [1 + 6, 4 + 12]
+            assertArrayEquals(new float[] {7, 16}, Runs.run(g, Shape.of(1, 3), 1, 0, 2).values());
+        }
     }
 }
