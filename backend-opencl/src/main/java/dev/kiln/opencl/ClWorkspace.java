@@ -2,7 +2,7 @@ package dev.kiln.opencl;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
-import dev.kiln.runtime.MemoryPlan;
+import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.spi.Workspace;
 import org.jocl.CL;
 import org.jocl.Pointer;

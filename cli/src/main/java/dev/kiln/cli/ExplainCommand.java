@@ -7,7 +7,7 @@ import dev.kiln.KilnException;
 import dev.kiln.graph.Graph;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.runtime.ExecutionPlan;
-import dev.kiln.runtime.MemoryPlan;
+import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.runtime.NodePlacement;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

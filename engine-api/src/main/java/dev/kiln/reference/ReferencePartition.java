@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Tensor;
 import dev.kiln.runtime.HeapValueSlots;
-import dev.kiln.runtime.MemoryPlan;
-import dev.kiln.runtime.MemoryPlanner;
+import dev.kiln.spi.memory.MemoryPlan;
+import dev.kiln.spi.memory.MemoryPlanner;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;

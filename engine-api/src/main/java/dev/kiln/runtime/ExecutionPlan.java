@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.spi.memory.MemoryPlan;
+import dev.kiln.spi.memory.MemoryPlanner;
 import dev.kiln.EngineOptions;
 import dev.kiln.KilnException;
 import dev.kiln.Shape;
@@ -134,7 +136,7 @@ public final class ExecutionPlan implements AutoCloseable {
     }
 
     /** Every node with its concrete shapes and constant inputs. */
-    static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
+    public static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
         List<BoundNode> bound = new ArrayList<>();
         for (Node n : graph.nodes()) {
             List<Shape> in = new ArrayList<>();

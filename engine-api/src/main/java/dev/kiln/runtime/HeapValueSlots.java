@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.spi.memory.MemoryPlan;
+import dev.kiln.spi.memory.MemoryPlanner;
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.ShapeArithmetic;
 import dev.kiln.spi.BoundNode;

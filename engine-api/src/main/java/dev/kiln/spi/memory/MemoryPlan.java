@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.spi.memory;
 
 import java.util.List;
 import java.util.Map;

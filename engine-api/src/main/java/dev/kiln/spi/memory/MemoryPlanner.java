@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.spi.memory;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Activation;

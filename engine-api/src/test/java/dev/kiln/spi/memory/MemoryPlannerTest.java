@@ -1,4 +1,4 @@
-package dev.kiln.runtime;
+package dev.kiln.spi.memory;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
@@ -9,6 +9,7 @@ import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.Window;
+import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.spi.BoundNode;
 import org.junit.jupiter.api.Test;
 
