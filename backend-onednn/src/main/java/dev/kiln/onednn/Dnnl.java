@@ -268,6 +268,23 @@ final class Dnnl {
         throw new IllegalStateException(t);
     }
 
+    /** A native call that writes a new handle into {@code out}; {@code arena} holds its temporary arguments. */
+    @FunctionalInterface
+    private interface Creation {
+        int call(MemorySegment out, Arena arena) throws Throwable;
+    }
+
+    /** Runs a create function and returns the handle it wrote, its status checked. */
+    private static MemorySegment create(String call, String context, Creation creation) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check(call, creation.call(out, arena), context);
+            return handle(out);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** Reads the handle a create function wrote into {@code out}. */
     private static MemorySegment handle(MemorySegment out) {
         return out.get(ADDRESS, 0);
@@ -289,13 +306,8 @@ final class Dnnl {
     // ---- engine, stream
 
     MemorySegment engineCreate() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_engine_create", (int) engineCreate.invokeExact(out, CPU_ENGINE, 0L), "for the CPU");
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_engine_create", "for the CPU", (out, arena) -> (int) engineCreate.invokeExact(out,
+                CPU_ENGINE, 0L));
     }
 
     void engineDestroy(MemorySegment engine) {
@@ -303,13 +315,8 @@ final class Dnnl {
     }
 
     MemorySegment streamCreate(MemorySegment engine) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_stream_create", (int) streamCreate.invokeExact(out, engine, STREAM_DEFAULT_FLAGS), "");
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_stream_create", "", (out, arena) -> (int) streamCreate.invokeExact(out, engine,
+                STREAM_DEFAULT_FLAGS));
     }
 
     void streamDestroy(MemorySegment stream) {
@@ -348,25 +355,14 @@ final class Dnnl {
 
     /** A float32 descriptor with explicit element strides (a view of another layout, e.g. a reshape). */
     MemorySegment memoryDescWithStrides(long[] dims, long[] strides) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_memory_desc_create_with_strides", (int) memoryDescCreateWithStrides.invokeExact(out,
-                    dims.length, dims(arena, dims), F32, dims(arena, strides)), "");
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_memory_desc_create_with_strides", "", (out,
+                arena) -> (int) memoryDescCreateWithStrides.invokeExact(out, dims.length, dims(arena, dims), F32,
+                dims(arena, strides)));
     }
 
     /** A copy the caller owns of a descriptor another object owns (a primitive descriptor's query result). */
     MemorySegment memoryDescClone(MemorySegment md) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_memory_desc_clone", (int) memoryDescClone.invokeExact(out, md), "");
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_memory_desc_clone", "", (out, arena) -> (int) memoryDescClone.invokeExact(out, md));
     }
 
     void memoryDescDestroy(MemorySegment md) {
@@ -420,13 +416,8 @@ final class Dnnl {
 
     /** A memory object over {@code buffer} (which the caller owns and keeps alive), laid out as {@code md}. */
     MemorySegment memoryCreate(MemorySegment md, MemorySegment engine, MemorySegment buffer) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_memory_create", (int) memoryCreate.invokeExact(out, md, engine, buffer), "");
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_memory_create", "", (out, arena) -> (int) memoryCreate.invokeExact(out, md, engine,
+                buffer));
     }
 
     void memorySetDataHandle(MemorySegment memory, MemorySegment buffer) {
@@ -465,13 +456,7 @@ final class Dnnl {
     }
 
     MemorySegment postOpsCreate() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_post_ops_create", (int) postOpsCreate.invokeExact(out), "");
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_post_ops_create", "", (out, arena) -> (int) postOpsCreate.invokeExact(out));
     }
 
     void postOpsAppendEltwise(MemorySegment postOps, int algorithm, float alpha, float beta) {
@@ -501,53 +486,32 @@ final class Dnnl {
     MemorySegment convolution(MemorySegment engine, MemorySegment src, MemorySegment weights, MemorySegment bias,
                               MemorySegment dst, long[] strides, long[] dilates, long[] padL, long[] padR,
                               MemorySegment attr, String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_convolution_forward_primitive_desc_create", (int) convolutionCreate.invokeExact(out, engine,
-                    FORWARD_INFERENCE, CONVOLUTION_DIRECT, src, weights, bias, dst, dims(arena, strides),
-                    dims(arena, dilates), dims(arena, padL), dims(arena, padR), attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_convolution_forward_primitive_desc_create", context, (out,
+                arena) -> (int) convolutionCreate.invokeExact(out, engine, FORWARD_INFERENCE, CONVOLUTION_DIRECT, src,
+                weights, bias, dst, dims(arena, strides), dims(arena, dilates), dims(arena, padL), dims(arena, padR),
+                attr));
     }
 
     MemorySegment pooling(MemorySegment engine, int algorithm, MemorySegment src, MemorySegment dst, long[] strides,
                           long[] kernel, long[] dilation, long[] padL, long[] padR, MemorySegment attr,
                           String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_pooling_forward_primitive_desc_create", (int) poolingCreate.invokeExact(out, engine,
-                    FORWARD_INFERENCE, algorithm, src, dst, dims(arena, strides), dims(arena, kernel),
-                    dims(arena, dilation), dims(arena, padL), dims(arena, padR), attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_pooling_forward_primitive_desc_create", context, (out,
+                arena) -> (int) poolingCreate.invokeExact(out, engine, FORWARD_INFERENCE, algorithm, src, dst,
+                dims(arena, strides), dims(arena, kernel), dims(arena, dilation), dims(arena, padL), dims(arena, padR),
+                attr));
     }
 
     MemorySegment innerProduct(MemorySegment engine, MemorySegment src, MemorySegment weights, MemorySegment bias,
                                MemorySegment dst, MemorySegment attr, String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_inner_product_forward_primitive_desc_create", (int) innerProductCreate.invokeExact(out,
-                    engine, FORWARD_INFERENCE, src, weights, bias, dst, attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_inner_product_forward_primitive_desc_create", context, (out,
+                arena) -> (int) innerProductCreate.invokeExact(out, engine, FORWARD_INFERENCE, src, weights, bias, dst,
+                attr));
     }
 
     MemorySegment binary(MemorySegment engine, int algorithm, MemorySegment src0, MemorySegment src1,
                          MemorySegment dst, MemorySegment attr, String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_binary_primitive_desc_create", (int) binaryCreate.invokeExact(out, engine, algorithm, src0,
-                    src1, dst, attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_binary_primitive_desc_create", context, (out, arena) -> (int) binaryCreate.invokeExact(out,
+                engine, algorithm, src0, src1, dst, attr));
     }
 
     MemorySegment concat(MemorySegment engine, MemorySegment dst, MemorySegment[] sources, int axis,
@@ -568,63 +532,36 @@ final class Dnnl {
 
     MemorySegment softmax(MemorySegment engine, MemorySegment src, MemorySegment dst, int axis, MemorySegment attr,
                           String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_softmax_forward_primitive_desc_create", (int) softmaxCreate.invokeExact(out, engine,
-                    FORWARD_INFERENCE, SOFTMAX_ACCURATE, src, dst, axis, attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_softmax_forward_primitive_desc_create", context, (out,
+                arena) -> (int) softmaxCreate.invokeExact(out, engine, FORWARD_INFERENCE, SOFTMAX_ACCURATE, src, dst,
+                axis, attr));
     }
 
     MemorySegment eltwise(MemorySegment engine, int algorithm, MemorySegment src, MemorySegment dst, float alpha,
                           float beta, MemorySegment attr, String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_eltwise_forward_primitive_desc_create", (int) eltwiseCreate.invokeExact(out, engine,
-                    FORWARD_INFERENCE, algorithm, src, dst, alpha, beta, attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_eltwise_forward_primitive_desc_create", context, (out,
+                arena) -> (int) eltwiseCreate.invokeExact(out, engine, FORWARD_INFERENCE, algorithm, src, dst, alpha,
+                beta, attr));
     }
 
     MemorySegment lrn(MemorySegment engine, MemorySegment src, MemorySegment dst, long size, float alpha, float beta,
                       float k, MemorySegment attr, String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_lrn_forward_primitive_desc_create", (int) lrnCreate.invokeExact(out, engine,
-                    FORWARD_INFERENCE, LRN_ACROSS_CHANNELS, src, dst, size, alpha, beta, k, attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_lrn_forward_primitive_desc_create", context, (out,
+                arena) -> (int) lrnCreate.invokeExact(out, engine, FORWARD_INFERENCE, LRN_ACROSS_CHANNELS, src, dst,
+                size, alpha, beta, k, attr));
     }
 
     MemorySegment batchNormalization(MemorySegment engine, MemorySegment src, MemorySegment dst, float epsilon,
                                      MemorySegment attr, String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_batch_normalization_forward_primitive_desc_create", (int) batchNormalizationCreate
-                    .invokeExact(out, engine, FORWARD_INFERENCE, src, dst, epsilon, NORMALIZATION_INFERENCE_FLAGS,
-                            attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_batch_normalization_forward_primitive_desc_create", context, (out,
+                arena) -> (int) batchNormalizationCreate.invokeExact(out, engine, FORWARD_INFERENCE, src, dst, epsilon,
+                NORMALIZATION_INFERENCE_FLAGS, attr));
     }
 
     MemorySegment reorder(MemorySegment engine, MemorySegment src, MemorySegment dst, MemorySegment attr,
                           String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_reorder_primitive_desc_create", (int) reorderCreate.invokeExact(out, src, engine, dst, engine,
-                    attr), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_reorder_primitive_desc_create", context, (out,
+                arena) -> (int) reorderCreate.invokeExact(out, src, engine, dst, engine, attr));
     }
 
     /** A descriptor the primitive descriptor owns (valid while it lives); NULL when it has none of that kind. */
@@ -655,13 +592,8 @@ final class Dnnl {
     // ---- primitives
 
     MemorySegment primitiveCreate(MemorySegment primitiveDesc, String context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_primitive_create", (int) primitiveCreate.invokeExact(out, primitiveDesc), context);
-            return handle(out);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_primitive_create", context, (out, arena) -> (int) primitiveCreate.invokeExact(out,
+                primitiveDesc));
     }
 
     void primitiveDestroy(MemorySegment primitive) {

@@ -62,7 +62,7 @@ final class OneDnnPartition implements CompiledPartition {
             downloads = new MemorySegment[outputs.length];
             plainOutputMds = new MemorySegment[outputs.length];
             for (int i = 0; i < outputs.length; i++) {
-                MemorySegment plain = dnnl.memoryDesc(dims(outputShapes[i]), false);
+                MemorySegment plain = dnnl.memoryDesc(PartitionLowering.dims(outputShapes[i]), false);
                 plainOutputMds[i] = owned.own(plain, () -> dnnl.memoryDescDestroy(plain));
                 MemorySegment md = values.get(outputs[i]).md();
                 downloads[i] = dnnl.memoryDescEqual(md, plain) ? MemorySegment.NULL : downloadReorder(md, plain);
@@ -165,14 +165,6 @@ final class OneDnnPartition implements CompiledPartition {
         free.remove(Integer.valueOf(slot));
         slots.set(slot, Math.max(slots.get(slot), bytes));
         return slot;
-    }
-
-    private static long[] dims(Shape s) {
-        long[] dims = new long[s.rank()];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = s.dim(i);
-        }
-        return dims;
     }
 
     @Override

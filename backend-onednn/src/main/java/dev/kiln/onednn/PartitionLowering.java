@@ -542,7 +542,7 @@ final class PartitionLowering {
         return owned.own(copy, () -> dnnl.memoryDescDestroy(copy));
     }
 
-    private static long[] dims(Shape s) {
+    static long[] dims(Shape s) {
         long[] dims = new long[s.rank()];
         for (int i = 0; i < dims.length; i++) {
             dims[i] = s.dim(i);
