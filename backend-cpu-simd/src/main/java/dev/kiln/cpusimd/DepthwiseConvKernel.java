@@ -38,6 +38,11 @@ public final class DepthwiseConvKernel implements SimdKernel {
     private final String epilogueText;
     /** Whether interior pixels go in groups: the in-register epilogue is one clip, to [clipLow, clipHigh]. */
     private final boolean groupPixels;
+    /**
+     * 3 or 5 when a group's filter rows slide over one row of inputs loaded once (dilation 1),
+     * else 0; {@link #slidingStride} is then 1 or 2.
+     */
+    private final int slidingWidth, slidingStride;
     private final float clipLow, clipHigh;
 
     public DepthwiseConvKernel(BoundNode node, PreparedWeights prepared) {
@@ -79,6 +84,9 @@ public final class DepthwiseConvKernel implements SimdKernel {
         epilogue = Epilogue.of(conv.postOps());
         epilogueText = epilogue.describe();
         groupPixels = !epilogue.addsResidualInRegisters();
+        boolean slides = (strideW == 1 || strideW == 2) && dilationW == 1 && (kernelW == 3 || kernelW == 5);
+        slidingWidth = slides ? kernelW : 0;
+        slidingStride = slides ? strideW : 0;
         float[] bounds = epilogue.registerBounds();
         clipLow = bounds[0];
         clipHigh = bounds[1];
@@ -171,7 +179,14 @@ public final class DepthwiseConvKernel implements SimdKernel {
                 // leaving them to the slower one-pixel path.
                 for (; ox < interiorEnd; ox += GROUP) {
                     int at = Math.min(ox, interiorEnd - GROUP);
-                    interiorGroup(x, y, inPlane, block, top, kyFirst, kyEnd, at, outRow + at * L, padding);
+                    int out = outRow + at * L;
+                    switch (slidingWidth * slidingStride) {
+                        case 3 -> slidingGroup3(x, y, inPlane, block, top, kyFirst, kyEnd, at, out, padding);
+                        case 5 -> slidingGroup5(x, y, inPlane, block, top, kyFirst, kyEnd, at, out, padding);
+                        case 6 -> slidingGroup3Stride2(x, y, inPlane, block, top, kyFirst, kyEnd, at, out, padding);
+                        case 10 -> slidingGroup5Stride2(x, y, inPlane, block, top, kyFirst, kyEnd, at, out, padding);
+                        default -> interiorGroup(x, y, inPlane, block, top, kyFirst, kyEnd, at, out, padding);
+                    }
                 }
             }
             for (; ox < interiorEnd; ox++) {
@@ -232,6 +247,199 @@ public final class DepthwiseConvKernel implements SimdKernel {
         }
         // The clip written out, not a call: C2 stops inlining in a method this size, and a vector
         // handed to a call it did not inline is boxed (and its arithmetic falls back to Java).
+        float lo = clipLow, hi = clipHigh;
+        a0.max(lo).min(hi).blend(0f, padding).intoArray(y, out);
+        a1.max(lo).min(hi).blend(0f, padding).intoArray(y, out + L);
+        a2.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 2 * L);
+        a3.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 3 * L);
+        a4.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 4 * L);
+        a5.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 5 * L);
+        a6.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 6 * L);
+        a7.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 7 * L);
+    }
+
+    /**
+     * As {@link #interiorGroup} for a 3-wide filter row at stride 1: the {@value #GROUP} + 2
+     * inputs of a row are loaded once and each feeds up to three outputs, 10 loads per filter
+     * row instead of 24. Written out in full because only straight-line code keeps vectors in
+     * registers.
+     */
+    private void slidingGroup3(float[] x, float[] y, int inPlane, int block, int top, int kyFirst, int kyEnd, int ox,
+                               int out, VectorMask<Float> padding) {
+        FloatVector biasVector = FloatVector.fromArray(SPECIES, bias, block * L);
+        FloatVector a0 = biasVector, a1 = biasVector, a2 = biasVector, a3 = biasVector;
+        FloatVector a4 = biasVector, a5 = biasVector, a6 = biasVector, a7 = biasVector;
+        int left = ox - padLeft;
+        for (int ky = kyFirst; ky < kyEnd; ky++) {
+            int at = inPlane + ((top + ky * dilationH) * width + left) * L;
+            int tap = (block * kernelH + ky) * 3 * L;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, weights, tap);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, weights, tap + L);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, weights, tap + 2 * L);
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, at), x1 = FloatVector.fromArray(SPECIES, x, at + L);
+            FloatVector x2 = FloatVector.fromArray(SPECIES, x, at + 2 * L), x3 = FloatVector.fromArray(SPECIES, x, at + 3 * L);
+            FloatVector x4 = FloatVector.fromArray(SPECIES, x, at + 4 * L), x5 = FloatVector.fromArray(SPECIES, x, at + 5 * L);
+            FloatVector x6 = FloatVector.fromArray(SPECIES, x, at + 6 * L), x7 = FloatVector.fromArray(SPECIES, x, at + 7 * L);
+            FloatVector x8 = FloatVector.fromArray(SPECIES, x, at + 8 * L), x9 = FloatVector.fromArray(SPECIES, x, at + 9 * L);
+            a0 = x2.fma(w2, x1.fma(w1, x0.fma(w0, a0)));
+            a1 = x3.fma(w2, x2.fma(w1, x1.fma(w0, a1)));
+            a2 = x4.fma(w2, x3.fma(w1, x2.fma(w0, a2)));
+            a3 = x5.fma(w2, x4.fma(w1, x3.fma(w0, a3)));
+            a4 = x6.fma(w2, x5.fma(w1, x4.fma(w0, a4)));
+            a5 = x7.fma(w2, x6.fma(w1, x5.fma(w0, a5)));
+            a6 = x8.fma(w2, x7.fma(w1, x6.fma(w0, a6)));
+            a7 = x9.fma(w2, x8.fma(w1, x7.fma(w0, a7)));
+        }
+        float lo = clipLow, hi = clipHigh;
+        a0.max(lo).min(hi).blend(0f, padding).intoArray(y, out);
+        a1.max(lo).min(hi).blend(0f, padding).intoArray(y, out + L);
+        a2.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 2 * L);
+        a3.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 3 * L);
+        a4.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 4 * L);
+        a5.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 5 * L);
+        a6.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 6 * L);
+        a7.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 7 * L);
+    }
+
+    /** {@link #slidingGroup3} for a 5-wide filter row: 12 loads per filter row instead of 40. */
+    private void slidingGroup5(float[] x, float[] y, int inPlane, int block, int top, int kyFirst, int kyEnd, int ox,
+                               int out, VectorMask<Float> padding) {
+        FloatVector biasVector = FloatVector.fromArray(SPECIES, bias, block * L);
+        FloatVector a0 = biasVector, a1 = biasVector, a2 = biasVector, a3 = biasVector;
+        FloatVector a4 = biasVector, a5 = biasVector, a6 = biasVector, a7 = biasVector;
+        int left = ox - padLeft;
+        for (int ky = kyFirst; ky < kyEnd; ky++) {
+            int at = inPlane + ((top + ky * dilationH) * width + left) * L;
+            int tap = (block * kernelH + ky) * 5 * L;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, weights, tap);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, weights, tap + L);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, weights, tap + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(SPECIES, weights, tap + 3 * L);
+            FloatVector w4 = FloatVector.fromArray(SPECIES, weights, tap + 4 * L);
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, at), x1 = FloatVector.fromArray(SPECIES, x, at + L);
+            FloatVector x2 = FloatVector.fromArray(SPECIES, x, at + 2 * L), x3 = FloatVector.fromArray(SPECIES, x, at + 3 * L);
+            FloatVector x4 = FloatVector.fromArray(SPECIES, x, at + 4 * L), x5 = FloatVector.fromArray(SPECIES, x, at + 5 * L);
+            a0 = x4.fma(w4, x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, a0)))));
+            a1 = x5.fma(w4, x4.fma(w3, x3.fma(w2, x2.fma(w1, x1.fma(w0, a1)))));
+            FloatVector x6 = FloatVector.fromArray(SPECIES, x, at + 6 * L), x7 = FloatVector.fromArray(SPECIES, x, at + 7 * L);
+            a2 = x6.fma(w4, x5.fma(w3, x4.fma(w2, x3.fma(w1, x2.fma(w0, a2)))));
+            a3 = x7.fma(w4, x6.fma(w3, x5.fma(w2, x4.fma(w1, x3.fma(w0, a3)))));
+            FloatVector x8 = FloatVector.fromArray(SPECIES, x, at + 8 * L), x9 = FloatVector.fromArray(SPECIES, x, at + 9 * L);
+            a4 = x8.fma(w4, x7.fma(w3, x6.fma(w2, x5.fma(w1, x4.fma(w0, a4)))));
+            a5 = x9.fma(w4, x8.fma(w3, x7.fma(w2, x6.fma(w1, x5.fma(w0, a5)))));
+            FloatVector x10 = FloatVector.fromArray(SPECIES, x, at + 10 * L), x11 = FloatVector.fromArray(SPECIES, x, at + 11 * L);
+            a6 = x10.fma(w4, x9.fma(w3, x8.fma(w2, x7.fma(w1, x6.fma(w0, a6)))));
+            a7 = x11.fma(w4, x10.fma(w3, x9.fma(w2, x8.fma(w1, x7.fma(w0, a7)))));
+        }
+        float lo = clipLow, hi = clipHigh;
+        a0.max(lo).min(hi).blend(0f, padding).intoArray(y, out);
+        a1.max(lo).min(hi).blend(0f, padding).intoArray(y, out + L);
+        a2.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 2 * L);
+        a3.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 3 * L);
+        a4.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 4 * L);
+        a5.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 5 * L);
+        a6.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 6 * L);
+        a7.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 7 * L);
+    }
+
+    /**
+     * {@link #slidingGroup3} at stride 2: output p reads inputs 2p, 2p + 1 and 2p + 2, so only
+     * input 2p + 2 is shared with the next output; 17 loads per filter row instead of 24, in an
+     * order that keeps three inputs alive at a time.
+     */
+    private void slidingGroup3Stride2(float[] x, float[] y, int inPlane, int block, int top, int kyFirst, int kyEnd,
+                                      int ox, int out, VectorMask<Float> padding) {
+        FloatVector biasVector = FloatVector.fromArray(SPECIES, bias, block * L);
+        FloatVector a0 = biasVector, a1 = biasVector, a2 = biasVector, a3 = biasVector;
+        FloatVector a4 = biasVector, a5 = biasVector, a6 = biasVector, a7 = biasVector;
+        int left = 2 * ox - padLeft;
+        for (int ky = kyFirst; ky < kyEnd; ky++) {
+            int at = inPlane + ((top + ky * dilationH) * width + left) * L;
+            int tap = (block * kernelH + ky) * 3 * L;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, weights, tap);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, weights, tap + L);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, weights, tap + 2 * L);
+            FloatVector even = FloatVector.fromArray(SPECIES, x, at);
+            FloatVector odd = FloatVector.fromArray(SPECIES, x, at + L);
+            FloatVector next = FloatVector.fromArray(SPECIES, x, at + 2 * L);
+            a0 = next.fma(w2, odd.fma(w1, even.fma(w0, a0)));
+            odd = FloatVector.fromArray(SPECIES, x, at + 3 * L);
+            even = FloatVector.fromArray(SPECIES, x, at + 4 * L);
+            a1 = even.fma(w2, odd.fma(w1, next.fma(w0, a1)));
+            odd = FloatVector.fromArray(SPECIES, x, at + 5 * L);
+            next = FloatVector.fromArray(SPECIES, x, at + 6 * L);
+            a2 = next.fma(w2, odd.fma(w1, even.fma(w0, a2)));
+            odd = FloatVector.fromArray(SPECIES, x, at + 7 * L);
+            even = FloatVector.fromArray(SPECIES, x, at + 8 * L);
+            a3 = even.fma(w2, odd.fma(w1, next.fma(w0, a3)));
+            odd = FloatVector.fromArray(SPECIES, x, at + 9 * L);
+            next = FloatVector.fromArray(SPECIES, x, at + 10 * L);
+            a4 = next.fma(w2, odd.fma(w1, even.fma(w0, a4)));
+            odd = FloatVector.fromArray(SPECIES, x, at + 11 * L);
+            even = FloatVector.fromArray(SPECIES, x, at + 12 * L);
+            a5 = even.fma(w2, odd.fma(w1, next.fma(w0, a5)));
+            odd = FloatVector.fromArray(SPECIES, x, at + 13 * L);
+            next = FloatVector.fromArray(SPECIES, x, at + 14 * L);
+            a6 = next.fma(w2, odd.fma(w1, even.fma(w0, a6)));
+            odd = FloatVector.fromArray(SPECIES, x, at + 15 * L);
+            even = FloatVector.fromArray(SPECIES, x, at + 16 * L);
+            a7 = even.fma(w2, odd.fma(w1, next.fma(w0, a7)));
+        }
+        float lo = clipLow, hi = clipHigh;
+        a0.max(lo).min(hi).blend(0f, padding).intoArray(y, out);
+        a1.max(lo).min(hi).blend(0f, padding).intoArray(y, out + L);
+        a2.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 2 * L);
+        a3.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 3 * L);
+        a4.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 4 * L);
+        a5.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 5 * L);
+        a6.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 6 * L);
+        a7.max(lo).min(hi).blend(0f, padding).intoArray(y, out + 7 * L);
+    }
+
+    /**
+     * {@link #slidingGroup5} at stride 2: output p reads inputs 2p to 2p + 4, the last three of
+     * them shared with output p + 1; 19 loads per filter row instead of 40.
+     */
+    private void slidingGroup5Stride2(float[] x, float[] y, int inPlane, int block, int top, int kyFirst, int kyEnd,
+                                      int ox, int out, VectorMask<Float> padding) {
+        FloatVector biasVector = FloatVector.fromArray(SPECIES, bias, block * L);
+        FloatVector a0 = biasVector, a1 = biasVector, a2 = biasVector, a3 = biasVector;
+        FloatVector a4 = biasVector, a5 = biasVector, a6 = biasVector, a7 = biasVector;
+        int left = 2 * ox - padLeft;
+        for (int ky = kyFirst; ky < kyEnd; ky++) {
+            int at = inPlane + ((top + ky * dilationH) * width + left) * L;
+            int tap = (block * kernelH + ky) * 5 * L;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, weights, tap);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, weights, tap + L);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, weights, tap + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(SPECIES, weights, tap + 3 * L);
+            FloatVector w4 = FloatVector.fromArray(SPECIES, weights, tap + 4 * L);
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, at), x1 = FloatVector.fromArray(SPECIES, x, at + L);
+            FloatVector x2 = FloatVector.fromArray(SPECIES, x, at + 2 * L), x3 = FloatVector.fromArray(SPECIES, x, at + 3 * L);
+            FloatVector x4 = FloatVector.fromArray(SPECIES, x, at + 4 * L);
+            a0 = x4.fma(w4, x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, a0)))));
+            x0 = FloatVector.fromArray(SPECIES, x, at + 5 * L);
+            x1 = FloatVector.fromArray(SPECIES, x, at + 6 * L);
+            a1 = x1.fma(w4, x0.fma(w3, x4.fma(w2, x3.fma(w1, x2.fma(w0, a1)))));
+            x2 = FloatVector.fromArray(SPECIES, x, at + 7 * L);
+            x3 = FloatVector.fromArray(SPECIES, x, at + 8 * L);
+            a2 = x3.fma(w4, x2.fma(w3, x1.fma(w2, x0.fma(w1, x4.fma(w0, a2)))));
+            x4 = FloatVector.fromArray(SPECIES, x, at + 9 * L);
+            x0 = FloatVector.fromArray(SPECIES, x, at + 10 * L);
+            a3 = x0.fma(w4, x4.fma(w3, x3.fma(w2, x2.fma(w1, x1.fma(w0, a3)))));
+            x1 = FloatVector.fromArray(SPECIES, x, at + 11 * L);
+            x2 = FloatVector.fromArray(SPECIES, x, at + 12 * L);
+            a4 = x2.fma(w4, x1.fma(w3, x0.fma(w2, x4.fma(w1, x3.fma(w0, a4)))));
+            x3 = FloatVector.fromArray(SPECIES, x, at + 13 * L);
+            x4 = FloatVector.fromArray(SPECIES, x, at + 14 * L);
+            a5 = x4.fma(w4, x3.fma(w3, x2.fma(w2, x1.fma(w1, x0.fma(w0, a5)))));
+            x0 = FloatVector.fromArray(SPECIES, x, at + 15 * L);
+            x1 = FloatVector.fromArray(SPECIES, x, at + 16 * L);
+            a6 = x1.fma(w4, x0.fma(w3, x4.fma(w2, x3.fma(w1, x2.fma(w0, a6)))));
+            x2 = FloatVector.fromArray(SPECIES, x, at + 17 * L);
+            x3 = FloatVector.fromArray(SPECIES, x, at + 18 * L);
+            a7 = x3.fma(w4, x2.fma(w3, x1.fma(w2, x0.fma(w1, x4.fma(w0, a7)))));
+        }
         float lo = clipLow, hi = clipHigh;
         a0.max(lo).min(hi).blend(0f, padding).intoArray(y, out);
         a1.max(lo).min(hi).blend(0f, padding).intoArray(y, out + L);

@@ -63,8 +63,11 @@ final class PaddedInput {
         if (pixelStride == L) {
             System.arraycopy(x, s, padded, inside, width * L);
         } else {
-            for (int w = 0; w < width; w++) {
-                System.arraycopy(x, s + w * L, padded, inside + w * channels, channels);
+            // A few floats per pixel: a plain loop, since a System.arraycopy call per pixel costs more than its copy.
+            for (int w = 0, from = s, to = inside; w < width; w++, from += L, to += channels) {
+                for (int c = 0; c < channels; c++) {
+                    padded[to + c] = x[from + c];
+                }
             }
         }
         Arrays.fill(padded, after, d + rowOut, 0f);

@@ -62,6 +62,22 @@ class DepthwiseConvKernelTest {
         run(1, 16, 4, 27, Window.of(3, 3).withPads(1, 2, 1, 2).withDilations(1, 2), true, List.of(), 43);
     }
 
+    /**
+     * The sliding groups (3 and 5 wide, strides 1 and 2, inputs of a filter row loaded once for
+     * eight outputs), each with a remainder group that overlaps the one before, asymmetric pads,
+     * a dilated height, an activation that moves zero and channels that end inside a block.
+     */
+    @Test
+    void slidingGroupsAtStridesOneAndTwo() {
+        PostOp relu6 = new PostOp.Activate(ActivationFunction.RELU6);
+        PostOp sigmoid = new PostOp.Activate(ActivationFunction.SIGMOID);
+        run(2, 20, 6, 27, Window.of(3, 3).withPads(2, 1, 0, 1).withDilations(2, 1), true, List.of(relu6), 44);
+        run(1, 35, 7, 41, Window.of(3, 3).withStrides(2, 2).withPads(1, 1, 0, 0), true, List.of(relu6), 45);
+        run(1, 17, 8, 45, Window.of(5, 5).withStrides(2, 2).withPads(2, 1, 2, 2), false, List.of(sigmoid), 46);
+        run(1, 33, 5, 26, Window.of(5, 5).withPads(1, 2, 2, 1), true, List.of(new PostOp.Activate(
+                ActivationFunction.clip(0.5f, 2f))), 47);
+    }
+
     @Test
     void fiveByFiveStridesOneAndTwo() {
         run(1, 35, 9, 7, Window.square(5, 1, 2), true, List.of(), 4);
