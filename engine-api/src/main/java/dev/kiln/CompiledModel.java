@@ -123,12 +123,20 @@ public final class CompiledModel implements AutoCloseable {
      * @throws IllegalStateException when the model is closed
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        return run(inputs, null);
+    }
+
+    /**
+     * As {@link #run(Map)}, adding where the run's time went to {@code profile} (ignored when
+     * null): per node, or per partition on a backend that does not time nodes one by one.
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, RunProfile profile) {
         checkOpen();
         Map<String, Shape> shapes = checkInputs(inputs);
         while (true) {
             ExecutionPlan plan = plan(shapes);
             try {
-                return threads.call(() -> plan.run(inputs));
+                return threads.call(() -> plan.run(inputs, profile));
             } catch (ExecutionPlan.Retired e) {
                 checkOpen(); // else the plan left the cache between lookup and run: compile it again
             }

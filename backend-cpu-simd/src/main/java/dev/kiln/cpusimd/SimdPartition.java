@@ -11,6 +11,7 @@ import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.HostThreads;
 import dev.kiln.spi.KernelRegistry;
 import dev.kiln.spi.NodeKernel;
+import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 
@@ -133,6 +134,16 @@ final class SimdPartition implements CompiledPartition {
             for (int s = 0; s < steps.size(); s++) {
                 steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s], scratch, threads);
             }
+        }
+
+        @Override
+        public boolean executeTimed(NodeTimes times) {
+            for (int s = 0; s < steps.size(); s++) {
+                long started = System.nanoTime();
+                steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s], scratch, threads);
+                times.record(s, System.nanoTime() - started);
+            }
+            return true;
         }
 
         @Override

@@ -1,9 +1,11 @@
 package dev.kiln.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.KilnException;
+import dev.kiln.RunProfile;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.Models;
@@ -77,20 +79,33 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON on stdout (progress stays on stderr).")
     boolean json;
 
+    @Option(names = "--profile", paramLabel = "N", arity = "0..1", fallbackValue = "" + PROFILE_ROWS,
+            description = "Also time every node (or partition, where a backend cannot tell nodes apart) over the timed"
+                    + " runs and print the N slowest (default " + PROFILE_ROWS + "); with --json, every entry.")
+    Integer profileRows;
+
+    static final int PROFILE_ROWS = 15;
+
     /**
      * One model on one backend. The JSON keys are a contract for scripts: {@code model},
      * {@code backend}, {@code device}, {@code batch}, {@code runs}, {@code median_ms},
      * {@code min_ms}, {@code max_ms}, {@code images_per_s}, {@code max_rel_error}.
      *
+     * With {@code --profile}, {@code profile} lists where the time went (see {@link RunProfile.Entry}).
+     *
      * @param fallbackNodes nodes the backend could not run, run by another backend instead
      */
     record Result(String model, String backend, String device, int batch, int runs, int warmup, double medianMs,
-                  double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes) {
+                  double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) List<RunProfile.Entry> profile) {
     }
 
     @Override
     public Integer call() {
         checkCounts();
+        if (profileRows != null && profileRows < 1) {
+            throw new ParameterException(spec.commandLine(), "--profile must be at least 1, got " + profileRows);
+        }
         Engine engine = Engine.create();
         List<String> backendIds = backend == null
                 ? engine.registry().available().stream().map(BackendRegistry.Entry::id).toList()
@@ -245,13 +260,14 @@ final class BenchCommand implements Callable<Integer> {
     /** The timed runs of one backend, with its first and last outputs. */
     private record Measurement(String backend, int batch, int warmup, int fallbackNodes,
                                List<String> skippedBackends, long[] nanos, float[] firstOutput,
-                               float[] lastOutput) {
+                               float[] lastOutput, RunProfile profile) {
         Result result(String model, String device, float[] oracle) {
             Timings t = Timings.ofNanos(nanos);
             return new Result(model, backend, device, batch, nanos.length, warmup, roundMicros(t.medianMs()),
                     roundMicros(t.minMs()), roundMicros(t.maxMs()),
                     Math.round(batch * 1000.0 / t.medianMs() * 100) / 100.0,
-                    RelativeError.max(lastOutput, oracle), fallbackNodes);
+                    RelativeError.max(lastOutput, oracle), fallbackNodes,
+                    profile == null ? null : profile.entries());
         }
     }
 
@@ -278,10 +294,11 @@ final class BenchCommand implements Callable<Integer> {
             }
             long[] nanos = new long[timedRuns];
             float[] last = null;
+            RunProfile profile = profileRows == null ? null : new RunProfile();
             for (int i = 0; i < timedRuns; i++) {
                 progress.next(id + ": run " + (i + 1) + "/" + timedRuns);
                 long start = System.nanoTime();
-                Map<String, Tensor> outputs = compiled.run(input.tensors());
+                Map<String, Tensor> outputs = compiled.run(input.tensors(), profile);
                 nanos[i] = System.nanoTime() - start;
                 try {
                     if (first == null || i == timedRuns - 1) {
@@ -297,7 +314,8 @@ final class BenchCommand implements Callable<Integer> {
             String chosen = compiled.backend();
             ExecutionPlan plan = compiled.planForBatch(batch);
             int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
-            return new Measurement(chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last);
+            return new Measurement(chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
+                    profile);
         }
     }
 
@@ -324,6 +342,29 @@ final class BenchCommand implements Callable<Integer> {
             table.row(r.model(), r.backend() + (r.fallbackNodes() > 0 ? " (+" + r.fallbackNodes() + " fallback)" : ""),
                     r.batch(), r.runs(), fixed(r.medianMs()), fixed(r.minMs()), fixed(r.maxMs()),
                     fixed(r.imagesPerS()), String.format(Locale.ROOT, "%.1e", r.maxRelError()), r.device());
+        }
+        table.print(out);
+        for (Result r : results) {
+            if (r.profile() != null) {
+                printProfile(out, r);
+            }
+        }
+    }
+
+    /** The slowest entries of a result's profile, by median, with their share of the sum of all medians. */
+    private void printProfile(PrintWriter out, Result r) {
+        List<RunProfile.Entry> slowest = new ArrayList<>(r.profile());
+        slowest.sort(Comparator.comparingDouble(RunProfile.Entry::medianMicros).reversed());
+        double sum = slowest.stream().mapToDouble(RunProfile.Entry::medianMicros).sum();
+        out.println();
+        out.printf(Locale.ROOT, "%s on %s, batch %d: the %d slowest of %d entries (sum of medians %.2f ms, median run"
+                        + " %.2f ms)%n", r.model(), r.backend(), r.batch(), Math.min(profileRows, slowest.size()),
+                slowest.size(), sum / 1000, r.medianMs());
+        Table table = new Table("median us", "share", "node", "op", "backend", "algorithm");
+        for (RunProfile.Entry e : slowest.subList(0, Math.min(profileRows, slowest.size()))) {
+            table.row(String.format(Locale.ROOT, "%.1f", e.medianMicros()),
+                    String.format(Locale.ROOT, "%.1f%%", sum == 0 ? 0 : 100 * e.medianMicros() / sum), e.name(),
+                    e.op(), e.backend(), e.algorithm());
         }
         table.print(out);
     }

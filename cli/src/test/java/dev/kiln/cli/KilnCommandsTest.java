@@ -165,6 +165,41 @@ class KilnCommandsTest {
     }
 
     @Test
+    void benchProfileListsEveryNodeInJsonAndTheSlowestInTheTable() {
+        CliRun json = CliRun.of("bench", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--runs", "2",
+                "--warmup", "0", "--warmup-time", "0", "--profile", "--json");
+        assertEquals(0, json.exitCode(), json.describe());
+        JsonNode result = json.json().get(0);
+        JsonNode profile = result.get("profile");
+        Set<String> nodes = new HashSet<>();
+        for (JsonNode e : profile) {
+            assertEquals(2, e.get("runs").asInt(), e.toString());
+            assertTrue(e.get("median_micros").asDouble() > 0, e.toString());
+            if (e.get("kind").asText().equals("NODE")) {
+                nodes.add(e.get("name").asText());
+                assertEquals("cpu-simd", e.get("backend").asText(), e.toString());
+                assertFalse(e.get("algorithm").asText().isEmpty(), e.toString());
+            }
+        }
+        CliRun explain = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--json");
+        Set<String> placed = new HashSet<>();
+        explain.json().get("nodes").forEach(n -> placed.add(n.get("name").asText()));
+        assertEquals(placed, nodes, "one profile entry per node of the compiled graph");
+        assertTrue(CliRun.of("bench", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--runs", "1", "--warmup-time", "0",
+                "--json").json().get(0)
+                .get("profile") == null, "no profile unless asked for");
+
+        CliRun table = CliRun.of("bench", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--runs", "1",
+                "--warmup", "0", "--warmup-time", "0", "--profile", "3");
+        assertEquals(0, table.exitCode(), table.describe());
+        List<String> lines = table.out().lines().toList();
+        assertTrue(lines.get(3).startsWith("mobilenet_v1 on cpu-simd, batch 1: the 3 slowest of"), table.out());
+        assertTrue(lines.get(4).contains("median us") && lines.get(4).contains("algorithm"), table.out());
+        assertEquals(8, lines.size(), table.out());
+        assertEquals(ErrorReporter.USAGE, CliRun.of("bench", "--profile", "0").exitCode());
+    }
+
+    @Test
     void aBackendThatFailsToRunIsReportedAndDoesNotStopTheOthers() {
         CliRun run = benchWithFailingBackend("run");
         assertEquals(ErrorReporter.RUNTIME, run.exitCode(), run.describe());

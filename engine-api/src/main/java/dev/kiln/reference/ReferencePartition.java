@@ -8,6 +8,7 @@ import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.NodeKernel;
+import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 
@@ -102,6 +103,16 @@ final class ReferencePartition implements CompiledPartition {
             for (int s = 0; s < steps.size(); s++) {
                 steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s]);
             }
+        }
+
+        @Override
+        public boolean executeTimed(NodeTimes times) {
+            for (int s = 0; s < steps.size(); s++) {
+                long started = System.nanoTime();
+                steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s]);
+                times.record(s, System.nanoTime() - started);
+            }
+            return true;
         }
 
         @Override

@@ -4,6 +4,7 @@ import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.spi.memory.MemoryPlanner;
 import dev.kiln.EngineOptions;
 import dev.kiln.KilnException;
+import dev.kiln.RunProfile;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -44,6 +45,7 @@ public final class ExecutionPlan implements AutoCloseable {
     private final List<CompiledPartition> compiled;
     private final List<Backend> partitionBackends;
     private final List<NodePlacement> placements;
+    private final Map<String, NodePlacement> placementOf = new HashMap<>();
     private final List<String> skipped;
     private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
     private final Object lifecycle = new Object();
@@ -61,6 +63,7 @@ public final class ExecutionPlan implements AutoCloseable {
         this.partitionBackends = partitionBackends;
         this.placements = placements;
         this.skipped = skipped;
+        placements.forEach(placed -> placementOf.put(placed.node(), placed));
     }
 
     /**
@@ -250,6 +253,11 @@ public final class ExecutionPlan implements AutoCloseable {
      *                               from the model's cache before this run began)
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        return run(inputs, null);
+    }
+
+    /** As {@link #run(Map)}, adding the run's times to {@code profile} when it is not null. */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, RunProfile profile) {
         acquire();
         try {
             RunState state = pool.poll();
@@ -257,7 +265,7 @@ public final class ExecutionPlan implements AutoCloseable {
                 state = new RunState();
             }
             try {
-                return runWith(state, inputs);
+                return runWith(state, inputs, profile);
             } finally {
                 pool.push(state);
             }
@@ -266,7 +274,7 @@ public final class ExecutionPlan implements AutoCloseable {
         }
     }
 
-    private Map<String, Tensor> runWith(RunState state, Map<String, Tensor> inputs) {
+    private Map<String, Tensor> runWith(RunState state, Map<String, Tensor> inputs, RunProfile profile) {
         Map<String, Tensor> outputs = new LinkedHashMap<>();
         boolean ok = false;
         try {
@@ -284,14 +292,38 @@ public final class ExecutionPlan implements AutoCloseable {
             for (int p = 0; p < partitions.size(); p++) {
                 Partition part = partitions.get(p);
                 Workspace ws = state.workspaces.get(p);
+                long started = profile == null ? 0 : System.nanoTime();
                 for (int i = 0; i < part.inputs().size(); i++) {
                     ws.upload(i, value(part.inputs().get(i), inputs, outputs, state));
                 }
-                ws.execute();
+                long executed = 0;
+                boolean nodesTimed = false;
+                if (profile == null) {
+                    ws.execute();
+                } else {
+                    executed = System.nanoTime();
+                    if (!part.inputs().isEmpty()) {
+                        profile.record("upload to partition " + p, RunProfile.Kind.TRANSFER, "", backendOf(p), "",
+                                executed - started);
+                    }
+                    nodesTimed = ws.executeTimed((node, nanos) -> recordNode(profile, part, node, nanos));
+                }
+                long downloading = profile == null ? 0 : System.nanoTime();
                 for (int i = 0; i < part.outputs().size(); i++) {
                     ws.download(i, value(part.outputs().get(i), inputs, outputs, state));
                 }
                 ws.finish();
+                if (profile != null) {
+                    long done = System.nanoTime();
+                    if (nodesTimed) {
+                        profile.record("download from partition " + p, RunProfile.Kind.TRANSFER, "", backendOf(p), "",
+                                done - downloading);
+                    } else {
+                        // An asynchronous backend may still be computing while it downloads: one entry for both.
+                        profile.record("partition " + p + " (" + backendOf(p) + ", " + part.nodes().size() + " nodes)",
+                                RunProfile.Kind.PARTITION, "", backendOf(p), "", done - executed);
+                    }
+                }
             }
             ok = true;
             return outputs;
@@ -300,6 +332,12 @@ public final class ExecutionPlan implements AutoCloseable {
                 outputs.values().forEach(Tensor::close);
             }
         }
+    }
+
+    private void recordNode(RunProfile profile, Partition part, int node, long nanos) {
+        Node n = part.nodes().get(node).node();
+        NodePlacement placed = placementOf.get(n.name());
+        profile.record(n.name(), RunProfile.Kind.NODE, n.op().type(), placed.backend(), placed.algorithm(), nanos);
     }
 
     private Tensor value(String name, Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunState state) {

@@ -26,6 +26,19 @@ public interface Workspace extends AutoCloseable {
     /** Runs every node of the partition, or enqueues them. */
     void execute();
 
+    /**
+     * As {@link #execute()}, timing each node for a profile ({@code kiln bench --profile}):
+     * returns true when every node was reported to {@code times}, false when the partition only
+     * ran. The default runs it: a backend that enqueues its work or runs nodes as fused native
+     * calls cannot tell one node's time from another's, and the runtime then reports the
+     * partition as a whole. Each node should be timed from its start to its finish, with any
+     * parallel work inside it done.
+     */
+    default boolean executeTimed(NodeTimes times) {
+        execute();
+        return false;
+    }
+
     /** Copies (or converts) partition output {@code index} into host tensor {@code host}, once it is computed. */
     void download(int index, Tensor host);
 
