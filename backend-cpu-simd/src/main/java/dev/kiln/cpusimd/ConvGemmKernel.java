@@ -51,6 +51,8 @@ public final class ConvGemmKernel implements SimdKernel {
     private final int lastBlockRealLanes;
     /** Null when the window has no padding: the kernel then reads its input in place. */
     private final PaddedInput padded;
+    /** Whether the partition hands over the input already as {@link #padded} lays it out ({@link #takePaddedInput}). */
+    private boolean inputPadded;
 
     private final int rows;
     /** Per row: offset of its window origin in the (padded) input. */
@@ -256,12 +258,30 @@ public final class ConvGemmKernel implements SimdKernel {
 
     @Override
     public String algorithm() {
-        return algorithm;
+        return inputPadded ? algorithm.replace("(compact padded copy)", "(input compacted and padded on upload)")
+                : algorithm;
+    }
+
+    /**
+     * The layout this kernel copies a few-channel input into before it starts ({@link PaddedInput}
+     * compact), or null. A partition that writes its input in that layout itself, straight from
+     * the host, calls {@link #takePaddedInput} at compile time.
+     */
+    PaddedInput compactPaddedInput() {
+        return padded != null && padded.pixelStride != L ? padded : null;
+    }
+
+    /** From now on input 0 arrives as {@link #compactPaddedInput()} lays it out; called before any execution. */
+    void takePaddedInput() {
+        if (compactPaddedInput() == null) {
+            throw new IllegalStateException("this kernel does not compact its input: " + algorithm);
+        }
+        inputPadded = true;
     }
 
     @Override
     public long scratchFloats() {
-        if (padded != null) {
+        if (padded != null && !inputPadded) {
             return padded.floats();
         }
         return plainOutput ? (long) rows * packed.blocks * L : 0;
@@ -270,7 +290,7 @@ public final class ConvGemmKernel implements SimdKernel {
     @Override
     public void execute(float[][] inputs, float[][] outputs, float[] scratch, HostThreads threads) {
         float[] x = inputs[0];
-        if (padded != null) {
+        if (padded != null && !inputPadded) {
             padded.copy(x, scratch, threads);
             x = scratch;
         }

@@ -3,6 +3,8 @@ package dev.kiln.cpusimd;
 import dev.kiln.graph.ops.ShapeArithmetic;
 import dev.kiln.spi.HostThreads;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -42,6 +44,31 @@ final class PaddedInput {
     long floats() {
         return ShapeArithmetic.intProduct("the padded copy of the input", planes, paddedHeight, paddedWidth,
                 pixelStride);
+    }
+
+    /**
+     * Writes the zero-bordered compact copy straight from a host NCHW tensor, one row per task:
+     * for a network's input image this replaces the conversion to NCHWc and the copy from it.
+     */
+    void fromNchw(MemorySegment x, float[] padded, HostThreads threads) {
+        int rowOut = paddedWidth * pixelStride;
+        threads.parallelFor(planes * paddedHeight, task -> {
+            int image = task / paddedHeight, row = task % paddedHeight, h = row - top;
+            int d = task * rowOut;
+            if (h < 0 || h >= height) {
+                Arrays.fill(padded, d, d + rowOut, 0f);
+                return;
+            }
+            int inside = d + left * pixelStride;
+            Arrays.fill(padded, d, inside, 0f);
+            for (int c = 0; c < channels; c++) {
+                long from = ((long) (image * channels + c) * height + h) * width;
+                for (int w = 0; w < width; w++) {
+                    padded[inside + w * channels + c] = x.getAtIndex(ValueLayout.JAVA_FLOAT, from + w);
+                }
+            }
+            Arrays.fill(padded, inside + width * pixelStride, d + rowOut, 0f);
+        });
     }
 
     /** Copies {@code x} into {@code padded}, one row of one channel block per task. */

@@ -35,6 +35,8 @@ final class SimdPartition implements CompiledPartition {
     private final List<Step> steps = new ArrayList<>();
     private final List<NodeKernel> kernels = new ArrayList<>();
     private final long scratchFloats;
+    /** See {@link #paddedUploads}. */
+    private final PaddedInput[] paddedUploads;
 
     private record Step(SimdKernel kernel, int[] inputs, int[] outputs) {
     }
@@ -43,7 +45,7 @@ final class SimdPartition implements CompiledPartition {
         this.threads = context.threads();
         this.slots = new HeapValueSlots(partition);
         Map<BoundNode, SimdKernel> kernelOf = new HashMap<>();
-        long scratch = 0;
+        List<KernelRegistry.Choice<SimdKernel>> choices = new ArrayList<>();
         for (BoundNode n : partition.nodes()) {
             KernelRegistry.Choice<SimdKernel> choice = context.kernels().best(CpuSimdBackend.ID, SimdKernel.class, n,
                     null);
@@ -52,14 +54,59 @@ final class SimdPartition implements CompiledPartition {
             }
             SimdKernel kernel = choice.factory().create(n, context);
             kernelOf.put(n, kernel);
-            scratch = Math.max(scratch, kernel.scratchFloats());
-            kernels.add(new NodeKernel(n.name(), choice.kernel(), choice.provider(), kernel.algorithm()));
+            choices.add(choice);
             steps.add(new Step(kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs())));
+        }
+        this.paddedUploads = paddedUploads(partition, kernelOf);
+        long scratch = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            SimdKernel kernel = steps.get(i).kernel;
+            scratch = Math.max(scratch, kernel.scratchFloats());
+            KernelRegistry.Choice<SimdKernel> choice = choices.get(i);
+            kernels.add(new NodeKernel(partition.nodes().get(i).name(), choice.kernel(), choice.provider(),
+                    kernel.algorithm()));
         }
         scratchFloats = scratch;
         memoryPlan = MemoryPlanner.plan(partition.nodes(), partition.inputs(), partition.outputs(),
                 partition.constants().keySet(), (n, input) -> kernelOf.get(n).inPlaceInput() == input,
                 s -> BlockedLayout.floats(s) * Float.BYTES);
+    }
+
+    /**
+     * Per partition input, the padded compact layout its upload writes directly, or null for
+     * NCHWc. A few-channel image read only by one dense convolution (a network's first layer)
+     * is laid out as that convolution would copy it anyway: the upload then writes 3 floats per
+     * pixel instead of a whole block, and the convolution skips its copy.
+     */
+    private static PaddedInput[] paddedUploads(Partition partition, Map<BoundNode, SimdKernel> kernelOf) {
+        PaddedInput[] layouts = new PaddedInput[partition.inputs().size()];
+        for (int i = 0; i < layouts.length; i++) {
+            String name = partition.inputs().get(i);
+            if (partition.outputs().contains(name)) {
+                continue;
+            }
+            BoundNode reader = null;
+            int reads = 0;
+            for (BoundNode n : partition.nodes()) {
+                for (String input : n.node().inputs()) {
+                    if (input.equals(name)) {
+                        reads++;
+                        reader = n;
+                    }
+                }
+            }
+            if (reads != 1 || !reader.node().inputs().getFirst().equals(name)
+                    || !(kernelOf.get(reader) instanceof ConvGemmKernel conv)) {
+                continue;
+            }
+            PaddedInput layout = conv.compactPaddedInput();
+            // The value's buffer is sized for NCHWc; the padded layout must fit in it.
+            if (layout != null && layout.floats() <= BlockedLayout.floats(reader.inputShape(0))) {
+                conv.takePaddedInput();
+                layouts[i] = layout;
+            }
+        }
+        return layouts;
     }
 
     @Override
@@ -102,6 +149,10 @@ final class SimdPartition implements CompiledPartition {
             int slot = slots.inputSlot(index);
             Shape s = slots.shape(slot);
             float[] dst = values[slot];
+            if (paddedUploads[index] != null) {
+                paddedUploads[index].fromNchw(host.segment(), dst, threads);
+                return;
+            }
             if (s.rank() != 4) {
                 host.copyTo(0, dst, 0, s.elementCountInt());
                 return;
