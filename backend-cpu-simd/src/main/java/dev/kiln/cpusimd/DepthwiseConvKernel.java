@@ -27,6 +27,8 @@ public final class DepthwiseConvKernel implements SimdKernel {
     private static final int L = BlockedLayout.LANES;
     /** Interior pixels computed together; 8 accumulators cover the FMA latency of two units. */
     private static final int GROUP = 8;
+    /** Channel blocks computed together where rows are too narrow for {@link #GROUP} pixels. */
+    private static final int BLOCKS_TOGETHER = 4;
 
     private final int batch, channels, blocks, height, width, outH, outW;
     private final int kernelH, kernelW, strideH, strideW, padTop, padLeft, dilationH, dilationW;
@@ -43,6 +45,19 @@ public final class DepthwiseConvKernel implements SimdKernel {
      * else 0; {@link #slidingStride} is then 1 or 2.
      */
     private final int slidingWidth, slidingStride;
+    /**
+     * Whether pixels go four channel blocks at a time ({@link #pixelOfFourBlocks}): rows too
+     * narrow for a group of pixels (the 7x7 stage), where a pixel alone would be one chain of
+     * dependent FMAs, with a clip-only in-register epilogue and at least four blocks. (Border
+     * columns of wide rows taken the same way measured slower: the tasks then span four planes.)
+     */
+    private final boolean blocksTogether;
+    /**
+     * Per output row, the filter rows [first, end) whose input row lies inside the image; per
+     * output column, the same for filter columns. Computed once: two divisions per pixel cost
+     * more than a small pixel's FMAs.
+     */
+    private final int[] firstTapRow, endTapRow, firstTapColumn, endTapColumn;
     private final float clipLow, clipHigh;
 
     public DepthwiseConvKernel(BoundNode node, PreparedWeights prepared) {
@@ -84,6 +99,21 @@ public final class DepthwiseConvKernel implements SimdKernel {
         epilogue = Epilogue.of(conv.postOps());
         epilogueText = epilogue.describe();
         groupPixels = !epilogue.addsResidualInRegisters();
+        firstTapRow = new int[outH];
+        endTapRow = new int[outH];
+        for (int oy = 0; oy < outH; oy++) {
+            int top = oy * strideH - padTop;
+            firstTapRow[oy] = top >= 0 ? 0 : Math.ceilDiv(-top, dilationH);
+            endTapRow[oy] = Math.min(kernelH, Math.floorDiv(height - 1 - top, dilationH) + 1);
+        }
+        firstTapColumn = new int[outW];
+        endTapColumn = new int[outW];
+        for (int ox = 0; ox < outW; ox++) {
+            int left = ox * strideW - padLeft;
+            firstTapColumn[ox] = left >= 0 ? 0 : Math.ceilDiv(-left, dilationW);
+            endTapColumn[ox] = Math.min(kernelW, Math.floorDiv(width - 1 - left, dilationW) + 1);
+        }
+        blocksTogether = groupPixels && interiorEnd - interiorStart < GROUP && blocks >= BLOCKS_TOGETHER;
         boolean slides = (strideW == 1 || strideW == 2) && dilationW == 1 && (kernelW == 3 || kernelW == 5);
         slidingWidth = slides ? kernelW : 0;
         slidingStride = slides ? strideW : 0;
@@ -143,12 +173,90 @@ public final class DepthwiseConvKernel implements SimdKernel {
         float[] x = inputs[0], y = outputs[0];
         float[] residual = inputs.length > 3 ? inputs[3] : null;
         int planes = batch * blocks;
+        if (blocksTogether) {
+            int groups = Math.ceilDiv(blocks, BLOCKS_TOGETHER);
+            int bands = WorkSplit.bandsPerPlane(batch * groups, outH, threads.parallelism());
+            threads.parallelFor(batch * groups * bands, task -> {
+                int group = task / bands % groups, image = task / bands / groups, band = task % bands;
+                int rowStart = WorkSplit.bandStart(band, bands, outH), rowEnd = WorkSplit.bandStart(band + 1, bands, outH);
+                int first = group * BLOCKS_TOGETHER;
+                if (first + BLOCKS_TOGETHER > blocks) {
+                    for (int block = first; block < blocks; block++) {
+                        computeRows(x, y, residual, image * blocks + block, rowStart, rowEnd);
+                    }
+                } else {
+                    computeRowsOfFourBlocks(x, y, residual, image, first, rowStart, rowEnd);
+                }
+            });
+            return;
+        }
         int bands = WorkSplit.bandsPerPlane(planes, outH, threads.parallelism());
         threads.parallelFor(planes * bands, task -> {
             int plane = task / bands, band = task % bands;
             computeRows(x, y, residual, plane, WorkSplit.bandStart(band, bands, outH),
                     WorkSplit.bandStart(band + 1, bands, outH));
         });
+    }
+
+    /**
+     * Output rows [rowStart, rowEnd) of blocks [block, block + 4) of one image, for rows too
+     * narrow for groups of pixels: each pixel is computed for the four blocks at once.
+     */
+    private void computeRowsOfFourBlocks(float[] x, float[] y, float[] residual, int image, int block, int rowStart,
+                                         int rowEnd) {
+        // Only the last block of all may have padding lanes; for the others this mask is empty.
+        VectorMask<Float> lastPadding = SPECIES.indexInRange(0, Math.min(L, channels - (block + 3) * L)).not();
+        for (int oy = rowStart; oy < rowEnd; oy++) {
+            for (int ox = 0; ox < outW; ox++) {
+                pixelOfFourBlocks(x, y, image, block, oy, ox, lastPadding);
+            }
+            if (epilogue.hasRest()) {
+                for (int b = block; b < block + BLOCKS_TOGETHER; b++) {
+                    int outRow = ((image * blocks + b) * outH + oy) * outW * L;
+                    epilogue.applyRest(y, outRow, outW * L, residual, Math.min(L, channels - b * L));
+                }
+            }
+        }
+    }
+
+    /**
+     * One output pixel of four neighbouring channel blocks: four independent chains of FMAs where
+     * a single block's chain would wait on each FMA's latency. Taps outside the image are
+     * skipped, so border and interior pixels take the same path.
+     */
+    private void pixelOfFourBlocks(float[] x, float[] y, int image, int block, int oy, int ox,
+                                   VectorMask<Float> lastPadding) {
+        int top = oy * strideH - padTop, left = ox * strideW - padLeft;
+        int kyFirst = firstTapRow[oy], kyEnd = endTapRow[oy];
+        int kxFirst = firstTapColumn[ox], kxEnd = endTapColumn[ox];
+        int inStride = height * width * L, taps = kernelH * kernelW * L;
+        int in0 = (image * blocks + block) * inStride;
+        int w0 = block * taps;
+        FloatVector a0 = FloatVector.fromArray(SPECIES, bias, block * L);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, bias, (block + 1) * L);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, bias, (block + 2) * L);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, bias, (block + 3) * L);
+        for (int ky = kyFirst; ky < kyEnd; ky++) {
+            int inRow = in0 + ((top + ky * dilationH) * width + left) * L;
+            int tapRow = w0 + ky * kernelW * L;
+            for (int kx = kxFirst; kx < kxEnd; kx++) {
+                int at = inRow + kx * dilationW * L, tap = tapRow + kx * L;
+                a0 = FloatVector.fromArray(SPECIES, x, at).fma(FloatVector.fromArray(SPECIES, weights, tap), a0);
+                a1 = FloatVector.fromArray(SPECIES, x, at + inStride)
+                        .fma(FloatVector.fromArray(SPECIES, weights, tap + taps), a1);
+                a2 = FloatVector.fromArray(SPECIES, x, at + 2 * inStride)
+                        .fma(FloatVector.fromArray(SPECIES, weights, tap + 2 * taps), a2);
+                a3 = FloatVector.fromArray(SPECIES, x, at + 3 * inStride)
+                        .fma(FloatVector.fromArray(SPECIES, weights, tap + 3 * taps), a3);
+            }
+        }
+        int outStride = outH * outW * L;
+        int out = ((image * blocks + block) * outH + oy) * outW * L + ox * L;
+        float lo = clipLow, hi = clipHigh;
+        a0.max(lo).min(hi).intoArray(y, out);
+        a1.max(lo).min(hi).intoArray(y, out + outStride);
+        a2.max(lo).min(hi).intoArray(y, out + 2 * outStride);
+        a3.max(lo).min(hi).blend(0f, lastPadding).intoArray(y, out + 3 * outStride);
     }
 
     /** Output rows [rowStart, rowEnd) of one (image, channel block) plane. */
@@ -164,9 +272,7 @@ public final class DepthwiseConvKernel implements SimdKernel {
         VectorMask<Float> padding = realLanes.not();
         for (int oy = rowStart; oy < rowEnd; oy++) {
             int top = oy * strideH - padTop;
-            // Filter rows whose input row lies inside the image.
-            int kyFirst = top >= 0 ? 0 : Math.ceilDiv(-top, dilationH);
-            int kyEnd = Math.min(kernelH, Math.floorDiv(height - 1 - top, dilationH) + 1);
+            int kyFirst = firstTapRow[oy], kyEnd = endTapRow[oy];
             int outRow = outPlane + oy * outW * L;
             for (int border = 0; border < interiorStart; border++) {
                 borderPixel(x, y, residual, inPlane, block, top, kyFirst, kyEnd, border, outRow + border * L,
@@ -455,8 +561,7 @@ public final class DepthwiseConvKernel implements SimdKernel {
     private void borderPixel(float[] x, float[] y, float[] residual, int inPlane, int block, int top, int kyFirst,
                              int kyEnd, int ox, int out, VectorMask<Float> realLanes) {
         int left = ox * strideW - padLeft;
-        int kxFirst = left >= 0 ? 0 : Math.ceilDiv(-left, dilationW);
-        int kxEnd = Math.min(kernelW, Math.floorDiv(width - 1 - left, dilationW) + 1);
+        int kxFirst = firstTapColumn[ox], kxEnd = endTapColumn[ox];
         int weightBase = block * kernelH * kernelW * L;
         FloatVector acc = FloatVector.fromArray(SPECIES, bias, block * L);
         for (int ky = kyFirst; ky < kyEnd; ky++) {

@@ -78,6 +78,23 @@ class DepthwiseConvKernelTest {
                 ActivationFunction.clip(0.5f, 2f))), 47);
     }
 
+    /**
+     * At least four channel blocks: rows too narrow for groups of pixels (a network's 7x7 stage)
+     * go four blocks at a time, the blocks past the last whole four one by one; wide rows do not.
+     */
+    @Test
+    void narrowRowsGoFourChannelBlocksAtATime() {
+        PostOp relu6 = new PostOp.Activate(ActivationFunction.RELU6);
+        run(2, 70, 7, 7, Window.square(3, 1, 1), true, List.of(relu6), 48); // 5 blocks: 4 together, 1 alone
+        run(1, 64, 7, 6, Window.square(5, 1, 2), true, List.of(new PostOp.Activate(ActivationFunction.SILU)), 49);
+        run(1, 131, 9, 5, Window.of(3, 3).withStrides(2, 2).withPads(0, 1, 1, 0), false, List.of(
+                new PostOp.Activate(ActivationFunction.SIGMOID), new PostOp.AddResidual()), 50);
+        run(1, 60, 4, 7, Window.of(3, 3).withPads(2, 2, 2, 2).withDilations(2, 2), true, List.of(), 51);
+        // Wide rows with four blocks or more: groups of pixels block by block.
+        run(1, 64, 6, 20, Window.square(3, 1, 1), true, List.of(relu6), 52);
+        run(2, 70, 9, 23, Window.square(5, 2, 2), true, List.of(new PostOp.Activate(ActivationFunction.SILU)), 53);
+    }
+
     @Test
     void fiveByFiveStridesOneAndTwo() {
         run(1, 35, 9, 7, Window.square(5, 1, 2), true, List.of(), 4);
