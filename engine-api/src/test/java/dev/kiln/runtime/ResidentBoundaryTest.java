@@ -8,6 +8,7 @@ import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.Lrn;
 import dev.kiln.graph.ops.PostOp;
@@ -188,6 +189,32 @@ class ResidentBoundaryTest {
             }
             // Per run: b and c are downloaded once and uploaded once each; a is handed over.
             assertEquals(new BoundaryTraffic(3, 3 * 4, 3 * 4 * VALUE_BYTES, 3), plan.boundaryTraffic());
+        }
+    }
+
+    @Test
+    void aValueReadByTwoLaterPartitionsIsHandedToEach() {
+        SplittableRandom random = new SplittableRandom(4);
+        GraphBuilder b = new GraphBuilder("two-fallbacks");
+        b.input("x", Shape.of(2, 8, 6, 6));
+        b.initializer("w0", tensor(random, 8, 8, 3, 3));
+        b.initializer("w1", tensor(random, 8, 8, 1, 1));
+        b.node("stem", new Conv(Window.square(3, 1, 1), 1), List.of("x", "w0"), List.of("a"));
+        b.node("squeeze", new Conv(Window.of(1, 1), 1), List.of("a", "w1"), List.of("b"));
+        b.node("lrn1", new Lrn(3, 1e-2f, 0.75f, 1f), List.of("b"), List.of("c"));
+        b.node("merge1", Binary.ADD, List.of("c", "a"), List.of("d"));
+        b.node("lrn2", new Lrn(5, 1e-2f, 0.75f, 1f), List.of("d"), List.of("e"));
+        b.node("merge2", Binary.ADD, List.of("e", "a"), List.of("y"));
+        b.output("y");
+        try (Graph g = b.build(); CompiledModel model = compile(g, UnaryOperator.identity())) {
+            ExecutionPlan plan = model.planForBatch(2);
+            assertEquals(new BoundaryValue("a", 0, List.of(2, 4), VALUE_BYTES, false, true),
+                    plan.boundaries().getFirst());
+            assertEquals(List.of(true, false, false, false, false),
+                    plan.boundaries().stream().map(BoundaryValue::resident).toList());
+
+            assertArrayEquals(reference(g, 5), run(model, 5), 0f);
+            assertEquals(new BoundaryTraffic(1, 8, 8 * VALUE_BYTES, 2), plan.boundaryTraffic());
         }
     }
 
