@@ -23,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import static dev.kiln.testing.TestValues.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -140,5 +139,15 @@ class ConcurrentRunTest {
         System.arraycopy(batch, 0, again, 0, IMAGE_VALUES);
         assertArrayEquals(first, classify(ONE_IMAGE, again));
         assertEquals(Shape.of(3, CLASSES), model.planForBatch(3).shapes().get("probabilities"));
+    }
+
+    /** Uniform in [-1, 1) from a fixed seed: input data that any run can regenerate. */
+    private static float[] uniform(int n, long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = random.nextFloat() * 2 - 1;
+        }
+        return v;
     }
 }

@@ -126,8 +126,22 @@ final class SimdPartition implements CompiledPartition {
     }
 
     @Override
+    public boolean handsOverResident() {
+        return true;
+    }
+
+    @Override
     public void close() {
         // Heap arrays only; the garbage collector frees them.
+    }
+
+    /**
+     * A value handed to another cpu-simd partition in this backend's layout: the producing
+     * workspace's own buffer (valid until that workspace runs again, which the runtime puts after
+     * every reader of the run), so one array copy replaces the two layout conversions through host
+     * memory.
+     */
+    private record ResidentValue(Shape shape, float[] buffer) {
     }
 
     private final class SimdWorkspace implements Workspace {
@@ -178,6 +192,23 @@ final class SimdPartition implements CompiledPartition {
                     }
                 }
             });
+        }
+
+        @Override
+        public boolean importResident(int index, Object value) {
+            int slot = slots.inputSlot(index);
+            if (!(value instanceof ResidentValue(Shape shape, float[] buffer)) || !shape.equals(slots.shape(slot))) {
+                return false;
+            }
+            // A copy, not the producer's array itself: an in-place kernel here may overwrite its input.
+            System.arraycopy(buffer, 0, values[slot], 0, Math.toIntExact(BlockedLayout.floats(shape)));
+            return true;
+        }
+
+        @Override
+        public Object exportResident(int index) {
+            int slot = slots.outputSlot(index);
+            return new ResidentValue(slots.shape(slot), values[slot]);
         }
 
         @Override

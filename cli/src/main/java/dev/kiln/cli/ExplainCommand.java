@@ -52,7 +52,17 @@ final class ExplainCommand implements Callable<Integer> {
                        Map<String, Integer> opsAfter, Map<String, Integer> passes, int rounds,
                        long plannedPeakBytes, long naiveActivationBytes, long largestActivationBytes,
                        int activationBuffers, Map<String, Integer> nodesPerBackend, int partitions,
-                       String selection, String device, long preparedWeightBytes, List<NodeRow> nodes) {
+                       String selection, String device, long preparedWeightBytes, List<NodeRow> nodes,
+                       List<BoundaryRow> boundaries, long boundaryHostBytesPerRun) {
+    }
+
+    /**
+     * A value one partition computes and later ones read: {@code crossing} is {@code resident}
+     * (handed over in the backend's own form) or {@code host} (downloaded once, uploaded by each
+     * reader); {@code host_bytes_per_run} is what that moves through host memory.
+     */
+    record BoundaryRow(String value, int fromPartition, List<Integer> toPartitions, long bytes, String crossing,
+                       long hostBytesPerRun) {
     }
 
     /** One node of the optimized graph: where it runs, which kernel from which provider, and how. */
@@ -86,10 +96,15 @@ final class ExplainCommand implements Callable<Integer> {
                     .map(p -> new NodeRow(p.node(), p.op(), p.backend(), p.partition(), p.kernel(), p.provider(),
                             p.algorithm(), p.reason()))
                     .toList();
+            List<BoundaryRow> boundaries = plan.boundaries().stream()
+                    .map(b -> new BoundaryRow(b.name(), b.producer(), b.consumers(), b.hostBytes(),
+                            b.resident() ? "resident" : "host", b.hostBytesPerRun()))
+                    .toList();
             e = new Explanation(source.name(), compiled.backend(), batch, report.opsBefore(), report.opsAfter(),
                     report.rewrites(), report.rounds(), memory.plannedBytes(), memory.naiveBytes(),
                     memory.largestValueBytes(), memory.bufferCount(), perBackend, plan.partitions().size(),
-                    compiled.selectionExplanation(), compiled.device(), compiled.preparedWeightBytes(), nodes);
+                    compiled.selectionExplanation(), compiled.device(), compiled.preparedWeightBytes(), nodes,
+                    boundaries, boundaries.stream().mapToLong(BoundaryRow::hostBytesPerRun).sum());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -114,7 +129,17 @@ final class ExplainCommand implements Callable<Integer> {
                 mib(e.largestActivationBytes()));
         out.printf("placement: %s in %d partition(s) on %s; prepared weights %s%n", e.nodesPerBackend(),
                 e.partitions(), e.device(), mib(e.preparedWeightBytes()));
-        out.printf("selection: %s%n%n", e.selection());
+        out.printf("selection: %s%n", e.selection());
+        if (!e.boundaries().isEmpty()) {
+            long resident = e.boundaries().stream().filter(b -> b.crossing().equals("resident")).count();
+            out.printf(Locale.ROOT, "boundaries: %d value(s) cross between partitions, %d resident; %s through host"
+                    + " memory per run%n", e.boundaries().size(), resident, mib(e.boundaryHostBytesPerRun()));
+            Table crossings = new Table("value", "from", "to", "bytes", "crossing");
+            e.boundaries().forEach(b -> crossings.row(b.value(), Integer.toString(b.fromPartition()),
+                    b.toPartitions().toString(), Long.toString(b.bytes()), b.crossing()));
+            crossings.print(out);
+        }
+        out.println();
         Table nodes = new Table("node", "op", "backend", "kernel", "provider", "algorithm");
         e.nodes().forEach(n -> nodes.row(n.name(), n.op(), n.backend(), n.kernel(), n.provider(), n.algorithm()));
         nodes.print(out);

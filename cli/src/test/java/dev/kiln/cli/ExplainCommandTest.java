@@ -2,6 +2,12 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -63,6 +69,22 @@ class ExplainCommandTest {
         JsonNode four = CliRun.of("explain", "--model", "mobilenet_v2", "--batch", "4", "--json").json();
         assertEquals(4 * one.get("naive_activation_bytes").asLong(), four.get("naive_activation_bytes").asLong());
         assertEquals(4, four.get("batch").asInt());
+    }
+
+    @Test
+    void listsEachBoundaryValueAsResidentOrHost(@TempDir Path dir) throws IOException {
+        Path model = OnnxTestFiles.residualAroundLrn(dir.resolve("residual.onnx"));
+        JsonNode json = CliRun.of("explain", "--model", model.toString(), "--backend", "cpu-simd", "--json").json();
+        assertEquals(3, json.get("partitions").asInt(), json.toString());
+        Map<String, String> crossing = new TreeMap<>();
+        json.get("boundaries").forEach(b -> crossing.put(b.get("value").asText(), b.get("crossing").asText()));
+        // a skips the LRN (which falls back to reference) from cpu-simd to cpu-simd; b and c enter and leave it.
+        assertEquals(Map.of("a", "resident", "b", "host", "c", "host"), crossing, json.toString());
+        long bytes = 3 * 4 * 4 * Float.BYTES;
+        assertEquals(4 * bytes, json.get("boundary_host_bytes_per_run").asLong(), json.toString());
+
+        CliRun text = CliRun.of("explain", "--model", model.toString(), "--backend", "cpu-simd");
+        assertTrue(text.out().contains("boundaries: 3 value(s) cross between partitions, 1 resident"), text.out());
     }
 
     @Test

@@ -79,6 +79,26 @@ final class OnnxTestFiles {
         return write(file, graph);
     }
 
+    /**
+     * A residual around a node cpu-simd does not run: {@code x} [1, 3, 4, 4] → Conv → {@code a};
+     * Conv → {@code b}; LRN → {@code c}; {@code y} = c + a.
+     */
+    static Path residualAroundLrn(Path file) throws IOException {
+        GraphProto graph = GraphProto.newBuilder()
+                .setName("residual_around_lrn")
+                .addInput(value("x", 1, FEATURES, 4, 4))
+                .addOutput(value("y", 1, FEATURES, 4, 4))
+                .addAllInitializer(convWeights(FEATURES))
+                .addNode(conv("x", "a").toBuilder().setName("conv1"))
+                .addNode(conv("a", "b").toBuilder().setName("conv2"))
+                .addNode(node("LRN", List.of("b"), "c").toBuilder()
+                        .addAttribute(AttributeProto.newBuilder().setName("size").setI(3)
+                                .setType(AttributeProto.AttributeType.INT)))
+                .addNode(node("Add", List.of("c", "a"), "y"))
+                .build();
+        return write(file, graph);
+    }
+
     /** The convolution's weight [3, channels, 3, 3]: small values, all different. */
     static float[] weight(int channels) {
         float[] w = new float[FEATURES * channels * 9];

@@ -128,15 +128,18 @@ public final class OpCases {
                 + (postOps.isEmpty() ? "" : " post-ops " + postOps);
         long reduction = (long) groupChannels * window.kernelH() * window.kernelW();
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            String x = g.input("x", DYNAMIC, channels, height, width);
-            String w = g.constant("w", outChannels, groupChannels, window.kernelH(), window.kernelW());
-            String b = bias ? g.constant("b", outChannels) : "";
-            if (op.hasResidual()) {
-                String r = g.input("residual", DYNAMIC, outChannels, out.dim(2), out.dim(3));
-                return g.node(op, x, w, b, r);
+            OneNodeGraph g = OneNodeGraph.of(name, op)
+                    .input("x", DYNAMIC, channels, height, width)
+                    .constant("w", outChannels, groupChannels, window.kernelH(), window.kernelW());
+            if (bias) {
+                g.constant("b", outChannels);
+            } else if (op.hasResidual()) {
+                g.absent();
             }
-            return bias ? g.node(op, x, w, b) : g.node(op, x, w);
+            if (op.hasResidual()) {
+                g.input("residual", DYNAMIC, outChannels, out.dim(2), out.dim(3));
+            }
+            return g.build();
         }, batch, -1, 1, Tolerance.forReduction(reduction));
     }
 
@@ -154,8 +157,7 @@ public final class OpCases {
             for (int[] dims : List.of(new int[] {DYNAMIC, 20, 5, 7}, new int[] {DYNAMIC, 37})) {
                 String name = f + " " + shapeLabel(dims);
                 cases.add(new Case(name, () -> {
-                    OneNodeGraph g = new OneNodeGraph(name);
-                    return g.node(new Activation(f), g.input("x", dims));
+                    return OneNodeGraph.of(name, new Activation(f)).input("x", dims).build();
                 }, 2, -8, 8, Tolerance.forReduction(1)));
             }
         }
@@ -192,10 +194,8 @@ public final class OpCases {
         // the conditioning of 1/x, not about the kernel.
         float min = divide ? 0.5f : -1, max = divide ? 2 : 1;
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            String x = g.input("a", a);
-            String y = bConstant ? g.constant("b", min, max, constantDims) : g.input("b", b);
-            return g.node(op, x, y);
+            OneNodeGraph g = OneNodeGraph.of(name, op).input("a", a);
+            return (bConstant ? g.constant("b", min, max, constantDims) : g.input("b", b)).build();
         }, batch, min, max, Tolerance.forReduction(1));
     }
 
@@ -226,8 +226,7 @@ public final class OpCases {
                 String name = op.type() + " " + shapeLabel(dims);
                 long spatial = Arrays.stream(dims, 2, dims.length).asLongStream().reduce(1, (p, d) -> p * d);
                 cases.add(new Case(name, () -> {
-                    OneNodeGraph g = new OneNodeGraph(name);
-                    return g.node(op, g.input("x", dims));
+                    return OneNodeGraph.of(name, op).input("x", dims).build();
                 }, 2, -1, 1, Tolerance.forReduction(spatial)));
             }
         }
@@ -237,8 +236,7 @@ public final class OpCases {
     private static Case maxPool(String label, Window window, boolean ceil, int height, int width) {
         String name = "MaxPool " + label + " x[2,12," + height + "," + width + "]";
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            return g.node(new MaxPool(window, ceil), g.input("x", DYNAMIC, 12, height, width));
+            return OneNodeGraph.of(name, new MaxPool(window, ceil)).input("x", DYNAMIC, 12, height, width).build();
         }, 2, -1, 1, Tolerance.forReduction(1));
     }
 
@@ -247,8 +245,8 @@ public final class OpCases {
         String name = "AveragePool " + label + (countIncludePad ? " count_include_pad" : " exclude pad") + " x[2,12,"
                 + height + "," + width + "]";
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            return g.node(new AveragePool(window, ceil, countIncludePad), g.input("x", DYNAMIC, 12, height, width));
+            return OneNodeGraph.of(name, new AveragePool(window, ceil, countIncludePad))
+                    .input("x", DYNAMIC, 12, height, width).build();
         }, 2, -1, 1, Tolerance.forReduction((long) window.kernelH() * window.kernelW()));
     }
 
@@ -260,11 +258,9 @@ public final class OpCases {
                 String name = "BatchNormalization eps " + epsilon + " " + shapeLabel(dims);
                 int channels = dims[1];
                 cases.add(new Case(name, () -> {
-                    OneNodeGraph g = new OneNodeGraph(name);
-                    String x = g.input("x", dims);
-                    return g.node(new BatchNormalization(epsilon), x, g.constant("scale", 0.5f, 1.5f, channels),
-                            g.constant("bias", -0.5f, 0.5f, channels), g.constant("mean", -0.3f, 0.3f, channels),
-                            g.constant("var", 0.5f, 2f, channels));
+                    return OneNodeGraph.of(name, new BatchNormalization(epsilon)).input("x", dims)
+                            .constant("scale", 0.5f, 1.5f, channels).constant("bias", -0.5f, 0.5f, channels)
+                            .constant("mean", -0.3f, 0.3f, channels).constant("var", 0.5f, 2f, channels).build();
                 }, 2, -1, 1, Tolerance.forReduction(1)));
             }
         }
@@ -279,8 +275,7 @@ public final class OpCases {
         String name = "LRN size " + op.size() + " alpha " + op.alpha() + " beta " + op.beta() + " bias " + op.bias()
                 + " " + shapeLabel(dims);
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            return g.node(op, g.input("x", dims));
+            return OneNodeGraph.of(name, op).input("x", dims).build();
         }, 2, -2, 2, Tolerance.forReduction(op.size()));
     }
 
@@ -315,19 +310,16 @@ public final class OpCases {
         String name = "Gemm " + label + " A" + shapeLabel(a) + " B" + shapeLabel(b)
                 + (c == null ? "" : " C" + shapeLabel(c));
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            String x = g.input("a", a);
-            String w = g.constant("b", b);
-            return c == null ? g.node(op, x, w) : g.node(op, x, w, g.constant("c", c));
+            OneNodeGraph g = OneNodeGraph.of(name, op).input("a", a).constant("b", b);
+            return (c == null ? g : g.constant("c", c)).build();
         }, 2, -1, 1, Tolerance.forReduction(depth));
     }
 
     private static Case matMul(int[] a, int[] b, boolean bConstant, long depth) {
         String name = "MatMul " + shapeLabel(a) + " x " + (bConstant ? "constant " : "") + shapeLabel(b);
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            String x = g.input("a", a);
-            return g.node(new MatMul(), x, bConstant ? g.constant("b", b) : g.input("b", b));
+            OneNodeGraph g = OneNodeGraph.of(name, new MatMul()).input("a", a);
+            return (bConstant ? g.constant("b", b) : g.input("b", b)).build();
         }, 2, -1, 1, Tolerance.forReduction(depth));
     }
 
@@ -364,8 +356,7 @@ public final class OpCases {
         String name = "Softmax axis " + op.axis() + (op.coerceTo2d() ? " coerced to 2-D" : "") + " "
                 + shapeLabel(dims);
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            return g.node(op, g.input("x", dims));
+            return OneNodeGraph.of(name, op).input("x", dims).build();
         }, 2, -4, 4, Tolerance.forReduction(length));
     }
 
@@ -373,20 +364,18 @@ public final class OpCases {
         String name = "Concat axis " + axis + " " + Arrays.stream(inputs).map(OpCases::shapeLabel)
                 .collect(Collectors.joining(" "));
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            String[] names = new String[inputs.length];
+            OneNodeGraph g = OneNodeGraph.of(name, new Concat(axis));
             for (int i = 0; i < inputs.length; i++) {
-                names[i] = g.input("x" + i, inputs[i]);
+                g.input("x" + i, inputs[i]);
             }
-            return g.node(new Concat(axis), names);
+            return g.build();
         }, 2, -1, 1, Tolerance.forReduction(1));
     }
 
     private static Case shapeOnly(Op op, String label, int[] dims) {
         String name = label + " " + shapeLabel(dims);
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            return g.node(op, g.input("x", dims));
+            return OneNodeGraph.of(name, op).input("x", dims).build();
         }, 2, -1, 1, Tolerance.forReduction(1));
     }
 
@@ -413,14 +402,17 @@ public final class OpCases {
         // own error, and sqrt(a + b + c) is within a factor sqrt(3) of sqrt(a) + sqrt(b) + sqrt(c).
         long reduction = (long) height * width + channels + reduced;
         return new Case(name, () -> {
-            OneNodeGraph g = new OneNodeGraph(name);
-            String x = g.input("x", DYNAMIC, channels, height, width);
-            String w1 = g.constant("w1", reduced, channels, 1, 1);
-            String w2 = g.constant("w2", channels, reduced, 1, 1);
-            String b1 = squeezeBias ? g.constant("b1", reduced) : "";
-            String b2 = excitationBias ? g.constant("b2", channels) : "";
-            return excitationBias ? g.node(op, x, w1, w2, b1, b2)
-                    : squeezeBias ? g.node(op, x, w1, w2, b1) : g.node(op, x, w1, w2);
+            OneNodeGraph g = OneNodeGraph.of(name, op).input("x", DYNAMIC, channels, height, width)
+                    .constant("w1", reduced, channels, 1, 1).constant("w2", channels, reduced, 1, 1);
+            if (squeezeBias) {
+                g.constant("b1", reduced);
+            } else if (excitationBias) {
+                g.absent();
+            }
+            if (excitationBias) {
+                g.constant("b2", channels);
+            }
+            return g.build();
         }, 2, -0.5f, 1.5f, Tolerance.forReduction(reduction)); // channel means away from zero: the gate varies
     }
 

@@ -9,6 +9,9 @@
  *   <li>{@link dev.kiln.conformance.Conformance#check} runs one case on a backend and on the
  *       reference backend and compares them with the case's
  *       {@link dev.kiln.conformance.Tolerance}.</li>
+ *   <li>{@link dev.kiln.conformance.OneNodeGraph} builds a one-node graph: seeded (the op cases
+ *       are made with it) or with values worked out by hand, run on the reference backend or any
+ *       engine. The reference kernels' own tests (this module's tests) use it that way.</li>
  * </ul>
  *
  * A backend author gets the whole catalogue run against a new backend in two ways: by adding

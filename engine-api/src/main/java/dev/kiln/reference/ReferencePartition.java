@@ -1,5 +1,6 @@
 package dev.kiln.reference;
 
+import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.runtime.HeapValueSlots;
 import dev.kiln.spi.memory.MemoryPlan;
@@ -77,8 +78,21 @@ final class ReferencePartition implements CompiledPartition {
     }
 
     @Override
+    public boolean handsOverResident() {
+        return true;
+    }
+
+    @Override
     public void close() {
         // Heap arrays only; the garbage collector frees them.
+    }
+
+    /**
+     * A value handed to another reference partition: the producing workspace's own array, valid
+     * until that workspace runs again (after every reader of the run), so one array copy replaces
+     * a download and an upload.
+     */
+    private record ResidentValue(Shape shape, float[] buffer) {
     }
 
     private final class ReferenceWorkspace implements Workspace {
@@ -96,6 +110,23 @@ final class ReferencePartition implements CompiledPartition {
         @Override
         public void upload(int index, Tensor host) {
             host.copyTo(0, values[slots.inputSlot(index)], 0, host.shape().elementCountInt());
+        }
+
+        @Override
+        public boolean importResident(int index, Object value) {
+            int slot = slots.inputSlot(index);
+            if (!(value instanceof ResidentValue(Shape shape, float[] buffer)) || !shape.equals(slots.shape(slot))) {
+                return false;
+            }
+            // A copy, not the producer's array itself: an in-place kernel here may overwrite its input.
+            System.arraycopy(buffer, 0, values[slot], 0, shape.elementCountInt());
+            return true;
+        }
+
+        @Override
+        public Object exportResident(int index) {
+            int slot = slots.outputSlot(index);
+            return new ResidentValue(slots.shape(slot), values[slot]);
         }
 
         @Override

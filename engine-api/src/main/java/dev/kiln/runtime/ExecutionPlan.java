@@ -18,6 +18,7 @@ import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -26,12 +27,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
  * A graph compiled for one set of concrete input shapes: nodes placed on backends, grouped into
  * partitions of consecutive nodes on the same backend, each partition compiled once. Values
- * cross between backends only at partition boundaries, through host tensors.
+ * cross between partitions only at their boundaries: through host tensors (a download by the
+ * producer, an upload by each reader), or, for a value that only partitions of the producer's own
+ * backend read (a residual branch around a node that fell back elsewhere), handed over in that
+ * backend's form when its partitions can ({@link CompiledPartition#handsOverResident()}).
  *
  * <p>Safe for concurrent {@link #run}: each run borrows a {@link RunState} (host boundary
  * tensors and one workspace per partition) from a pool, so steady-state runs allocate only their
@@ -47,6 +52,12 @@ public final class ExecutionPlan implements AutoCloseable {
     private final List<NodePlacement> placements;
     private final Map<String, NodePlacement> placementOf = new HashMap<>();
     private final List<String> skipped;
+    private final List<BoundaryValue> boundaries;
+    private final Crossings crossings;
+    private final LongAdder runs = new LongAdder();
+    private final LongAdder hostTransfers = new LongAdder();
+    private final LongAdder hostBytes = new LongAdder();
+    private final LongAdder residentHandovers = new LongAdder();
     private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
     private final Object lifecycle = new Object();
     private int inFlight;
@@ -64,6 +75,93 @@ public final class ExecutionPlan implements AutoCloseable {
         this.placements = placements;
         this.skipped = skipped;
         placements.forEach(placed -> placementOf.put(placed.node(), placed));
+        this.boundaries = boundaries(graph, shapes, partitions, compiled, partitionBackends);
+        this.crossings = new Crossings(partitions, boundaries);
+    }
+
+    /**
+     * Every value computed by one partition and read by another, and whether it stays resident:
+     * the producer and all readers on one backend (one device per backend in a compiled model),
+     * all of them handing values over, and the value not a graph output.
+     */
+    private static List<BoundaryValue> boundaries(Graph graph, Map<String, Shape> shapes, List<Partition> partitions,
+                                                  List<CompiledPartition> compiled, List<Backend> backends) {
+        Set<String> graphOutputs = new HashSet<>(graph.outputs());
+        List<BoundaryValue> values = new ArrayList<>();
+        for (int p = 0; p < partitions.size(); p++) {
+            for (String v : partitions.get(p).outputs()) {
+                List<Integer> readers = new ArrayList<>();
+                boolean sameBackend = compiled.get(p).handsOverResident();
+                for (int q = p + 1; q < partitions.size(); q++) {
+                    if (partitions.get(q).inputs().contains(v)) {
+                        readers.add(q);
+                        sameBackend &= backends.get(q) == backends.get(p) && compiled.get(q).handsOverResident();
+                    }
+                }
+                if (!readers.isEmpty()) {
+                    boolean output = graphOutputs.contains(v);
+                    values.add(new BoundaryValue(v, p, readers, shapes.get(v).elementCount() * Float.BYTES, output,
+                            sameBackend && !output));
+                }
+            }
+        }
+        return List.copyOf(values);
+    }
+
+    /**
+     * The boundary values by partition input and output index, so a run looks nothing up by
+     * name: which resident value each is (-1 for none), and which transfers count as the
+     * boundary's traffic with how many bytes.
+     */
+    private static final class Crossings {
+        final int[][] residentIn;
+        final int[][] residentOut;
+        final long[][] countedIn;
+        final long[][] countedOut;
+        final int[] producer;
+        final int[] producerOutput;
+
+        Crossings(List<Partition> partitions, List<BoundaryValue> boundaries) {
+            int n = partitions.size();
+            residentIn = new int[n][];
+            residentOut = new int[n][];
+            countedIn = new long[n][];
+            countedOut = new long[n][];
+            for (int p = 0; p < n; p++) {
+                residentIn[p] = filled(partitions.get(p).inputs().size());
+                residentOut[p] = filled(partitions.get(p).outputs().size());
+                countedIn[p] = new long[partitions.get(p).inputs().size()];
+                countedOut[p] = new long[partitions.get(p).outputs().size()];
+            }
+            List<BoundaryValue> resident = boundaries.stream().filter(BoundaryValue::resident).toList();
+            producer = new int[resident.size()];
+            producerOutput = new int[resident.size()];
+            for (BoundaryValue b : boundaries) {
+                int r = resident.indexOf(b);
+                int out = partitions.get(b.producer()).outputs().indexOf(b.name());
+                residentOut[b.producer()][out] = r;
+                countedOut[b.producer()][out] = b.graphOutput() ? 0 : b.hostBytes();
+                if (r >= 0) {
+                    producer[r] = b.producer();
+                    producerOutput[r] = out;
+                }
+                for (int q : b.consumers()) {
+                    int in = partitions.get(q).inputs().indexOf(b.name());
+                    residentIn[q][in] = r;
+                    countedIn[q][in] = b.hostBytes();
+                }
+            }
+        }
+
+        int residentCount() {
+            return producer.length;
+        }
+
+        private static int[] filled(int length) {
+            int[] a = new int[length];
+            Arrays.fill(a, -1);
+            return a;
+        }
     }
 
     /**
@@ -236,6 +334,16 @@ public final class ExecutionPlan implements AutoCloseable {
                 MemoryPlanner.ELEMENTWISE);
     }
 
+    /** Values computed by one partition and read by later ones, in partition order, with how each crosses. */
+    public List<BoundaryValue> boundaries() {
+        return boundaries;
+    }
+
+    /** What the boundaries have cost the runs of this plan so far. */
+    public BoundaryTraffic boundaryTraffic() {
+        return new BoundaryTraffic(runs.sum(), hostTransfers.sum(), hostBytes.sum(), residentHandovers.sum());
+    }
+
     /** Backends dropped while compiling, with the reason. */
     public List<String> skippedBackends() {
         return skipped;
@@ -294,7 +402,14 @@ public final class ExecutionPlan implements AutoCloseable {
                 Workspace ws = state.workspaces.get(p);
                 long started = profile == null ? 0 : System.nanoTime();
                 for (int i = 0; i < part.inputs().size(); i++) {
-                    ws.upload(i, value(part.inputs().get(i), inputs, outputs, state));
+                    int r = crossings.residentIn[p][i];
+                    if (r >= 0 && state.resident[r] != null && ws.importResident(i, state.resident[r])) {
+                        state.residentHandovers++;
+                        continue;
+                    }
+                    ws.upload(i, r >= 0 ? hostCopy(r, state)
+                            : value(part.inputs().get(i), inputs, outputs, state));
+                    state.count(crossings.countedIn[p][i]);
                 }
                 long executed = 0;
                 boolean nodesTimed = false;
@@ -310,9 +425,18 @@ public final class ExecutionPlan implements AutoCloseable {
                 }
                 long downloading = profile == null ? 0 : System.nanoTime();
                 for (int i = 0; i < part.outputs().size(); i++) {
-                    ws.download(i, value(part.outputs().get(i), inputs, outputs, state));
+                    if (crossings.residentOut[p][i] < 0) {
+                        ws.download(i, value(part.outputs().get(i), inputs, outputs, state));
+                        state.count(crossings.countedOut[p][i]);
+                    }
                 }
                 ws.finish();
+                for (int i = 0; i < part.outputs().size(); i++) {
+                    int r = crossings.residentOut[p][i];
+                    if (r >= 0) {
+                        state.resident[r] = ws.exportResident(i);
+                    }
+                }
                 if (profile != null) {
                     long done = System.nanoTime();
                     if (nodesTimed) {
@@ -328,6 +452,7 @@ public final class ExecutionPlan implements AutoCloseable {
             ok = true;
             return outputs;
         } finally {
+            state.endRun();
             if (!ok) {
                 outputs.values().forEach(Tensor::close);
             }
@@ -338,6 +463,22 @@ public final class ExecutionPlan implements AutoCloseable {
         Node n = part.nodes().get(node).node();
         NodePlacement placed = placementOf.get(n.name());
         profile.record(n.name(), RunProfile.Kind.NODE, n.op().type(), placed.backend(), placed.algorithm(), nanos);
+    }
+
+    /**
+     * A resident value in a host tensor, for a reader that refused it or a producer that did not
+     * export it: downloaded once per run from the producer's workspace, which by the export
+     * contract still holds it.
+     */
+    private Tensor hostCopy(int r, RunState state) {
+        String name = partitions.get(crossings.producer[r]).outputs().get(crossings.producerOutput[r]);
+        Tensor host = state.boundary.computeIfAbsent(name, k -> Tensor.allocate(shapes.get(k)));
+        if (!state.residentOnHost[r]) {
+            state.workspaces.get(crossings.producer[r]).download(crossings.producerOutput[r], host);
+            state.count(crossings.countedOut[crossings.producer[r]][crossings.producerOutput[r]]);
+            state.residentOnHost[r] = true;
+        }
+        return host;
     }
 
     private Tensor value(String name, Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunState state) {
@@ -357,14 +498,23 @@ public final class ExecutionPlan implements AutoCloseable {
         return t;
     }
 
-    /** Host tensors for values that cross partitions, and a workspace per partition, for one run at a time. */
+    /**
+     * Host tensors for values that cross partitions through the host, a workspace per partition,
+     * and the resident values handed over in this run, for one run at a time.
+     */
     private final class RunState implements AutoCloseable {
         final Map<String, Tensor> boundary = new HashMap<>();
         final List<Workspace> workspaces = new ArrayList<>();
+        final Object[] resident = new Object[crossings.residentCount()];
+        final boolean[] residentOnHost = new boolean[crossings.residentCount()];
+        long hostTransfers;
+        long hostBytes;
+        long residentHandovers;
 
         RunState() {
             Set<String> external = new HashSet<>(graph.outputs());
             graph.inputs().forEach(v -> external.add(v.name()));
+            boundaries.stream().filter(BoundaryValue::resident).forEach(b -> external.add(b.name()));
             for (Partition p : partitions) {
                 for (String v : p.outputs()) {
                     if (!external.contains(v)) {
@@ -380,6 +530,26 @@ public final class ExecutionPlan implements AutoCloseable {
                 close();
                 throw e;
             }
+        }
+
+        void count(long bytes) {
+            if (bytes > 0) {
+                hostTransfers++;
+                hostBytes += bytes;
+            }
+        }
+
+        /** Drops this run's resident values (they belong to the workspaces) and adds up its traffic. */
+        void endRun() {
+            Arrays.fill(resident, null);
+            Arrays.fill(residentOnHost, false);
+            runs.increment();
+            ExecutionPlan.this.hostTransfers.add(hostTransfers);
+            ExecutionPlan.this.hostBytes.add(hostBytes);
+            ExecutionPlan.this.residentHandovers.add(residentHandovers);
+            hostTransfers = 0;
+            hostBytes = 0;
+            residentHandovers = 0;
         }
 
         @Override

@@ -12,6 +12,18 @@ public interface CompiledPartition extends AutoCloseable {
     /** Buffers and scratch for one execution at a time. */
     Workspace newWorkspace();
 
+    /**
+     * Whether its workspaces implement {@link Workspace#exportResident} and
+     * {@link Workspace#importResident}. When the producer of a value and every partition that reads
+     * it say yes and are of the same backend (one backend has one device in a compiled model), and
+     * the host does not need the value, the runtime hands it over in the backend's own form instead
+     * of downloading it to a host tensor and uploading it again. Decided once, at compile time, so
+     * {@code explain} can list it; false by default: everything crosses through host memory.
+     */
+    default boolean handsOverResident() {
+        return false;
+    }
+
     /** A short description of how it runs (kernels, layout), for explanations. */
     default String describe() {
         return "";

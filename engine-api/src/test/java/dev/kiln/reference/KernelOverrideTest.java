@@ -23,7 +23,6 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.kiln.testing.TestValues.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -142,5 +141,15 @@ class KernelOverrideTest {
             assertEquals("activation", placements.stream().filter(p -> p.node().equals("relu")).findFirst()
                     .orElseThrow().kernel());
         }
+    }
+
+    /** Uniform in [-1, 1) from a fixed seed: input data that any run can regenerate. */
+    private static float[] uniform(int n, long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = random.nextFloat() * 2 - 1;
+        }
+        return v;
     }
 }

@@ -28,7 +28,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.kiln.testing.TestValues.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -182,5 +181,15 @@ class ModelLifecycleTest {
         assertFalse(names.isEmpty());
         names.forEach(n -> assertTrue(n.startsWith("kiln-worker-3-"), n));
         assertThrows(IllegalArgumentException.class, () -> new EngineOptions(0, 1, 1, 1));
+    }
+
+    /** Uniform in [-1, 1) from a fixed seed: input data that any run can regenerate. */
+    private static float[] uniform(int n, long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = random.nextFloat() * 2 - 1;
+        }
+        return v;
     }
 }

@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Binary;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -97,7 +97,7 @@ class BinaryKernelTest {
 
     @Test
     void aConstantOperandWorksLikeAnInput() {
-        Output y = OneNodeModel.of(Binary.MUL)
+        Output y = OneNodeGraph.of(Binary.MUL)
                 .input(Shape.of(3), 1, 2, 3)
                 .constant(Shape.of(1), -2)
                 .run();
@@ -105,6 +105,6 @@ class BinaryKernelTest {
     }
 
     private static Output run(Binary op, Shape aShape, float[] a, Shape bShape, float[] b) {
-        return OneNodeModel.of(op).input(aShape, a).input(bShape, b).run();
+        return OneNodeGraph.of(op).input(aShape, a).input(bShape, b).run();
     }
 }

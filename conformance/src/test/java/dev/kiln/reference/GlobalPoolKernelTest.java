@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.GlobalPool;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -47,6 +47,6 @@ class GlobalPoolKernelTest {
     }
 
     private static Output pool(GlobalPool op, Shape shape, float[] x) {
-        return OneNodeModel.of(op).input(shape, x).run();
+        return OneNodeGraph.of(op).input(shape, x).run();
     }
 }

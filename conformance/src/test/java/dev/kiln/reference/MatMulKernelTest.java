@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.MatMul;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -80,6 +80,6 @@ class MatMulKernelTest {
     }
 
     private static Output matmul(Shape aShape, float[] a, Shape bShape, float[] b) {
-        return OneNodeModel.of(new MatMul()).input(aShape, a).constant(bShape, b).run();
+        return OneNodeGraph.of(new MatMul()).input(aShape, a).constant(bShape, b).run();
     }
 }

@@ -3,8 +3,8 @@ package dev.kiln.reference;
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.MaxPool;
 import dev.kiln.graph.ops.Window;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -85,6 +85,6 @@ class MaxPoolKernelTest {
     }
 
     private static Output pool(MaxPool op, Shape shape, float[] x) {
-        return OneNodeModel.of(op).input(shape, x).run();
+        return OneNodeGraph.of(op).input(shape, x).run();
     }
 }

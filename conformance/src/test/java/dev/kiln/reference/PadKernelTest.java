@@ -3,8 +3,8 @@ package dev.kiln.reference;
 import dev.kiln.Shape;
 import dev.kiln.graph.GraphValidationException;
 import dev.kiln.graph.ops.Pad;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -18,7 +18,7 @@ class PadKernelTest {
     @Test
     void padsTheSpatialAxesOfAnImageAsymmetrically() {
         // One 2x2 plane, one row above and two columns to the right, filled with 9.
-        Output y = OneNodeModel.of(new Pad(new int[] {0, 0, 1, 0, 0, 0, 0, 2}, 9))
+        Output y = OneNodeGraph.of(new Pad(new int[] {0, 0, 1, 0, 0, 0, 0, 2}, 9))
                 .input(Shape.of(1, 1, 2, 2), 1, 2, 3, 4).run();
         assertEquals(Shape.of(1, 1, 3, 4), y.shape());
         assertArrayEquals(new float[] {
@@ -30,7 +30,7 @@ class PadKernelTest {
     @Test
     void padsTheBatchAndChannelAxesToo() {
         // [1, 2] -> one zero plane before along axis 0, one zero column after along axis 1.
-        Output y = OneNodeModel.of(new Pad(new int[] {1, 0, 0, 1}, 0))
+        Output y = OneNodeGraph.of(new Pad(new int[] {1, 0, 0, 1}, 0))
                 .input(Shape.of(1, 2), 5, 6).run();
         assertEquals(Shape.of(2, 3), y.shape());
         assertArrayEquals(new float[] {0, 0, 0, 5, 6, 0}, y.values());
@@ -38,7 +38,7 @@ class PadKernelTest {
 
     @Test
     void padsEveryAxisOfARank3Tensor() {
-        Output y = OneNodeModel.of(new Pad(new int[] {0, 1, 1, 0, 0, 1}, -1))
+        Output y = OneNodeGraph.of(new Pad(new int[] {0, 1, 1, 0, 0, 1}, -1))
                 .input(Shape.of(2, 1, 1), 7, 8).run();
         assertEquals(Shape.of(2, 2, 3), y.shape());
         assertArrayEquals(new float[] {
@@ -48,7 +48,7 @@ class PadKernelTest {
 
     @Test
     void zeroPadsCopyTheInput() {
-        Output y = OneNodeModel.of(new Pad(new int[] {0, 0, 0, 0}, 3)).input(Shape.of(2, 2), 1, 2, 3, 4).run();
+        Output y = OneNodeGraph.of(new Pad(new int[] {0, 0, 0, 0}, 3)).input(Shape.of(2, 2), 1, 2, 3, 4).run();
         assertArrayEquals(new float[] {1, 2, 3, 4}, y.values());
     }
 
@@ -57,7 +57,7 @@ class PadKernelTest {
         assertThrows(IllegalArgumentException.class, () -> new Pad(new int[] {0, -1}, 0));
         assertThrows(IllegalArgumentException.class, () -> new Pad(new int[] {0, 1, 2}, 0));
         GraphValidationException e = assertThrows(GraphValidationException.class,
-                () -> OneNodeModel.of(new Pad(new int[] {1, 1}, 0)).input(Shape.of(2, 2)).build());
+                () -> OneNodeGraph.of(new Pad(new int[] {1, 1}, 0)).input(Shape.of(2, 2)).build());
         assertTrue(e.getMessage().contains("rank"), e.getMessage());
     }
 }

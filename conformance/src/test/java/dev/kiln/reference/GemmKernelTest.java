@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Gemm;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -20,7 +20,7 @@ class GemmKernelTest {
     @Test
     void alphaScalesTheProductAndBetaTheBias() {
         // A B = [[1+3, 2+3], [4+6, 5+6]] = [[4, 5], [10, 11]]; then 2 A B + 0.5 [10, 20].
-        Output y = OneNodeModel.of(new Gemm(2f, 0.5f, false, false))
+        Output y = OneNodeGraph.of(new Gemm(2f, 0.5f, false, false))
                 .input(Shape.of(2, 3), 1, 2, 3, 4, 5, 6)
                 .constant(Shape.of(3, 2), 1, 0, 0, 1, 1, 1)
                 .constant(Shape.of(2), 10, 20)
@@ -32,7 +32,7 @@ class GemmKernelTest {
     @Test
     void fullyConnectedLayerUsesTheWeightsTransposed() {
         // W is [N=2, K=3]: output j is the dot product of x with row j of W, plus bias j.
-        Output y = OneNodeModel.of(Gemm.FULLY_CONNECTED)
+        Output y = OneNodeGraph.of(Gemm.FULLY_CONNECTED)
                 .input(Shape.of(1, 3), 1, 2, 3)
                 .constant(Shape.of(2, 3), 1, 1, 1, 0, -1, 2)
                 .constant(Shape.of(2), 0.5f, -0.5f)
@@ -81,7 +81,7 @@ class GemmKernelTest {
             }
         }
 
-        OneNodeModel model = OneNodeModel.of(new Gemm(alpha, beta, transA, transB))
+        OneNodeGraph model = OneNodeGraph.of(new Gemm(alpha, beta, transA, transB))
                 .input(transA ? Shape.of(k, m) : Shape.of(m, k), a)
                 .constant(transB ? Shape.of(n, k) : Shape.of(k, n), b);
         if (c != null) {
@@ -94,7 +94,7 @@ class GemmKernelTest {
 
     @Test
     void anAbsentCIsNoBias() {
-        Output y = OneNodeModel.of(new Gemm(1f, 1f, false, false))
+        Output y = OneNodeGraph.of(new Gemm(1f, 1f, false, false))
                 .input(Shape.of(1, 2), 1, 2)
                 .constant(Shape.of(2, 1), 3, 4)
                 .absent()

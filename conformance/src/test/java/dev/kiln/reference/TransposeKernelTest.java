@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Transpose;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,7 +16,7 @@ class TransposeKernelTest {
 
     @Test
     void matrixTranspose() {
-        Output y = OneNodeModel.of(new Transpose(new int[] {1, 0})).input(Shape.of(2, 3), new float[] {1, 2, 3, 4, 5, 6})
+        Output y = OneNodeGraph.of(new Transpose(new int[] {1, 0})).input(Shape.of(2, 3), new float[] {1, 2, 3, 4, 5, 6})
                 .run();
         assertEquals(Shape.of(3, 2), y.shape());
         assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, y.values());
@@ -35,7 +35,7 @@ class TransposeKernelTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = i;
         }
-        Output y = OneNodeModel.of(new Transpose(new int[] {0, 2, 3, 1})).input(Shape.of(n, c, h, w), x).run();
+        Output y = OneNodeGraph.of(new Transpose(new int[] {0, 2, 3, 1})).input(Shape.of(n, c, h, w), x).run();
         assertEquals(Shape.of(n, h, w, c), y.shape());
         for (int in = 0; in < n; in++) {
             for (int ih = 0; ih < h; ih++) {

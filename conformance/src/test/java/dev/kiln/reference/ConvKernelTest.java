@@ -6,8 +6,8 @@ import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.graph.ops.Window.AutoPad;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,7 +27,7 @@ class ConvKernelTest {
     void pointwiseConvolutionMixesChannelsAndAddsBias() {
         // Channel 0 is 1..4, channel 1 is 5..8. Output 0 copies channel 0, output 1 copies
         // channel 1 plus 10, output 2 is channel 0 minus channel 1 plus 0.5, i.e. -4 + 0.5.
-        Output y = OneNodeModel.of(new Conv(Window.of(1, 1), 1))
+        Output y = OneNodeGraph.of(new Conv(Window.of(1, 1), 1))
                 .input(Shape.of(1, 2, 2, 2), 1, 2, 3, 4, 5, 6, 7, 8)
                 .constant(Shape.of(3, 2, 1, 1), 1, 0, 0, 1, 1, -1)
                 .constant(Shape.of(3), 0, 10, 0.5f)
@@ -40,7 +40,7 @@ class ConvKernelTest {
     void threeByThreeOfOnesWithPaddingSumsEachNeighbourhood() {
         // Input 1..9 as a 3x3 image; each output is bias 1 plus the sum of the in-image
         // neighbours, e.g. the top-left corner is 1 + (1 + 2 + 4 + 5).
-        Output y = OneNodeModel.of(new Conv(Window.square(3, 1, 1), 1))
+        Output y = OneNodeGraph.of(new Conv(Window.square(3, 1, 1), 1))
                 .input(Shape.of(1, 1, 3, 3), 1, 2, 3, 4, 5, 6, 7, 8, 9)
                 .constant(Shape.of(1, 1, 3, 3), 1, 1, 1, 1, 1, 1, 1, 1, 1)
                 .constant(Shape.of(1), 1)
@@ -72,7 +72,7 @@ class ConvKernelTest {
     }
 
     private static Output rowConv(AutoPad autoPad) {
-        return OneNodeModel.of(new Conv(Window.of(1, 2).withAutoPad(autoPad), 1))
+        return OneNodeGraph.of(new Conv(Window.of(1, 2).withAutoPad(autoPad), 1))
                 .input(Shape.of(1, 1, 1, 4), 1, 2, 3, 4)
                 .constant(Shape.of(1, 1, 1, 2), 1, 10)
                 .run();
@@ -139,7 +139,7 @@ class ConvKernelTest {
         float[] bias = c.bias() ? uniform(c.outChannels(), 3) : null;
         Naive expected = naiveConv(c, x, weights, bias);
 
-        OneNodeModel model = OneNodeModel.of(new Conv(w, c.groups()))
+        OneNodeGraph model = OneNodeGraph.of(new Conv(w, c.groups()))
                 .input(Shape.of(c.batch(), c.channels(), c.height(), c.width()), x)
                 .constant(Shape.of(c.outChannels(), c.channels() / c.groups(), w.kernelH(), w.kernelW()), weights);
         if (bias != null) {
@@ -214,7 +214,7 @@ class ConvKernelTest {
         for (int i = 0; i < expected.length; i++) {
             expected[i] = f.applyAsDouble(conv.values()[i]);
         }
-        Output y = OneNodeModel.of(new Conv(w, 1, postOps))
+        Output y = OneNodeGraph.of(new Conv(w, 1, postOps))
                 .input(Shape.of(1, c.channels(), c.height(), c.width()), x)
                 .constant(Shape.of(c.outChannels(), c.channels(), 3, 3), weights)
                 .constant(Shape.of(c.outChannels()), bias)
@@ -250,7 +250,7 @@ class ConvKernelTest {
         for (int i = 0; i < expected.length; i++) {
             expected[i] = rule.apply(conv.values()[i], residual[i]);
         }
-        Output y = OneNodeModel.of(new Conv(c.window(), 1, postOps))
+        Output y = OneNodeGraph.of(new Conv(c.window(), 1, postOps))
                 .input(Shape.of(1, c.channels(), c.height(), c.width()), x)
                 .constant(Shape.of(c.outChannels(), c.channels(), 3, 3), weights)
                 .constant(Shape.of(c.outChannels()), bias)

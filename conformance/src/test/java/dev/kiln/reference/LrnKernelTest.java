@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Lrn;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -18,7 +18,7 @@ class LrnKernelTest {
     private static final float[] CHANNELS = {1, 2, 3, 4, 5};
 
     private static Output lrn(int size) {
-        return OneNodeModel.of(new Lrn(size, size, 1f, 1f)).input(Shape.of(1, 5, 1, 1), CHANNELS).run();
+        return OneNodeGraph.of(new Lrn(size, size, 1f, 1f)).input(Shape.of(1, 5, 1, 1), CHANNELS).run();
     }
 
     @Test
@@ -65,7 +65,7 @@ class LrnKernelTest {
                 }
             }
         }
-        Output y = OneNodeModel.of(new Lrn(size, alpha, beta, bias)).input(Shape.of(n, c, 1, spatial), x).run();
+        Output y = OneNodeGraph.of(new Lrn(size, alpha, beta, bias)).input(Shape.of(n, c, 1, spatial), x).run();
         assertClose(expected, y.values());
     }
 }

@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.BatchNormalization;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -17,7 +17,7 @@ class BatchNormKernelTest {
         // Epsilon 0 keeps the arithmetic exact. Channel 0: scale 2, bias 1, mean 3, variance 4,
         // so y = 2 (x - 3) / 2 + 1 = x - 2. Channel 1: scale 0.5, bias -1, mean 0, variance 0.25,
         // so y = 0.5 x / 0.5 - 1 = x - 1.
-        Output y = OneNodeModel.of(new BatchNormalization(0f))
+        Output y = OneNodeGraph.of(new BatchNormalization(0f))
                 .input(Shape.of(1, 2, 1, 3), 1, 2, 3, 10, 20, 30)
                 .constant(Shape.of(2), 2, 0.5f)
                 .constant(Shape.of(2), 1, -1)
@@ -31,7 +31,7 @@ class BatchNormKernelTest {
     @Test
     void epsilonIsAddedToTheVariance() {
         // Variance 0 with epsilon 0.25: divide by sqrt(0.25) = 0.5, so y = 2 x.
-        Output y = OneNodeModel.of(new BatchNormalization(0.25f))
+        Output y = OneNodeGraph.of(new BatchNormalization(0.25f))
                 .input(Shape.of(1, 1, 2), 1, -3)
                 .constant(Shape.of(1), 1)
                 .constant(Shape.of(1), 0)
@@ -52,7 +52,7 @@ class BatchNormKernelTest {
             int c = i / spatial % channels;
             expected[i] = scale[c] * (x[i] - mean[c]) / Math.sqrt(variance[c] + 1e-5) + bias[c];
         }
-        Output y = OneNodeModel.of(new BatchNormalization(BatchNormalization.DEFAULT_EPSILON))
+        Output y = OneNodeGraph.of(new BatchNormalization(BatchNormalization.DEFAULT_EPSILON))
                 .input(Shape.of(batch, channels, 2, 2), x)
                 .constant(Shape.of(channels), scale)
                 .constant(Shape.of(channels), bias)
@@ -65,7 +65,7 @@ class BatchNormKernelTest {
     @Test
     void worksOnFeatureVectorsWithoutSpatialAxes() {
         // [N, C] as after a fully connected layer: channel 0 shifts by -1, channel 1 doubles.
-        Output y = OneNodeModel.of(new BatchNormalization(0f))
+        Output y = OneNodeGraph.of(new BatchNormalization(0f))
                 .input(Shape.of(2, 2), 1, 2, 3, 4)
                 .constant(Shape.of(2), 1, 2)
                 .constant(Shape.of(2), 0, 0)

@@ -2,8 +2,8 @@ package dev.kiln.reference;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Concat;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -15,7 +15,7 @@ class ConcatKernelTest {
     void channelAxisStacksPlanesPerImage() {
         // Two images; input a has 1 channel of 2 values, b has 2 channels. Per image: a's plane,
         // then b's two planes.
-        Output y = OneNodeModel.of(new Concat(1))
+        Output y = OneNodeGraph.of(new Concat(1))
                 .input(Shape.of(2, 1, 2), 1, 2, 3, 4)
                 .input(Shape.of(2, 2, 2), 10, 20, 30, 40, 50, 60, 70, 80)
                 .run();
@@ -26,7 +26,7 @@ class ConcatKernelTest {
     @Test
     void threeInceptionStyleBranches() {
         // [1, c, 1, 2] branches with 1, 2 and 1 channels, the middle one a constant.
-        Output y = OneNodeModel.of(new Concat(1))
+        Output y = OneNodeGraph.of(new Concat(1))
                 .input(Shape.of(1, 1, 1, 2), 1, 2)
                 .constant(Shape.of(1, 2, 1, 2), 3, 4, 5, 6)
                 .input(Shape.of(1, 1, 1, 2), 7, 8)
@@ -38,7 +38,7 @@ class ConcatKernelTest {
     @Test
     void lastAxisByNegativeIndexInterleavesRows() {
         // Rank 3, so that axis -1 (= 2) differs from axis 1.
-        Output y = OneNodeModel.of(new Concat(-1))
+        Output y = OneNodeGraph.of(new Concat(-1))
                 .input(Shape.of(2, 1, 2), 1, 2, 3, 4)
                 .input(Shape.of(2, 1, 1), 10, 20)
                 .run();
@@ -48,7 +48,7 @@ class ConcatKernelTest {
 
     @Test
     void firstAxisAppendsWholeTensors() {
-        Output y = OneNodeModel.of(new Concat(0))
+        Output y = OneNodeGraph.of(new Concat(0))
                 .input(Shape.of(1, 2), 1, 2)
                 .input(Shape.of(2, 2), 3, 4, 5, 6)
                 .run();
@@ -58,7 +58,7 @@ class ConcatKernelTest {
 
     @Test
     void aSingleInputIsCopied() {
-        Output y = OneNodeModel.of(new Concat(1)).input(Shape.of(1, 3), 1, 2, 3).run();
+        Output y = OneNodeGraph.of(new Concat(1)).input(Shape.of(1, 3), 1, 2, 3).run();
         assertEquals(Shape.of(1, 3), y.shape());
         assertClose(new float[] {1, 2, 3}, y.values());
     }

@@ -20,7 +20,7 @@ import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.graph.ops.Window;
-import dev.kiln.testing.OneNodeModel;
+import dev.kiln.conformance.OneNodeGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -35,7 +35,7 @@ class GraphValidationTest {
 
     /** Builds a one-node graph named "bad" with inputs of these shapes and expects a refusal. */
     private static String refused(Op op, Shape... inputs) {
-        OneNodeModel model = OneNodeModel.of(op).named("bad");
+        OneNodeGraph model = OneNodeGraph.of(op).nodeName("bad");
         for (Shape s : inputs) {
             model.input(s);
         }

@@ -4,8 +4,8 @@ import dev.kiln.Shape;
 import dev.kiln.graph.ops.Flatten;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Reshape;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -20,7 +20,7 @@ class ShapeOnlyKernelTest {
     private static final float[] VALUES = ramp(24);
 
     private static Output run(dev.kiln.graph.ops.Op op) {
-        return OneNodeModel.of(op).input(NCHW, VALUES).run();
+        return OneNodeGraph.of(op).input(NCHW, VALUES).run();
     }
 
     @Test
@@ -82,7 +82,7 @@ class ShapeOnlyKernelTest {
     void reshapeWithAllowZeroKeepsALiteralZero() {
         // With allowZero, 0 means an empty dimension: [0, 3] becomes [3, 0] (without it, the
         // 0 would copy the input's 3 and ask for 9 elements).
-        Output y = OneNodeModel.of(new Reshape(new int[] {3, 0}, true)).input(Shape.of(0, 3)).run();
+        Output y = OneNodeGraph.of(new Reshape(new int[] {3, 0}, true)).input(Shape.of(0, 3)).run();
         assertEquals(Shape.of(3, 0), y.shape());
         assertEquals(0, y.values().length);
     }
@@ -96,7 +96,7 @@ class ShapeOnlyKernelTest {
 
     @Test
     void dropoutPassesValuesThroughAndItsMaskIsAllOnes() {
-        List<Output> outputs = OneNodeModel.of(Passthrough.DROPOUT).input(NCHW, VALUES).outputs(2).runAll();
+        List<Output> outputs = OneNodeGraph.of(Passthrough.DROPOUT).input(NCHW, VALUES).outputs(2).runAll();
         assertEquals(NCHW, outputs.get(0).shape());
         assertArrayEquals(VALUES, outputs.get(0).values());
         assertEquals(NCHW, outputs.get(1).shape());
@@ -107,7 +107,7 @@ class ShapeOnlyKernelTest {
 
     @Test
     void dropoutIgnoresItsRatioInput() {
-        Output y = OneNodeModel.of(Passthrough.DROPOUT).input(NCHW, VALUES).constant(Shape.of(1), 0.5f).run();
+        Output y = OneNodeGraph.of(Passthrough.DROPOUT).input(NCHW, VALUES).constant(Shape.of(1), 0.5f).run();
         assertArrayEquals(VALUES, y.values());
     }
 }

@@ -3,8 +3,8 @@ package dev.kiln.reference;
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -43,7 +43,7 @@ class ActivationKernelTest {
     void matchesItsFormulaOnBothSidesOfEveryKink(ActivationFunction f, String opType, DoubleUnaryOperator formula) {
         Activation op = new Activation(f);
         assertEquals(opType, op.type());
-        Output y = OneNodeModel.of(op).input(Shape.of(1, POINTS.length), POINTS).run();
+        Output y = OneNodeGraph.of(op).input(Shape.of(1, POINTS.length), POINTS).run();
         double[] expected = new double[POINTS.length];
         for (int i = 0; i < POINTS.length; i++) {
             expected[i] = formula.applyAsDouble(POINTS[i]);
@@ -66,24 +66,24 @@ class ActivationKernelTest {
 
     @Test
     void sigmoidAndTanhSaturateWithoutOverflow() {
-        Output sigmoid = OneNodeModel.of(new Activation(ActivationFunction.SIGMOID))
+        Output sigmoid = OneNodeGraph.of(new Activation(ActivationFunction.SIGMOID))
                 .input(Shape.of(2), -1000, 1000).run();
         assertClose(new float[] {0, 1}, sigmoid.values());
-        Output silu = OneNodeModel.of(new Activation(ActivationFunction.SILU)).input(Shape.of(2), -1000, 1000).run();
+        Output silu = OneNodeGraph.of(new Activation(ActivationFunction.SILU)).input(Shape.of(2), -1000, 1000).run();
         assertClose(new float[] {0, 1000}, silu.values());
-        Output tanh = OneNodeModel.of(new Activation(ActivationFunction.TANH)).input(Shape.of(2), -1000, 1000).run();
+        Output tanh = OneNodeGraph.of(new Activation(ActivationFunction.TANH)).input(Shape.of(2), -1000, 1000).run();
         assertClose(new float[] {-1, 1}, tanh.values());
     }
 
     @Test
     void keepsTheShapeOfARank4Input() {
-        Output y = OneNodeModel.of(new Activation(ActivationFunction.RELU))
+        Output y = OneNodeGraph.of(new Activation(ActivationFunction.RELU))
                 .input(Shape.of(2, 1, 1, 2), -1, 2, 3, -4).run();
         assertEquals(Shape.of(2, 1, 1, 2), y.shape());
         assertClose(new float[] {0, 2, 3, 0}, y.values());
     }
 
     private static float[] one(ActivationFunction f, float x) {
-        return OneNodeModel.of(new Activation(f)).input(Shape.of(1), x).run().values();
+        return OneNodeGraph.of(new Activation(f)).input(Shape.of(1), x).run().values();
     }
 }

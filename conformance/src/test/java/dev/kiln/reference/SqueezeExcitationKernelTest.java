@@ -3,8 +3,8 @@ package dev.kiln.reference;
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.SqueezeExcitation;
-import dev.kiln.testing.OneNodeModel;
-import dev.kiln.testing.OneNodeModel.Output;
+import dev.kiln.conformance.OneNodeGraph;
+import dev.kiln.conformance.OneNodeGraph.Output;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.testing.FloatAsserts.assertClose;
@@ -17,7 +17,7 @@ class SqueezeExcitationKernelTest {
     void scalesEachChannelByItsGate() {
         // Channel means 2 and 4. Squeeze: relu(1 * 2 - 1 * 4 + 3) = 1. Excitation: 2 * 1 and
         // -2 * 1, through hard-sigmoid 0.1 x + 0.5: gates 0.7 and 0.3.
-        Output y = OneNodeModel.of(new SqueezeExcitation(ActivationFunction.RELU,
+        Output y = OneNodeGraph.of(new SqueezeExcitation(ActivationFunction.RELU,
                         ActivationFunction.hardSigmoid(0.1f, 0.5f)))
                 .input(Shape.of(1, 2, 1, 2), 1, 3, 2, 6)
                 .constant(Shape.of(1, 2, 1, 1), 1, -1)
@@ -61,7 +61,7 @@ class SqueezeExcitationKernelTest {
                 }
             }
         }
-        Output y = OneNodeModel.of(new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID))
+        Output y = OneNodeGraph.of(new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID))
                 .input(Shape.of(n, c, 2, 3), x)
                 .constant(Shape.of(r, c, 1, 1), w1)
                 .constant(Shape.of(c, r, 1, 1), w2)

@@ -22,7 +22,7 @@ import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.graph.ops.Window;
-import dev.kiln.testing.OneNodeModel;
+import dev.kiln.conformance.OneNodeGraph;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -41,7 +41,7 @@ class ShapeInferenceTest {
     }
 
     private static List<Shape> outputsOf(Op op, int outputs, Shape... inputs) {
-        OneNodeModel model = OneNodeModel.of(op).outputs(outputs);
+        OneNodeGraph model = OneNodeGraph.of(op).outputs(outputs);
         for (Shape s : inputs) {
             model.input(s);
         }
@@ -169,12 +169,12 @@ class ShapeInferenceTest {
 
     @Test
     void symbolicBatchTakesTheSizeGiven() {
-        try (Graph g = OneNodeModel.of(new Conv(Window.square(3, 1, 1), 1))
+        try (Graph g = OneNodeGraph.of(new Conv(Window.square(3, 1, 1), 1))
                 .input(Shape.of(Shape.DYNAMIC, 3, 8, 8))
                 .input(Shape.of(4, 3, 3, 3))
                 .build()) {
-            assertEquals(Shape.of(5, 4, 8, 8), g.inferShapes(g.inputShapesForBatch(5)).get("out0"));
-            assertEquals(Shape.of(1, 4, 8, 8), g.inferShapes(g.inputShapesForBatch(1)).get("out0"));
+            assertEquals(Shape.of(5, 4, 8, 8), g.inferShapes(g.inputShapesForBatch(5)).get("y"));
+            assertEquals(Shape.of(1, 4, 8, 8), g.inferShapes(g.inputShapesForBatch(1)).get("y"));
         }
     }
 
@@ -210,7 +210,7 @@ class ShapeInferenceTest {
 
     @Test
     void anInputShapeThatContradictsTheDeclarationIsRefused() {
-        try (Graph g = OneNodeModel.of(Passthrough.IDENTITY).input(Shape.of(Shape.DYNAMIC, 3)).build()) {
+        try (Graph g = OneNodeGraph.of(Passthrough.IDENTITY).input(Shape.of(Shape.DYNAMIC, 3)).build()) {
             GraphValidationException e = assertThrows(GraphValidationException.class,
                     () -> g.inferShapes(Map.of("in0", Shape.of(2, 4))));
             assertTrue(e.getMessage().contains("'in0'") && e.getMessage().contains("[?, 3]")
