@@ -45,6 +45,7 @@ public final class ExecutionPlan implements AutoCloseable {
     private final List<Backend> partitionBackends;
     private final List<NodePlacement> placements;
     private final List<String> skipped;
+    private final List<PartitionSummary> summaries;
     private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
     private final Object lifecycle = new Object();
     private int inFlight;
@@ -53,7 +54,7 @@ public final class ExecutionPlan implements AutoCloseable {
 
     private ExecutionPlan(Graph graph, Map<String, Shape> shapes, List<Partition> partitions,
                           List<CompiledPartition> compiled, List<Backend> partitionBackends,
-                          List<NodePlacement> placements, List<String> skipped) {
+                          List<NodePlacement> placements, List<String> skipped, List<PartitionSummary> summaries) {
         this.graph = graph;
         this.shapes = shapes;
         this.partitions = partitions;
@@ -61,6 +62,7 @@ public final class ExecutionPlan implements AutoCloseable {
         this.partitionBackends = partitionBackends;
         this.placements = placements;
         this.skipped = skipped;
+        this.summaries = List.copyOf(summaries);
     }
 
     /**
@@ -89,11 +91,14 @@ public final class ExecutionPlan implements AutoCloseable {
                 partitions.add(partition(i, groups.get(i), graph, shapes));
             }
             List<CompiledPartition> compiled = new ArrayList<>();
+            List<Double> compileMillis = new ArrayList<>();
             Backend failed = null;
             for (int i = 0; i < partitions.size(); i++) {
                 Backend b = groups.get(i).getFirst().backend();
                 try {
+                    long started = System.nanoTime();
                     compiled.add(b.compile(partitions.get(i), contexts.apply(b)));
+                    compileMillis.add((System.nanoTime() - started) / 1e6);
                 } catch (RuntimeException | LinkageError e) {
                     compiled.forEach(CompiledPartition::close);
                     if (remaining.size() == 1 || b == remaining.getLast().backend()) {
@@ -125,7 +130,13 @@ public final class ExecutionPlan implements AutoCloseable {
                             k.algorithm()));
                 }
             }
-            return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped);
+            List<PartitionSummary> summaries = new ArrayList<>();
+            for (int i = 0; i < partitions.size(); i++) {
+                summaries.add(new PartitionSummary(i, partitionBackends.get(i).id(), partitions.get(i).nodes().size(),
+                        compileMillis.get(i), compiled.get(i).describe(), compiled.get(i).programBuild()));
+            }
+            return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped,
+                    summaries);
         }
     }
 
@@ -231,6 +242,11 @@ public final class ExecutionPlan implements AutoCloseable {
         List<String> inputs = graph.inputs().stream().map(v -> v.name()).toList();
         return MemoryPlanner.plan(nodes, inputs, graph.outputs(), graph.initializers().keySet(),
                 MemoryPlanner.ELEMENTWISE);
+    }
+
+    /** Per partition: its backend, its compile time, the backend's description and program build. */
+    public List<PartitionSummary> partitionSummaries() {
+        return summaries;
     }
 
     /** Backends dropped while compiling, with the reason. */
