@@ -9,6 +9,10 @@
 # The parity tests compute the same folder. A folder counts only once it holds `.complete`:
 # the script writes into a temporary folder and renames it, so an interrupted run leaves no
 # half-written fixtures behind.
+#
+# Batch sizes beyond export_models.py's own (1 and 3) are added to that folder by
+# parity/export_batches.py, which only adds files (the folder may be shared by other checkouts)
+# and marks each finished batch with `.complete-b<N>`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +20,8 @@ readonly PYTHON=/usr/bin/python3 # Debian's: another python3 earlier on the PATH
 readonly PACKAGES=(python3-torch python3-torchvision python3-onnx python3-numpy libonnx-testdata
     ocl-icd-libopencl1 pocl-opencl-icd)
 readonly EXPORT_SCRIPT=parity/export_models.py
+readonly BATCH_SCRIPT=parity/export_batches.py
+readonly EXTRA_BATCHES=(4) # the parity tests run the real backends at batch 4
 
 step() {
     echo "prepare-test-fixtures: $*" >&2
@@ -51,11 +57,15 @@ install_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 }
 
+fixtures_folder() {
+    echo "${KILN_FIXTURES:-$HOME/.cache/kiln/fixtures}/parity-$(sha256sum "$EXPORT_SCRIPT" | cut -c1-16)"
+}
+
 generate_fixtures() {
     local hash root target work
     hash=$(sha256sum "$EXPORT_SCRIPT" | cut -c1-16)
     root=${KILN_FIXTURES:-$HOME/.cache/kiln/fixtures}
-    target="$root/parity-$hash"
+    target=$(fixtures_folder)
     if [[ -f "$target/.complete" ]]; then
         step "parity fixtures up to date in $target"
         return
@@ -92,5 +102,20 @@ prune_other_versions() {
     done
 }
 
+add_batches() {
+    local target batch missing=()
+    target=$(fixtures_folder)
+    for batch in "${EXTRA_BATCHES[@]}"; do
+        [[ -f "$target/.complete-b$batch" ]] || missing+=("$batch")
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        step "parity fixtures at batch ${EXTRA_BATCHES[*]} present"
+        return
+    fi
+    step "adding parity fixtures at batch ${missing[*]} with $BATCH_SCRIPT (about a minute)"
+    "$PYTHON" "$BATCH_SCRIPT" "$target" "${missing[@]}"
+}
+
 install_packages
 generate_fixtures
+add_batches

@@ -11,12 +11,14 @@ import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.KernelRegistry;
 import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.Partition;
+import dev.kiln.spi.ProgramBuild;
 import dev.kiln.spi.Workspace;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -28,6 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class ClPartition implements CompiledPartition {
     private final OpenClContext device;
+    private final ProgramBuild programBuild;
     private final HeapValueSlots slots;
     private final DeviceBuffer[] constants;
     private final MemoryPlan memoryPlan;
@@ -38,8 +41,9 @@ final class ClPartition implements CompiledPartition {
     record Step(BoundNode node, ClKernel kernel, int[] inputs, int[] outputs) {
     }
 
-    ClPartition(Partition partition, CompileContext context, OpenClContext device) {
+    ClPartition(Partition partition, CompileContext context, OpenClContext device, ProgramBuild programBuild) {
         this.device = device;
+        this.programBuild = programBuild;
         this.slots = new HeapValueSlots(partition);
         this.constants = new DeviceBuffer[slots.count()];
         for (int i = 0; i < slots.count(); i++) {
@@ -107,8 +111,13 @@ final class ClPartition implements CompiledPartition {
     @Override
     public String describe() {
         return "OpenCL kernels on " + device.device().name() + " (" + device.tiles() + "; program "
-                + device.program().describe() + "), " + steps.size() + " nodes, " + memoryPlan.bufferCount()
+                + programBuild.describe() + "), " + steps.size() + " nodes, " + memoryPlan.bufferCount()
                 + " device buffers of " + memoryPlan.plannedBytes() + " bytes per workspace";
+    }
+
+    @Override
+    public Optional<ProgramBuild> programBuild() {
+        return Optional.of(programBuild);
     }
 
     @Override

@@ -74,6 +74,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public CompiledPartition compile(Partition partition, CompileContext context) {
-        return new ClPartition(partition, context, OpenClRuntime.context(context.device()));
+        OpenClRuntime.Use device = OpenClRuntime.context(context.device());
+        return new ClPartition(partition, context, device.context(), device.programBuild());
     }
 }

@@ -4,7 +4,8 @@ import dev.kiln.spi.Device;
 import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;
 
-import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * One OpenCL device as discovery found it: its handles, and the properties that decide how
@@ -26,12 +27,11 @@ record OpenClDeviceInfo(int index, cl_platform_id platform, cl_device_id device,
         return Integer.toString(index);
     }
 
-    /** As the SPI lists it; the name carries what {@code kiln backends} shows about it. */
+    /** As the SPI lists it: the name says which platform and driver; kind, memory and compute units are fields. */
     Device toDevice() {
-        return new Device(id(), name + " [" + platformName + ", driver " + driverVersion + ", "
-                + kind.name().toLowerCase(Locale.ROOT) + ", " + computeUnits + " compute units, "
-                + String.format(Locale.ROOT, "%.1f", globalMemBytes / (double) (1L << 30)) + " GiB global memory]",
-                kind);
+        return new Device(id(), name + " [" + platformName + ", driver " + driverVersion + "]", kind,
+                globalMemBytes > 0 ? OptionalLong.of(globalMemBytes) : OptionalLong.empty(),
+                computeUnits > 0 ? OptionalInt.of(computeUnits) : OptionalInt.empty());
     }
 
     /** What identifies the compiler that builds programs for it, for the program cache key. */

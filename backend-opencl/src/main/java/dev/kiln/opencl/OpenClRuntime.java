@@ -2,6 +2,7 @@ package dev.kiln.opencl;
 
 import dev.kiln.BackendUnavailableException;
 import dev.kiln.spi.Device;
+import dev.kiln.spi.ProgramBuild;
 
 import java.util.List;
 import java.util.Map;
@@ -53,9 +54,28 @@ final class OpenClRuntime {
                 + device.name() + "); its devices: " + devices().stream().map(OpenClDeviceInfo::toDevice).toList());
     }
 
-    /** The device's context, opened (and its program built) on first use. */
-    static OpenClContext context(Device device) {
+    /**
+     * The device's context, opened (and its program built or loaded from the disk cache) on first
+     * use, with how this caller got the program: that build, or the context opened before.
+     */
+    static Use context(Device device) {
+        long started = System.nanoTime();
         OpenClDeviceInfo info = device(device);
-        return CONTEXTS.computeIfAbsent(info.index(), i -> OpenClContext.open(info, ProgramCache.configured()));
+        boolean[] openedHere = {false};
+        OpenClContext context = CONTEXTS.computeIfAbsent(info.index(), i -> {
+            openedHere[0] = true;
+            return OpenClContext.open(info, ProgramCache.configured());
+        });
+        ProgramBuilder.Built built = context.program();
+        ProgramBuild build = openedHere[0]
+                ? new ProgramBuild(built.fromCache() ? ProgramBuild.Origin.DISK_CACHE : ProgramBuild.Origin.COMPILED,
+                        built.millis(), built.cacheNote() == null ? "" : built.cacheNote())
+                : new ProgramBuild(ProgramBuild.Origin.MEMORY_CACHE, (System.nanoTime() - started) / 1e6,
+                        "earlier in this process it was " + built.describe());
+        return new Use(context, build);
+    }
+
+    /** A device's context and how the program came to the caller that asked for it. */
+    record Use(OpenClContext context, ProgramBuild programBuild) {
     }
 }

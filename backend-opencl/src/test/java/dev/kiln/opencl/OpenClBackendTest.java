@@ -17,7 +17,9 @@ import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
+import dev.kiln.runtime.PartitionSummary;
 import dev.kiln.spi.Device;
+import dev.kiln.spi.ProgramBuild;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -26,6 +28,8 @@ import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.ServiceLoader;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
@@ -64,8 +68,13 @@ class OpenClBackendTest {
         assertFalse(devices.isEmpty());
         for (int i = 0; i < devices.size(); i++) {
             Device d = devices.get(i);
+            OpenClDeviceInfo info = OpenClRuntime.devices().get(i);
             assertEquals(Integer.toString(i), d.id());
-            assertTrue(d.name().contains("compute units") && d.name().contains("GiB global memory"), d.name());
+            assertTrue(d.name().startsWith(info.name()) && d.name().contains(info.platformName())
+                    && d.name().contains("driver " + info.driverVersion()), d.name());
+            assertEquals(info.kind(), d.kind());
+            assertEquals(OptionalLong.of(info.globalMemBytes()), d.globalMemoryBytes(), d.toString());
+            assertEquals(OptionalInt.of(info.computeUnits()), d.computeUnits(), d.toString());
         }
         OpenClDeviceInfo first = OpenClRuntime.devices().getFirst();
         assertTrue(first.computeUnits() > 0 && first.globalMemBytes() > 0 && first.maxWorkGroup() > 0, first.toString());
@@ -106,6 +115,26 @@ class OpenClBackendTest {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                     () -> engine.compile(g, new CompileOptions("opencl", "no such device", true)));
             assertTrue(e.getMessage().contains("its devices") && e.getMessage().contains(first.id()), e.getMessage());
+        }
+    }
+
+    @Test
+    void aLaterModelOnTheSameDeviceReusesTheProgramFromMemoryAndSaysHowItWasFirstBuilt() {
+        Engine engine = Engine.create();
+        try (Graph g = block();
+             CompiledModel first = engine.compile(g, "opencl");
+             CompiledModel second = engine.compile(g, "opencl")) {
+            PartitionSummary a = first.planForBatch(1).partitionSummaries().getFirst();
+            PartitionSummary b = second.planForBatch(1).partitionSummaries().getFirst();
+            ProgramBuild built = a.programBuild().orElseThrow();
+            ProgramBuild reused = b.programBuild().orElseThrow();
+            // The first may have opened the device's context (compiled, or loaded from disk) or
+            // found it open from an earlier test; the second always finds it open.
+            assertEquals(ProgramBuild.Origin.MEMORY_CACHE, reused.origin(), reused.toString());
+            OpenClContext context = OpenClRuntime.context(new OpenClBackend().devices().getFirst()).context();
+            assertTrue(reused.note().contains(context.program().describe()), reused.toString());
+            assertTrue(a.compileMillis() >= built.millis() && b.compileMillis() >= reused.millis(), a + " " + b);
+            assertTrue(b.description().contains("program " + reused.describe()), b.description());
         }
     }
 

@@ -9,6 +9,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -23,7 +24,20 @@ final class BackendsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON on stdout.")
     boolean json;
 
-    record DeviceRow(String id, String name, String kind) {
+    /** {@code global_memory_bytes} and {@code compute_units} are null when the backend does not know them. */
+    record DeviceRow(String id, String name, String kind, Long globalMemoryBytes, Integer computeUnits) {
+
+        /** How the text table shows it: {@code 0 (name; gpu, 80 compute units, 16.0 GiB)}. */
+        String text() {
+            StringBuilder properties = new StringBuilder(kind);
+            if (computeUnits != null) {
+                properties.append(", ").append(computeUnits).append(" compute units");
+            }
+            if (globalMemoryBytes != null) {
+                properties.append(String.format(Locale.ROOT, ", %.1f GiB", globalMemoryBytes / (double) (1L << 30)));
+            }
+            return id + " (" + name + "; " + properties + ")";
+        }
     }
 
     record BackendRow(String id, boolean available, String reason, List<DeviceRow> devices, int rank,
@@ -51,8 +65,7 @@ final class BackendsCommand implements Callable<Integer> {
         }
         Table table = new Table("id", "available", "rank", "devices", "reason");
         for (BackendRow b : backends) {
-            String devices = b.devices().stream().map(d -> d.id() + " (" + d.name() + ")")
-                    .collect(Collectors.joining(", "));
+            String devices = b.devices().stream().map(DeviceRow::text).collect(Collectors.joining(", "));
             table.row(b.id(), b.available() ? "yes" : "no", b.rank(), devices.isEmpty() ? "-" : devices,
                     b.reason());
         }
@@ -68,6 +81,10 @@ final class BackendsCommand implements Callable<Integer> {
     }
 
     private static List<DeviceRow> devices(List<Device> devices) {
-        return devices.stream().map(d -> new DeviceRow(d.id(), d.name(), d.kind().name().toLowerCase())).toList();
+        return devices.stream()
+                .map(d -> new DeviceRow(d.id(), d.name(), d.kind().name().toLowerCase(Locale.ROOT),
+                        d.globalMemoryBytes().isPresent() ? d.globalMemoryBytes().getAsLong() : null,
+                        d.computeUnits().isPresent() ? d.computeUnits().getAsInt() : null))
+                .toList();
     }
 }

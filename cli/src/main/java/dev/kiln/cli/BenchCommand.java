@@ -89,14 +89,18 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * One model on one backend. The JSON keys are a contract for scripts: {@code model},
      * {@code backend}, {@code device}, {@code batch}, {@code runs}, {@code median_ms},
-     * {@code min_ms}, {@code max_ms}, {@code images_per_s}, {@code max_rel_error}.
+     * {@code min_ms}, {@code max_ms}, {@code images_per_s}, {@code max_rel_error}, and (added
+     * later) {@code compile_ms}.
      *
      * With {@code --profile}, {@code profile} lists where the time went (see {@link RunProfile.Entry}).
      *
      * @param fallbackNodes nodes the backend could not run, run by another backend instead
+     * @param compileMs     compiling the model and its plan for this batch size (for opencl, with
+     *                      the device program built, loaded from disk or reused: see {@code explain})
      */
     record Result(String model, String backend, String device, int batch, int runs, int warmup, double medianMs,
                   double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes,
+                  double compileMs,
                   @JsonInclude(JsonInclude.Include.NON_NULL) List<RunProfile.Entry> profile) {
     }
 
@@ -260,13 +264,13 @@ final class BenchCommand implements Callable<Integer> {
     /** The timed runs of one backend, with its first and last outputs. */
     private record Measurement(String backend, int batch, int warmup, int fallbackNodes,
                                List<String> skippedBackends, long[] nanos, float[] firstOutput,
-                               float[] lastOutput, RunProfile profile) {
+                               float[] lastOutput, double compileMs, RunProfile profile) {
         Result result(String model, String device, float[] oracle) {
             Timings t = Timings.ofNanos(nanos);
             return new Result(model, backend, device, batch, nanos.length, warmup, roundMicros(t.medianMs()),
                     roundMicros(t.minMs()), roundMicros(t.maxMs()),
                     Math.round(batch * 1000.0 / t.medianMs() * 100) / 100.0,
-                    RelativeError.max(lastOutput, oracle), fallbackNodes,
+                    RelativeError.max(lastOutput, oracle), fallbackNodes, roundMicros(compileMs),
                     profile == null ? null : profile.entries());
         }
     }
@@ -274,8 +278,10 @@ final class BenchCommand implements Callable<Integer> {
     private Measurement measure(Engine engine, Graph graph, ModelInputs input, String id, BenchProgress progress) {
         int timedRuns = runsFor(id);
         progress.next(id + ": compiling");
+        long compileStarted = System.nanoTime();
         try (CompiledModel compiled = engine.compile(graph, id)) {
             compiled.planForBatch(batch); // the plan for this batch size is compiled here, not in the first run
+            double compileMs = (System.nanoTime() - compileStarted) / 1e6;
             progress.done();
             float[] first = null;
             long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
@@ -315,7 +321,7 @@ final class BenchCommand implements Callable<Integer> {
             ExecutionPlan plan = compiled.planForBatch(batch);
             int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
             return new Measurement(chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
-                    profile);
+                    compileMs, profile);
         }
     }
 
@@ -337,11 +343,12 @@ final class BenchCommand implements Callable<Integer> {
             return;
         }
         Table table = new Table("model", "backend", "batch", "runs", "median ms", "min ms", "max ms", "images/s",
-                "max rel err", "device");
+                "max rel err", "compile ms", "device");
         for (Result r : results) {
             table.row(r.model(), r.backend() + (r.fallbackNodes() > 0 ? " (+" + r.fallbackNodes() + " fallback)" : ""),
                     r.batch(), r.runs(), fixed(r.medianMs()), fixed(r.minMs()), fixed(r.maxMs()),
-                    fixed(r.imagesPerS()), String.format(Locale.ROOT, "%.1e", r.maxRelError()), r.device());
+                    fixed(r.imagesPerS()), String.format(Locale.ROOT, "%.1e", r.maxRelError()),
+                    String.format(Locale.ROOT, "%.0f", r.compileMs()), r.device());
         }
         table.print(out);
         for (Result r : results) {

@@ -9,6 +9,8 @@ import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.runtime.NodePlacement;
+import dev.kiln.runtime.PartitionSummary;
+import dev.kiln.spi.ProgramBuild;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code kiln explain}: what the optimizer did to a model, where its nodes run, and its memory plan. */
@@ -46,14 +49,16 @@ final class ExplainCommand implements Callable<Integer> {
 
     /**
      * The JSON contract: op counts use ONNX op names for ops that came from ONNX; bytes are of
-     * float32 activations at this batch size (weights are not counted).
+     * float32 activations at this batch size (weights are not counted). Fields are only ever
+     * added: {@code partition_details} came after the others.
      */
     record Explanation(String model, String backend, int batch, Map<String, Integer> opsBefore,
                        Map<String, Integer> opsAfter, Map<String, Integer> passes, int rounds,
                        long plannedPeakBytes, long naiveActivationBytes, long largestActivationBytes,
                        int activationBuffers, Map<String, Integer> nodesPerBackend, int partitions,
                        String selection, String device, long preparedWeightBytes, List<NodeRow> nodes,
-                       List<BoundaryRow> boundaries, long boundaryHostBytesPerRun) {
+                       List<BoundaryRow> boundaries, long boundaryHostBytesPerRun,
+                       List<PartitionRow> partitionDetails) {
     }
 
     /**
@@ -63,6 +68,26 @@ final class ExplainCommand implements Callable<Integer> {
      */
     record BoundaryRow(String value, int fromPartition, List<Integer> toPartitions, long bytes, String crossing,
                        long hostBytesPerRun) {
+    }
+
+    /**
+     * One compiled partition: its compile time and, for a backend that builds a device program
+     * (opencl), where the program came from ({@code compiled}, {@code disk_cache} or
+     * {@code memory_cache}) and how long that took; the three program fields are null for the others.
+     */
+    record PartitionRow(int index, String backend, int nodes, double compileMs, String description,
+                        String programOrigin, Double programBuildMs, String programNote) {
+
+        static PartitionRow of(PartitionSummary p) {
+            Optional<ProgramBuild> build = p.programBuild();
+            return new PartitionRow(p.index(), p.backend(), p.nodes(), roundMicros(p.compileMillis()), p.description(),
+                    build.map(b -> b.origin().name().toLowerCase(Locale.ROOT)).orElse(null),
+                    build.map(b -> roundMicros(b.millis())).orElse(null), build.map(ProgramBuild::note).orElse(null));
+        }
+
+        private static double roundMicros(double ms) {
+            return Math.round(ms * 1000) / 1000.0;
+        }
     }
 
     /** One node of the optimized graph: where it runs, which kernel from which provider, and how. */
@@ -104,7 +129,8 @@ final class ExplainCommand implements Callable<Integer> {
                     report.rewrites(), report.rounds(), memory.plannedBytes(), memory.naiveBytes(),
                     memory.largestValueBytes(), memory.bufferCount(), perBackend, plan.partitions().size(),
                     compiled.selectionExplanation(), compiled.device(), compiled.preparedWeightBytes(), nodes,
-                    boundaries, boundaries.stream().mapToLong(BoundaryRow::hostBytesPerRun).sum());
+                    boundaries, boundaries.stream().mapToLong(BoundaryRow::hostBytesPerRun).sum(),
+                    plan.partitionSummaries().stream().map(PartitionRow::of).toList());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -139,12 +165,25 @@ final class ExplainCommand implements Callable<Integer> {
                     b.toPartitions().toString(), Long.toString(b.bytes()), b.crossing()));
             crossings.print(out);
         }
+        out.println("partitions:");
+        for (PartitionRow p : e.partitionDetails()) {
+            out.printf(Locale.ROOT, "  %d on %s: %d nodes, compiled in %.0f ms%s%n", p.index(), p.backend(), p.nodes(),
+                    p.compileMs(), p.programOrigin() == null ? "" : "; device program " + programText(p));
+            if (!p.description().isEmpty()) {
+                out.printf("    %s%n", p.description());
+            }
+        }
         out.println();
         Table nodes = new Table("node", "op", "backend", "kernel", "provider", "algorithm");
         e.nodes().forEach(n -> nodes.row(n.name(), n.op(), n.backend(), n.kernel(), n.provider(), n.algorithm()));
         nodes.print(out);
         out.flush();
         return 0;
+    }
+
+    private static String programText(PartitionRow p) {
+        return new ProgramBuild(ProgramBuild.Origin.valueOf(p.programOrigin().toUpperCase(Locale.ROOT)),
+                p.programBuildMs(), p.programNote()).describe();
     }
 
     private static int sum(Map<String, Integer> counts) {

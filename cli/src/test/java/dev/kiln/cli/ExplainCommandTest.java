@@ -9,9 +9,12 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 
+import java.util.Set;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code kiln explain}: the optimizer's work and the memory plan, as the JSON contract states them. */
 class ExplainCommandTest {
@@ -93,5 +96,47 @@ class ExplainCommandTest {
         assertEquals(0, run.exitCode(), run.describe());
         assertTrue(run.out().contains("batch-norm-folding"), run.out());
         assertTrue(run.out().contains("memory plan:"), run.out());
+    }
+
+    @Test
+    void everyPartitionHasItsCompileTimeAndAProgramOnlyWhereABackendBuildsOne() {
+        JsonNode json = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "reference", "--json").json();
+        JsonNode partitions = json.get("partition_details");
+        assertEquals(json.get("partitions").asInt(), partitions.size(), json.toString());
+        int nodes = 0;
+        for (JsonNode p : partitions) {
+            assertEquals("reference", p.get("backend").asText(), p.toString());
+            assertTrue(p.get("compile_ms").asDouble() >= 0, p.toString());
+            assertTrue(p.get("program_origin").isNull() && p.get("program_build_ms").isNull(), p.toString());
+            nodes += p.get("nodes").asInt();
+        }
+        assertEquals(json.get("nodes").size(), nodes, json.toString());
+    }
+
+    /**
+     * The OpenCL program is built or loaded from the disk cache by the first model that uses a
+     * device in a process, and reused from memory by the next: explain says which, and the time.
+     */
+    @Test
+    void openClPartitionsSayWhereTheirProgramCameFromAndHowLongItTook() {
+        JsonNode backends = CliRun.of("backends", "--json").json().get("backends");
+        JsonNode opencl = backends.findParents("id").stream().filter(b -> b.get("id").asText().equals("opencl"))
+                .findFirst().orElseThrow(() -> new AssertionError(backends.toString()));
+        assumeTrue(opencl.get("available").asBoolean(), () -> "not run: no OpenCL runtime here (./run-tests installs"
+                + " PoCL): " + opencl.get("reason").asText());
+
+        JsonNode first = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "opencl", "--json").json();
+        JsonNode firstPartition = first.get("partition_details").get(0);
+        assertEquals("opencl", firstPartition.get("backend").asText(), first.toString());
+        assertTrue(Set.of("compiled", "disk_cache", "memory_cache").contains(
+                firstPartition.get("program_origin").asText()), firstPartition.toString());
+        assertTrue(firstPartition.get("program_build_ms").asDouble() >= 0, firstPartition.toString());
+
+        CliRun again = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "opencl");
+        assertEquals(0, again.exitCode(), again.describe());
+        String line = again.out().lines().filter(l -> l.startsWith("  0 on opencl: ")).findFirst()
+                .orElseThrow(() -> new AssertionError(again.out()));
+        assertTrue(line.contains("device program from the memory cache in ")
+                && line.contains("earlier in this process it was "), line);
     }
 }

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The commands run in-process, as a user would type them, checked through what they print. */
 class KilnCommandsTest {
@@ -65,6 +67,45 @@ class KilnCommandsTest {
             if (b.get("available").asBoolean()) {
                 assertTrue(b.get("rank").asInt() <= chosen.get("rank").asInt(), "auto is the highest-ranked: " + b);
             }
+        }
+    }
+
+    @Test
+    void backendsJsonGivesEveryDeviceItsKindMemoryAndComputeUnits() {
+        CliRun run = CliRun.of("backends", "--json");
+        assertEquals(0, run.exitCode(), run.describe());
+        int devices = 0;
+        for (JsonNode b : run.json().get("backends")) {
+            if (!b.get("available").asBoolean()) {
+                continue;
+            }
+            for (JsonNode d : b.get("devices")) {
+                devices++;
+                assertTrue(Set.of("cpu", "gpu", "accelerator").contains(d.get("kind").asText()), d.toString());
+                // Every backend of this module knows its devices' memory and parallelism.
+                assertTrue(d.get("global_memory_bytes").asLong() > 0, b.get("id") + ": " + d);
+                assertTrue(d.get("compute_units").asInt() > 0, b.get("id") + ": " + d);
+            }
+        }
+        assertTrue(devices > 0, run.out());
+    }
+
+    @Test
+    void backendsShowsEachOpenClDevicesTypeMemoryAndComputeUnits() {
+        CliRun json = CliRun.of("backends", "--json");
+        JsonNode opencl = find(json.json().get("backends"), "id", "opencl");
+        assertNotNull(opencl, json.out());
+        assumeTrue(opencl.get("available").asBoolean(), () -> "not run: no OpenCL runtime here (./run-tests installs"
+                + " PoCL): " + opencl.get("reason").asText());
+        CliRun run = CliRun.of("backends");
+        assertEquals(0, run.exitCode(), run.describe());
+        String row = run.out().lines().filter(l -> l.startsWith("opencl ")).findFirst()
+                .orElseThrow(() -> new AssertionError(run.out()));
+        for (JsonNode d : opencl.get("devices")) {
+            String shown = String.format(Locale.ROOT, "%s (%s; %s, %d compute units, %.1f GiB)", d.get("id").asText(),
+                    d.get("name").asText(), d.get("kind").asText(), d.get("compute_units").asInt(),
+                    d.get("global_memory_bytes").asLong() / (double) (1L << 30));
+            assertTrue(row.contains(shown), row + " should show " + shown);
         }
     }
 
@@ -133,9 +174,10 @@ class KilnCommandsTest {
         Set<String> benched = new HashSet<>();
         for (JsonNode r : results) {
             for (String key : List.of("model", "backend", "batch", "median_ms", "runs", "max_rel_error", "min_ms",
-                    "max_ms", "images_per_s", "device")) {
+                    "max_ms", "images_per_s", "device", "compile_ms")) {
                 assertTrue(r.has(key), "missing " + key + " in " + r);
             }
+            assertTrue(r.get("compile_ms").asDouble() > 0, r.toString());
             assertEquals("mobilenet_v1", r.get("model").asText());
             assertEquals(1, r.get("batch").asInt());
             assertEquals(1, r.get("runs").asInt());
@@ -160,7 +202,8 @@ class KilnCommandsTest {
         assertEquals(0, run.exitCode(), run.describe());
         List<String> lines = run.out().lines().toList();
         assertEquals(2, lines.size(), run.out());
-        assertTrue(lines.get(0).startsWith("model") && lines.get(0).contains("median ms"), run.out());
+        assertTrue(lines.get(0).startsWith("model") && lines.get(0).contains("median ms")
+                && lines.get(0).contains("compile ms"), run.out());
         assertTrue(lines.get(1).startsWith("mobilenet_v1") && lines.get(1).contains("reference"), run.out());
     }
 

@@ -8,6 +8,7 @@ import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.ExecutionPlan;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -48,6 +49,16 @@ public final class Conformance {
      * @throws IllegalArgumentException if the engine has no reference backend to compare with
      */
     public static CheckResult check(Engine engine, String backendId, Case c) {
+        return check(engine, backendId, c, referenceOutputs(engine, c));
+    }
+
+    /**
+     * The reference backend's outputs for {@code c}, to check several backends on the same case
+     * without running the reference backend for each.
+     *
+     * @throws IllegalArgumentException if the engine has no reference backend
+     */
+    public static ReferenceOutputs referenceOutputs(Engine engine, Case c) {
         boolean hasReference = engine.backends().stream()
                 .anyMatch(b -> b.id().equals(ReferenceBackend.ID) && b.available());
         if (!hasReference) {
@@ -56,8 +67,36 @@ public final class Conformance {
                     + " ReferenceBackend(), yourBackend))");
         }
         try (Graph graph = c.buildGraph();
-             CompiledModel tested = engine.compile(graph, c.compileOptions(backendId));
              CompiledModel reference = engine.compile(graph, c.compileOptions(ReferenceBackend.ID))) {
+            Map<String, Tensor> inputs = c.inputs(graph);
+            Map<String, Tensor> outputs = Map.of();
+            try {
+                outputs = reference.run(inputs);
+                Map<String, float[]> values = new LinkedHashMap<>();
+                for (String output : graph.outputs()) {
+                    values.put(output, outputs.get(output).toFloatArray());
+                }
+                return new ReferenceOutputs(c, values);
+            } finally {
+                inputs.values().forEach(Tensor::close);
+                outputs.values().forEach(Tensor::close);
+            }
+        }
+    }
+
+    /**
+     * As {@link #check(Engine, String, Case)}, against reference outputs computed before.
+     *
+     * @throws IllegalArgumentException if {@code expected} was computed for another case
+     */
+    public static CheckResult check(Engine engine, String backendId, Case c, ReferenceOutputs expected) {
+        if (!expected.forCase().equals(c)) {
+            throw new IllegalArgumentException("reference outputs of case '" + expected.forCase().name()
+                    + "' cannot check case '" + c.name() + "': compute them with Conformance.referenceOutputs for"
+                    + " this case");
+        }
+        try (Graph graph = c.buildGraph();
+             CompiledModel tested = engine.compile(graph, c.compileOptions(backendId))) {
             ExecutionPlan plan = tested.planForBatch(c.batch());
             // Counted on the compiled plan, not the graph: compilation may rewrite nodes (fusion).
             int onBackend = (int) plan.placements().stream().filter(p -> p.backend().equals(backendId)).count();
@@ -72,15 +111,13 @@ public final class Conformance {
             }
             Map<String, Tensor> inputs = c.inputs(graph);
             Map<String, Tensor> actual = Map.of();
-            Map<String, Tensor> expected = Map.of();
             try {
                 actual = tested.run(inputs);
-                expected = reference.run(inputs);
                 double maxAbs = 0;
                 double maxRel = 0;
                 for (String output : graph.outputs()) {
                     Tolerance.Comparison comparison = c.tolerance().compare(actual.get(output).toFloatArray(),
-                            expected.get(output).toFloatArray());
+                            expected.values(output));
                     details.add("output '" + output + "' " + actual.get(output).shape() + ": " + comparison);
                     passed &= comparison.passed();
                     maxAbs = Math.max(maxAbs, comparison.maxAbsError());
@@ -91,7 +128,6 @@ public final class Conformance {
             } finally {
                 inputs.values().forEach(Tensor::close);
                 actual.values().forEach(Tensor::close);
-                expected.values().forEach(Tensor::close);
             }
         }
     }

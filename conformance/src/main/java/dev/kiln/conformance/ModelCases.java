@@ -33,9 +33,23 @@ public final class ModelCases {
 
     /** One case per family, batch 1, at the reduced resolution each architecture allows. */
     public static List<Case> representatives() {
+        return representatives(1);
+    }
+
+    /**
+     * One case per family at this batch size, at the reduced resolution each architecture
+     * allows: a backend whose kernels split work by batch (or lay images out side by side) is
+     * checked beyond batch 1 this way.
+     *
+     * @throws IllegalArgumentException if {@code batch} is less than 1
+     */
+    public static List<Case> representatives(int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        }
         List<Case> cases = new ArrayList<>();
         for (ModelSpec spec : Models.representatives()) {
-            cases.add(reduced(spec, 1));
+            cases.add(reduced(spec, batch));
         }
         return List.copyOf(cases);
     }

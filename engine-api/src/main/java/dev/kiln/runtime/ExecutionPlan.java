@@ -58,6 +58,7 @@ public final class ExecutionPlan implements AutoCloseable {
     private final LongAdder hostTransfers = new LongAdder();
     private final LongAdder hostBytes = new LongAdder();
     private final LongAdder residentHandovers = new LongAdder();
+    private final List<PartitionSummary> summaries;
     private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
     private final Object lifecycle = new Object();
     private int inFlight;
@@ -66,7 +67,7 @@ public final class ExecutionPlan implements AutoCloseable {
 
     private ExecutionPlan(Graph graph, Map<String, Shape> shapes, List<Partition> partitions,
                           List<CompiledPartition> compiled, List<Backend> partitionBackends,
-                          List<NodePlacement> placements, List<String> skipped) {
+                          List<NodePlacement> placements, List<String> skipped, List<PartitionSummary> summaries) {
         this.graph = graph;
         this.shapes = shapes;
         this.partitions = partitions;
@@ -77,6 +78,7 @@ public final class ExecutionPlan implements AutoCloseable {
         placements.forEach(placed -> placementOf.put(placed.node(), placed));
         this.boundaries = boundaries(graph, shapes, partitions, compiled, partitionBackends);
         this.crossings = new Crossings(partitions, boundaries);
+        this.summaries = List.copyOf(summaries);
     }
 
     /**
@@ -190,11 +192,14 @@ public final class ExecutionPlan implements AutoCloseable {
                 partitions.add(partition(i, groups.get(i), graph, shapes));
             }
             List<CompiledPartition> compiled = new ArrayList<>();
+            List<Double> compileMillis = new ArrayList<>();
             Backend failed = null;
             for (int i = 0; i < partitions.size(); i++) {
                 Backend b = groups.get(i).getFirst().backend();
                 try {
+                    long started = System.nanoTime();
                     compiled.add(b.compile(partitions.get(i), contexts.apply(b)));
+                    compileMillis.add((System.nanoTime() - started) / 1e6);
                 } catch (RuntimeException | LinkageError e) {
                     compiled.forEach(CompiledPartition::close);
                     if (remaining.size() == 1 || b == remaining.getLast().backend()) {
@@ -226,7 +231,13 @@ public final class ExecutionPlan implements AutoCloseable {
                             k.algorithm()));
                 }
             }
-            return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped);
+            List<PartitionSummary> summaries = new ArrayList<>();
+            for (int i = 0; i < partitions.size(); i++) {
+                summaries.add(new PartitionSummary(i, partitionBackends.get(i).id(), partitions.get(i).nodes().size(),
+                        compileMillis.get(i), compiled.get(i).describe(), compiled.get(i).programBuild()));
+            }
+            return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped,
+                    summaries);
         }
     }
 
@@ -342,6 +353,11 @@ public final class ExecutionPlan implements AutoCloseable {
     /** What the boundaries have cost the runs of this plan so far. */
     public BoundaryTraffic boundaryTraffic() {
         return new BoundaryTraffic(runs.sum(), hostTransfers.sum(), hostBytes.sum(), residentHandovers.sum());
+    }
+
+    /** Per partition: its backend, its compile time, the backend's description and program build. */
+    public List<PartitionSummary> partitionSummaries() {
+        return summaries;
     }
 
     /** Backends dropped while compiling, with the reason. */

@@ -80,4 +80,33 @@ class HarnessDetectsFaultsTest {
                 () -> Conformance.check(engine, "relu-only", RELU));
         assertTrue(e.getMessage().contains("reference"), e.getMessage());
     }
+
+    @Test
+    void sharedReferenceOutputsGiveTheSameVerdicts() {
+        FaultyReluBackend wrong = new FaultyReluBackend("relu-plus-8e-3", x -> Math.max(x, 0) + 8e-3);
+        FaultyReluBackend right = new FaultyReluBackend("relu-plus-one-ulp", x -> x > 0 ? x + Math.ulp(8f) : 0);
+        Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), wrong, right));
+        ReferenceOutputs expected = Conformance.referenceOutputs(engine, RELU);
+
+        CheckResult wrongResult = Conformance.check(engine, wrong.id(), RELU, expected);
+        CheckResult rightResult = Conformance.check(engine, right.id(), RELU, expected);
+
+        assertFalse(wrongResult.passed(), wrongResult::describe);
+        assertEquals(8e-3, wrongResult.maxAbsError(), 1e-5);
+        assertTrue(rightResult.passed(), rightResult::describe);
+        assertEquals(Conformance.check(engine, right.id(), RELU).maxAbsError(), rightResult.maxAbsError());
+    }
+
+    @Test
+    void refusesReferenceOutputsOfAnotherCase() {
+        Case sigmoid = OpCases.activations().stream().filter(c -> c.name().startsWith("Sigmoid")).findFirst()
+                .orElseThrow();
+        FaultyReluBackend backend = new FaultyReluBackend("relu", x -> Math.max(x, 0));
+        Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), backend));
+        ReferenceOutputs ofSigmoid = Conformance.referenceOutputs(engine, sigmoid);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Conformance.check(engine, backend.id(), RELU, ofSigmoid));
+        assertTrue(e.getMessage().contains(sigmoid.name()) && e.getMessage().contains(RELU.name()), e.getMessage());
+    }
 }

@@ -30,6 +30,17 @@ class ModelCasesTest {
     }
 
     @Test
+    void representativesAtABatchSizeRunAtThatBatch() {
+        List<Case> atFour = ModelCases.representatives(4);
+        assertEquals(ModelCases.representatives().size(), atFour.size());
+        for (Case c : atFour) {
+            assertEquals(4, c.batch(), c.name());
+            assertTrue(c.name().endsWith(", batch 4"), c.name());
+        }
+        assertThrows(IllegalArgumentException.class, () -> ModelCases.representatives(0));
+    }
+
+    @Test
     void aFullyConvolutionalNetworkRunsAtHalfItsResolution() {
         Case c = ModelCases.reduced(Models.byName("resnet50"), 1);
         assertEquals("resnet50 at 112x112, batch 1", c.name());

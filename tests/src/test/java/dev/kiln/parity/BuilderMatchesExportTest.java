@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Kiln's model builders and torchvision describe the same networks: the builder's graph, with
  * every weight taken by its state_dict name from PyTorch's batch-norm-keeping export (whose
  * initializers keep those names, since the exporter folds no constants), gives PyTorch's output
- * within {@link RelativeDifference#TOLERANCE} on every available backend. Any difference in
+ * within {@link RelativeDifference#TOLERANCE} on every available backend, at the batch sizes
+ * {@link PyTorchParityTest#batchesFor} gives it. Any difference in
  * structure (a missing layer, a wrong stride, padding, epsilon or activation, a shortcut in the
  * wrong place) would show as a missing or misshapen weight or as a different output.
  *
@@ -42,7 +43,8 @@ class BuilderMatchesExportTest {
 
     @BeforeAll
     static void locateFixtures() {
-        fixtures = ParityFixtures.locate();
+        fixtures = ParityFixtures.locate().requireBatches(PyTorchParityTest.BATCHES)
+                .requireBatches(PyTorchParityTest.REFERENCE_BATCHES);
     }
 
     @ParameterizedTest
@@ -65,7 +67,7 @@ class BuilderMatchesExportTest {
             List<String> failures = new ArrayList<>();
             for (String backend : PyTorchParityTest.availableBackends()) {
                 try (CompiledModel compiled = ENGINE.compile(built, backend)) {
-                    for (int batch : PyTorchParityTest.BATCHES) {
+                    for (int batch : PyTorchParityTest.batchesFor(backend)) {
                         String what = "builder vs export " + model + " with exported weights, backend " + backend
                                 + " batch " + batch;
                         Comparison result = Comparison.run(fixtures, compiled, model, batch);

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The folder of PyTorch parity fixtures that {@code scripts/prepare-test-fixtures.sh} generates
@@ -16,11 +17,17 @@ import java.util.HexFormat;
  *
  * <p>Inside, per model, the layout the script documents: {@code <model>/default.onnx},
  * {@code <model>/keep_bn.onnx}, {@code <model>/input_b<N>.npy}, {@code <model>/output_b<N>.npy}.
+ * The script writes batches {@link #EXPORTED_BATCHES}; other batch sizes are added to the same
+ * folder later by {@value #BATCH_SCRIPT}, each marked complete by its own
+ * {@code .complete-b<N>}, so that adding one does not regenerate the whole folder.
  */
 record ParityFixtures(Path folder) {
     static final String SCRIPT = "parity/export_models.py";
+    static final String BATCH_SCRIPT = "parity/export_batches.py";
     static final String PREPARE = "scripts/prepare-test-fixtures.sh";
     static final String COMPLETE_MARKER = ".complete";
+    /** The batch sizes {@value #SCRIPT} itself writes (its {@code BATCHES}). */
+    static final List<Integer> EXPORTED_BATCHES = List.of(1, 3);
 
     /** The two exports of each model. */
     enum Export {
@@ -85,6 +92,27 @@ record ParityFixtures(Path folder) {
         }
     }
 
+    /** The marker {@value #BATCH_SCRIPT} leaves once every model has its batch-{@code batch} files. */
+    static String batchMarker(int batch) {
+        return COMPLETE_MARKER + "-b" + batch;
+    }
+
+    /**
+     * Fails, saying how to add them, unless the folder holds fixtures at every one of these batch
+     * sizes: those {@value #SCRIPT} writes, and others once {@value #BATCH_SCRIPT} has marked them
+     * complete.
+     */
+    ParityFixtures requireBatches(List<Integer> batches) {
+        for (int batch : batches) {
+            if (!EXPORTED_BATCHES.contains(batch) && !Files.isRegularFile(folder.resolve(batchMarker(batch)))) {
+                throw new IllegalStateException("the PyTorch parity fixtures in " + folder + " have no batch " + batch
+                        + " (no " + batchMarker(batch) + " marker): run " + PREPARE + ", which adds it with "
+                        + BATCH_SCRIPT + " (and must list " + batch + " among its extra batches)");
+            }
+        }
+        return this;
+    }
+
     Path onnx(String model, Export export) {
         return existing(folder.resolve(model).resolve(export.fileStem + ".onnx"));
     }
@@ -101,7 +129,8 @@ record ParityFixtures(Path folder) {
     private Path existing(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalStateException("the parity fixtures in " + folder + " lack " + folder.relativize(file)
-                    + "; delete the folder and run " + PREPARE + " again");
+                    + "; run " + PREPARE + " again (if the folder is marked complete, it was damaged: move it"
+                    + " aside first)");
         }
         return file;
     }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -63,5 +64,31 @@ class ParityFixturesTest {
         Path folder = Files.createDirectories(temp.resolve("fixtures").resolve("parity-" + ABC_HASH));
         Files.createFile(folder.resolve(ParityFixtures.COMPLETE_MARKER));
         assertEquals(folder, ParityFixtures.locate(repo, temp.resolve("fixtures")).folder());
+    }
+
+    private ParityFixtures completeFolder() throws IOException {
+        Path repo = repositoryWithScript();
+        Path folder = Files.createDirectories(temp.resolve("fixtures").resolve("parity-" + ABC_HASH));
+        Files.createFile(folder.resolve(ParityFixtures.COMPLETE_MARKER));
+        return ParityFixtures.locate(repo, temp.resolve("fixtures"));
+    }
+
+    @Test
+    void theExportScriptsOwnBatchesNeedNoMarker() throws IOException {
+        ParityFixtures fixtures = completeFolder();
+        assertEquals(fixtures, fixtures.requireBatches(ParityFixtures.EXPORTED_BATCHES));
+    }
+
+    @Test
+    void anAddedBatchCountsOnlyOnceMarkedComplete() throws IOException {
+        ParityFixtures fixtures = completeFolder();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> fixtures.requireBatches(List.of(1, 4)));
+        assertTrue(e.getMessage().contains("batch 4") && e.getMessage().contains(".complete-b4")
+                && e.getMessage().contains(ParityFixtures.PREPARE), e.getMessage());
+
+        Files.createFile(fixtures.folder().resolve(".complete-b4"));
+        assertEquals(fixtures, fixtures.requireBatches(List.of(1, 4)));
+        assertThrows(IllegalStateException.class, () -> fixtures.requireBatches(List.of(5)));
     }
 }
