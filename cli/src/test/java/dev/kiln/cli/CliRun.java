@@ -34,4 +34,16 @@ record CliRun(int exitCode, String out, String err) {
     String describe() {
         return "exit " + exitCode + "\n--- stdout:\n" + out + "\n--- stderr:\n" + err;
     }
+
+    /**
+     * Skips a test that needs OpenCL where no runtime is installed, saying why; fails instead when
+     * {@code KILN_REQUIRE_OPENCL} is set, as {@code ./run-tests} sets it after installing PoCL, so
+     * that CI never counts a skip as a pass.
+     */
+    static void assumeOpenClOrRequired(boolean available, java.util.function.Supplier<String> why) {
+        if (System.getenv("KILN_REQUIRE_OPENCL") != null) {
+            org.junit.jupiter.api.Assertions.assertTrue(available, () -> "KILN_REQUIRE_OPENCL is set but " + why.get());
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(available, why);
+    }
 }

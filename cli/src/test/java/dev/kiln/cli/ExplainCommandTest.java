@@ -14,7 +14,6 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code kiln explain}: the optimizer's work and the memory plan, as the JSON contract states them. */
 class ExplainCommandTest {
@@ -122,7 +121,7 @@ class ExplainCommandTest {
         JsonNode backends = CliRun.of("backends", "--json").json().get("backends");
         JsonNode opencl = backends.findParents("id").stream().filter(b -> b.get("id").asText().equals("opencl"))
                 .findFirst().orElseThrow(() -> new AssertionError(backends.toString()));
-        assumeTrue(opencl.get("available").asBoolean(), () -> "not run: no OpenCL runtime here (./run-tests installs"
+        CliRun.assumeOpenClOrRequired(opencl.get("available").asBoolean(), () -> "not run: no OpenCL runtime here (./run-tests installs"
                 + " PoCL): " + opencl.get("reason").asText());
 
         JsonNode first = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "opencl", "--json").json();

@@ -29,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The commands run in-process, as a user would type them, checked through what they print. */
 class KilnCommandsTest {
@@ -95,7 +94,7 @@ class KilnCommandsTest {
         CliRun json = CliRun.of("backends", "--json");
         JsonNode opencl = find(json.json().get("backends"), "id", "opencl");
         assertNotNull(opencl, json.out());
-        assumeTrue(opencl.get("available").asBoolean(), () -> "not run: no OpenCL runtime here (./run-tests installs"
+        CliRun.assumeOpenClOrRequired(opencl.get("available").asBoolean(), () -> "not run: no OpenCL runtime here (./run-tests installs"
                 + " PoCL): " + opencl.get("reason").asText());
         CliRun run = CliRun.of("backends");
         assertEquals(0, run.exitCode(), run.describe());
