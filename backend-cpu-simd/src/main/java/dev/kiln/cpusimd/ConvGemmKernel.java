@@ -78,6 +78,8 @@ public final class ConvGemmKernel implements SimdKernel {
     /** {@link Epilogue#registerBounds()}, for {@link #finish}. */
     private final float[] registerBounds;
     private final int wideTiles, tiles;
+    /** Whether a Conv node adds a residual (input 3). */
+    private final boolean addsResidual;
 
     /** A convolution; see {@link #supports}. Weights and bias are read once, here, from the node's constants. */
     public ConvGemmKernel(BoundNode node, PreparedWeights prepared) {
@@ -131,6 +133,7 @@ public final class ConvGemmKernel implements SimdKernel {
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
         String fused = epilogue.describe();
         this.algorithm = describeConv(w, conv.groups()) + (fused.isEmpty() ? "" : ", epilogue " + fused);
+        this.addsResidual = node.inputShape(3) != null;
     }
 
     private ConvGemmKernel(BoundNode node, List<PostOp> postOps, PreparedWeights prepared) {
@@ -164,6 +167,7 @@ public final class ConvGemmKernel implements SimdKernel {
         this.lastBlockPartial = n % L != 0;
         this.wideTiles = rows / WIDE;
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
+        this.addsResidual = false;
         this.algorithm = "fully connected as GEMM, tile " + (rows >= WIDE ? WIDE + "x" + 2 * L : NARROW + "x" + L)
                 + ", K=" + k;
     }
@@ -312,6 +316,50 @@ public final class ConvGemmKernel implements SimdKernel {
             run(2 * split(pg, pairs, pairGroups), Math.min(packed.blocks, 2 * split(pg + 1, pairs, pairGroups)),
                     split(rg, tiles, rowGroups), split(rg + 1, tiles, rowGroups), input, c, y, residual);
         });
+    }
+
+    /**
+     * Whether {@link #finishRows} may compute this convolution a few output rows at a time into
+     * another buffer: a blocked output read in place (no padded copy), all of K in one chunk and
+     * no residual.
+     */
+    boolean finishesRowsAlone() {
+        return padded == null && !plainOutput && taps.chunks() == 1 && !addsResidual;
+    }
+
+    int outputBlocks() {
+        return packed.blocks;
+    }
+
+    /**
+     * Finished output pixels [first, end) (GEMM rows, of one image) of column block {@code block}
+     * and, when {@code pair}, block {@code block + 1}: bias, epilogue and all, stored in {@code c}
+     * at {@code cRow[r] - cRow[first] + toA} and {@code ... + toB}, so contiguous there.
+     */
+    void finishRows(float[] x, int first, int end, int block, boolean pair, float[] c, int toA, int toB) {
+        int shift = cRow[first];
+        int cA = toA - shift, cB = toB - shift;
+        if (pair) {
+            for (int r = first; r < end; r += WIDE) {
+                // A short last tile moves back to end at `end`: it recomputes rows of the one
+                // before (the same values) rather than taking the narrow kernel twice.
+                int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
+                GemmMicroKernel.wideFinal(x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
+                        packed.blockOffset(block + 1), packed.bias, block * L, (block + 1) * L, clipLow, clipHigh,
+                        c, cRow, cA, cB);
+            }
+        } else {
+            for (int r = first; r < end; r += NARROW) {
+                GemmMicroKernel.narrowFinal(x, xRow, r, end - 1, taps, packed.weights, packed.blockOffset(block),
+                        packed.bias, block * L, clipLow, clipHigh, c, cRow, cA);
+            }
+        }
+        if (epilogue.hasRest()) {
+            for (int b = block; b < block + (pair ? 2 : 1); b++) {
+                int realLanes = lastBlockPartial && b == packed.blocks - 1 ? lastBlockRealLanes : L;
+                epilogue.applyRest(c, b == block ? toA : toB, (end - first) * L, null, realLanes);
+            }
+        }
     }
 
     /** {@link #clipLow} (side 0) or {@link #clipHigh} (side 1) per column: zero for padding columns. */

@@ -59,6 +59,8 @@ public final class DepthwiseConvKernel implements SimdKernel {
      */
     private final int[] firstTapRow, endTapRow, firstTapColumn, endTapColumn;
     private final float clipLow, clipHigh;
+    /** Whether the node adds a residual (input 3). */
+    private final boolean addsResidual;
 
     public DepthwiseConvKernel(BoundNode node, PreparedWeights prepared) {
         String unsupported = unsupportedReason(node);
@@ -120,6 +122,7 @@ public final class DepthwiseConvKernel implements SimdKernel {
         float[] bounds = epilogue.registerBounds();
         clipLow = bounds[0];
         clipHigh = bounds[1];
+        addsResidual = node.inputShape(3) != null;
     }
 
     /** Weights as [block][kh][kw][L] and bias as [block][L], zero in the padding lanes. */
@@ -153,6 +156,33 @@ public final class DepthwiseConvKernel implements SimdKernel {
             return "bias is not constant";
         }
         return null;
+    }
+
+    /**
+     * Whether every output row is computed from its input plane's rows alone
+     * ({@link #computeRows(float[], int, float[], float[], int, int, int)}): not for rows taken
+     * four blocks at a time, nor with a residual input.
+     */
+    boolean computesPlaneRows() {
+        return !blocksTogether && !addsResidual;
+    }
+
+    /** The first input row that output row {@code oy} reads (clamped to the image). */
+    int firstInputRow(int oy) {
+        return Math.clamp((long) oy * strideH - padTop, 0, height);
+    }
+
+    /** One past the last input row that output row {@code oy} reads (clamped to the image). */
+    int endInputRow(int oy) {
+        return Math.clamp((long) oy * strideH - padTop + (long) (kernelH - 1) * dilationH + 1, 0, height);
+    }
+
+    int blocks() {
+        return blocks;
+    }
+
+    int outputRows() {
+        return outH;
     }
 
     @Override
@@ -261,8 +291,16 @@ public final class DepthwiseConvKernel implements SimdKernel {
 
     /** Output rows [rowStart, rowEnd) of one (image, channel block) plane. */
     private void computeRows(float[] x, float[] y, float[] residual, int plane, int rowStart, int rowEnd) {
+        computeRows(x, plane * height * width * L, y, residual, plane, rowStart, rowEnd);
+    }
+
+    /**
+     * As above, reading the input plane from {@code x} at {@code inPlane}: where input row 0
+     * would start, so a buffer holding only the rows these outputs read may stand in for the
+     * whole plane ({@link ExpansionDepthwiseKernel}).
+     */
+    void computeRows(float[] x, int inPlane, float[] y, float[] residual, int plane, int rowStart, int rowEnd) {
         int block = plane % blocks;
-        int inPlane = plane * height * width * L;
         int outPlane = plane * outH * outW * L;
         int weightBase = block * kernelH * kernelW * L;
         FloatVector biasVector = FloatVector.fromArray(SPECIES, bias, block * L);

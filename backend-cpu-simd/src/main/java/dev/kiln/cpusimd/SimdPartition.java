@@ -2,6 +2,7 @@ package dev.kiln.cpusimd;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
+import dev.kiln.graph.Node;
 import dev.kiln.runtime.HeapValueSlots;
 import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.spi.memory.MemoryPlanner;
@@ -38,38 +39,100 @@ final class SimdPartition implements CompiledPartition {
     /** See {@link #paddedUploads}. */
     private final PaddedInput[] paddedUploads;
 
-    private record Step(SimdKernel kernel, int[] inputs, int[] outputs) {
+    /** One kernel call: node {@code node}'s, and node {@code alsoNode}'s too when it is fused in (else -1). */
+    private record Step(SimdKernel kernel, int[] inputs, int[] outputs, int node, int alsoNode) {
     }
 
     SimdPartition(Partition partition, CompileContext context) {
         this.threads = context.threads();
         this.slots = new HeapValueSlots(partition);
+        List<BoundNode> nodes = partition.nodes();
         Map<BoundNode, SimdKernel> kernelOf = new HashMap<>();
         List<KernelRegistry.Choice<SimdKernel>> choices = new ArrayList<>();
-        for (BoundNode n : partition.nodes()) {
+        for (BoundNode n : nodes) {
             KernelRegistry.Choice<SimdKernel> choice = context.kernels().best(CpuSimdBackend.ID, SimdKernel.class, n,
                     null);
             if (choice == null) {
                 throw new IllegalArgumentException("no cpu-simd kernel for " + n.node().describe());
             }
-            SimdKernel kernel = choice.factory().create(n, context);
-            kernelOf.put(n, kernel);
+            kernelOf.put(n, choice.factory().create(n, context));
             choices.add(choice);
-            steps.add(new Step(kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs())));
         }
         this.paddedUploads = paddedUploads(partition, kernelOf);
+
+        // Steps, and the nodes the memory plan sees: a fused pair is one node from the first
+        // one's inputs to the second one's outputs, so the value between them gets no buffer.
+        List<BoundNode> planned = new ArrayList<>();
+        Map<BoundNode, SimdKernel> plannedKernel = new HashMap<>();
+        String[] algorithms = new String[nodes.size()];
+        boolean[] fusedIn = new boolean[nodes.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            if (fusedIn[i]) {
+                continue;
+            }
+            BoundNode n = nodes.get(i);
+            SimdKernel kernel = kernelOf.get(n);
+            int next = depthwiseReadingOnly(partition, i, kernelOf);
+            if (next >= 0) {
+                BoundNode d = nodes.get(next);
+                Shape expanded = n.outputShape();
+                kernel = new ExpansionDepthwiseKernel((ConvGemmKernel) kernel, (DepthwiseConvKernel) kernelOf.get(d),
+                        expanded.dim(0), expanded.dim(2), expanded.dim(3), threads.parallelism());
+                fusedIn[next] = true;
+                n = new BoundNode(new Node(n.name(), n.op(), n.node().inputs(), d.node().outputs()), n.inputShapes(),
+                        d.outputShapes(), n.constants());
+                algorithms[i] = kernelOf.get(nodes.get(i)).algorithm() + "; one step with " + d.name() + " ("
+                        + kernel.algorithm() + ", timed here)";
+                algorithms[next] = kernelOf.get(d).algorithm() + "; one step with " + nodes.get(i).name() + " ("
+                        + kernel.algorithm() + ")";
+            } else {
+                algorithms[i] = kernel.algorithm();
+            }
+            steps.add(new Step(kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs()), i, next));
+            planned.add(n);
+            plannedKernel.put(n, kernel);
+        }
         long scratch = 0;
-        for (int i = 0; i < steps.size(); i++) {
-            SimdKernel kernel = steps.get(i).kernel;
-            scratch = Math.max(scratch, kernel.scratchFloats());
+        for (Step step : steps) {
+            scratch = Math.max(scratch, step.kernel.scratchFloats());
+        }
+        for (int i = 0; i < nodes.size(); i++) {
             KernelRegistry.Choice<SimdKernel> choice = choices.get(i);
-            kernels.add(new NodeKernel(partition.nodes().get(i).name(), choice.kernel(), choice.provider(),
-                    kernel.algorithm()));
+            kernels.add(new NodeKernel(nodes.get(i).name(), choice.kernel(), choice.provider(), algorithms[i]));
         }
         scratchFloats = scratch;
-        memoryPlan = MemoryPlanner.plan(partition.nodes(), partition.inputs(), partition.outputs(),
-                partition.constants().keySet(), (n, input) -> kernelOf.get(n).inPlaceInput() == input,
+        memoryPlan = MemoryPlanner.plan(planned, partition.inputs(), partition.outputs(),
+                partition.constants().keySet(), (n, input) -> plannedKernel.get(n).inPlaceInput() == input,
                 s -> BlockedLayout.floats(s) * Float.BYTES);
+    }
+
+    /**
+     * The index of the depthwise convolution that is the only reader of node {@code i}'s output,
+     * when the two can run as one {@link ExpansionDepthwiseKernel}; else -1.
+     */
+    private static int depthwiseReadingOnly(Partition partition, int i, Map<BoundNode, SimdKernel> kernelOf) {
+        List<BoundNode> nodes = partition.nodes();
+        if (!(kernelOf.get(nodes.get(i)) instanceof ConvGemmKernel expansion) || !expansion.finishesRowsAlone()) {
+            return -1;
+        }
+        String value = nodes.get(i).node().outputs().getFirst();
+        if (partition.outputs().contains(value)) {
+            return -1;
+        }
+        int reader = -1;
+        for (int j = i + 1; j < nodes.size(); j++) {
+            for (String input : nodes.get(j).node().inputs()) {
+                if (input.equals(value)) {
+                    if (reader >= 0) {
+                        return -1;
+                    }
+                    reader = j;
+                }
+            }
+        }
+        return reader >= 0 && nodes.get(reader).node().inputs().getFirst().equals(value)
+                && kernelOf.get(nodes.get(reader)) instanceof DepthwiseConvKernel depthwise
+                && depthwise.computesPlaneRows() && depthwise.blocks() == expansion.outputBlocks() ? reader : -1;
     }
 
     /**
@@ -116,7 +179,7 @@ final class SimdPartition implements CompiledPartition {
 
     @Override
     public String describe() {
-        return "cpu-simd kernels on NCHW" + BlockedLayout.LANES + "c heap buffers, " + steps.size() + " nodes, "
+        return "cpu-simd kernels on NCHW" + BlockedLayout.LANES + "c heap buffers, " + kernels.size() + " nodes, "
                 + memoryPlan.bufferCount() + " activation buffers of " + memoryPlan.plannedBytes() + " bytes";
     }
 
@@ -221,9 +284,13 @@ final class SimdPartition implements CompiledPartition {
         @Override
         public boolean executeTimed(NodeTimes times) {
             for (int s = 0; s < steps.size(); s++) {
+                Step step = steps.get(s);
                 long started = System.nanoTime();
-                steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s], scratch, threads);
-                times.record(s, System.nanoTime() - started);
+                step.kernel.execute(stepInputs[s], stepOutputs[s], scratch, threads);
+                times.record(step.node, System.nanoTime() - started);
+                if (step.alsoNode >= 0) {
+                    times.record(step.alsoNode, 0);
+                }
             }
             return true;
         }
