@@ -349,8 +349,9 @@ public final class ConvGemmKernel implements SimdKernel {
                         c, cRow, cA, cB);
             }
         } else {
-            for (int r = first; r < end; r += NARROW) {
-                GemmMicroKernel.narrowFinal(x, xRow, r, end - 1, taps, packed.weights, packed.blockOffset(block),
+            for (int r = first; r < end; r += WIDE) {
+                int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
+                GemmMicroKernel.tallFinal(x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
                         packed.bias, block * L, clipLow, clipHigh, c, cRow, cA);
             }
         }
@@ -401,6 +402,11 @@ public final class ConvGemmKernel implements SimdKernel {
                         continue;
                     }
                     for (int single = b; single < Math.min(b + 2, blockTo); single++) {
+                        if (end - first == WIDE) {
+                            GemmMicroKernel.tall(x, xRow, first, rows - 1, taps, chunk, packed.weights,
+                                    packed.blockOffset(single), c, cRow, single * cBlockStride);
+                            continue;
+                        }
                         for (int r = first; r < end; r += NARROW) {
                             GemmMicroKernel.narrow(x, xRow, r, rows - 1, taps, chunk, packed.weights,
                                     packed.blockOffset(single), c, cRow, single * cBlockStride);
@@ -435,6 +441,12 @@ public final class ConvGemmKernel implements SimdKernel {
                     continue;
                 }
                 for (int single = b; single < Math.min(b + 2, blockTo); single++) {
+                    if (end - first == WIDE) {
+                        GemmMicroKernel.tallFinal(x, xRow, first, rows - 1, taps, packed.weights,
+                                packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
+                                c, cRow, single * cBlockStride);
+                        continue;
+                    }
                     for (int r = first; r < end; r += NARROW) {
                         GemmMicroKernel.narrowFinal(x, xRow, r, rows - 1, taps, packed.weights,
                                 packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,

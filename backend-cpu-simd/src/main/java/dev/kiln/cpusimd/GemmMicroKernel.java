@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The accumulators are plain locals so that C2 keeps them in vector registers: 12 rows x 2
  * blocks is 24 of the 32 AVX-512 registers, leaving room for two weight vectors and a
- * broadcast. Every k costs two weight loads and 12 broadcasts for 24 FMAs. Rows past the
+ * broadcast. Every k costs two weight loads and 12 broadcasts for 24 FMAs; a lone column block
+ * (an odd last one, or a layer of 16 channels) takes the 12 x 1 tile. Rows past the
  * tile's end repeat {@code lastRow}: the duplicates compute and store the same values to the
  * same place, which is cheaper than a branchy remainder kernel.
  *
@@ -27,7 +28,7 @@ final class GemmMicroKernel {
 
     /** Rows of the wide tile. */
     static final int WIDE_ROWS = 12;
-    /** Rows of the narrow tile, for the rows left over and for an odd last column block. */
+    /** Rows of the narrow tile, for the rows left over. */
     static final int NARROW_ROWS = 4;
 
     private GemmMicroKernel() {
@@ -398,5 +399,182 @@ final class GemmMicroKernel {
         a1.max(lo).min(hi).intoArray(c, cRow[row1] + cBlock);
         a2.max(lo).min(hi).intoArray(c, cRow[row2] + cBlock);
         a3.max(lo).min(hi).intoArray(c, cRow[row3] + cBlock);
+    }
+
+    /** As {@link #narrow} for 12 rows: see {@link #tallFinal}. */
+    static void tall(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps, int chunk,
+                     float[] w, int weights, float[] c, int[] cRow, int cBlock) {
+        int row0 = firstRow;
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        int row4 = Math.min(firstRow + 4, lastRow);
+        int row5 = Math.min(firstRow + 5, lastRow);
+        int row6 = Math.min(firstRow + 6, lastRow);
+        int row7 = Math.min(firstRow + 7, lastRow);
+        int row8 = Math.min(firstRow + 8, lastRow);
+        int row9 = Math.min(firstRow + 9, lastRow);
+        int row10 = Math.min(firstRow + 10, lastRow);
+        int row11 = Math.min(firstRow + 11, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, c, cRow[row0] + cBlock);
+        FloatVector a1 = FloatVector.fromArray(S, c, cRow[row1] + cBlock);
+        FloatVector a2 = FloatVector.fromArray(S, c, cRow[row2] + cBlock);
+        FloatVector a3 = FloatVector.fromArray(S, c, cRow[row3] + cBlock);
+        FloatVector a4 = FloatVector.fromArray(S, c, cRow[row4] + cBlock);
+        FloatVector a5 = FloatVector.fromArray(S, c, cRow[row5] + cBlock);
+        FloatVector a6 = FloatVector.fromArray(S, c, cRow[row6] + cBlock);
+        FloatVector a7 = FloatVector.fromArray(S, c, cRow[row7] + cBlock);
+        FloatVector a8 = FloatVector.fromArray(S, c, cRow[row8] + cBlock);
+        FloatVector a9 = FloatVector.fromArray(S, c, cRow[row9] + cBlock);
+        FloatVector a10 = FloatVector.fromArray(S, c, cRow[row10] + cBlock);
+        FloatVector a11 = FloatVector.fromArray(S, c, cRow[row11] + cBlock);
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int x4 = xRow[row4];
+        int x5 = xRow[row5];
+        int x6 = xRow[row6];
+        int x7 = xRow[row7];
+        int x8 = xRow[row8];
+        int x9 = xRow[row9];
+        int x10 = xRow[row10];
+        int x11 = xRow[row11];
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[chunk], end = taps.chunkStart[chunk + 1]; t < end; t++) {
+            int o = offset[t], n = length[t];
+            int wk = weights + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            int p4 = x4 + o;
+            int p5 = x5 + o;
+            int p6 = x6 + o;
+            int p7 = x7 + o;
+            int p8 = x8 + o;
+            int p9 = x9 + o;
+            int p10 = x10 + o;
+            int p11 = x11 + o;
+            for (int k = 0; k < n; k++) {
+                FloatVector vw = FloatVector.fromArray(S, w, wk + k * L);
+                a0 = FloatVector.broadcast(S, x[p0 + k]).fma(vw, a0);
+                a1 = FloatVector.broadcast(S, x[p1 + k]).fma(vw, a1);
+                a2 = FloatVector.broadcast(S, x[p2 + k]).fma(vw, a2);
+                a3 = FloatVector.broadcast(S, x[p3 + k]).fma(vw, a3);
+                a4 = FloatVector.broadcast(S, x[p4 + k]).fma(vw, a4);
+                a5 = FloatVector.broadcast(S, x[p5 + k]).fma(vw, a5);
+                a6 = FloatVector.broadcast(S, x[p6 + k]).fma(vw, a6);
+                a7 = FloatVector.broadcast(S, x[p7 + k]).fma(vw, a7);
+                a8 = FloatVector.broadcast(S, x[p8 + k]).fma(vw, a8);
+                a9 = FloatVector.broadcast(S, x[p9 + k]).fma(vw, a9);
+                a10 = FloatVector.broadcast(S, x[p10 + k]).fma(vw, a10);
+                a11 = FloatVector.broadcast(S, x[p11 + k]).fma(vw, a11);
+            }
+        }
+        a0.intoArray(c, cRow[row0] + cBlock);
+        a1.intoArray(c, cRow[row1] + cBlock);
+        a2.intoArray(c, cRow[row2] + cBlock);
+        a3.intoArray(c, cRow[row3] + cBlock);
+        a4.intoArray(c, cRow[row4] + cBlock);
+        a5.intoArray(c, cRow[row5] + cBlock);
+        a6.intoArray(c, cRow[row6] + cBlock);
+        a7.intoArray(c, cRow[row7] + cBlock);
+        a8.intoArray(c, cRow[row8] + cBlock);
+        a9.intoArray(c, cRow[row9] + cBlock);
+        a10.intoArray(c, cRow[row10] + cBlock);
+        a11.intoArray(c, cRow[row11] + cBlock);
+    }
+
+    /**
+     * As {@link #wideFinal} for one column block: 12 rows of one block, for a layer's odd last
+     * block or a layer of one block (16 output channels). Twelve independent accumulators keep
+     * both FMA units busy where the 4 of {@link #narrowFinal} wait on each FMA's latency.
+     */
+    static void tallFinal(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                          float[] w, int weights, float[] bias, int biasBlock, float[] low, float[] high,
+                          float[] c, int[] cRow, int cBlock) {
+        int row0 = firstRow;
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        int row4 = Math.min(firstRow + 4, lastRow);
+        int row5 = Math.min(firstRow + 5, lastRow);
+        int row6 = Math.min(firstRow + 6, lastRow);
+        int row7 = Math.min(firstRow + 7, lastRow);
+        int row8 = Math.min(firstRow + 8, lastRow);
+        int row9 = Math.min(firstRow + 9, lastRow);
+        int row10 = Math.min(firstRow + 10, lastRow);
+        int row11 = Math.min(firstRow + 11, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasBlock);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        FloatVector a8 = a0;
+        FloatVector a9 = a0;
+        FloatVector a10 = a0;
+        FloatVector a11 = a0;
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int x4 = xRow[row4];
+        int x5 = xRow[row5];
+        int x6 = xRow[row6];
+        int x7 = xRow[row7];
+        int x8 = xRow[row8];
+        int x9 = xRow[row9];
+        int x10 = xRow[row10];
+        int x11 = xRow[row11];
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int o = offset[t], n = length[t];
+            int wk = weights + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            int p4 = x4 + o;
+            int p5 = x5 + o;
+            int p6 = x6 + o;
+            int p7 = x7 + o;
+            int p8 = x8 + o;
+            int p9 = x9 + o;
+            int p10 = x10 + o;
+            int p11 = x11 + o;
+            for (int k = 0; k < n; k++) {
+                FloatVector vw = FloatVector.fromArray(S, w, wk + k * L);
+                a0 = FloatVector.broadcast(S, x[p0 + k]).fma(vw, a0);
+                a1 = FloatVector.broadcast(S, x[p1 + k]).fma(vw, a1);
+                a2 = FloatVector.broadcast(S, x[p2 + k]).fma(vw, a2);
+                a3 = FloatVector.broadcast(S, x[p3 + k]).fma(vw, a3);
+                a4 = FloatVector.broadcast(S, x[p4 + k]).fma(vw, a4);
+                a5 = FloatVector.broadcast(S, x[p5 + k]).fma(vw, a5);
+                a6 = FloatVector.broadcast(S, x[p6 + k]).fma(vw, a6);
+                a7 = FloatVector.broadcast(S, x[p7 + k]).fma(vw, a7);
+                a8 = FloatVector.broadcast(S, x[p8 + k]).fma(vw, a8);
+                a9 = FloatVector.broadcast(S, x[p9 + k]).fma(vw, a9);
+                a10 = FloatVector.broadcast(S, x[p10 + k]).fma(vw, a10);
+                a11 = FloatVector.broadcast(S, x[p11 + k]).fma(vw, a11);
+            }
+        }
+        FloatVector lo = FloatVector.fromArray(S, low, biasBlock);
+        FloatVector hi = FloatVector.fromArray(S, high, biasBlock);
+        a0.max(lo).min(hi).intoArray(c, cRow[row0] + cBlock);
+        a1.max(lo).min(hi).intoArray(c, cRow[row1] + cBlock);
+        a2.max(lo).min(hi).intoArray(c, cRow[row2] + cBlock);
+        a3.max(lo).min(hi).intoArray(c, cRow[row3] + cBlock);
+        a4.max(lo).min(hi).intoArray(c, cRow[row4] + cBlock);
+        a5.max(lo).min(hi).intoArray(c, cRow[row5] + cBlock);
+        a6.max(lo).min(hi).intoArray(c, cRow[row6] + cBlock);
+        a7.max(lo).min(hi).intoArray(c, cRow[row7] + cBlock);
+        a8.max(lo).min(hi).intoArray(c, cRow[row8] + cBlock);
+        a9.max(lo).min(hi).intoArray(c, cRow[row9] + cBlock);
+        a10.max(lo).min(hi).intoArray(c, cRow[row10] + cBlock);
+        a11.max(lo).min(hi).intoArray(c, cRow[row11] + cBlock);
     }
 }
