@@ -433,7 +433,14 @@ public final class ConvGemmKernel implements SimdKernel {
         for (int tile = tileFrom; tile < tileTo; tile++) {
             int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
             int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
+            boolean adjacent = end - first == WIDE && xRow[first + WIDE - 1] - xRow[first] == (WIDE - 1) * L;
             for (int b = blockFrom; b < blockTo; b += 2) {
+                if (adjacent && b + 1 < blockTo) {
+                    GemmMicroKernel.wideFinalAdjacent(x, xRow[first], taps, packed.weights,
+                            packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
+                            clipLow, clipHigh, c, cRow, first, b * cBlockStride, (b + 1) * cBlockStride);
+                    continue;
+                }
                 if (b + 1 < blockTo && end - first == WIDE) {
                     GemmMicroKernel.wideFinal(x, xRow, first, rows - 1, taps, packed.weights,
                             packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,

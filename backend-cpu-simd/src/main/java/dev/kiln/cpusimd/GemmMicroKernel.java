@@ -577,4 +577,115 @@ final class GemmMicroKernel {
         a10.max(lo).min(hi).intoArray(c, cRow[row10] + cBlock);
         a11.max(lo).min(hi).intoArray(c, cRow[row11] + cBlock);
     }
+
+    /**
+     * As {@link #wideFinal} for 12 rows whose inputs lie one NCHWc pixel apart, as neighbouring
+     * outputs in one image row of a stride-1 convolution do: each row's input is then a constant
+     * displacement from the first one's, and the loop needs one index instead of twelve (x86 has
+     * 16 general registers, too few for twelve indices, the k counter and the bases). 1x1 convs
+     * measured 5-10% faster this way.
+     */
+    static void wideFinalAdjacent(float[] x, int firstInput, ReductionTaps taps,
+                                  float[] w, int weightsA, int weightsB, float[] bias, int biasA, int biasB,
+                                  float[] low, float[] high,
+                                  float[] c, int[] cRow, int firstRow, int cA, int cB) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a1 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a2 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a3 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a4 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a5 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a6 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a7 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a8 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a9 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a10 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a11 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b2 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b3 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b4 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b5 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b6 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b7 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b8 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b9 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b10 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b11 = FloatVector.fromArray(S, bias, biasB);
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int p = firstInput + offset[t], n = length[t];
+            int wa = weightsA + firstK[t] * L, wb = weightsB + firstK[t] * L;
+            for (int k = 0; k < n; k++) {
+                FloatVector va = FloatVector.fromArray(S, w, wa + k * L);
+                FloatVector vb = FloatVector.fromArray(S, w, wb + k * L);
+                FloatVector v;
+                v = FloatVector.broadcast(S, x[p + k]);
+                a0 = v.fma(va, a0);
+                b0 = v.fma(vb, b0);
+                v = FloatVector.broadcast(S, x[p + k + 1 * L]);
+                a1 = v.fma(va, a1);
+                b1 = v.fma(vb, b1);
+                v = FloatVector.broadcast(S, x[p + k + 2 * L]);
+                a2 = v.fma(va, a2);
+                b2 = v.fma(vb, b2);
+                v = FloatVector.broadcast(S, x[p + k + 3 * L]);
+                a3 = v.fma(va, a3);
+                b3 = v.fma(vb, b3);
+                v = FloatVector.broadcast(S, x[p + k + 4 * L]);
+                a4 = v.fma(va, a4);
+                b4 = v.fma(vb, b4);
+                v = FloatVector.broadcast(S, x[p + k + 5 * L]);
+                a5 = v.fma(va, a5);
+                b5 = v.fma(vb, b5);
+                v = FloatVector.broadcast(S, x[p + k + 6 * L]);
+                a6 = v.fma(va, a6);
+                b6 = v.fma(vb, b6);
+                v = FloatVector.broadcast(S, x[p + k + 7 * L]);
+                a7 = v.fma(va, a7);
+                b7 = v.fma(vb, b7);
+                v = FloatVector.broadcast(S, x[p + k + 8 * L]);
+                a8 = v.fma(va, a8);
+                b8 = v.fma(vb, b8);
+                v = FloatVector.broadcast(S, x[p + k + 9 * L]);
+                a9 = v.fma(va, a9);
+                b9 = v.fma(vb, b9);
+                v = FloatVector.broadcast(S, x[p + k + 10 * L]);
+                a10 = v.fma(va, a10);
+                b10 = v.fma(vb, b10);
+                v = FloatVector.broadcast(S, x[p + k + 11 * L]);
+                a11 = v.fma(va, a11);
+                b11 = v.fma(vb, b11);
+            }
+        }
+        FloatVector loA = FloatVector.fromArray(S, low, biasA);
+        FloatVector hiA = FloatVector.fromArray(S, high, biasA);
+        FloatVector loB = FloatVector.fromArray(S, low, biasB);
+        FloatVector hiB = FloatVector.fromArray(S, high, biasB);
+        a0.max(loA).min(hiA).intoArray(c, cRow[firstRow + 0] + cA);
+        a1.max(loA).min(hiA).intoArray(c, cRow[firstRow + 1] + cA);
+        a2.max(loA).min(hiA).intoArray(c, cRow[firstRow + 2] + cA);
+        a3.max(loA).min(hiA).intoArray(c, cRow[firstRow + 3] + cA);
+        a4.max(loA).min(hiA).intoArray(c, cRow[firstRow + 4] + cA);
+        a5.max(loA).min(hiA).intoArray(c, cRow[firstRow + 5] + cA);
+        a6.max(loA).min(hiA).intoArray(c, cRow[firstRow + 6] + cA);
+        a7.max(loA).min(hiA).intoArray(c, cRow[firstRow + 7] + cA);
+        a8.max(loA).min(hiA).intoArray(c, cRow[firstRow + 8] + cA);
+        a9.max(loA).min(hiA).intoArray(c, cRow[firstRow + 9] + cA);
+        a10.max(loA).min(hiA).intoArray(c, cRow[firstRow + 10] + cA);
+        a11.max(loA).min(hiA).intoArray(c, cRow[firstRow + 11] + cA);
+        b0.max(loB).min(hiB).intoArray(c, cRow[firstRow + 0] + cB);
+        b1.max(loB).min(hiB).intoArray(c, cRow[firstRow + 1] + cB);
+        b2.max(loB).min(hiB).intoArray(c, cRow[firstRow + 2] + cB);
+        b3.max(loB).min(hiB).intoArray(c, cRow[firstRow + 3] + cB);
+        b4.max(loB).min(hiB).intoArray(c, cRow[firstRow + 4] + cB);
+        b5.max(loB).min(hiB).intoArray(c, cRow[firstRow + 5] + cB);
+        b6.max(loB).min(hiB).intoArray(c, cRow[firstRow + 6] + cB);
+        b7.max(loB).min(hiB).intoArray(c, cRow[firstRow + 7] + cB);
+        b8.max(loB).min(hiB).intoArray(c, cRow[firstRow + 8] + cB);
+        b9.max(loB).min(hiB).intoArray(c, cRow[firstRow + 9] + cB);
+        b10.max(loB).min(hiB).intoArray(c, cRow[firstRow + 10] + cB);
+        b11.max(loB).min(hiB).intoArray(c, cRow[firstRow + 11] + cB);
+    }
 }
