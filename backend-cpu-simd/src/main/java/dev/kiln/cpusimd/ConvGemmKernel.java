@@ -344,6 +344,12 @@ public final class ConvGemmKernel implements SimdKernel {
                 // A short last tile moves back to end at `end`: it recomputes rows of the one
                 // before (the same values) rather than taking the narrow kernel twice.
                 int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
+                if (at + WIDE <= end && xRow[at + WIDE - 1] - xRow[at] == (WIDE - 1) * L) {
+                    GemmMicroKernel.wideFinalAdjacent(x, xRow[at], taps, packed.weights, packed.blockOffset(block),
+                            packed.blockOffset(block + 1), packed.bias, block * L, (block + 1) * L, clipLow,
+                            clipHigh, c, cRow, at, cA, cB);
+                    continue;
+                }
                 GemmMicroKernel.wideFinal(x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
                         packed.blockOffset(block + 1), packed.bias, block * L, (block + 1) * L, clipLow, clipHigh,
                         c, cRow, cA, cB);
