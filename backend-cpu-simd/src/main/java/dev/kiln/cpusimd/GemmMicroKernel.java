@@ -688,4 +688,56 @@ final class GemmMicroKernel {
         b10.max(loB).min(hiB).intoArray(c, cRow[firstRow + 10] + cB);
         b11.max(loB).min(hiB).intoArray(c, cRow[firstRow + 11] + cB);
     }
+
+    /** As {@link #tallFinal} for 12 rows one NCHWc pixel apart: see {@link #wideFinalAdjacent}. */
+    static void tallFinalAdjacent(float[] x, int firstInput, ReductionTaps taps,
+                                  float[] w, int weights, float[] bias, int biasBlock, float[] low, float[] high,
+                                  float[] c, int[] cRow, int firstRow, int cBlock) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasBlock);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        FloatVector a8 = a0;
+        FloatVector a9 = a0;
+        FloatVector a10 = a0;
+        FloatVector a11 = a0;
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int p = firstInput + offset[t], n = length[t];
+            int wk = weights + firstK[t] * L;
+            for (int k = 0; k < n; k++) {
+                FloatVector vw = FloatVector.fromArray(S, w, wk + k * L);
+                a0 = FloatVector.broadcast(S, x[p + k]).fma(vw, a0);
+                a1 = FloatVector.broadcast(S, x[p + k + 1 * L]).fma(vw, a1);
+                a2 = FloatVector.broadcast(S, x[p + k + 2 * L]).fma(vw, a2);
+                a3 = FloatVector.broadcast(S, x[p + k + 3 * L]).fma(vw, a3);
+                a4 = FloatVector.broadcast(S, x[p + k + 4 * L]).fma(vw, a4);
+                a5 = FloatVector.broadcast(S, x[p + k + 5 * L]).fma(vw, a5);
+                a6 = FloatVector.broadcast(S, x[p + k + 6 * L]).fma(vw, a6);
+                a7 = FloatVector.broadcast(S, x[p + k + 7 * L]).fma(vw, a7);
+                a8 = FloatVector.broadcast(S, x[p + k + 8 * L]).fma(vw, a8);
+                a9 = FloatVector.broadcast(S, x[p + k + 9 * L]).fma(vw, a9);
+                a10 = FloatVector.broadcast(S, x[p + k + 10 * L]).fma(vw, a10);
+                a11 = FloatVector.broadcast(S, x[p + k + 11 * L]).fma(vw, a11);
+            }
+        }
+        FloatVector lo = FloatVector.fromArray(S, low, biasBlock);
+        FloatVector hi = FloatVector.fromArray(S, high, biasBlock);
+        a0.max(lo).min(hi).intoArray(c, cRow[firstRow + 0] + cBlock);
+        a1.max(lo).min(hi).intoArray(c, cRow[firstRow + 1] + cBlock);
+        a2.max(lo).min(hi).intoArray(c, cRow[firstRow + 2] + cBlock);
+        a3.max(lo).min(hi).intoArray(c, cRow[firstRow + 3] + cBlock);
+        a4.max(lo).min(hi).intoArray(c, cRow[firstRow + 4] + cBlock);
+        a5.max(lo).min(hi).intoArray(c, cRow[firstRow + 5] + cBlock);
+        a6.max(lo).min(hi).intoArray(c, cRow[firstRow + 6] + cBlock);
+        a7.max(lo).min(hi).intoArray(c, cRow[firstRow + 7] + cBlock);
+        a8.max(lo).min(hi).intoArray(c, cRow[firstRow + 8] + cBlock);
+        a9.max(lo).min(hi).intoArray(c, cRow[firstRow + 9] + cBlock);
+        a10.max(lo).min(hi).intoArray(c, cRow[firstRow + 10] + cBlock);
+        a11.max(lo).min(hi).intoArray(c, cRow[firstRow + 11] + cBlock);
+    }
 }

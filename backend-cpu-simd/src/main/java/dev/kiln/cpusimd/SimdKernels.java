@@ -23,6 +23,12 @@ public final class SimdKernels implements KernelProvider {
     private static final List<KernelFactory<?>> KERNELS = List.of(
             kernel("conv-gemm", n -> n.op() instanceof Conv ? ConvGemmKernel.unsupportedReason(n) : "not a Conv",
                     KernelSupport.DEFAULT_PRIORITY, (n, c) -> new ConvGemmKernel(n, c.weights())),
+            KernelFactory.of(SimdKernel.class, "conv-winograd", node -> {
+                String reason = node.op() instanceof Conv ? WinogradConvKernel.unsupportedReason(node) : "not a Conv";
+                // Where it runs but loses, it stays below conv-gemm: a plugin or an override may still pick it.
+                return reason != null ? KernelSupport.no(reason) : KernelSupport.withPriority(
+                        KernelSupport.DEFAULT_PRIORITY + (WinogradConvKernel.wins(node) ? 5 : -5));
+            }, (n, c) -> new WinogradConvKernel(n, c.weights())),
             kernel("conv-depthwise", n -> n.op() instanceof Conv ? DepthwiseConvKernel.unsupportedReason(n)
                             : "not a Conv",
                     // Where both run a node (a depthwise conv of few channels) the depthwise kernel does less work.

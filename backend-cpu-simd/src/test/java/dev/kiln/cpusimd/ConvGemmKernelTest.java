@@ -131,7 +131,62 @@ class ConvGemmKernelTest {
         }
     }
 
-    private static float[] runConv(ConvGemmKernel kernel, Shape xs, Shape ys, float[] x, float[] residual,
+    /** Windows {@link WinogradConvKernel} takes: 3x3, stride 1, odd sizes, pads, batches, epilogues. */
+    static Stream<ConvCase> winogradCases() {
+        return Stream.of(
+                conv("3x3 pad 1 16->16 at 8x8", 1, 16, 8, 8, 16, Window.square(3, 1, 1)),
+                conv("3x3 pad 1 35->17 at 9x11 batch 2", 2, 35, 9, 11, 17, Window.square(3, 1, 1)),
+                conv("3x3 asymmetric pads 0,1,1,2 17->33", 1, 17, 9, 10, 33, Window.square(3, 1, 0).withPads(0, 1, 1, 2)),
+                conv("3x3 no padding 13x13 ->48", 1, 24, 13, 13, 48, Window.square(3, 1, 0)),
+                conv("3x3 batch 3 no bias", 3, 19, 6, 7, 40, Window.square(3, 1, 1)).withBias(false),
+                new ConvCase("3x3 residual add then relu 32->40", 2, 32, 7, 9, 40, Window.square(3, 1, 1), 1, true,
+                        List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
+                new ConvCase("3x3 relu6 20->20", 1, 20, 10, 10, 20, Window.square(3, 1, 1), 1, true,
+                        List.of(new PostOp.Activate(ActivationFunction.RELU6))),
+                new ConvCase("3x3 sigmoid after the tile 16->20", 1, 16, 7, 8, 20, Window.square(3, 1, 1), 1, true,
+                        List.of(new PostOp.Activate(ActivationFunction.SIGMOID))),
+                conv("3x3 256->48 at 14x14", 1, 256, 14, 14, 48, Window.square(3, 1, 1)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("winogradCases")
+    void winogradMatchesDirectConvolution(ConvCase c) {
+        Random random = new Random(c.name().hashCode());
+        Shape xs = Shape.of(c.batch(), c.channels(), c.height(), c.width());
+        Shape ws = Shape.of(c.outChannels(), c.channels(), 3, 3);
+        float[] x = uniform(random, (int) xs.elementCount());
+        float[] w = uniform(random, (int) ws.elementCount());
+        float[] b = c.bias() ? uniform(random, c.outChannels()) : null;
+        Conv op = new Conv(c.window(), 1, c.postOps());
+        Shape ys = c.window().outputShape(xs, c.outChannels(), false);
+        float[] residual = op.hasResidual() ? uniform(random, (int) ys.elementCount()) : null;
+        BoundNode node = bind(op, Arrays.asList(xs, ws, c.bias() ? Shape.of(c.outChannels()) : null,
+                        op.hasResidual() ? ys : null),
+                Arrays.asList(null, Tensor.of(ws, w), c.bias() ? Tensor.of(Shape.of(c.outChannels()), b) : null, null));
+        assertEquals(null, WinogradConvKernel.unsupportedReason(node));
+        WinogradConvKernel kernel = new WinogradConvKernel(node, PreparedWeights.unshared());
+        double[] expected = directConv(c, x, w, b, residual, ys);
+        for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, TWO_THREADS)) {
+            assertClose(expected, runConv(kernel, xs, ys, x, residual, threads), c.channels() * 9, c.name());
+        }
+    }
+
+    @Test
+    void winogradIsChosenOnlyWhereItWins() {
+        Conv op = new Conv(Window.square(3, 1, 1), 1, List.of());
+        // Per node in whole networks (see WinogradConvKernel.MIN_CHANNELS): faster on VGG-16's
+        // 256 channels at 56x56 and 512 at 28x28, slower on 128 at 28x28 and 256 at 14x14.
+        int[][] shapes = {{64, 56}, {128, 28}, {256, 14}, {512, 7}, {256, 56}, {512, 28}};
+        boolean[] wins = {false, false, false, false, true, true};
+        for (int i = 0; i < shapes.length; i++) {
+            int c = shapes[i][0], size = shapes[i][1];
+            Shape xs = Shape.of(1, c, size, size), ws = Shape.of(c, c, 3, 3);
+            BoundNode node = bind(op, Arrays.asList(xs, ws, null), Arrays.asList(null, Tensor.allocate(ws), null));
+            assertEquals(wins[i], WinogradConvKernel.wins(node), c + " channels at " + size);
+        }
+    }
+
+    private static float[] runConv(SimdKernel kernel, Shape xs, Shape ys, float[] x, float[] residual,
                                    HostThreads threads) {
         // Buffers longer than the values and full of garbage, as the memory plan may hand out.
         float[] xb = garbage(BlockedLayout.floats(xs) + 7);
