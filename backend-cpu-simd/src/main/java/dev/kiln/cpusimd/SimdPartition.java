@@ -84,7 +84,7 @@ final class SimdPartition implements CompiledPartition {
                 algorithms[i] = kernelOf.get(nodes.get(i)).algorithm() + "; one step with " + d.name() + " ("
                         + kernel.algorithm() + ", timed here)";
                 algorithms[next] = kernelOf.get(d).algorithm() + "; one step with " + nodes.get(i).name() + " ("
-                        + kernel.algorithm() + ")";
+                        + kernel.algorithm() + ", timed with " + nodes.get(i).name() + ")";
             } else {
                 algorithms[i] = kernel.algorithm();
             }

@@ -216,7 +216,9 @@ class KilnCommandsTest {
         Set<String> nodes = new HashSet<>();
         for (JsonNode e : profile) {
             assertEquals(2, e.get("runs").asInt(), e.toString());
-            assertTrue(e.get("median_micros").asDouble() > 0, e.toString());
+            // A node computed inside another node's step (cpu-simd's fused expansion and depthwise) shows 0.
+            assertTrue(e.get("median_micros").asDouble() > 0 || e.get("algorithm").asText().contains("timed with"),
+                    e.toString());
             if (e.get("kind").asText().equals("NODE")) {
                 nodes.add(e.get("name").asText());
                 assertEquals("cpu-simd", e.get("backend").asText(), e.toString());
