@@ -155,13 +155,48 @@ inline float16 gather16(__global const float* xc, int16 offset, int16 inside) {
     return select((float16) 0.0f, vload16(0, lanes), inside);
 }
 
-// The epilogue for `count` consecutive outputs of one channel.
+// post_op on a vector: the kind is the same for all 16 lanes, so the switch is taken once per
+// vector, not once per output. `r` holds the residual's lanes.
+inline float16 post_op16(float16 v, int kind, float a, float b, float16 r) {
+    switch (kind) {
+        case POST_RELU: return fmax(v, 0.0f);
+        case POST_CLIP: return fmin(fmax(v, a), b);
+        case POST_SIGMOID: return 1.0f / (1.0f + exp(-v));
+        case POST_SILU: return v / (1.0f + exp(-v));
+        case POST_HARD_SIGMOID: return fmax(0.0f, fmin(1.0f, a * v + b));
+        case POST_HARD_SWISH: return v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f));
+        case POST_LEAKY_RELU: return select(a * v, v, v >= 0.0f);
+        case POST_TANH: return tanh(v);
+        case POST_ADD_RESIDUAL: return v + r;
+        default: return v;
+    }
+}
+
+inline float16 epilogue16(float16 v, int4 kinds, float4 alphas, float4 betas, float16 r) {
+    v = post_op16(v, kinds.s0, alphas.s0, betas.s0, r);
+    v = post_op16(v, kinds.s1, alphas.s1, betas.s1, r);
+    v = post_op16(v, kinds.s2, alphas.s2, betas.s2, r);
+    return post_op16(v, kinds.s3, alphas.s3, betas.s3, r);
+}
+
+// The epilogue for `count` (1 to 16) consecutive outputs of one channel, in vectors: a scalar
+// epilogue per output cost more than the convolution's arithmetic on ResNet-50's wide layers.
+// The residual is read only when the epilogue adds it (else it is a one-float placeholder).
 inline void store16(__global float* y, float16 v, long base, int count, int4 kinds, float4 alphas, float4 betas,
                     __global const float* residual) {
+    const int adds = any(kinds == (int4) POST_ADD_RESIDUAL);
+    if (count == 16) {
+        const float16 r = adds ? vload16(0, residual + base) : (float16) 0.0f;
+        vstore16(epilogue16(v, kinds, alphas, betas, r), 0, y + base);
+        return;
+    }
     float lanes[16];
-    vstore16(v, 0, lanes);
+    for (int j = 0; j < 16; j++) {
+        lanes[j] = adds && j < count ? residual[base + j] : 0.0f;
+    }
+    vstore16(epilogue16(v, kinds, alphas, betas, vload16(0, lanes)), 0, lanes);
     for (int j = 0; j < count; j++) {
-        y[base + j] = epilogue(lanes[j], kinds, alphas, betas, residual, base + j);
+        y[base + j] = lanes[j];
     }
 }
 
