@@ -363,17 +363,11 @@ __kernel void conv_pointwise_rows(__global const float* x, __global const float*
     __global const float* w7 = w6 + group_in;
     float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
     float16 b0 = 0.0f, b1 = 0.0f, b2 = 0.0f, b3 = 0.0f, b4 = 0.0f, b5 = 0.0f, b6 = 0.0f, b7 = 0.0f;
-    const int16 inside_a = LANES < count, inside_b = LANES + 16 < count;
+    // Whole vectors even at the end of a plane: the lanes past it read the next plane, or the
+    // tail every buffer has past its data (OpenClContext.TAIL_FLOATS), and are never stored.
     for (int k = 0; k < group_in; k++) {
         __global const float* xk = xg + (long) k * pixels;
-        float16 va, vb;
-        if (count == 32) {
-            va = vload16(0, xk);
-            vb = vload16(0, xk + 16);
-        } else {
-            va = gather16(xk, LANES, inside_a);
-            vb = gather16(xk, LANES + 16, inside_b);
-        }
+        const float16 va = vload16(0, xk), vb = vload16(0, xk + 16);
         float16 s;
         s = (float16) w0[k]; a0 = fma(s, va, a0); b0 = fma(s, vb, b0);
         s = (float16) w1[k]; a1 = fma(s, va, a1); b1 = fma(s, vb, b1);
@@ -398,6 +392,27 @@ __kernel void conv_pointwise_rows(__global const float* x, __global const float*
             }
         }
     }
+}
+
+// The im2col matrix of a convolution with one group, for conv_pointwise_rows to multiply: row
+// c * taps + tap holds, for each output pixel, the input that tap sees in channel c (zero in the
+// padding). Used on CPU devices for narrow outputs, where a row is too short to fill a vector.
+// Global size: (out_h * out_w, channels * taps, batch).
+__kernel void im2col(__global const float* x, __global float* col, int channels, int height, int width, int out_h,
+                     int out_w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left,
+                     int dilation_h, int dilation_w) {
+    const int p = get_global_id(0), k = get_global_id(1), image = get_global_id(2);
+    const int pixels = out_h * out_w, taps = kernel_h * kernel_w;
+    if (p >= pixels) {
+        return; // the global size is rounded up to whole work-groups
+    }
+    const int c = k / taps, tap = k - c * taps;
+    const int ky = tap / kernel_w, kx = tap - ky * kernel_w;
+    const int oy = p / out_w, ox = p - oy * out_w;
+    const int iy = oy * stride_h - pad_top + ky * dilation_h, ix = ox * stride_w - pad_left + kx * dilation_w;
+    const int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
+    const long source = ((long) image * channels + c) * height * width + (inside ? iy * width + ix : 0);
+    col[((long) image * channels * taps + k) * pixels + p] = inside ? x[source] : 0.0f;
 }
 
 // Depthwise convolution for CPU devices: 16 outputs of one row of one channel per work-item, in
