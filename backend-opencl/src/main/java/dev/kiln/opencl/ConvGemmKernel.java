@@ -75,7 +75,7 @@ final class ConvGemmKernel implements ClKernel {
         String how = switch (form) {
             case TILED -> "tiles in local memory";
             case POINTWISE_ROWS -> ROWS_PER_ITEM + " channels x " + 2 * LANES + " pixels per work-item in float16";
-            case ROWS -> ROWS_PER_ITEM + " channels x " + LANES + " pixels of a row per work-item in float16";
+            case ROWS -> ROWS_PER_ITEM + " channels x " + LANES + " pixels of two rows per work-item in float16";
             case IM2COL -> "im2col matrix, then " + ROWS_PER_ITEM + " channels x " + 2 * LANES
                     + " pixels per work-item in float16";
         };
@@ -132,7 +132,7 @@ final class ConvGemmKernel implements ClKernel {
                             Math.ceilDiv(groupOut, t.tileM()) * t.itemsM(), images},
                     new long[] {t.itemsN(), t.itemsM(), 1}));
         }
-        return List.of(call.range(new long[] {channelBlocks, (long) y.dim(2) * Math.ceilDiv(y.dim(3), LANES), images},
-                null));
+        return List.of(call.range(new long[] {channelBlocks,
+                (long) Math.ceilDiv(y.dim(2), 2) * Math.ceilDiv(y.dim(3), LANES), images}, null));
     }
 }

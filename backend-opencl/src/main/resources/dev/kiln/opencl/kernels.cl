@@ -138,11 +138,11 @@ void conv_gemm(__global const float* x, __global const float* w, __global const 
 // The same convolution for CPU devices, without local memory or barriers. A CPU runtime runs
 // the work-items of a group as a loop, which its compiler vectorises only when the kernel has
 // no loops of its own, and a barrier splits that loop and spills every register tile; so the
-// vectors are explicit here: each work-item computes 8 output channels of 16 pixels of one
-// output row (fewer at the row's end) as float16 accumulators, so that a window row is one
-// contiguous (stride 1) or every-other (stride 2) run of inputs. Needs group_out >= 8. Channel
-// blocks come first, as in conv_pointwise_rows. Global size: (channel blocks of 8,
-// out_h * ceil(out_w / 16), batch * groups).
+// vectors are explicit here: each work-item computes 8 output channels of 16 pixels of two
+// output rows (fewer at the row's end) as float16 accumulators, so that a window row is one
+// contiguous (stride 1) or every-other (stride 2) run of inputs, and a weight broadcast feeds
+// two FMAs. Needs group_out >= 8. Channel blocks come first, as in conv_pointwise_rows. Global
+// size: (channel blocks of 8, ceil(out_h / 2) * ceil(out_w / 16), batch * groups).
 #define CPU_ROWS 8
 
 // Inputs at these plane offsets, zero where `inside` is false.
@@ -236,7 +236,8 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
     const int depth = group_in * taps;
     const int plane = height * width;
     __global const float* xg = x + ((long) image * channels + (long) group * group_in) * plane;
-    // Eight named accumulators and weight rows: an array of them would live in memory.
+    // Eight named accumulators per output row and eight weight rows: an array of them would
+    // live in memory.
     __global const float* w0 = w + ((long) group * group_out + m0) * depth;
     __global const float* w1 = w0 + depth;
     __global const float* w2 = w1 + depth;
@@ -246,58 +247,75 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
     __global const float* w6 = w5 + depth;
     __global const float* w7 = w6 + depth;
     float16 acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f, acc4 = 0.0f, acc5 = 0.0f, acc6 = 0.0f, acc7 = 0.0f;
-#define FMA_ROWS(v, k) \
-    acc0 = fma((float16) w0[k], v, acc0); acc1 = fma((float16) w1[k], v, acc1); \
-    acc2 = fma((float16) w2[k], v, acc2); acc3 = fma((float16) w3[k], v, acc3); \
-    acc4 = fma((float16) w4[k], v, acc4); acc5 = fma((float16) w5[k], v, acc5); \
-    acc6 = fma((float16) w6[k], v, acc6); acc7 = fma((float16) w7[k], v, acc7);
+    float16 bcc0 = 0.0f, bcc1 = 0.0f, bcc2 = 0.0f, bcc3 = 0.0f, bcc4 = 0.0f, bcc5 = 0.0f, bcc6 = 0.0f, bcc7 = 0.0f;
+#define FMA_ROWS(v, u, k) { float16 s; \
+    s = (float16) w0[k]; acc0 = fma(s, v, acc0); bcc0 = fma(s, u, bcc0); \
+    s = (float16) w1[k]; acc1 = fma(s, v, acc1); bcc1 = fma(s, u, bcc1); \
+    s = (float16) w2[k]; acc2 = fma(s, v, acc2); bcc2 = fma(s, u, bcc2); \
+    s = (float16) w3[k]; acc3 = fma(s, v, acc3); bcc3 = fma(s, u, bcc3); \
+    s = (float16) w4[k]; acc4 = fma(s, v, acc4); bcc4 = fma(s, u, bcc4); \
+    s = (float16) w5[k]; acc5 = fma(s, v, acc5); bcc5 = fma(s, u, bcc5); \
+    s = (float16) w6[k]; acc6 = fma(s, v, acc6); bcc6 = fma(s, u, bcc6); \
+    s = (float16) w7[k]; acc7 = fma(s, v, acc7); bcc7 = fma(s, u, bcc7); }
     const int blocks_per_row = (out_w + 15) / 16;
-    const int row = get_global_id(1) / blocks_per_row;
+    // Two output rows per work-item: each weight broadcast feeds two FMAs.
+    const int row = get_global_id(1) / blocks_per_row * 2;
     const int col0 = get_global_id(1) % blocks_per_row * 16;
     if (row >= out_h || first >= group_out) {
         return; // the global size is rounded up to whole work-groups
     }
+    const int second = row + 1 < out_h;
     const int p0 = row * out_w + col0;
     const int count = min(16, out_w - col0);
     const int16 lane_inside = LANES < count;
     // Taps outside, channels inside: where a tap's 16 inputs lie, and which lanes are inside the
     // image, is the same for every channel.
     for (int ky = 0; ky < kernel_h; ky++) {
-        const int iy = row * stride_h - pad_top + ky * dilation_h;
-        if (iy < 0 || iy >= height) {
+        const int iy = row * stride_h - pad_top + ky * dilation_h, iy1 = iy + stride_h;
+        const int on = iy >= 0 && iy < height, on1 = second && iy1 >= 0 && iy1 < height;
+        if (!on && !on1) {
             continue;
         }
         for (int kx = 0; kx < kernel_w; kx++) {
             const int ix0 = col0 * stride_w - pad_left + kx * dilation_w;
             const int16 ix = ix0 + LANES * stride_w;
             const int16 inside = lane_inside & (ix >= 0) & (ix < width);
-            const int start = iy * width + ix0;
+            const int start = iy * width + ix0, start1 = iy1 * width + ix0;
             const int tap = ky * kernel_w + kx;
-            if (stride_w == 1 && start >= 0 && start + 16 <= plane) {
+            if (stride_w == 1 && on && on1 && start >= 0 && start1 + 16 <= plane) {
                 for (int c = 0; c < group_in; c++) {
-                    const float16 v = select((float16) 0.0f, vload16(0, xg + (long) c * plane + start), inside);
+                    __global const float* xc = xg + (long) c * plane;
+                    const float16 v = select((float16) 0.0f, vload16(0, xc + start), inside);
+                    const float16 u = select((float16) 0.0f, vload16(0, xc + start1), inside);
                     const int k = c * taps + tap;
-                    FMA_ROWS(v, k)
+                    FMA_ROWS(v, u, k)
                 }
             } else {
                 for (int c = 0; c < group_in; c++) {
-                    const float16 v = window_row16(xg + (long) c * plane, iy, ix0, stride_w, width, plane,
-                                                   lane_inside);
+                    __global const float* xc = xg + (long) c * plane;
+                    const float16 v = on ? window_row16(xc, iy, ix0, stride_w, width, plane, lane_inside)
+                                         : (float16) 0.0f;
+                    const float16 u = on1 ? window_row16(xc, iy1, ix0, stride_w, width, plane, lane_inside)
+                                          : (float16) 0.0f;
                     const int k = c * taps + tap;
-                    FMA_ROWS(v, k)
+                    FMA_ROWS(v, u, k)
                 }
             }
         }
     }
 #undef FMA_ROWS
     const float16 rows[CPU_ROWS] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
+    const float16 rows1[CPU_ROWS] = {bcc0, bcc1, bcc2, bcc3, bcc4, bcc5, bcc6, bcc7};
     for (int i = 0; i < CPU_ROWS; i++) {
         const int m = m0 + i;
         if (m >= first) {
             const int channel = group * group_out + m;
             const float b = has_bias ? bias[channel] : 0.0f;
-            store16(y, rows[i] + b, ((long) image * out_channels + channel) * pixels + p0, count, kinds, alphas,
-                    betas, residual);
+            const long base = ((long) image * out_channels + channel) * pixels + p0;
+            store16(y, rows[i] + b, base, count, kinds, alphas, betas, residual);
+            if (second) {
+                store16(y, rows1[i] + b, base + out_w, count, kinds, alphas, betas, residual);
+            }
         }
     }
 }

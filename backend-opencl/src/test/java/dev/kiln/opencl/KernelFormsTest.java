@@ -110,7 +110,7 @@ class KernelFormsTest {
                     assertTrue(forms.contains("tiles in local memory") && forms.contains("shared by a work-group"),
                             forms);
                 } else {
-                    for (String form : List.of("pixels of a row", "32 pixels per work-item", "im2col matrix",
+                    for (String form : List.of("pixels of two rows", "32 pixels per work-item", "im2col matrix",
                             "16 outputs of a row")) {
                         assertTrue(forms.contains(form), "no " + form + " in " + forms);
                     }
