@@ -415,22 +415,38 @@ __kernel void conv_pointwise_rows(__global const float* x, __global const float*
 // The im2col matrix of a convolution with one group, for conv_pointwise_rows to multiply: row
 // c * taps + tap holds, for each output pixel, the input that tap sees in channel c (zero in the
 // padding). Used on CPU devices for narrow outputs, where a row is too short to fill a vector.
-// Global size: (out_h * out_w, channels * taps, batch).
+// Each work-item copies 16 outputs of one output row of one matrix row, as window_row16 reads
+// them. Global size: (out_h * ceil(out_w / 16), channels * taps, batch).
 __kernel void im2col(__global const float* x, __global float* col, int channels, int height, int width, int out_h,
                      int out_w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left,
                      int dilation_h, int dilation_w) {
-    const int p = get_global_id(0), k = get_global_id(1), image = get_global_id(2);
-    const int pixels = out_h * out_w, taps = kernel_h * kernel_w;
-    if (p >= pixels) {
+    const int blocks_per_row = (out_w + 15) / 16;
+    const int row = get_global_id(0) / blocks_per_row;
+    const int col0 = get_global_id(0) % blocks_per_row * 16;
+    const int k = get_global_id(1), image = get_global_id(2);
+    if (row >= out_h) {
         return; // the global size is rounded up to whole work-groups
     }
+    const int taps = kernel_h * kernel_w;
     const int c = k / taps, tap = k - c * taps;
     const int ky = tap / kernel_w, kx = tap - ky * kernel_w;
-    const int oy = p / out_w, ox = p - oy * out_w;
-    const int iy = oy * stride_h - pad_top + ky * dilation_h, ix = ox * stride_w - pad_left + kx * dilation_w;
-    const int inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-    const long source = ((long) image * channels + c) * height * width + (inside ? iy * width + ix : 0);
-    col[((long) image * channels * taps + k) * pixels + p] = inside ? x[source] : 0.0f;
+    const int iy = row * stride_h - pad_top + ky * dilation_h;
+    const int count = min(16, out_w - col0);
+    const int plane = height * width;
+    __global const float* xc = x + ((long) image * channels + c) * plane;
+    const float16 v = iy >= 0 && iy < height
+            ? window_row16(xc, iy, col0 * stride_w - pad_left + kx * dilation_w, stride_w, width, plane, LANES < count)
+            : (float16) 0.0f;
+    __global float* out = col + ((long) image * channels * taps + k) * out_h * out_w + row * out_w + col0;
+    if (count == 16) {
+        vstore16(v, 0, out);
+    } else {
+        float lanes[16];
+        vstore16(v, 0, lanes);
+        for (int j = 0; j < count; j++) {
+            out[j] = lanes[j];
+        }
+    }
 }
 
 // Depthwise convolution for CPU devices: 16 outputs of one row of one channel per work-item, in

@@ -43,8 +43,9 @@ class KernelFormsTest {
 
     /**
      * Odd sizes everywhere, so that no tile or vector divides them, and on a CPU device every
-     * form: rows of 29 and 15 outputs (stride 1 and 2), the pointwise GEMM over 225 pixels (a
-     * partial last block) with a residual, and an output 8 wide that goes through im2col.
+     * form: rows of 15 outputs (stride 2 from 12 channels, then stride 1, an odd count of rows),
+     * the pointwise GEMM over 225 pixels (a partial last block) with a residual, and an output 8
+     * wide that goes through im2col.
      */
     private static Graph network() {
         SplittableRandom random = new SplittableRandom(5);
@@ -59,11 +60,11 @@ class KernelFormsTest {
         b.initializer("b5", Tensor.of(Shape.of(24), values(random, 24)));
         b.initializer("fw", Tensor.of(Shape.of(10, 24), values(random, 240)));
         b.initializer("fb", Tensor.of(Shape.of(10), values(random, 10)));
-        String c1 = b.add("conv3x3", new Conv(Window.square(3, 1, 1), 1,
+        String c1 = b.add("conv3x3s2", new Conv(Window.square(3, 2, 1), 1,
                 List.of(new PostOp.Activate(ActivationFunction.RELU6))), "x", "w1", "b1");
         String c2 = b.add("depthwise5x5", new Conv(Window.square(5, 1, 2), 20,
                 List.of(new PostOp.Activate(ActivationFunction.SILU))), c1, "w2");
-        String c3 = b.add("conv3x3s2", new Conv(Window.square(3, 2, 1), 1,
+        String c3 = b.add("conv3x3", new Conv(Window.square(3, 1, 1), 1,
                 List.of(new PostOp.Activate(ActivationFunction.HARD_SWISH))), c2, "w3");
         String c4 = b.add("pointwise", new Conv(Window.of(1, 1), 1, List.of(new PostOp.AddResidual())), c3, "w4", "",
                 c3);
