@@ -304,20 +304,21 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
         }
     }
 #undef FMA_ROWS
-    const float16 rows[CPU_ROWS] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
-    const float16 rows1[CPU_ROWS] = {bcc0, bcc1, bcc2, bcc3, bcc4, bcc5, bcc6, bcc7};
-    for (int i = 0; i < CPU_ROWS; i++) {
-        const int m = m0 + i;
-        if (m >= first) {
-            const int channel = group * group_out + m;
-            const float b = has_bias ? bias[channel] : 0.0f;
-            const long base = ((long) image * out_channels + channel) * pixels + p0;
-            store16(y, rows[i] + b, base, count, kinds, alphas, betas, residual);
-            if (second) {
-                store16(y, rows1[i] + b, base + out_w, count, kinds, alphas, betas, residual);
-            }
-        }
+    // Stored one named accumulator at a time: an array of them would be private memory per
+    // work-item, which PoCL keeps on its thread's stack for the whole work-group (a work-group
+    // of thousands overflowed it).
+#define STORE_ROWS(i, a, b) if (m0 + i >= first) { \
+        const int channel = group * group_out + m0 + i; \
+        const float bias_value = has_bias ? bias[channel] : 0.0f; \
+        const long base = ((long) image * out_channels + channel) * pixels + p0; \
+        store16(y, a + bias_value, base, count, kinds, alphas, betas, residual); \
+        if (second) { \
+            store16(y, b + bias_value, base + out_w, count, kinds, alphas, betas, residual); \
+        } \
     }
+    STORE_ROWS(0, acc0, bcc0) STORE_ROWS(1, acc1, bcc1) STORE_ROWS(2, acc2, bcc2) STORE_ROWS(3, acc3, bcc3)
+    STORE_ROWS(4, acc4, bcc4) STORE_ROWS(5, acc5, bcc5) STORE_ROWS(6, acc6, bcc6) STORE_ROWS(7, acc7, bcc7)
+#undef STORE_ROWS
 }
 
 // Depthwise convolution (one input channel per output channel): one work-item per output
@@ -396,20 +397,19 @@ __kernel void conv_pointwise_rows(__global const float* x, __global const float*
         s = (float16) w6[k]; a6 = fma(s, va, a6); b6 = fma(s, vb, b6);
         s = (float16) w7[k]; a7 = fma(s, va, a7); b7 = fma(s, vb, b7);
     }
-    const float16 lo[CPU_ROWS] = {a0, a1, a2, a3, a4, a5, a6, a7};
-    const float16 hi[CPU_ROWS] = {b0, b1, b2, b3, b4, b5, b6, b7};
-    for (int i = 0; i < CPU_ROWS; i++) {
-        const int m = m0 + i;
-        if (m >= first) {
-            const int channel = group * group_out + m;
-            const float bias_value = has_bias ? bias[channel] : 0.0f;
-            const long base = ((long) image * out_channels + channel) * pixels + p0;
-            store16(y, lo[i] + bias_value, base, min(16, count), kinds, alphas, betas, residual);
-            if (count > 16) {
-                store16(y, hi[i] + bias_value, base + 16, count - 16, kinds, alphas, betas, residual);
-            }
-        }
+    // One named accumulator at a time, as in conv_rows.
+#define STORE_ROWS(i, lo, hi) if (m0 + i >= first) { \
+        const int channel = group * group_out + m0 + i; \
+        const float bias_value = has_bias ? bias[channel] : 0.0f; \
+        const long base = ((long) image * out_channels + channel) * pixels + p0; \
+        store16(y, lo + bias_value, base, min(16, count), kinds, alphas, betas, residual); \
+        if (count > 16) { \
+            store16(y, hi + bias_value, base + 16, count - 16, kinds, alphas, betas, residual); \
+        } \
     }
+    STORE_ROWS(0, a0, b0) STORE_ROWS(1, a1, b1) STORE_ROWS(2, a2, b2) STORE_ROWS(3, a3, b3)
+    STORE_ROWS(4, a4, b4) STORE_ROWS(5, a5, b5) STORE_ROWS(6, a6, b6) STORE_ROWS(7, a7, b7)
+#undef STORE_ROWS
 }
 
 // The im2col matrix of a convolution with one group, for conv_pointwise_rows to multiply: row
