@@ -3,6 +3,7 @@ package dev.kiln.opencl;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.spi.memory.MemoryPlan;
+import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Workspace;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -25,6 +26,8 @@ final class ClWorkspace implements Workspace {
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private final cl_mem[] values;
     private final List<Launch> launches = new ArrayList<>();
+    /** Where each step's launches start in {@link #launches}, and one past the last step's. */
+    private final int[] stepStarts;
     private boolean closed;
 
     ClWorkspace(ClPartition partition) {
@@ -44,9 +47,13 @@ final class ClWorkspace implements Workspace {
                 values[slot] = buffer != null ? buffers[buffer] : constant != null ? constant.mem() : null;
             }
             cl_mem absent = own(device.allocate(Float.BYTES));
-            for (ClPartition.Step step : partition.steps()) {
-                launches.addAll(step.kernel().bind(new StepBinding(device, step, absent)));
+            List<ClPartition.Step> steps = partition.steps();
+            stepStarts = new int[steps.size() + 1];
+            for (int s = 0; s < steps.size(); s++) {
+                stepStarts[s] = launches.size();
+                launches.addAll(steps.get(s).kernel().bind(new StepBinding(device, steps.get(s), absent)));
             }
+            stepStarts[steps.size()] = launches.size();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -128,6 +135,25 @@ final class ClWorkspace implements Workspace {
             launch.enqueue(queue);
         }
         OpenClException.check(CL.clFlush(queue), "clFlush");
+    }
+
+    /**
+     * Each node's launches, then a wait for them: the queue runs in order, so the time from the
+     * first enqueue to the end of {@code clFinish} is that node's, with the launch cost included.
+     */
+    @Override
+    public boolean executeTimed(NodeTimes times) {
+        requireOpen();
+        OpenClException.check(CL.clFinish(queue), "clFinish");
+        for (int s = 0; s + 1 < stepStarts.length; s++) {
+            long started = System.nanoTime();
+            for (int l = stepStarts[s]; l < stepStarts[s + 1]; l++) {
+                launches.get(l).enqueue(queue);
+            }
+            OpenClException.check(CL.clFinish(queue), "clFinish");
+            times.record(s, System.nanoTime() - started);
+        }
+        return true;
     }
 
     @Override

@@ -8,6 +8,8 @@ import org.jocl.cl_device_id;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
+import java.util.Arrays;
+
 /**
  * Everything Kiln keeps per OpenCL device for the life of the backend: the context, the program
  * built once (or loaded from the cache) with the device's tile sizes, and how the build went.
@@ -56,22 +58,30 @@ public final class OpenClContext implements AutoCloseable {
         return program;
     }
 
-    /** A read-only device buffer holding {@code data}. */
+    /**
+     * Floats every buffer has past its data, so that a CPU kernel may load a whole vector across
+     * the end of the last plane (the lanes past the end are computed and never stored): 32, the
+     * widest run of pixels a kernel reads at once.
+     */
+    static final int TAIL_FLOATS = 32;
+
+    /** A read-only device buffer holding {@code data} (then {@link #TAIL_FLOATS} zeros). */
     DeviceBuffer upload(float[] data) {
         requireOpen();
         int[] status = new int[1];
-        long bytes = Math.max(Float.BYTES, (long) data.length * Float.BYTES);
+        float[] padded = Arrays.copyOf(data, data.length + TAIL_FLOATS);
+        long bytes = (long) padded.length * Float.BYTES;
         cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_ONLY | CL.CL_MEM_COPY_HOST_PTR, bytes,
-                Pointer.to(data.length == 0 ? new float[1] : data), status);
+                Pointer.to(padded), status);
         OpenClException.check(status[0], "clCreateBuffer", bytes + " bytes of weights on " + device.name());
         return new DeviceBuffer(mem, bytes);
     }
 
-    /** An uninitialised read-write buffer (at least one float: OpenCL refuses empty buffers). */
+    /** An uninitialised read-write buffer of {@code bytes} and {@link #TAIL_FLOATS} more. */
     DeviceBuffer allocate(long bytes) {
         requireOpen();
         int[] status = new int[1];
-        long size = Math.max(Float.BYTES, bytes);
+        long size = bytes + (long) TAIL_FLOATS * Float.BYTES;
         cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE, size, null, status);
         OpenClException.check(status[0], "clCreateBuffer", size + " bytes on " + device.name());
         return new DeviceBuffer(mem, size);

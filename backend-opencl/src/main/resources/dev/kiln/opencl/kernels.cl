@@ -138,11 +138,11 @@ void conv_gemm(__global const float* x, __global const float* w, __global const 
 // The same convolution for CPU devices, without local memory or barriers. A CPU runtime runs
 // the work-items of a group as a loop, which its compiler vectorises only when the kernel has
 // no loops of its own, and a barrier splits that loop and spills every register tile; so the
-// vectors are explicit here: each work-item computes 8 output channels of 16 pixels of one
-// output row (fewer at the row's end) as float16 accumulators, so that a window row is one
-// contiguous (stride 1) or every-other (stride 2) run of inputs. Needs group_out >= 8. Channel
-// blocks come first, as in conv_pointwise_rows. Global size: (channel blocks of 8,
-// out_h * ceil(out_w / 16), batch * groups).
+// vectors are explicit here: each work-item computes 8 output channels of 16 pixels of two
+// output rows (fewer at the row's end) as float16 accumulators, so that a window row is one
+// contiguous (stride 1) or every-other (stride 2) run of inputs, and a weight broadcast feeds
+// two FMAs. Needs group_out >= 8. Channel blocks come first, as in conv_pointwise_rows. Global
+// size: (channel blocks of 8, ceil(out_h / 2) * ceil(out_w / 16), batch * groups).
 #define CPU_ROWS 8
 
 // Inputs at these plane offsets, zero where `inside` is false.
@@ -155,13 +155,48 @@ inline float16 gather16(__global const float* xc, int16 offset, int16 inside) {
     return select((float16) 0.0f, vload16(0, lanes), inside);
 }
 
-// The epilogue for `count` consecutive outputs of one channel.
+// post_op on a vector: the kind is the same for all 16 lanes, so the switch is taken once per
+// vector, not once per output. `r` holds the residual's lanes.
+inline float16 post_op16(float16 v, int kind, float a, float b, float16 r) {
+    switch (kind) {
+        case POST_RELU: return fmax(v, 0.0f);
+        case POST_CLIP: return fmin(fmax(v, a), b);
+        case POST_SIGMOID: return 1.0f / (1.0f + exp(-v));
+        case POST_SILU: return v / (1.0f + exp(-v));
+        case POST_HARD_SIGMOID: return fmax(0.0f, fmin(1.0f, a * v + b));
+        case POST_HARD_SWISH: return v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f));
+        case POST_LEAKY_RELU: return select(a * v, v, v >= 0.0f);
+        case POST_TANH: return tanh(v);
+        case POST_ADD_RESIDUAL: return v + r;
+        default: return v;
+    }
+}
+
+inline float16 epilogue16(float16 v, int4 kinds, float4 alphas, float4 betas, float16 r) {
+    v = post_op16(v, kinds.s0, alphas.s0, betas.s0, r);
+    v = post_op16(v, kinds.s1, alphas.s1, betas.s1, r);
+    v = post_op16(v, kinds.s2, alphas.s2, betas.s2, r);
+    return post_op16(v, kinds.s3, alphas.s3, betas.s3, r);
+}
+
+// The epilogue for `count` (1 to 16) consecutive outputs of one channel, in vectors: a scalar
+// epilogue per output cost more than the convolution's arithmetic on ResNet-50's wide layers.
+// The residual is read only when the epilogue adds it (else it is a one-float placeholder).
 inline void store16(__global float* y, float16 v, long base, int count, int4 kinds, float4 alphas, float4 betas,
                     __global const float* residual) {
+    const int adds = any(kinds == (int4) POST_ADD_RESIDUAL);
+    if (count == 16) {
+        const float16 r = adds ? vload16(0, residual + base) : (float16) 0.0f;
+        vstore16(epilogue16(v, kinds, alphas, betas, r), 0, y + base);
+        return;
+    }
     float lanes[16];
-    vstore16(v, 0, lanes);
+    for (int j = 0; j < 16; j++) {
+        lanes[j] = adds && j < count ? residual[base + j] : 0.0f;
+    }
+    vstore16(epilogue16(v, kinds, alphas, betas, vload16(0, lanes)), 0, lanes);
     for (int j = 0; j < count; j++) {
-        y[base + j] = epilogue(lanes[j], kinds, alphas, betas, residual, base + j);
+        y[base + j] = lanes[j];
     }
 }
 
@@ -201,7 +236,8 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
     const int depth = group_in * taps;
     const int plane = height * width;
     __global const float* xg = x + ((long) image * channels + (long) group * group_in) * plane;
-    // Eight named accumulators and weight rows: an array of them would live in memory.
+    // Eight named accumulators per output row and eight weight rows: an array of them would
+    // live in memory.
     __global const float* w0 = w + ((long) group * group_out + m0) * depth;
     __global const float* w1 = w0 + depth;
     __global const float* w2 = w1 + depth;
@@ -211,60 +247,78 @@ __kernel void conv_rows(__global const float* x, __global const float* w, __glob
     __global const float* w6 = w5 + depth;
     __global const float* w7 = w6 + depth;
     float16 acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f, acc4 = 0.0f, acc5 = 0.0f, acc6 = 0.0f, acc7 = 0.0f;
-#define FMA_ROWS(v, k) \
-    acc0 = fma((float16) w0[k], v, acc0); acc1 = fma((float16) w1[k], v, acc1); \
-    acc2 = fma((float16) w2[k], v, acc2); acc3 = fma((float16) w3[k], v, acc3); \
-    acc4 = fma((float16) w4[k], v, acc4); acc5 = fma((float16) w5[k], v, acc5); \
-    acc6 = fma((float16) w6[k], v, acc6); acc7 = fma((float16) w7[k], v, acc7);
+    float16 bcc0 = 0.0f, bcc1 = 0.0f, bcc2 = 0.0f, bcc3 = 0.0f, bcc4 = 0.0f, bcc5 = 0.0f, bcc6 = 0.0f, bcc7 = 0.0f;
+#define FMA_ROWS(v, u, k) { float16 s; \
+    s = (float16) w0[k]; acc0 = fma(s, v, acc0); bcc0 = fma(s, u, bcc0); \
+    s = (float16) w1[k]; acc1 = fma(s, v, acc1); bcc1 = fma(s, u, bcc1); \
+    s = (float16) w2[k]; acc2 = fma(s, v, acc2); bcc2 = fma(s, u, bcc2); \
+    s = (float16) w3[k]; acc3 = fma(s, v, acc3); bcc3 = fma(s, u, bcc3); \
+    s = (float16) w4[k]; acc4 = fma(s, v, acc4); bcc4 = fma(s, u, bcc4); \
+    s = (float16) w5[k]; acc5 = fma(s, v, acc5); bcc5 = fma(s, u, bcc5); \
+    s = (float16) w6[k]; acc6 = fma(s, v, acc6); bcc6 = fma(s, u, bcc6); \
+    s = (float16) w7[k]; acc7 = fma(s, v, acc7); bcc7 = fma(s, u, bcc7); }
     const int blocks_per_row = (out_w + 15) / 16;
-    const int row = get_global_id(1) / blocks_per_row;
+    // Two output rows per work-item: each weight broadcast feeds two FMAs.
+    const int row = get_global_id(1) / blocks_per_row * 2;
     const int col0 = get_global_id(1) % blocks_per_row * 16;
     if (row >= out_h || first >= group_out) {
         return; // the global size is rounded up to whole work-groups
     }
+    const int second = row + 1 < out_h;
     const int p0 = row * out_w + col0;
     const int count = min(16, out_w - col0);
     const int16 lane_inside = LANES < count;
     // Taps outside, channels inside: where a tap's 16 inputs lie, and which lanes are inside the
     // image, is the same for every channel.
     for (int ky = 0; ky < kernel_h; ky++) {
-        const int iy = row * stride_h - pad_top + ky * dilation_h;
-        if (iy < 0 || iy >= height) {
+        const int iy = row * stride_h - pad_top + ky * dilation_h, iy1 = iy + stride_h;
+        const int on = iy >= 0 && iy < height, on1 = second && iy1 >= 0 && iy1 < height;
+        if (!on && !on1) {
             continue;
         }
         for (int kx = 0; kx < kernel_w; kx++) {
             const int ix0 = col0 * stride_w - pad_left + kx * dilation_w;
             const int16 ix = ix0 + LANES * stride_w;
             const int16 inside = lane_inside & (ix >= 0) & (ix < width);
-            const int start = iy * width + ix0;
+            const int start = iy * width + ix0, start1 = iy1 * width + ix0;
             const int tap = ky * kernel_w + kx;
-            if (stride_w == 1 && start >= 0 && start + 16 <= plane) {
+            if (stride_w == 1 && on && on1 && start >= 0 && start1 + 16 <= plane) {
                 for (int c = 0; c < group_in; c++) {
-                    const float16 v = select((float16) 0.0f, vload16(0, xg + (long) c * plane + start), inside);
+                    __global const float* xc = xg + (long) c * plane;
+                    const float16 v = select((float16) 0.0f, vload16(0, xc + start), inside);
+                    const float16 u = select((float16) 0.0f, vload16(0, xc + start1), inside);
                     const int k = c * taps + tap;
-                    FMA_ROWS(v, k)
+                    FMA_ROWS(v, u, k)
                 }
             } else {
                 for (int c = 0; c < group_in; c++) {
-                    const float16 v = window_row16(xg + (long) c * plane, iy, ix0, stride_w, width, plane,
-                                                   lane_inside);
+                    __global const float* xc = xg + (long) c * plane;
+                    const float16 v = on ? window_row16(xc, iy, ix0, stride_w, width, plane, lane_inside)
+                                         : (float16) 0.0f;
+                    const float16 u = on1 ? window_row16(xc, iy1, ix0, stride_w, width, plane, lane_inside)
+                                          : (float16) 0.0f;
                     const int k = c * taps + tap;
-                    FMA_ROWS(v, k)
+                    FMA_ROWS(v, u, k)
                 }
             }
         }
     }
 #undef FMA_ROWS
-    const float16 rows[CPU_ROWS] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
-    for (int i = 0; i < CPU_ROWS; i++) {
-        const int m = m0 + i;
-        if (m >= first) {
-            const int channel = group * group_out + m;
-            const float b = has_bias ? bias[channel] : 0.0f;
-            store16(y, rows[i] + b, ((long) image * out_channels + channel) * pixels + p0, count, kinds, alphas,
-                    betas, residual);
-        }
+    // Stored one named accumulator at a time: an array of them would be private memory per
+    // work-item, which PoCL keeps on its thread's stack for the whole work-group (a work-group
+    // of thousands overflowed it).
+#define STORE_ROWS(i, a, b) if (m0 + i >= first) { \
+        const int channel = group * group_out + m0 + i; \
+        const float bias_value = has_bias ? bias[channel] : 0.0f; \
+        const long base = ((long) image * out_channels + channel) * pixels + p0; \
+        store16(y, a + bias_value, base, count, kinds, alphas, betas, residual); \
+        if (second) { \
+            store16(y, b + bias_value, base + out_w, count, kinds, alphas, betas, residual); \
+        } \
     }
+    STORE_ROWS(0, acc0, bcc0) STORE_ROWS(1, acc1, bcc1) STORE_ROWS(2, acc2, bcc2) STORE_ROWS(3, acc3, bcc3)
+    STORE_ROWS(4, acc4, bcc4) STORE_ROWS(5, acc5, bcc5) STORE_ROWS(6, acc6, bcc6) STORE_ROWS(7, acc7, bcc7)
+#undef STORE_ROWS
 }
 
 // Depthwise convolution (one input channel per output channel): one work-item per output
@@ -328,17 +382,11 @@ __kernel void conv_pointwise_rows(__global const float* x, __global const float*
     __global const float* w7 = w6 + group_in;
     float16 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
     float16 b0 = 0.0f, b1 = 0.0f, b2 = 0.0f, b3 = 0.0f, b4 = 0.0f, b5 = 0.0f, b6 = 0.0f, b7 = 0.0f;
-    const int16 inside_a = LANES < count, inside_b = LANES + 16 < count;
+    // Whole vectors even at the end of a plane: the lanes past it read the next plane, or the
+    // tail every buffer has past its data (OpenClContext.TAIL_FLOATS), and are never stored.
     for (int k = 0; k < group_in; k++) {
         __global const float* xk = xg + (long) k * pixels;
-        float16 va, vb;
-        if (count == 32) {
-            va = vload16(0, xk);
-            vb = vload16(0, xk + 16);
-        } else {
-            va = gather16(xk, LANES, inside_a);
-            vb = gather16(xk, LANES + 16, inside_b);
-        }
+        const float16 va = vload16(0, xk), vb = vload16(0, xk + 16);
         float16 s;
         s = (float16) w0[k]; a0 = fma(s, va, a0); b0 = fma(s, vb, b0);
         s = (float16) w1[k]; a1 = fma(s, va, a1); b1 = fma(s, vb, b1);
@@ -349,18 +397,54 @@ __kernel void conv_pointwise_rows(__global const float* x, __global const float*
         s = (float16) w6[k]; a6 = fma(s, va, a6); b6 = fma(s, vb, b6);
         s = (float16) w7[k]; a7 = fma(s, va, a7); b7 = fma(s, vb, b7);
     }
-    const float16 lo[CPU_ROWS] = {a0, a1, a2, a3, a4, a5, a6, a7};
-    const float16 hi[CPU_ROWS] = {b0, b1, b2, b3, b4, b5, b6, b7};
-    for (int i = 0; i < CPU_ROWS; i++) {
-        const int m = m0 + i;
-        if (m >= first) {
-            const int channel = group * group_out + m;
-            const float bias_value = has_bias ? bias[channel] : 0.0f;
-            const long base = ((long) image * out_channels + channel) * pixels + p0;
-            store16(y, lo[i] + bias_value, base, min(16, count), kinds, alphas, betas, residual);
-            if (count > 16) {
-                store16(y, hi[i] + bias_value, base + 16, count - 16, kinds, alphas, betas, residual);
-            }
+    // One named accumulator at a time, as in conv_rows.
+#define STORE_ROWS(i, lo, hi) if (m0 + i >= first) { \
+        const int channel = group * group_out + m0 + i; \
+        const float bias_value = has_bias ? bias[channel] : 0.0f; \
+        const long base = ((long) image * out_channels + channel) * pixels + p0; \
+        store16(y, lo + bias_value, base, min(16, count), kinds, alphas, betas, residual); \
+        if (count > 16) { \
+            store16(y, hi + bias_value, base + 16, count - 16, kinds, alphas, betas, residual); \
+        } \
+    }
+    STORE_ROWS(0, a0, b0) STORE_ROWS(1, a1, b1) STORE_ROWS(2, a2, b2) STORE_ROWS(3, a3, b3)
+    STORE_ROWS(4, a4, b4) STORE_ROWS(5, a5, b5) STORE_ROWS(6, a6, b6) STORE_ROWS(7, a7, b7)
+#undef STORE_ROWS
+}
+
+// The im2col matrix of a convolution with one group, for conv_pointwise_rows to multiply: row
+// c * taps + tap holds, for each output pixel, the input that tap sees in channel c (zero in the
+// padding). Used on CPU devices for narrow outputs, where a row is too short to fill a vector.
+// Each work-item copies 16 outputs of one output row of one matrix row, as window_row16 reads
+// them. Global size: (out_h * ceil(out_w / 16), channels * taps, batch).
+__kernel void im2col(__global const float* x, __global float* col, int channels, int height, int width, int out_h,
+                     int out_w, int kernel_h, int kernel_w, int stride_h, int stride_w, int pad_top, int pad_left,
+                     int dilation_h, int dilation_w) {
+    const int blocks_per_row = (out_w + 15) / 16;
+    const int row = get_global_id(0) / blocks_per_row;
+    const int col0 = get_global_id(0) % blocks_per_row * 16;
+    const int k = get_global_id(1), image = get_global_id(2);
+    if (row >= out_h) {
+        return; // the global size is rounded up to whole work-groups
+    }
+    const int taps = kernel_h * kernel_w;
+    const int c = k / taps, tap = k - c * taps;
+    const int ky = tap / kernel_w, kx = tap - ky * kernel_w;
+    const int iy = row * stride_h - pad_top + ky * dilation_h;
+    const int count = min(16, out_w - col0);
+    const int plane = height * width;
+    __global const float* xc = x + ((long) image * channels + c) * plane;
+    const float16 v = iy >= 0 && iy < height
+            ? window_row16(xc, iy, col0 * stride_w - pad_left + kx * dilation_w, stride_w, width, plane, LANES < count)
+            : (float16) 0.0f;
+    __global float* out = col + ((long) image * channels * taps + k) * out_h * out_w + row * out_w + col0;
+    if (count == 16) {
+        vstore16(v, 0, out);
+    } else {
+        float lanes[16];
+        vstore16(v, 0, lanes);
+        for (int j = 0; j < count; j++) {
+            out[j] = lanes[j];
         }
     }
 }

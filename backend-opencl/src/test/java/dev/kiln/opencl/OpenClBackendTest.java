@@ -244,6 +244,35 @@ class OpenClBackendTest {
         }
     }
 
+    @Test
+    void aTimedRunReportsEveryNodeOnceAndComputesWhatAnUntimedRunDoes() {
+        try (Graph g = block(); CompiledModel m = Engine.create().compile(g, "opencl"); Tensor x = input(3, 1)) {
+            var plan = m.planForBatch(1).partitions().getFirst();
+            try (var partition = new OpenClBackend().compile(plan,
+                    dev.kiln.spi.CompileContext.standalone(new OpenClBackend().devices().getFirst()));
+                 var workspace = partition.newWorkspace();
+                 Tensor untimed = Tensor.allocate(plan.nodes().getLast().outputShape());
+                 Tensor timed = Tensor.allocate(untimed.shape())) {
+                workspace.upload(0, x);
+                workspace.execute();
+                workspace.download(0, untimed);
+                int[] reports = new int[plan.nodes().size()];
+                long[] nanos = new long[reports.length];
+                workspace.upload(0, x);
+                assertTrue(workspace.executeTimed((node, time) -> {
+                    reports[node]++;
+                    nanos[node] += time;
+                }), "the opencl workspace should time its nodes");
+                workspace.download(0, timed);
+                for (int n = 0; n < reports.length; n++) {
+                    assertEquals(1, reports[n], "reports of node " + n);
+                    assertTrue(nanos[n] > 0, "time of node " + n);
+                }
+                assertEquals(0f, maxDifference(untimed, timed));
+            }
+        }
+    }
+
     /** Main of a child JVM whose ICD loader sees no driver: prints the backend's availability. */
     public static final class Probe {
         public static void main(String[] args) {
