@@ -344,7 +344,7 @@ public final class ConvGemmKernel implements SimdKernel {
                 // A short last tile moves back to end at `end`: it recomputes rows of the one
                 // before (the same values) rather than taking the narrow kernel twice.
                 int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
-                if (at + WIDE <= end && xRow[at + WIDE - 1] - xRow[at] == (WIDE - 1) * L) {
+                if (at + WIDE <= end && adjacent(at)) {
                     GemmMicroKernel.wideFinalAdjacent(x, xRow[at], taps, packed.weights, packed.blockOffset(block),
                             packed.blockOffset(block + 1), packed.bias, block * L, (block + 1) * L, clipLow,
                             clipHigh, c, cRow, at, cA, cB);
@@ -367,6 +367,20 @@ public final class ConvGemmKernel implements SimdKernel {
                 epilogue.applyRest(c, b == block ? toA : toB, (end - first) * L, null, realLanes);
             }
         }
+    }
+
+    /**
+     * Whether rows [first, first + 12) read inputs exactly one NCHWc pixel apart, each from the
+     * one before ({@link GemmMicroKernel#wideFinalAdjacent}). Every step is checked: the ends alone
+     * can match by chance when a tile crosses image rows of a compact few-channel input.
+     */
+    private boolean adjacent(int first) {
+        for (int r = first + 1; r < first + WIDE; r++) {
+            if (xRow[r] - xRow[r - 1] != L) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@link #clipLow} (side 0) or {@link #clipHigh} (side 1) per column: zero for padding columns. */
@@ -439,7 +453,7 @@ public final class ConvGemmKernel implements SimdKernel {
         for (int tile = tileFrom; tile < tileTo; tile++) {
             int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
             int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
-            boolean adjacent = end - first == WIDE && xRow[first + WIDE - 1] - xRow[first] == (WIDE - 1) * L;
+            boolean adjacent = end - first == WIDE && adjacent(first);
             for (int b = blockFrom; b < blockTo; b += 2) {
                 if (adjacent && b + 1 < blockTo) {
                     GemmMicroKernel.wideFinalAdjacent(x, xRow[first], taps, packed.weights,

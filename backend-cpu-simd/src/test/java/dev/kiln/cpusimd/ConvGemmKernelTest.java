@@ -67,6 +67,9 @@ class ConvGemmKernelTest {
                 conv("3x3 dilation 2x3 few channels 5->16", 2, 5, 12, 13, 16,
                         Window.of(3, 3).withDilations(2, 3).withPads(1, 2, 0, 1)),
                 conv("1x1 on a 1x1 image 48->24", 2, 48, 1, 1, 24, Window.of(1, 1)),
+                // Compact 4-channel input, 6 outputs a row: a tile of 12 spans two rows whose steps
+                // (5 x 4 floats, 136 across the row end, 5 x 4) add up to 11 x 16, as if adjacent.
+                conv("1x34 on 4 channels, 6 wide: tiles across rows", 1, 4, 3, 39, 32, Window.of(1, 34)),
                 conv("3x3 asymmetric pads 0,1,1,2", 1, 17, 9, 10, 33, Window.square(3, 1, 0).withPads(0, 1, 1, 2)),
                 conv("3x3 batch 3", 3, 19, 6, 7, 40, Window.square(3, 1, 1)),
                 conv("3x3 stride 2x1 no bias", 1, 16, 9, 8, 16, Window.of(3, 3).withStrides(2, 1))
