@@ -146,6 +146,7 @@ final class Dnnl {
     private final MethodHandle primitiveDestroy;
     private final MethodHandle primitiveExecute;
     private final MethodHandle ompSetNumThreads;
+    private final MethodHandle ompGetMaxThreads;
 
     private Dnnl(NativeLibrary library, NativeLibrary openMp) {
         this.library = library;
@@ -222,6 +223,8 @@ final class Dnnl {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
         ompSetNumThreads = openMp == null ? null
                 : openMp.function("omp_set_num_threads", FunctionDescriptor.ofVoid(JAVA_INT));
+        ompGetMaxThreads = openMp == null ? null
+                : openMp.function("omp_get_max_threads", FunctionDescriptor.of(JAVA_INT));
     }
 
     /**
@@ -613,6 +616,18 @@ final class Dnnl {
         }
         if (status != SUCCESS) {
             check("dnnl_primitive_execute", status, "for " + what);
+        }
+    }
+
+    /** How many OpenMP threads a parallel region started from the calling thread would use; 0 without OpenMP. */
+    int threads() {
+        if (ompGetMaxThreads == null) {
+            return 0;
+        }
+        try {
+            return (int) ompGetMaxThreads.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

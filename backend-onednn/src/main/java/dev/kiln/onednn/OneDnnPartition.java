@@ -50,6 +50,11 @@ final class OneDnnPartition implements CompiledPartition {
         this.runtime = runtime;
         this.dnnl = runtime.dnnl;
         this.threads = context.threads().parallelism();
+        // oneDNN sizes a primitive's work split by the thread count where the primitive is
+        // created, and runs it with that many threads whatever the executing thread's setting:
+        // so the engine's count must be in force here too (the caller's is restored after).
+        int callersThreads = dnnl.threads();
+        dnnl.setThreads(threads);
         try {
             PartitionLowering lowering = new PartitionLowering(runtime, owned, partition, context);
             values = lowering.values;
@@ -80,6 +85,10 @@ final class OneDnnPartition implements CompiledPartition {
         } catch (RuntimeException | Error e) {
             owned.close();
             throw e;
+        } finally {
+            if (callersThreads > 0) {
+                dnnl.setThreads(callersThreads);
+            }
         }
     }
 

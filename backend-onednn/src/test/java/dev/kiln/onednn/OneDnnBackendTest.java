@@ -3,6 +3,7 @@ package dev.kiln.onednn;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.EngineOptions;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -30,11 +31,14 @@ import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.Device;
+import dev.kiln.spi.KernelRegistry;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
+import com.sun.management.OperatingSystemMXBean;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -193,6 +197,48 @@ class OneDnnBackendTest {
             } finally {
                 pool.shutdownNow();
             }
+        }
+    }
+
+    /**
+     * oneDNN sizes each primitive's work split by the OpenMP thread count where the primitive is
+     * created, and runs it with that many threads whatever the running thread's setting: compiled
+     * on a thread with the default (every core), a one-thread engine still ran on all of them.
+     * Process CPU time over wall time tells: at most one core's worth (plus slack for the JVM's
+     * own threads) with one engine thread. On a one-core machine this cannot tell, and passes.
+     */
+    @Test
+    void aOneThreadEngineRunsOneDnnOnOneCore() {
+        SplittableRandom random = new SplittableRandom(7);
+        GraphBuilder b = new GraphBuilder("four-convolutions");
+        b.input("x", Shape.of(1, 64, 56, 56));
+        String v = "x";
+        for (int i = 0; i < 4; i++) {
+            float[] w = new float[64 * 64 * 9];
+            for (int j = 0; j < w.length; j++) {
+                w[j] = (float) random.nextGaussian() * 0.05f;
+            }
+            b.initializer("w" + i, Tensor.of(Shape.of(64, 64, 3, 3), w));
+            v = b.add("conv" + i, new Conv(Window.square(3, 1, 1), 1,
+                    List.of(new PostOp.Activate(ActivationFunction.RELU))), v, "w" + i);
+        }
+        b.output(v);
+        Engine oneThread = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withThreads(1));
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        try (Graph g = b.build(); CompiledModel model = oneThread.compile(g, new CompileOptions(OneDnnBackend.ID, false));
+             Tensor x = Tensor.allocate(1, 64, 56, 56)) {
+            for (int i = 0; i < 10; i++) {
+                model.run(x).close();
+            }
+            long cpu = os.getProcessCpuTime(), wall = System.nanoTime();
+            for (int i = 0; i < 60; i++) {
+                model.run(x).close();
+            }
+            double cores = (double) (os.getProcessCpuTime() - cpu) / (System.nanoTime() - wall);
+            System.out.printf("onednn with one engine thread: %.2f cores busy on %d available%n", cores,
+                    Runtime.getRuntime().availableProcessors());
+            assertTrue(cores < 1.4, cores + " cores busy with one engine thread");
         }
     }
 
