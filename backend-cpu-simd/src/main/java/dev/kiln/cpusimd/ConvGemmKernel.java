@@ -78,6 +78,8 @@ public final class ConvGemmKernel implements SimdKernel {
     /** {@link Epilogue#registerBounds()}, for {@link #finish}. */
     private final float[] registerBounds;
     private final int wideTiles, tiles;
+    /** {@link #adjacentFrom(int[])} of {@link #xRow}. */
+    private final boolean[] adjacentFrom;
     /** Whether a Conv node adds a residual (input 3). */
     private final boolean addsResidual;
 
@@ -131,6 +133,7 @@ public final class ConvGemmKernel implements SimdKernel {
         this.lastBlockPartial = outChannels % L != 0;
         this.wideTiles = rows / WIDE;
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
+        this.adjacentFrom = adjacentFrom(xRow);
         String fused = epilogue.describe();
         this.algorithm = describeConv(w, conv.groups()) + (fused.isEmpty() ? "" : ", epilogue " + fused);
         this.addsResidual = node.inputShape(3) != null;
@@ -167,6 +170,7 @@ public final class ConvGemmKernel implements SimdKernel {
         this.lastBlockPartial = n % L != 0;
         this.wideTiles = rows / WIDE;
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
+        this.adjacentFrom = adjacentFrom(xRow);
         this.addsResidual = false;
         this.algorithm = "fully connected as GEMM, tile " + (rows >= WIDE ? WIDE + "x" + 2 * L : NARROW + "x" + L)
                 + ", K=" + k;
@@ -344,7 +348,7 @@ public final class ConvGemmKernel implements SimdKernel {
                 // A short last tile moves back to end at `end`: it recomputes rows of the one
                 // before (the same values) rather than taking the narrow kernel twice.
                 int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
-                if (at + WIDE <= end && adjacent(at)) {
+                if (at + WIDE <= end && adjacentFrom[at]) {
                     GemmMicroKernel.wideFinalAdjacent(x, xRow[at], taps, packed.weights, packed.blockOffset(block),
                             packed.blockOffset(block + 1), packed.bias, block * L, (block + 1) * L, clipLow,
                             clipHigh, c, cRow, at, cA, cB);
@@ -370,17 +374,18 @@ public final class ConvGemmKernel implements SimdKernel {
     }
 
     /**
-     * Whether rows [first, first + 12) read inputs exactly one NCHWc pixel apart, each from the
-     * one before ({@link GemmMicroKernel#wideFinalAdjacent}). Every step is checked: the ends alone
-     * can match by chance when a tile crosses image rows of a compact few-channel input.
+     * Per row r, whether rows [r, r + 12) read inputs exactly one NCHWc pixel apart, each from the
+     * one before ({@link GemmMicroKernel#wideFinalAdjacent}). Every step counts: the ends alone can
+     * match by chance when a tile crosses image rows of a compact few-channel input.
      */
-    private boolean adjacent(int first) {
-        for (int r = first + 1; r < first + WIDE; r++) {
-            if (xRow[r] - xRow[r - 1] != L) {
-                return false;
-            }
+    private static boolean[] adjacentFrom(int[] xRow) {
+        boolean[] adjacent = new boolean[xRow.length];
+        int steps = 0; // adjacent steps from row r onwards
+        for (int r = xRow.length - 1; r >= 0; r--) {
+            steps = r + 1 < xRow.length && xRow[r + 1] - xRow[r] == L ? steps + 1 : 0;
+            adjacent[r] = steps >= WIDE - 1;
         }
-        return true;
+        return adjacent;
     }
 
     /** {@link #clipLow} (side 0) or {@link #clipHigh} (side 1) per column: zero for padding columns. */
@@ -453,7 +458,7 @@ public final class ConvGemmKernel implements SimdKernel {
         for (int tile = tileFrom; tile < tileTo; tile++) {
             int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
             int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
-            boolean adjacent = end - first == WIDE && adjacent(first);
+            boolean adjacent = end - first == WIDE && adjacentFrom[first];
             for (int b = blockFrom; b < blockTo; b += 2) {
                 if (adjacent && b + 1 < blockTo) {
                     GemmMicroKernel.wideFinalAdjacent(x, xRow[first], taps, packed.weights,

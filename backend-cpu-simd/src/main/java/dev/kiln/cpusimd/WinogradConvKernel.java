@@ -37,7 +37,6 @@ public final class WinogradConvKernel implements SimdKernel {
 
     private final int batch, inBlocks, outBlocks, outH, outW, tilesH, tilesW, tiles;
     private final PaddedInput padded;
-    private final int paddedH, paddedW;
     /** Taps of the GEMM of one position: a 1x1 convolution over an NCHWc image of {@link #tiles} pixels. */
     private final ReductionTaps taps;
     /** Per position, the transformed filters packed as a 1x1 convolution's weights. */
@@ -75,8 +74,6 @@ public final class WinogradConvKernel implements SimdKernel {
         // Bottom and right padding grow so that the last tiles' 4x4 windows lie inside the copy.
         padded = new PaddedInput(batch, channels, height, width, w.padTop(), w.padLeft(),
                 2 * tilesH + 2 - height - w.padTop(), 2 * tilesW + 2 - width - w.padLeft());
-        paddedH = padded.paddedHeight;
-        paddedW = padded.paddedWidth;
         taps = ReductionTaps.forConv(channels, 1, tiles, L, 1, 1, 1, 1);
         float[] weights = node.constant(1).toFloatArray();
         transformed = prepared.get(CpuSimdBackend.ID + ":" + node.name() + ":winograd",
@@ -198,10 +195,6 @@ public final class WinogradConvKernel implements SimdKernel {
         return algorithm;
     }
 
-    private long paddedFloats() {
-        return padded.floats();
-    }
-
     private long tileFloats() {
         return (long) POSITIONS * inBlocks * tiles * L;
     }
@@ -212,14 +205,14 @@ public final class WinogradConvKernel implements SimdKernel {
 
     @Override
     public long scratchFloats() {
-        return paddedFloats() + tileFloats() + productFloats();
+        return padded.floats() + tileFloats() + productFloats();
     }
 
     @Override
     public void execute(float[][] inputs, float[][] outputs, float[] scratch, HostThreads threads) {
         float[] x = inputs[0], y = outputs[0];
         float[] residual = inputs.length > 3 ? inputs[3] : null;
-        int v = Math.toIntExact(paddedFloats()), m = Math.toIntExact(v + tileFloats());
+        int v = Math.toIntExact(padded.floats()), m = Math.toIntExact(v + tileFloats());
         padded.copy(x, scratch, threads);
         threads.parallelFor(batch * inBlocks * tilesH, task -> {
             int image = task / (inBlocks * tilesH), block = task / tilesH % inBlocks, ty = task % tilesH;
@@ -239,8 +232,8 @@ public final class WinogradConvKernel implements SimdKernel {
     /** V = B' d B for one tile of one channel block: d's columns first, then the rows of the result. */
     private void transformTile(float[] s, int v, int image, int block, int ty, int tx) {
         int plane = image * inBlocks + block;
-        int d = ((plane * paddedH + 2 * ty) * paddedW + 2 * tx) * L;
-        int rowStride = paddedW * L;
+        int d = ((plane * padded.paddedHeight + 2 * ty) * padded.paddedWidth + 2 * tx) * L;
+        int rowStride = padded.paddedWidth * L;
         int r = (image * tilesH + ty) * tilesW + tx;
         int position = inBlocks * tiles * L;
         int out = v + block * tiles * L + r * L;
@@ -323,20 +316,27 @@ public final class WinogradConvKernel implements SimdKernel {
         int oy = 2 * ty, ox = 2 * tx;
         int out = ((image * outBlocks + block) * outH + oy) * outW * L + ox * L;
         boolean right = ox + 1 < outW, below = oy + 1 < outH;
-        store(s00.add(s01).add(s02).add(b), y, residual, out, block);
+        // Sums stored first, the epilogue then applied from the array (in L1): a vector handed to
+        // a method C2 does not inline is boxed on the heap.
+        s00.add(s01).add(s02).add(b).intoArray(y, out);
+        finish(y, residual, out, block);
         if (right) {
-            store(s01.sub(s02).sub(s03).add(b), y, residual, out + L, block);
+            s01.sub(s02).sub(s03).add(b).intoArray(y, out + L);
+            finish(y, residual, out + L, block);
         }
         if (below) {
-            store(s10.add(s11).add(s12).add(b), y, residual, out + outW * L, block);
+            s10.add(s11).add(s12).add(b).intoArray(y, out + outW * L);
+            finish(y, residual, out + outW * L, block);
             if (right) {
-                store(s11.sub(s12).sub(s13).add(b), y, residual, out + outW * L + L, block);
+                s11.sub(s12).sub(s13).add(b).intoArray(y, out + outW * L + L);
+                finish(y, residual, out + outW * L + L, block);
             }
         }
     }
 
-    private void store(FloatVector sum, float[] y, float[] residual, int at, int block) {
-        FloatVector v = sum.max(bounds[0]).min(bounds[1]);
+    /** The epilogue on the sum stored at {@code y[at]}, in place. */
+    private void finish(float[] y, float[] residual, int at, int block) {
+        FloatVector v = FloatVector.fromArray(S, y, at).max(bounds[0]).min(bounds[1]);
         if (epilogue.addsResidualInRegisters()) {
             v = v.add(FloatVector.fromArray(S, residual, at));
         }

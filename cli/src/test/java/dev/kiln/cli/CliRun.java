@@ -44,6 +44,10 @@ record CliRun(int exitCode, String out, String err) {
         if (System.getenv("KILN_REQUIRE_OPENCL") != null) {
             org.junit.jupiter.api.Assertions.assertTrue(available, () -> "KILN_REQUIRE_OPENCL is set but " + why.get());
         }
+        if (!available) {
+            // In the test output too, not only in the report's skip count.
+            System.out.println("SKIPPED: " + why.get());
+        }
         org.junit.jupiter.api.Assumptions.assumeTrue(available, why);
     }
 }
