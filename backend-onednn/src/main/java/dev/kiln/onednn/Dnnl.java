@@ -145,8 +145,8 @@ final class Dnnl {
     private final MethodHandle primitiveCreate;
     private final MethodHandle primitiveDestroy;
     private final MethodHandle primitiveExecute;
-    private final MethodHandle ompSetNumThreads;
-    private final MethodHandle ompGetMaxThreads;
+    /** The OpenMP runtime beside the library, or null for a build with another threading runtime. */
+    private final OpenMp openMp;
 
     private Dnnl(NativeLibrary library, NativeLibrary openMp) {
         this.library = library;
@@ -221,10 +221,7 @@ final class Dnnl {
         primitiveDestroy = library.function("dnnl_primitive_destroy", status1);
         primitiveExecute = library.function("dnnl_primitive_execute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
-        ompSetNumThreads = openMp == null ? null
-                : openMp.function("omp_set_num_threads", FunctionDescriptor.ofVoid(JAVA_INT));
-        ompGetMaxThreads = openMp == null ? null
-                : openMp.function("omp_get_max_threads", FunctionDescriptor.of(JAVA_INT));
+        this.openMp = openMp == null ? null : OpenMp.bind(openMp);
     }
 
     /**
@@ -261,7 +258,7 @@ final class Dnnl {
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             throw r;
         }
@@ -621,25 +618,22 @@ final class Dnnl {
 
     /** How many OpenMP threads a parallel region started from the calling thread would use; 0 without OpenMP. */
     int threads() {
-        if (ompGetMaxThreads == null) {
-            return 0;
-        }
-        try {
-            return (int) ompGetMaxThreads.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return openMp == null ? 0 : openMp.maxThreads();
     }
 
     /** Sets how many OpenMP threads oneDNN's parallel regions started from the calling thread use. */
     void setThreads(int threads) {
-        if (ompSetNumThreads == null) {
-            return;
+        if (openMp != null) {
+            openMp.setThreads(threads);
         }
-        try {
-            ompSetNumThreads.invokeExact(threads);
-        } catch (Throwable t) {
-            throw rethrow(t);
+    }
+
+    /** Runs {@code body}, which executes primitives, on a team of {@code threads} (see {@link OpenMp#run}). */
+    void run(int threads, Runnable body) {
+        if (openMp == null) {
+            body.run();
+        } else {
+            openMp.run(threads, body);
         }
     }
 }

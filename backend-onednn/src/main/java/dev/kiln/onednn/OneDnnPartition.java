@@ -284,13 +284,8 @@ final class OneDnnPartition implements CompiledPartition {
         @Override
         public void execute() {
             requireOpen();
-            dnnl.setThreads(threads);
             try {
-                for (int s = 0; s < steps.size(); s++) {
-                    Program.Step step = steps.get(s);
-                    dnnl.execute(step.primitive(), stream, step.argKinds().length
-                            + (step.scratchpadBytes() > 0 ? 1 : 0), args[s], step.node());
-                }
+                dnnl.run(threads, this::executeSteps);
             } finally {
                 // The caller's tensors are lent for this run only: no handle to them outlives it.
                 for (int i = 0; i < inputs.length; i++) {
@@ -298,6 +293,14 @@ final class OneDnnPartition implements CompiledPartition {
                         dnnl.memorySetDataHandle(memories[inputs[i]], MemorySegment.NULL);
                     }
                 }
+            }
+        }
+
+        private void executeSteps() {
+            for (int s = 0; s < steps.size(); s++) {
+                Program.Step step = steps.get(s);
+                dnnl.execute(step.primitive(), stream, step.argKinds().length
+                        + (step.scratchpadBytes() > 0 ? 1 : 0), args[s], step.node());
             }
         }
 

@@ -35,23 +35,31 @@ import dev.kiln.spi.KernelRegistry;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 import com.sun.management.OperatingSystemMXBean;
+import dev.kiln.nativelib.CpuAffinity;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -209,6 +217,109 @@ class OneDnnBackendTest {
      */
     @Test
     void aOneThreadEngineRunsOneDnnOnOneCore() {
+        Engine oneThread = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withThreads(1));
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        try (Graph g = fourConvolutions(); CompiledModel model = oneThread.compile(g,
+                new CompileOptions(OneDnnBackend.ID, false));
+             Tensor x = Tensor.allocate(1, 64, 56, 56)) {
+            for (int i = 0; i < 10; i++) {
+                model.run(x).close();
+            }
+            long cpu = os.getProcessCpuTime(), wall = System.nanoTime();
+            for (int i = 0; i < 60; i++) {
+                model.run(x).close();
+            }
+            double cores = (double) (os.getProcessCpuTime() - cpu) / (System.nanoTime() - wall);
+            System.out.printf("onednn with one engine thread: %.2f cores busy on %d available%n", cores,
+                    Runtime.getRuntime().availableProcessors());
+            assertTrue(cores < 1.4, cores + " cores busy with one engine thread");
+        }
+    }
+
+    /**
+     * An engine whose threads span every CPU pins oneDNN's OpenMP helpers one per CPU (after an
+     * idle gap the scheduler otherwise wakes a helper on its waker's core), and the thread that
+     * ran the model gets its own mask back: no thread is left pinned to the first CPU, which is
+     * where a caller stays for the length of a run. Read from /proc: one mask per thread.
+     */
+    @Test
+    void aTeamOverEveryCpuIsPinnedOnePerCpuAndTheCallerIsReleased() throws IOException, InterruptedException {
+        int[] cpus = CpuAffinity.load().orElseThrow().allowedCpus();
+        if (cpus.length < 2) {
+            System.out.println("SKIPPED aTeamOverEveryCpuIsPinnedOnePerCpuAndTheCallerIsReleased: this machine "
+                    + "lets the process use one CPU, a team of one is never pinned");
+        }
+        Assumptions.assumeTrue(cpus.length >= 2, "one CPU: nothing to pin");
+        Map<Long, int[]> after;
+        Engine everyCpu = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withThreads(cpus.length));
+        try (Graph g = fourConvolutions(); CompiledModel model = everyCpu.compile(g,
+                new CompileOptions(OneDnnBackend.ID, false)); Tensor x = Tensor.allocate(1, 64, 56, 56)) {
+            // OpenMP keeps a team per calling thread and may end it with the thread: the caller
+            // stays alive until the masks are read.
+            CountDownLatch ran = new CountDownLatch(1);
+            CountDownLatch read = new CountDownLatch(1);
+            Thread caller = new Thread(() -> {
+                for (int i = 0; i < 5; i++) {
+                    model.run(x).close();
+                }
+                ran.countDown();
+                try {
+                    read.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            caller.start();
+            ran.await();
+            after = threadMasks();
+            read.countDown();
+            caller.join();
+        }
+        List<Integer> pinned = new ArrayList<>();
+        after.forEach((tid, mask) -> {
+            if (mask.length == 1) {
+                pinned.add(mask[0]);
+            }
+        });
+        System.out.println("threads pinned after runs over CPUs " + Arrays.toString(cpus) + ": on " + pinned);
+        for (int helper = 1; helper < cpus.length; helper++) {
+            assertTrue(pinned.contains(cpus[helper]), "no helper pinned to CPU " + cpus[helper]);
+        }
+        assertFalse(pinned.contains(cpus[0]), "a caller kept its pin to CPU " + cpus[0] + " after its run");
+    }
+
+    /** Each live thread of this process and the CPUs its mask allows, from /proc/self/task. */
+    private static Map<Long, int[]> threadMasks() throws IOException {
+        Map<Long, int[]> masks = new HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                List<String> status;
+                try {
+                    status = Files.readAllLines(task.resolve("status"));
+                } catch (IOException gone) {
+                    continue; // the thread ended while listed
+                }
+                status.stream().filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().ifPresent(l ->
+                        masks.put(Long.parseLong(task.getFileName().toString()),
+                                cpuList(l.substring(l.indexOf(':') + 1).trim())));
+            }
+        }
+        return masks;
+    }
+
+    /** "0-3,6" as {0, 1, 2, 3, 6}. */
+    private static int[] cpuList(String list) {
+        return Arrays.stream(list.split(",")).flatMapToInt(range -> {
+            String[] ends = range.split("-");
+            int first = Integer.parseInt(ends[0]);
+            return IntStream.rangeClosed(first, ends.length == 1 ? first : Integer.parseInt(ends[1]));
+        }).toArray();
+    }
+
+    /** Four 3x3 convolutions over 64 channels at 56 x 56: enough work per primitive for both cores. */
+    private static Graph fourConvolutions() {
         SplittableRandom random = new SplittableRandom(7);
         GraphBuilder b = new GraphBuilder("four-convolutions");
         b.input("x", Shape.of(1, 64, 56, 56));
@@ -223,23 +334,7 @@ class OneDnnBackendTest {
                     List.of(new PostOp.Activate(ActivationFunction.RELU))), v, "w" + i);
         }
         b.output(v);
-        Engine oneThread = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
-                EngineOptions.defaults().withThreads(1));
-        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        try (Graph g = b.build(); CompiledModel model = oneThread.compile(g, new CompileOptions(OneDnnBackend.ID, false));
-             Tensor x = Tensor.allocate(1, 64, 56, 56)) {
-            for (int i = 0; i < 10; i++) {
-                model.run(x).close();
-            }
-            long cpu = os.getProcessCpuTime(), wall = System.nanoTime();
-            for (int i = 0; i < 60; i++) {
-                model.run(x).close();
-            }
-            double cores = (double) (os.getProcessCpuTime() - cpu) / (System.nanoTime() - wall);
-            System.out.printf("onednn with one engine thread: %.2f cores busy on %d available%n", cores,
-                    Runtime.getRuntime().availableProcessors());
-            assertTrue(cores < 1.4, cores + " cores busy with one engine thread");
-        }
+        return b.build();
     }
 
     @Test
