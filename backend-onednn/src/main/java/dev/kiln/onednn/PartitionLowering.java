@@ -30,9 +30,12 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Turns a partition's nodes into oneDNN primitives, oneDNN's way: describe each with layouts left
@@ -42,6 +45,10 @@ import java.util.function.Function;
  * share it. Weights are reordered into the layout their primitive chose once per compiled model.
  */
 final class PartitionLowering {
+    // One core's rough rates, for deciding what is too small to share between threads.
+    private static final long MACS_PER_MICROSECOND = 50_000;
+    private static final long ELEMENTS_PER_MICROSECOND = 2_000;
+    private static final long SHARED_FROM_MICROS = 30;
     private static final MemorySegment NULL = MemorySegment.NULL;
 
     private final OneDnnRuntime runtime;
@@ -58,6 +65,10 @@ final class PartitionLowering {
     private final Map<String, Integer> current = new HashMap<>();
     private final Map<String, Integer> converted = new HashMap<>();
     private final List<String> implementations = new ArrayList<>();
+    /** The engine's thread count, in force while primitives are created. */
+    private final int threads;
+    /** Primitive descriptors created for one thread (see {@link #sized}), until their step is made. */
+    private final Set<MemorySegment> oneThread = new HashSet<>();
 
     PartitionLowering(OneDnnRuntime runtime, NativeResources owned, Partition partition, CompileContext context) {
         this.runtime = runtime;
@@ -65,6 +76,7 @@ final class PartitionLowering {
         this.engine = runtime.engine;
         this.owned = owned;
         this.context = context;
+        this.threads = context.threads().parallelism();
         inputs = new int[partition.inputs().size()];
         for (int i = 0; i < inputs.length; i++) {
             String name = partition.inputs().get(i);
@@ -188,10 +200,12 @@ final class PartitionLowering {
         long[] outDims = dims(n.outputShape());
         MemorySegment biasMd = hasBias ? plain(new long[]{outChannels}) : NULL;
         MemorySegment attr = attr(postOps(n, postOps, residual));
-        MemorySegment pd = withWeightLayout(n, 1, plainWeights, weightsMd -> dnnl.convolution(engine,
-                any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{w.strideH(), w.strideW()},
-                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()},
-                new long[]{w.padBottom(), w.padRight()}, attr, where(n)));
+        long macs = n.outputShape().elementCount() * weightShape.dim(1) * weightShape.dim(2) * weightShape.dim(3);
+        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, 1, plainWeights,
+                weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims),
+                        new long[]{w.strideH(), w.strideW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
+                        new long[]{w.padTop(), w.padLeft()}, new long[]{w.padBottom(), w.padRight()}, attr,
+                        where(n))));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int weights = constant(n, 1, plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         List<Integer> kinds = new ArrayList<>(List.of(Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS));
@@ -237,11 +251,32 @@ final class PartitionLowering {
             padR[1] = Math.max(padR[1], endPadding(in.dim(3), out.dim(3), w.kernelW(), w.strideW(), w.padLeft(),
                     w.dilationW()));
         }
-        MemorySegment pd = dnnl.pooling(engine, algorithm, values.get(x).md(), any(dims(out)),
-                new long[]{w.strideH(), w.strideW()}, new long[]{w.kernelH(), w.kernelW()},
-                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()}, padR,
-                attr(NULL), where(n));
+        MemorySegment pd = sized(in.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.pooling(engine, algorithm,
+                values.get(x).md(), any(dims(out)), new long[]{w.strideH(), w.strideW()},
+                new long[]{w.kernelH(), w.kernelW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
+                new long[]{w.padTop(), w.padLeft()}, padR, attr(NULL), where(n)));
         return step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
+    }
+
+    /**
+     * Creates a primitive descriptor for work of about {@code singleThreadMicros} on one core
+     * with one thread when that is too little to share: oneDNN fixes a primitive's thread count at
+     * creation, and an OpenMP fork and join costs more than it saves on small work
+     * (EfficientNet-B0's 32 squeeze-excitation convolutions on one pixel: 1.16 ms per run on two
+     * threads, 0.25 on one).
+     */
+    private MemorySegment sized(long singleThreadMicros, Supplier<MemorySegment> create) {
+        if (singleThreadMicros >= SHARED_FROM_MICROS || threads == 1) {
+            return create.get();
+        }
+        dnnl.setThreads(1);
+        try {
+            MemorySegment pd = create.get();
+            oneThread.add(pd);
+            return pd;
+        } finally {
+            dnnl.setThreads(threads);
+        }
     }
 
     static long endPadding(int in, int out, int kernel, int stride, int padBegin, int dilation) {
@@ -251,9 +286,9 @@ final class PartitionLowering {
     private int globalPool(BoundNode n, int algorithm, int x) {
         Shape in = n.inputShape(0);
         long[] outDims = {in.dim(0), in.dim(1), 1, 1};
-        MemorySegment pd = dnnl.pooling(engine, algorithm, values.get(x).md(), any(outDims), new long[]{1, 1},
-                new long[]{in.dim(2), in.dim(3)}, new long[]{0, 0}, new long[]{0, 0}, new long[]{0, 0}, attr(NULL),
-                where(n));
+        MemorySegment pd = sized(in.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.pooling(engine, algorithm,
+                values.get(x).md(), any(outDims), new long[]{1, 1}, new long[]{in.dim(2), in.dim(3)},
+                new long[]{0, 0}, new long[]{0, 0}, new long[]{0, 0}, attr(NULL), where(n)));
         return step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
     }
 
@@ -266,8 +301,8 @@ final class PartitionLowering {
         Shape w2 = n.inputShape(2);
         int squeezed = gateConvolution(n, mean, w1, 1, n.node().hasInput(3) ? 3 : -1, se.squeezeActivation());
         int gate = gateConvolution(n, squeezed, w2, 2, n.node().hasInput(4) ? 4 : -1, se.gateActivation());
-        MemorySegment pd = dnnl.binary(engine, Dnnl.BINARY_MUL, values.get(x).md(), values.get(gate).md(),
-                any(dims(xs)), attr(NULL), where(n));
+        MemorySegment pd = sized(xs.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine,
+                Dnnl.BINARY_MUL, values.get(x).md(), values.get(gate).md(), any(dims(xs)), attr(NULL), where(n)));
         return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{x, gate});
     }
 
@@ -278,9 +313,10 @@ final class PartitionLowering {
         MemorySegment biasMd = biasInput < 0 ? NULL : plain(new long[]{weights.dim(0)});
         MemorySegment attr = attr(postOps(n, List.of(new PostOp.Activate(activation)), -1));
         long[] zeros = {0, 0};
-        MemorySegment pd = withWeightLayout(n, weightInput, dims(weights), weightsMd -> dnnl.convolution(engine,
-                any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{1, 1}, zeros, zeros, zeros, attr,
-                where(n)));
+        long macs = in.dim(0) * weights.dim(0) * weights.dim(1);
+        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, weightInput, dims(weights),
+                weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{1, 1},
+                        zeros, zeros, zeros, attr, where(n))));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int w = constant(n, weightInput, plain(dims(weights)), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (biasInput < 0) {
@@ -307,8 +343,9 @@ final class PartitionLowering {
             b = n.isConstant(other) ? constant(n, other, plain(expanded), plain(expanded))
                     : otherShape.rank() == out.rank() ? input(n, other) : view(input(n, other), otherShape, expanded);
         }
-        MemorySegment pd = dnnl.binary(engine, OneDnnSupport.binaryAlgorithm(op.kind()), first, values.get(b).md(),
-                any(dims(out)), attr(NULL), where(n));
+        MemorySegment pd = sized(out.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine,
+                OneDnnSupport.binaryAlgorithm(op.kind()), first, values.get(b).md(), any(dims(out)), attr(NULL),
+                where(n)));
         return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{a, b});
     }
 
@@ -497,7 +534,8 @@ final class PartitionLowering {
     /** Creates the primitive for {@code pd} (then frees {@code pd}), with a new output value in the layout it chose. */
     private int step(BoundNode n, MemorySegment pd, int[] kinds, int[] args) {
         MemorySegment dst = clone(dnnl.queryMd(pd, Dnnl.QUERY_DST_MD, 0));
-        implementations.add(dnnl.implementation(pd) + " to " + Layouts.tag(dnnl, dst));
+        implementations.add(dnnl.implementation(pd) + " to " + Layouts.tag(dnnl, dst)
+                + (oneThread.remove(pd) ? " on 1 thread" : ""));
         return stepRaw(n.name(), pd, kinds, args, dst);
     }
 

@@ -26,6 +26,7 @@ import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
@@ -56,6 +57,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -234,6 +236,34 @@ class OneDnnBackendTest {
             System.out.printf("onednn with one engine thread: %.2f cores busy on %d available%n", cores,
                     Runtime.getRuntime().availableProcessors());
             assertTrue(cores < 1.4, cores + " cores busy with one engine thread");
+        }
+    }
+
+    /**
+     * Work too small to share is given one thread when its primitive is created (the count
+     * oneDNN then keeps, see {@link #aOneThreadEngineRunsOneDnnOnOneCore}): a fork and join
+     * costs more than a squeeze-excitation convolution on one pixel. Larger work keeps the
+     * engine's threads. The choice shows in the algorithm {@code explain} prints.
+     */
+    @Test
+    void workTooSmallToShareRunsOnOneThread() {
+        SplittableRandom random = new SplittableRandom(11);
+        GraphBuilder b = new GraphBuilder("small-and-large");
+        b.input("pixel", Shape.of(1, 1152, 1, 1));
+        b.input("image", Shape.of(1, 48, 56, 56));
+        b.initializer("squeezeWeights", tensor(random, 48, 1152, 1, 1));
+        b.initializer("wideWeights", tensor(random, 256, 48, 3, 3));
+        b.output(b.add("squeeze", new Conv(Window.square(1, 1, 0), 1, List.of()), "pixel", "squeezeWeights"));
+        // 48 channels to 256 at 56 x 56: 347 M multiply-adds, plenty for two threads
+        b.output(b.add("wide", new Conv(Window.square(3, 1, 1), 1, List.of()), "image", "wideWeights"));
+        Engine twoThreads = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withThreads(2));
+        try (Graph g = b.build(); CompiledModel model = twoThreads.compile(g,
+                new CompileOptions(OneDnnBackend.ID, false))) {
+            Map<String, String> algorithms = model.placements().stream()
+                    .collect(Collectors.toMap(NodePlacement::node, NodePlacement::algorithm));
+            assertTrue(algorithms.get("squeeze").endsWith(" on 1 thread"), algorithms.toString());
+            assertFalse(algorithms.get("wide").contains(" on 1 thread"), algorithms.toString());
         }
     }
 
