@@ -19,17 +19,20 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * The GNU OpenMP runtime oneDNN's bundled build runs its parallel regions on: the thread count
  * of regions started from the calling thread, and where that thread's team runs.
  *
- * <p>Placement: when a team spans every CPU the process may use, each member is pinned to a CPU
- * of its own while Kiln runs it. Left to the scheduler, the helper woken after an idle gap lands
- * on the core of the thread that woke it, and the two share one core for a good part of a short
- * inference (measured: MobileNet v2 5.8 -> 4.0 ms median with pauses between runs). Helpers are
- * pinned once, from inside a parallel region of their own team (libgomp keeps a pool per calling
- * thread and reuses its threads in order); the calling thread is pinned for one run and gets its
- * own mask back after. A smaller team is left to the scheduler: pinning it would keep it off the
- * cores the rest of the process or other engines use.
+ * <p>Placement, opt-in ({@value #PIN_PROPERTY}{@code =true}, for hosts that do nothing but
+ * inference): when a team spans every CPU the process may use, each member is pinned to a CPU of
+ * its own while Kiln runs it. Left to the scheduler, a helper woken after an idle gap lands on
+ * the core of the thread that woke it, and the two share that core for a good part of a short
+ * inference (MobileNet v2 with 100 ms pauses between blocks of runs: 6.17 -> 4.87 ms median).
+ * It is not the default because a pinned thread cannot leave a core that other work wants: with
+ * one busy thread elsewhere in the process, MobileNet v2 took 15.6 ms pinned against 6.4 left to
+ * the scheduler. Helpers are pinned once, from inside a parallel region of their own team
+ * (libgomp keeps a pool per calling thread and reuses its threads in order); the calling thread is
+ * pinned for one run and gets its own mask back after. A smaller team is never pinned: that would
+ * keep it off cores that other engines use.
  */
 final class OpenMp {
-    /** Set to {@code false} to leave oneDNN's threads wherever the scheduler puts them. */
+    /** Set to {@code true} to pin oneDNN's threads (see above). */
     static final String PIN_PROPERTY = "kiln.onednn.pinThreads";
     private static final ThreadLocal<int[]> PINNED_TEAM = new ThreadLocal<>();
     private static final MethodHandle PIN_MEMBER;
@@ -85,10 +88,9 @@ final class OpenMp {
         }
     }
 
-    /** Whether a team of {@code threads} is pinned: it spans every CPU this process may use. */
+    /** Whether a team of {@code threads} is pinned: asked for, and it spans every CPU this process may use. */
     boolean pins(int threads) {
-        return affinity.isPresent() && threads > 1 && threads == cpus.length
-                && !"false".equals(System.getProperty(PIN_PROPERTY));
+        return Boolean.getBoolean(PIN_PROPERTY) && affinity.isPresent() && threads > 1 && threads == cpus.length;
     }
 
     /**

@@ -52,7 +52,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -268,45 +267,37 @@ class OneDnnBackendTest {
     }
 
     /**
-     * An engine whose threads span every CPU pins oneDNN's OpenMP helpers one per CPU (after an
-     * idle gap the scheduler otherwise wakes a helper on its waker's core), and the thread that
+     * Only when asked to (a pinned thread cannot leave a core that other work wants), an engine
+     * whose threads span every CPU pins oneDNN's OpenMP helpers one per CPU, and the thread that
      * ran the model gets its own mask back: no thread is left pinned to the first CPU, which is
      * where a caller stays for the length of a run. Read from /proc: one mask per thread.
      */
     @Test
-    void aTeamOverEveryCpuIsPinnedOnePerCpuAndTheCallerIsReleased() throws IOException, InterruptedException {
+    void pinningIsOptInAndPinsOneThreadPerCpuReleasingTheCaller() throws IOException {
         int[] cpus = CpuAffinity.load().orElseThrow().allowedCpus();
         if (cpus.length < 2) {
-            System.out.println("SKIPPED aTeamOverEveryCpuIsPinnedOnePerCpuAndTheCallerIsReleased: this machine "
+            System.out.println("SKIPPED pinningIsOptInAndPinsOneThreadPerCpuReleasingTheCaller: this machine "
                     + "lets the process use one CPU, a team of one is never pinned");
         }
         Assumptions.assumeTrue(cpus.length >= 2, "one CPU: nothing to pin");
-        Map<Long, int[]> after;
         Engine everyCpu = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
                 EngineOptions.defaults().withThreads(cpus.length));
         try (Graph g = fourConvolutions(); CompiledModel model = everyCpu.compile(g,
                 new CompileOptions(OneDnnBackend.ID, false)); Tensor x = Tensor.allocate(1, 64, 56, 56)) {
-            // OpenMP keeps a team per calling thread and may end it with the thread: the caller
-            // stays alive until the masks are read.
-            CountDownLatch ran = new CountDownLatch(1);
-            CountDownLatch read = new CountDownLatch(1);
-            Thread caller = new Thread(() -> {
-                for (int i = 0; i < 5; i++) {
-                    model.run(x).close();
-                }
-                ran.countDown();
-                try {
-                    read.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            caller.start();
-            ran.await();
-            after = threadMasks();
-            read.countDown();
-            caller.join();
+            for (int i = 0; i < 5; i++) {
+                model.run(x).close();
+            }
+            assertTrue(threadMasks().values().stream().noneMatch(mask -> mask.length == 1),
+                    "a thread was pinned without being asked to");
+            System.setProperty(OpenMp.PIN_PROPERTY, "true");
+            for (int i = 0; i < 5; i++) {
+                model.run(x).close();
+            }
+        } finally {
+            System.clearProperty(OpenMp.PIN_PROPERTY);
         }
+        // The runs' OpenMP teams outlive them: they belong to the engine's worker threads.
+        Map<Long, int[]> after = threadMasks();
         List<Integer> pinned = new ArrayList<>();
         after.forEach((tid, mask) -> {
             if (mask.length == 1) {
