@@ -5,7 +5,6 @@ import dev.kiln.Tensor;
 import dev.kiln.nativelib.NativeResources;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
-import dev.kiln.spi.HostThreads;
 import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
@@ -46,14 +45,11 @@ final class OneDnnPartition implements CompiledPartition {
     private final long[] storageBytes;
     private final long scratchpadBytes;
     private final int threads;
-    private final int[] channelsLastInputs;
-    private final HostThreads hostThreads;
 
     OneDnnPartition(OneDnnRuntime runtime, Partition partition, CompileContext context) {
         this.runtime = runtime;
         this.dnnl = runtime.dnnl;
         this.threads = context.threads().parallelism();
-        this.hostThreads = context.threads();
         // oneDNN sizes a primitive's work split by the thread count where the primitive is
         // created, and runs it with that many threads whatever the executing thread's setting:
         // so the engine's count must be in force here too (the caller's is restored after).
@@ -65,7 +61,6 @@ final class OneDnnPartition implements CompiledPartition {
             steps = lowering.steps;
             kernels = lowering.kernels;
             inputs = lowering.inputs;
-            channelsLastInputs = lowering.channelsLastInputs;
             outputs = lowering.outputs;
             inputShapes = partition.inputs().stream().map(partition::shape).toArray(Shape[]::new);
             outputShapes = partition.outputs().stream().map(partition::shape).toArray(Shape[]::new);
@@ -138,9 +133,6 @@ final class OneDnnPartition implements CompiledPartition {
         for (int i = 0; i < inputs.length; i++) {
             if (!readInPlace[i]) {
                 storageOf[inputs[i]] = take(slots, free, values.get(inputs[i]).bytes());
-            }
-            if (channelsLastInputs[i] >= 0) {
-                storageOf[channelsLastInputs[i]] = take(slots, free, values.get(channelsLastInputs[i]).bytes());
             }
         }
         for (int s = 0; s < steps.size(); s++) {
@@ -286,9 +278,6 @@ final class OneDnnPartition implements CompiledPartition {
                 dnnl.memorySetDataHandle(memories[inputs[index]], host.segment());
             } else {
                 MemorySegment.copy(host.segment(), 0, buffers[inputs[index]], 0, expected.elementCount() * Float.BYTES);
-            }
-            if (channelsLastInputs[index] >= 0) {
-                ChannelsLast.transpose(host.segment(), buffers[channelsLastInputs[index]], expected, hostThreads);
             }
         }
 

@@ -61,11 +61,6 @@ final class PartitionLowering {
     final List<Program.Step> steps = new ArrayList<>();
     final List<NodeKernel> kernels = new ArrayList<>();
     final int[] inputs;
-    /**
-     * Per input: the value holding it channels-last, written by the workspace's upload (a Java
-     * transpose, see {@link #as}), or -1 when no primitive reads it so.
-     */
-    final int[] channelsLastInputs;
     final int[] outputs;
     private final Map<String, Integer> current = new HashMap<>();
     private final Map<String, Integer> converted = new HashMap<>();
@@ -83,8 +78,6 @@ final class PartitionLowering {
         this.context = context;
         this.threads = context.threads().parallelism();
         inputs = new int[partition.inputs().size()];
-        channelsLastInputs = new int[inputs.length];
-        Arrays.fill(channelsLastInputs, -1);
         for (int i = 0; i < inputs.length; i++) {
             String name = partition.inputs().get(i);
             inputs[i] = activation(plain(dims(partition.shape(name))));
@@ -501,29 +494,11 @@ final class PartitionLowering {
             throw new IllegalStateException("constants are prepared in the layout their primitive wants");
         }
         MemorySegment md = clone(wanted);
-        int input = inputIndexOf(value);
-        if (input >= 0 && Layouts.tag(dnnl, v.md()).equals("abcd") && Layouts.tag(dnnl, md).equals("acdb")) {
-            // oneDNN's reorder for an image to channels-last took 0.2-0.4 ms for 3 x 224 x 224
-            // (one thread, a matmul copy routine); the upload's transpose takes a fraction.
-            channelsLastInputs[input] = activation(md);
-            converted.put(key, channelsLastInputs[input]);
-            return channelsLastInputs[input];
-        }
         MemorySegment pd = dnnl.reorder(engine, v.md(), md, attr(NULL), "reordering a value to " + Layouts.tag(dnnl,
                 md));
         int to = stepRaw("reorder", pd, new int[]{Dnnl.ARG_FROM}, new int[]{value}, md);
         converted.put(key, to);
         return to;
-    }
-
-    /** Which partition input {@code value} is, or -1. */
-    private int inputIndexOf(int value) {
-        for (int i = 0; i < inputs.length; i++) {
-            if (inputs[i] == value) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /**
