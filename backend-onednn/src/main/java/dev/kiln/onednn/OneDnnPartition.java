@@ -6,6 +6,7 @@ import dev.kiln.nativelib.NativeResources;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.NodeKernel;
+import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 
@@ -45,11 +46,13 @@ final class OneDnnPartition implements CompiledPartition {
     private final long[] storageBytes;
     private final long scratchpadBytes;
     private final int threads;
+    private final int nodeCount;
 
     OneDnnPartition(OneDnnRuntime runtime, Partition partition, CompileContext context) {
         this.runtime = runtime;
         this.dnnl = runtime.dnnl;
         this.threads = context.threads().parallelism();
+        this.nodeCount = partition.nodes().size();
         // oneDNN sizes a primitive's work split by the thread count where the primitive is
         // created, and runs it with that many threads whatever the executing thread's setting:
         // so the engine's count must be in force here too (the caller's is restored after).
@@ -287,21 +290,51 @@ final class OneDnnPartition implements CompiledPartition {
             try {
                 dnnl.run(threads, this::executeSteps);
             } finally {
-                // The caller's tensors are lent for this run only: no handle to them outlives it.
-                for (int i = 0; i < inputs.length; i++) {
-                    if (readInPlace[i]) {
-                        dnnl.memorySetDataHandle(memories[inputs[i]], MemorySegment.NULL);
-                    }
+                releaseInputs();
+            }
+        }
+
+        /** The caller's tensors are lent for this run only: no handle to them outlives it. */
+        private void releaseInputs() {
+            for (int i = 0; i < inputs.length; i++) {
+                if (readInPlace[i]) {
+                    dnnl.memorySetDataHandle(memories[inputs[i]], MemorySegment.NULL);
                 }
             }
         }
 
+        /** Each step between two clock readings: oneDNN's CPU primitives finish before execute returns. */
+        @Override
+        public boolean executeTimed(NodeTimes times) {
+            requireOpen();
+            long[] nanos = new long[nodeCount];
+            try {
+                dnnl.run(threads, () -> {
+                    for (int s = 0; s < steps.size(); s++) {
+                        long started = System.nanoTime();
+                        executeStep(s);
+                        nanos[steps.get(s).nodeIndex()] += System.nanoTime() - started;
+                    }
+                });
+            } finally {
+                releaseInputs();
+            }
+            for (int node = 0; node < nodeCount; node++) {
+                times.record(node, nanos[node]); // a view (reshape, flatten) has no step: 0
+            }
+            return true;
+        }
+
         private void executeSteps() {
             for (int s = 0; s < steps.size(); s++) {
-                Program.Step step = steps.get(s);
-                dnnl.execute(step.primitive(), stream, step.argKinds().length
-                        + (step.scratchpadBytes() > 0 ? 1 : 0), args[s], step.node());
+                executeStep(s);
             }
+        }
+
+        private void executeStep(int s) {
+            Program.Step step = steps.get(s);
+            dnnl.execute(step.primitive(), stream, step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0),
+                    args[s], step.node());
         }
 
         @Override

@@ -65,6 +65,8 @@ final class PartitionLowering {
     private final Map<String, Integer> current = new HashMap<>();
     private final Map<String, Integer> converted = new HashMap<>();
     private final List<String> implementations = new ArrayList<>();
+    /** The index of the node being lowered, in the partition. */
+    private int nodeIndex;
     /** The engine's thread count, in force while primitives are created. */
     private final int threads;
     /** Primitive descriptors created for one thread (see {@link #sized}), until their step is made. */
@@ -84,6 +86,7 @@ final class PartitionLowering {
             current.put(name, inputs[i]);
         }
         for (BoundNode node : partition.nodes()) {
+            nodeIndex = partition.nodes().indexOf(node);
             implementations.clear();
             String kernel = lower(node);
             kernels.add(new NodeKernel(node.name(), kernel, OneDnnBackend.ID, String.join(" + ", implementations)));
@@ -551,7 +554,7 @@ final class PartitionLowering {
             int[] allArgs = Arrays.copyOf(args, args.length + 1);
             allKinds[kinds.length] = Dnnl.ARG_DST;
             allArgs[args.length] = output;
-            steps.add(new Program.Step(node, primitive, allKinds, allArgs, output, scratch, scratchBytes));
+            steps.add(new Program.Step(node, nodeIndex, primitive, allKinds, allArgs, output, scratch, scratchBytes));
             return output;
         } finally {
             dnnl.primitiveDescDestroy(pd);

@@ -59,6 +59,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -413,6 +414,39 @@ class OneDnnBackendTest {
             workspace.close();
             assertThrows(IllegalStateException.class, workspace::execute);
             assertThrows(IllegalStateException.class, () -> workspace.upload(0, x));
+        }
+    }
+
+    /** Per-node timing ({@code kiln bench --profile}): each node once, and the same output as an untimed run. */
+    @Test
+    void aTimedRunReportsEveryNodeOnceAndComputesWhatAnUntimedRunDoes() {
+        try (Graph g = everyOpKind(2); CompiledModel model = ENGINE.compile(g,
+                new CompileOptions(OneDnnBackend.ID, false)); Tensor x = input(2, 4)) {
+            Partition plan = model.planForBatch(2).partitions().getFirst();
+            try (CompiledPartition compiled = new OneDnnBackend().compile(plan, CompileContext.standalone(
+                    Device.HOST_CPU)); Workspace workspace = compiled.newWorkspace();
+                 Tensor untimed = Tensor.allocate(plan.shape(plan.outputs().getFirst()));
+                 Tensor timed = Tensor.allocate(untimed.shape())) {
+                workspace.upload(0, x);
+                workspace.execute();
+                workspace.download(0, untimed);
+                int[] reports = new int[plan.nodes().size()];
+                long[] nanos = new long[reports.length];
+                workspace.upload(0, x);
+                assertTrue(workspace.executeTimed((node, time) -> {
+                    reports[node]++;
+                    nanos[node] += time;
+                }), "the onednn workspace should time its nodes");
+                workspace.download(0, timed);
+                for (int n = 0; n < reports.length; n++) {
+                    assertEquals(1, reports[n], "reports of node " + n);
+                    String op = plan.nodes().get(n).node().op().type();
+                    // Reshapes are views of their input: no step, no time.
+                    assertTrue(op.equals("Flatten") || op.equals("Reshape") || nanos[n] > 0,
+                            "time of node " + n + " (" + op + ")");
+                }
+                assertArrayEquals(untimed.toFloatArray(), timed.toFloatArray());
+            }
         }
     }
 
