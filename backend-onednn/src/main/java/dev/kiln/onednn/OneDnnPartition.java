@@ -288,7 +288,7 @@ final class OneDnnPartition implements CompiledPartition {
         public void execute() {
             requireOpen();
             try {
-                dnnl.run(threads, this::executeSteps);
+                dnnl.run(threads, () -> executeSteps(null));
             } finally {
                 releaseInputs();
             }
@@ -309,13 +309,7 @@ final class OneDnnPartition implements CompiledPartition {
             requireOpen();
             long[] nanos = new long[nodeCount];
             try {
-                dnnl.run(threads, () -> {
-                    for (int s = 0; s < steps.size(); s++) {
-                        long started = System.nanoTime();
-                        executeStep(s);
-                        nanos[steps.get(s).nodeIndex()] += System.nanoTime() - started;
-                    }
-                });
+                dnnl.run(threads, () -> executeSteps(nanos));
             } finally {
                 releaseInputs();
             }
@@ -325,16 +319,26 @@ final class OneDnnPartition implements CompiledPartition {
             return true;
         }
 
-        private void executeSteps() {
+        /**
+         * Runs the steps in order, each with the thread count it was created for: a primitive
+         * made for one thread still opens a parallel region when more are in force where it runs.
+         * With {@code nanos}, adds each step's time to its node's.
+         */
+        private void executeSteps(long[] nanos) {
+            int inForce = threads;
             for (int s = 0; s < steps.size(); s++) {
-                executeStep(s);
+                Program.Step step = steps.get(s);
+                if (step.threads() != inForce) {
+                    inForce = step.threads();
+                    dnnl.setThreads(inForce);
+                }
+                long started = nanos == null ? 0 : System.nanoTime();
+                dnnl.execute(step.primitive(), stream, step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0),
+                        args[s], step.node());
+                if (nanos != null) {
+                    nanos[step.nodeIndex()] += System.nanoTime() - started;
+                }
             }
-        }
-
-        private void executeStep(int s) {
-            Program.Step step = steps.get(s);
-            dnnl.execute(step.primitive(), stream, step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0),
-                    args[s], step.node());
         }
 
         @Override

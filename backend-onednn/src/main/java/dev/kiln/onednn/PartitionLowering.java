@@ -136,8 +136,9 @@ final class PartitionLowering {
                 int x = input(n, 0);
                 MemorySegment md = values.get(x).md();
                 float[] eltwise = OneDnnSupport.eltwise(activation.function());
-                define(n, step(n, dnnl.eltwise(engine, (int) eltwise[0], md, md, eltwise[1], eltwise[2], attr(NULL),
-                        where(n)), new int[]{Dnnl.ARG_SRC}, new int[]{x}));
+                define(n, step(n, sized(n.outputShape().elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.eltwise(
+                        engine, (int) eltwise[0], md, md, eltwise[1], eltwise[2], attr(NULL), where(n))),
+                        new int[]{Dnnl.ARG_SRC}, new int[]{x}));
                 yield "onednn-eltwise";
             }
             case Concat concat -> {
@@ -499,7 +500,7 @@ final class PartitionLowering {
         MemorySegment md = clone(wanted);
         MemorySegment pd = dnnl.reorder(engine, v.md(), md, attr(NULL), "reordering a value to " + Layouts.tag(dnnl,
                 md));
-        int to = stepRaw("reorder", pd, new int[]{Dnnl.ARG_FROM}, new int[]{value}, md);
+        int to = stepRaw("reorder", pd, new int[]{Dnnl.ARG_FROM}, new int[]{value}, md, threads);
         converted.put(key, to);
         return to;
     }
@@ -537,12 +538,13 @@ final class PartitionLowering {
     /** Creates the primitive for {@code pd} (then frees {@code pd}), with a new output value in the layout it chose. */
     private int step(BoundNode n, MemorySegment pd, int[] kinds, int[] args) {
         MemorySegment dst = clone(dnnl.queryMd(pd, Dnnl.QUERY_DST_MD, 0));
-        implementations.add(dnnl.implementation(pd) + " to " + Layouts.tag(dnnl, dst)
-                + (oneThread.remove(pd) ? " on 1 thread" : ""));
-        return stepRaw(n.name(), pd, kinds, args, dst);
+        boolean serial = oneThread.remove(pd);
+        implementations.add(dnnl.implementation(pd) + " to " + Layouts.tag(dnnl, dst) + (serial ? " on 1 thread" : ""));
+        return stepRaw(n.name(), pd, kinds, args, dst, serial ? 1 : threads);
     }
 
-    private int stepRaw(String node, MemorySegment pd, int[] kinds, int[] args, MemorySegment outputMd) {
+    private int stepRaw(String node, MemorySegment pd, int[] kinds, int[] args, MemorySegment outputMd,
+                        int stepThreads) {
         try {
             MemorySegment scratchMd = dnnl.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD, 0);
             long scratchBytes = scratchMd.equals(NULL) ? 0 : dnnl.memoryDescSize(scratchMd);
@@ -554,7 +556,7 @@ final class PartitionLowering {
             int[] allArgs = Arrays.copyOf(args, args.length + 1);
             allKinds[kinds.length] = Dnnl.ARG_DST;
             allArgs[args.length] = output;
-            steps.add(new Program.Step(node, nodeIndex, primitive, allKinds, allArgs, output, scratch, scratchBytes));
+            steps.add(new Program.Step(node, nodeIndex, stepThreads, primitive, allKinds, allArgs, output, scratch, scratchBytes));
             return output;
         } finally {
             dnnl.primitiveDescDestroy(pd);

@@ -29,12 +29,13 @@ final class Program {
      *
      * @param node       the graph node it belongs to, for errors
      * @param nodeIndex  that node's index in the partition, for per-node timing
+     * @param threads    the OpenMP threads it was created for, and runs with
      * @param argKinds   {@code DNNL_ARG_*} per argument
      * @param argValues  the value bound to each argument
      * @param output     the value it writes
      * @param scratchpad the primitive's scratchpad descriptor, or NULL when it needs none
      */
-    record Step(String node, int nodeIndex, MemorySegment primitive, int[] argKinds, int[] argValues, int output,
+    record Step(String node, int nodeIndex, int threads, MemorySegment primitive, int[] argKinds, int[] argValues, int output,
                 MemorySegment scratchpad, long scratchpadBytes) {
     }
 }
