@@ -29,17 +29,19 @@ public final class Tensor implements AutoCloseable {
     private final MemorySegment segment;
     private final Arena arena; // null when the memory belongs to the caller
     private final long countedBytes; // what this tensor adds to ALLOCATED_BYTES while open
+    private final boolean allocated; // arena is a shared one that allocate() made
     private volatile boolean closed;
 
     private Tensor(Shape shape, MemorySegment segment, Arena arena) {
-        this(shape, segment, arena, 0);
+        this(shape, segment, arena, 0, false);
     }
 
-    private Tensor(Shape shape, MemorySegment segment, Arena arena, long countedBytes) {
+    private Tensor(Shape shape, MemorySegment segment, Arena arena, long countedBytes, boolean allocated) {
         this.shape = shape;
         this.segment = segment;
         this.arena = arena;
         this.countedBytes = countedBytes;
+        this.allocated = allocated;
     }
 
     /**
@@ -57,7 +59,8 @@ public final class Tensor implements AutoCloseable {
         long bytes = Math.multiplyExact(shape.elementCount(), Float.BYTES);
         Arena arena = Arena.ofShared();
         try {
-            Tensor t = new Tensor(shape, arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes), arena, bytes);
+            Tensor t = new Tensor(shape, arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes), arena, bytes,
+                    true);
             ALLOCATED_BYTES.addAndGet(bytes);
             return t;
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -213,10 +216,15 @@ public final class Tensor implements AutoCloseable {
             }
             closed = true;
         }
-        if (arena != null) {
-            arena.close();
-            ALLOCATED_BYTES.addAndGet(-countedBytes);
+        if (arena == null) {
+            return;
         }
+        if (allocated) {
+            ArenaCloser.close(arena, countedBytes); // our own shared arena: its close may wait for a handshake
+        } else {
+            arena.close(); // the caller's, perhaps confined to this thread
+        }
+        ALLOCATED_BYTES.addAndGet(-countedBytes);
     }
 
     @Override

@@ -144,6 +144,38 @@ class TensorTest {
         assertTrue(t.toString().contains("closed"));
     }
 
+    /** An allocated tensor's memory is freed off the closing thread, soon, and is then gone for good. */
+    @Test
+    void closingReleasesTheMemorySoonAfter() throws InterruptedException {
+        Tensor t = Tensor.allocate(1000);
+        MemorySegment memory = t.segment();
+        t.close();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (memory.scope().isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertFalse(memory.scope().isAlive(), "the arena of a closed tensor was not closed within 10 s");
+        assertThrows(IllegalStateException.class, () -> memory.get(ValueLayout.JAVA_FLOAT, 0));
+    }
+
+    /** More than the closer may hold back is freed by the closing thread itself: waiting memory stays bounded. */
+    @Test
+    void aTensorLargerThanTheCloserHoldsIsFreedAtOnce() {
+        Tensor t = Tensor.allocate((int) (ArenaCloser.MAX_PENDING_BYTES / Float.BYTES) + 1);
+        MemorySegment memory = t.segment();
+        t.close();
+        assertFalse(memory.scope().isAlive());
+    }
+
+    /** A confined arena handed over with the memory can only be closed by its thread: close does it there. */
+    @Test
+    void aWrappedArenaIsClosedByTheThreadThatClosesTheTensor() {
+        Arena confined = Arena.ofConfined();
+        Tensor t = Tensor.wrap(confined.allocate(16), Shape.of(4), confined);
+        t.close();
+        assertFalse(confined.scope().isAlive());
+    }
+
     @Test
     void useAfterCloseThrowsWithAMessage() {
         Tensor t = Tensor.of(Shape.of(2, 2), 1, 2, 3, 4);
