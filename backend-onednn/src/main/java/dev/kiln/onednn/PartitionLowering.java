@@ -205,7 +205,10 @@ final class PartitionLowering {
         MemorySegment biasMd = hasBias ? plain(new long[]{outChannels}) : NULL;
         MemorySegment attr = attr(postOps(n, postOps, residual));
         long macs = n.outputShape().elementCount() * weightShape.dim(1) * weightShape.dim(2) * weightShape.dim(3);
-        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, 1, plainWeights,
+        // A grouped (depthwise) convolution does a few multiply-adds per element it moves: its bytes set its time.
+        long micros = groups == 1 ? macs / MACS_PER_MICROSECOND : Math.max(macs / MACS_PER_MICROSECOND,
+                (in.elementCount() + n.outputShape().elementCount()) / ELEMENTS_PER_MICROSECOND);
+        MemorySegment pd = sized(micros, () -> withWeightLayout(n, 1, plainWeights,
                 weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims),
                         new long[]{w.strideH(), w.strideW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
                         new long[]{w.padTop(), w.padLeft()}, new long[]{w.padBottom(), w.padRight()}, attr,

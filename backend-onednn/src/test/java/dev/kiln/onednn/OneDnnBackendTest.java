@@ -256,6 +256,10 @@ class OneDnnBackendTest {
         b.output(b.add("squeeze", new Conv(Window.square(1, 1, 0), 1, List.of()), "pixel", "squeezeWeights"));
         // 48 channels to 256 at 56 x 56: 347 M multiply-adds, plenty for two threads
         b.output(b.add("wide", new Conv(Window.square(3, 1, 1), 1, List.of()), "image", "wideWeights"));
+        // Depthwise, 192 channels at 28 x 28: 1.4 M multiply-adds but 300 k elements moved, memory-bound
+        b.input("planes", Shape.of(1, 192, 28, 28));
+        b.initializer("depthwiseWeights", tensor(random, 192, 1, 3, 3));
+        b.output(b.add("depthwise", new Conv(Window.square(3, 1, 1), 192, List.of()), "planes", "depthwiseWeights"));
         Engine twoThreads = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
                 EngineOptions.defaults().withThreads(2));
         try (Graph g = b.build(); CompiledModel model = twoThreads.compile(g,
@@ -264,6 +268,7 @@ class OneDnnBackendTest {
                     .collect(Collectors.toMap(NodePlacement::node, NodePlacement::algorithm));
             assertTrue(algorithms.get("squeeze").endsWith(" on 1 thread"), algorithms.toString());
             assertFalse(algorithms.get("wide").contains(" on 1 thread"), algorithms.toString());
+            assertFalse(algorithms.get("depthwise").contains(" on 1 thread"), algorithms.toString());
         }
     }
 
