@@ -616,11 +616,6 @@ final class Dnnl {
         }
     }
 
-    /** How many OpenMP threads a parallel region started from the calling thread would use; 0 without OpenMP. */
-    int threads() {
-        return openMp == null ? 0 : openMp.maxThreads();
-    }
-
     /** Sets how many OpenMP threads oneDNN's parallel regions started from the calling thread use. */
     void setThreads(int threads) {
         if (openMp != null) {

@@ -61,6 +61,9 @@ public final class OneDnnBackend implements Backend {
 
     @Override
     public CompiledPartition compile(Partition partition, CompileContext context) {
-        return new OneDnnPartition(OneDnnRuntime.get().require(), partition, context);
+        OneDnnRuntime runtime = OneDnnRuntime.get().require();
+        // Preparing weights executes reorders, which start parallel regions: on the oneDNN thread too.
+        return OneDnnThread.forCount(context.threads().parallelism())
+                .call(() -> new OneDnnPartition(runtime, partition, context));
     }
 }

@@ -47,16 +47,18 @@ final class OneDnnPartition implements CompiledPartition {
     private final long scratchpadBytes;
     private final int threads;
     private final int nodeCount;
+    /** Where every oneDNN call that may start a parallel region runs (see {@link OneDnnThread}). */
+    private final OneDnnThread oneDnnThread;
 
     OneDnnPartition(OneDnnRuntime runtime, Partition partition, CompileContext context) {
         this.runtime = runtime;
         this.dnnl = runtime.dnnl;
         this.threads = context.threads().parallelism();
         this.nodeCount = partition.nodes().size();
-        // oneDNN sizes a primitive's work split by the thread count where the primitive is
-        // created, and runs it with that many threads whatever the executing thread's setting:
-        // so the engine's count must be in force here too (the caller's is restored after).
-        int callersThreads = dnnl.threads();
+        this.oneDnnThread = OneDnnThread.forCount(threads);
+        // Runs on the oneDNN thread (OneDnnBackend.compile). oneDNN sizes a primitive's work split
+        // by the thread count where the primitive is created, and runs it with that many threads
+        // whatever the executing thread's setting: so the engine's count must be in force here too.
         dnnl.setThreads(threads);
         try {
             PartitionLowering lowering = new PartitionLowering(runtime, owned, partition, context);
@@ -88,10 +90,6 @@ final class OneDnnPartition implements CompiledPartition {
         } catch (RuntimeException | Error e) {
             owned.close();
             throw e;
-        } finally {
-            if (callersThreads > 0) {
-                dnnl.setThreads(callersThreads);
-            }
         }
     }
 
@@ -288,7 +286,7 @@ final class OneDnnPartition implements CompiledPartition {
         public void execute() {
             requireOpen();
             try {
-                dnnl.run(threads, () -> executeSteps(null));
+                oneDnnThread.run(() -> dnnl.run(threads, () -> executeSteps(null)));
             } finally {
                 releaseInputs();
             }
@@ -309,7 +307,7 @@ final class OneDnnPartition implements CompiledPartition {
             requireOpen();
             long[] nanos = new long[nodeCount];
             try {
-                dnnl.run(threads, () -> executeSteps(nanos));
+                oneDnnThread.run(() -> dnnl.run(threads, () -> executeSteps(nanos)));
             } finally {
                 releaseInputs();
             }
@@ -354,10 +352,12 @@ final class OneDnnPartition implements CompiledPartition {
                         expected.elementCount() * Float.BYTES);
                 return;
             }
-            dnnl.setThreads(threads);
             dnnl.memorySetDataHandle(downloadTargets[index], host.segment());
             try {
-                dnnl.execute(downloads[index], stream, 2, downloadArgs[index], "the reorder of an output");
+                oneDnnThread.run(() -> {
+                    dnnl.setThreads(threads);
+                    dnnl.execute(downloads[index], stream, 2, downloadArgs[index], "the reorder of an output");
+                });
             } finally {
                 dnnl.memorySetDataHandle(downloadTargets[index], MemorySegment.NULL);
             }

@@ -50,7 +50,6 @@ final class OpenMp {
     private static volatile MethodHandle threadNum;
 
     private final MethodHandle setNumThreads;
-    private final MethodHandle getMaxThreads;
     private final MethodHandle parallel;
     private final Optional<CpuAffinity> affinity;
     private final int[] cpus;
@@ -58,7 +57,6 @@ final class OpenMp {
 
     private OpenMp(NativeLibrary library) {
         setNumThreads = library.function("omp_set_num_threads", FunctionDescriptor.ofVoid(JAVA_INT));
-        getMaxThreads = library.function("omp_get_max_threads", FunctionDescriptor.of(JAVA_INT));
         threadNum = library.function("omp_get_thread_num", FunctionDescriptor.of(JAVA_INT));
         parallel = library.function("GOMP_parallel",
                 FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
@@ -70,14 +68,6 @@ final class OpenMp {
 
     static OpenMp bind(NativeLibrary library) {
         return new OpenMp(library);
-    }
-
-    int maxThreads() {
-        try {
-            return (int) getMaxThreads.invokeExact();
-        } catch (Throwable t) {
-            throw Dnnl.rethrow(t);
-        }
     }
 
     void setThreads(int threads) {
