@@ -145,8 +145,8 @@ final class Dnnl {
     private final MethodHandle primitiveCreate;
     private final MethodHandle primitiveDestroy;
     private final MethodHandle primitiveExecute;
-    /** The OpenMP runtime beside the library, or null for a build with another threading runtime. */
-    private final OpenMp openMp;
+    /** {@code omp_set_num_threads} of the OpenMP runtime beside the library; null for another threading runtime. */
+    private final MethodHandle ompSetNumThreads;
 
     private Dnnl(NativeLibrary library, NativeLibrary openMp) {
         this.library = library;
@@ -221,7 +221,8 @@ final class Dnnl {
         primitiveDestroy = library.function("dnnl_primitive_destroy", status1);
         primitiveExecute = library.function("dnnl_primitive_execute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
-        this.openMp = openMp == null ? null : OpenMp.bind(openMp);
+        ompSetNumThreads = openMp == null ? null
+                : openMp.function("omp_set_num_threads", FunctionDescriptor.ofVoid(JAVA_INT));
     }
 
     /**
@@ -258,7 +259,7 @@ final class Dnnl {
         }
     }
 
-    static RuntimeException rethrow(Throwable t) {
+    private static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             throw r;
         }
@@ -618,17 +619,13 @@ final class Dnnl {
 
     /** Sets how many OpenMP threads oneDNN's parallel regions started from the calling thread use. */
     void setThreads(int threads) {
-        if (openMp != null) {
-            openMp.setThreads(threads);
+        if (ompSetNumThreads == null) {
+            return;
         }
-    }
-
-    /** Runs {@code body}, which executes primitives, on a team of {@code threads} (see {@link OpenMp#run}). */
-    void run(int threads, Runnable body) {
-        if (openMp == null) {
-            body.run();
-        } else {
-            openMp.run(threads, body);
+        try {
+            ompSetNumThreads.invokeExact(threads);
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 }

@@ -286,7 +286,7 @@ final class OneDnnPartition implements CompiledPartition {
         public void execute() {
             requireOpen();
             try {
-                oneDnnThread.run(() -> dnnl.run(threads, () -> executeSteps(null)));
+                oneDnnThread.run(() -> executeSteps(null));
             } finally {
                 releaseInputs();
             }
@@ -307,7 +307,7 @@ final class OneDnnPartition implements CompiledPartition {
             requireOpen();
             long[] nanos = new long[nodeCount];
             try {
-                oneDnnThread.run(() -> dnnl.run(threads, () -> executeSteps(nanos)));
+                oneDnnThread.run(() -> executeSteps(nanos));
             } finally {
                 releaseInputs();
             }
@@ -324,6 +324,7 @@ final class OneDnnPartition implements CompiledPartition {
          */
         private void executeSteps(long[] nanos) {
             int inForce = threads;
+            dnnl.setThreads(inForce);
             for (int s = 0; s < steps.size(); s++) {
                 Program.Step step = steps.get(s);
                 if (step.threads() != inForce) {

@@ -36,8 +36,6 @@ import dev.kiln.spi.KernelRegistry;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.Workspace;
 import com.sun.management.OperatingSystemMXBean;
-import dev.kiln.nativelib.CpuAffinity;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -47,7 +45,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -57,7 +54,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -273,76 +269,48 @@ class OneDnnBackendTest {
     }
 
     /**
-     * Only when asked to (a pinned thread cannot leave a core that other work wants), an engine
-     * whose threads span every CPU pins oneDNN's OpenMP helpers one per CPU, and the thread that
-     * ran the model gets its own mask back: no thread is left pinned to the first CPU, which is
-     * where a caller stays for the length of a run. Read from /proc: one mask per thread.
+     * Compiles and runs from several threads at once still give OpenMP one team: the oneDNN
+     * thread of the engine's count and its one helper. Any other thread that started a parallel
+     * region would have a helper of its own, named after it (Linux threads inherit their
+     * creator's name), and GNU OpenMP, managing more threads than CPUs, would cut their spinning.
      */
     @Test
-    void pinningIsOptInAndPinsOneThreadPerCpuReleasingTheCaller() throws IOException {
-        int[] cpus = CpuAffinity.load().orElseThrow().allowedCpus();
-        if (cpus.length < 2) {
-            System.out.println("SKIPPED pinningIsOptInAndPinsOneThreadPerCpuReleasingTheCaller: this machine "
-                    + "lets the process use one CPU, a team of one is never pinned");
-        }
-        Assumptions.assumeTrue(cpus.length >= 2, "one CPU: nothing to pin");
-        Engine everyCpu = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
-                EngineOptions.defaults().withThreads(cpus.length));
-        try (Graph g = fourConvolutions(); CompiledModel model = everyCpu.compile(g,
-                new CompileOptions(OneDnnBackend.ID, false)); Tensor x = Tensor.allocate(1, 64, 56, 56)) {
-            for (int i = 0; i < 5; i++) {
-                model.run(x).close();
+    void oneTeamRunsEveryonesOneDnnWork() throws Exception {
+        Engine twoThreads = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withThreads(2));
+        ExecutorService callers = Executors.newFixedThreadPool(3);
+        try (Graph g = fourConvolutions()) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < 3; c++) {
+                done.add(callers.submit(() -> {
+                    try (CompiledModel model = twoThreads.compile(g, new CompileOptions(OneDnnBackend.ID, false));
+                         Tensor x = Tensor.allocate(1, 64, 56, 56)) {
+                        for (int i = 0; i < 5; i++) {
+                            model.run(x).close();
+                        }
+                    }
+                    return null;
+                }));
             }
-            assertTrue(threadMasks().values().stream().noneMatch(mask -> mask.length == 1),
-                    "a thread was pinned without being asked to");
-            System.setProperty(OpenMp.PIN_PROPERTY, "true");
-            for (int i = 0; i < 5; i++) {
-                model.run(x).close();
+            for (Future<?> f : done) {
+                f.get(2, TimeUnit.MINUTES);
             }
         } finally {
-            System.clearProperty(OpenMp.PIN_PROPERTY);
+            callers.shutdown();
         }
-        // The runs' OpenMP teams outlive them: they belong to the engine's worker threads.
-        Map<Long, int[]> after = threadMasks();
-        List<Integer> pinned = new ArrayList<>();
-        after.forEach((tid, mask) -> {
-            if (mask.length == 1) {
-                pinned.add(mask[0]);
-            }
-        });
-        System.out.println("threads pinned after runs over CPUs " + Arrays.toString(cpus) + ": on " + pinned);
-        for (int helper = 1; helper < cpus.length; helper++) {
-            assertTrue(pinned.contains(cpus[helper]), "no helper pinned to CPU " + cpus[helper]);
-        }
-        assertFalse(pinned.contains(cpus[0]), "a caller kept its pin to CPU " + cpus[0] + " after its run");
-    }
-
-    /** Each live thread of this process and the CPUs its mask allows, from /proc/self/task. */
-    private static Map<Long, int[]> threadMasks() throws IOException {
-        Map<Long, int[]> masks = new HashMap<>();
+        Map<String, Long> names = new java.util.TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.toList()) {
-                List<String> status;
                 try {
-                    status = Files.readAllLines(task.resolve("status"));
+                    names.merge(Files.readString(task.resolve("comm")).strip(), 1L, Long::sum);
                 } catch (IOException gone) {
-                    continue; // the thread ended while listed
+                    // the thread ended while listed
                 }
-                status.stream().filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().ifPresent(l ->
-                        masks.put(Long.parseLong(task.getFileName().toString()),
-                                cpuList(l.substring(l.indexOf(':') + 1).trim())));
             }
         }
-        return masks;
-    }
-
-    /** "0-3,6" as {0, 1, 2, 3, 6}. */
-    private static int[] cpuList(String list) {
-        return Arrays.stream(list.split(",")).flatMapToInt(range -> {
-            String[] ends = range.split("-");
-            int first = Integer.parseInt(ends[0]);
-            return IntStream.rangeClosed(first, ends.length == 1 ? first : Integer.parseInt(ends[1]));
-        }).toArray();
+        assertEquals(2L, names.getOrDefault("kiln-onednn-2", 0L), "the oneDNN thread and one helper: " + names);
+        assertEquals(2L, names.getOrDefault("kiln-worker-2-1", 0L) + names.getOrDefault("kiln-worker-2-2", 0L),
+                "the engine's two workers and no helper of theirs: " + names);
     }
 
     /** Four 3x3 convolutions over 64 channels at 56 x 56: enough work per primitive for both cores. */
