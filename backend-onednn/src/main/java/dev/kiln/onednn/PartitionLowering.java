@@ -85,8 +85,8 @@ final class PartitionLowering {
             inputs[i] = activation(plain(dims(partition.shape(name))));
             current.put(name, inputs[i]);
         }
-        for (BoundNode node : partition.nodes()) {
-            nodeIndex = partition.nodes().indexOf(node);
+        for (nodeIndex = 0; nodeIndex < partition.nodes().size(); nodeIndex++) {
+            BoundNode node = partition.nodes().get(nodeIndex);
             implementations.clear();
             String kernel = lower(node);
             kernels.add(new NodeKernel(node.name(), kernel, OneDnnBackend.ID, String.join(" + ", implementations)));
@@ -559,7 +559,8 @@ final class PartitionLowering {
             int[] allArgs = Arrays.copyOf(args, args.length + 1);
             allKinds[kinds.length] = Dnnl.ARG_DST;
             allArgs[args.length] = output;
-            steps.add(new Program.Step(node, nodeIndex, stepThreads, primitive, allKinds, allArgs, output, scratch, scratchBytes));
+            steps.add(new Program.Step(node, nodeIndex, stepThreads, primitive, allKinds, allArgs, output, scratch,
+                    scratchBytes));
             return output;
         } finally {
             dnnl.primitiveDescDestroy(pd);
