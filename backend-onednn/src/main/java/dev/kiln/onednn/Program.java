@@ -35,7 +35,7 @@ final class Program {
      * @param output     the value it writes
      * @param scratchpad the primitive's scratchpad descriptor, or NULL when it needs none
      */
-    record Step(String node, int nodeIndex, int threads, MemorySegment primitive, int[] argKinds, int[] argValues, int output,
-                MemorySegment scratchpad, long scratchpadBytes) {
+    record Step(String node, int nodeIndex, int threads, MemorySegment primitive, int[] argKinds, int[] argValues,
+                int output, MemorySegment scratchpad, long scratchpadBytes) {
     }
 }
