@@ -173,6 +173,39 @@ class OneDnnBackendTest {
         }
     }
 
+    /**
+     * For one image the squeeze-excitation gate is multiplied in as a depthwise convolution whose
+     * weights are the gate (when oneDNN's weight layout holds the channels in order: 32 do, 24 are
+     * padded to 32); for a batch, and for 24 channels, by the broadcast multiply. Same answers.
+     */
+    @Test
+    void squeezeExcitationMultipliesAsDepthwiseForOneImage() {
+        for (int channels : new int[]{32, 24}) {
+            for (int batch : new int[]{1, 2}) {
+                SplittableRandom random = new SplittableRandom(channels + batch);
+                GraphBuilder b = new GraphBuilder("se");
+                b.input("x", Shape.of(batch, 3, 9, 11));
+                // A convolution before it, as in a network: the squeeze-excitation input is channels-last.
+                b.initializer("w0", tensor(random, channels, 3, 3, 3));
+                String features = b.add("features", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w0");
+                b.initializer("w1", tensor(random, 8, channels, 1, 1));
+                b.initializer("b1", tensor(random, 8));
+                b.initializer("w2", tensor(random, channels, 8, 1, 1));
+                b.initializer("b2", tensor(random, channels));
+                b.output(b.add("se", new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID),
+                        features, "w1", "w2", "b1", "b2"));
+                try (Graph g = b.build(); Tensor x = tensor(random, batch, 3, 9, 11);
+                     CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                    String algorithm = model.placements().getLast().algorithm();
+                    boolean depthwise = channels == 32 && batch == 1;
+                    assertEquals(depthwise, !algorithm.contains("jit:uni"),
+                            channels + " channels, batch " + batch + ": " + algorithm);
+                    assertClose(run(g, ReferenceBackend.ID, x), run(g, OneDnnBackend.ID, x));
+                }
+            }
+        }
+    }
+
     @Test
     void oneModelRunsFromManyThreadsWithTheSameAnswers() throws Exception {
         try (Graph g = everyOpKind(2);
