@@ -1,11 +1,12 @@
 package dev.kiln.onednn;
 
+import dev.kiln.runtime.HostThreadPool;
+
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
 /**
@@ -51,30 +52,7 @@ final class OneDnnThread {
         if (Thread.currentThread() == thread) {
             return job.get();
         }
-        Future<T> result = executor.submit(job::get);
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return result.get();
-                } catch (InterruptedException e) {
-                    interrupted = true; // the job may already be running natively; finish waiting for it
-                } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    if (cause instanceof Error err) {
-                        throw err;
-                    }
-                    throw new IllegalStateException(cause);
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return HostThreadPool.await(executor.submit(job::get));
     }
 
     void run(Runnable job) {

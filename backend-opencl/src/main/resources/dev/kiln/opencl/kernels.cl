@@ -18,19 +18,24 @@
 #define POST_TANH 8
 #define POST_ADD_RESIDUAL 9
 
-inline float post_op(float v, int kind, float a, float b, __global const float* residual, long index) {
-    switch (kind) {
-        case POST_RELU: return fmax(v, 0.0f);
-        case POST_CLIP: return fmin(fmax(v, a), b);
-        case POST_SIGMOID: return 1.0f / (1.0f + exp(-v));
-        case POST_SILU: return v / (1.0f + exp(-v));
-        case POST_HARD_SIGMOID: return fmax(0.0f, fmin(1.0f, a * v + b));
-        case POST_HARD_SWISH: return v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f));
-        case POST_LEAKY_RELU: return v >= 0.0f ? v : a * v;
-        case POST_TANH: return tanh(v);
-        case POST_ADD_RESIDUAL: return v + residual[index];
-        default: return v;
+// One post-op on `v`, a float or a float16: the built-ins take both, and select keeps `v` where
+// it is not negative (per lane for a vector). `r` is the residual's value, read only when added.
+#define POST_OP_SWITCH(v, kind, a, b, r) \
+    switch (kind) { \
+        case POST_RELU: return fmax(v, 0.0f); \
+        case POST_CLIP: return fmin(fmax(v, a), b); \
+        case POST_SIGMOID: return 1.0f / (1.0f + exp(-v)); \
+        case POST_SILU: return v / (1.0f + exp(-v)); \
+        case POST_HARD_SIGMOID: return fmax(0.0f, fmin(1.0f, a * v + b)); \
+        case POST_HARD_SWISH: return v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f)); \
+        case POST_LEAKY_RELU: return select(a * v, v, v >= 0.0f); \
+        case POST_TANH: return tanh(v); \
+        case POST_ADD_RESIDUAL: return v + (r); \
+        default: return v; \
     }
+
+inline float post_op(float v, int kind, float a, float b, __global const float* residual, long index) {
+    POST_OP_SWITCH(v, kind, a, b, residual[index])
 }
 
 inline float epilogue(float v, int4 kinds, float4 alphas, float4 betas, __global const float* residual, long index) {
@@ -158,18 +163,7 @@ inline float16 gather16(__global const float* xc, int16 offset, int16 inside) {
 // post_op on a vector: the kind is the same for all 16 lanes, so the switch is taken once per
 // vector, not once per output. `r` holds the residual's lanes.
 inline float16 post_op16(float16 v, int kind, float a, float b, float16 r) {
-    switch (kind) {
-        case POST_RELU: return fmax(v, 0.0f);
-        case POST_CLIP: return fmin(fmax(v, a), b);
-        case POST_SIGMOID: return 1.0f / (1.0f + exp(-v));
-        case POST_SILU: return v / (1.0f + exp(-v));
-        case POST_HARD_SIGMOID: return fmax(0.0f, fmin(1.0f, a * v + b));
-        case POST_HARD_SWISH: return v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f));
-        case POST_LEAKY_RELU: return select(a * v, v, v >= 0.0f);
-        case POST_TANH: return tanh(v);
-        case POST_ADD_RESIDUAL: return v + r;
-        default: return v;
-    }
+    POST_OP_SWITCH(v, kind, a, b, r)
 }
 
 inline float16 epilogue16(float16 v, int4 kinds, float4 alphas, float4 betas, float16 r) {

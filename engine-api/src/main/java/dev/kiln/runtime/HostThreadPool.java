@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -59,13 +60,22 @@ public final class HostThreadPool implements HostThreads {
         }
         FutureTask<T> task = new FutureTask<>(job::get);
         push(task);
+        return await(task);
+    }
+
+    /**
+     * The result of a job handed to another thread, or its failure rethrown unchecked. An
+     * interrupt does not end the wait (the job may be running, natively even, on buffers the
+     * caller owns); it is re-asserted once the job is done.
+     */
+    public static <T> T await(Future<T> job) {
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    return task.get();
+                    return job.get();
                 } catch (InterruptedException e) {
-                    interrupted = true; // the job is running on a worker; finish waiting for it
+                    interrupted = true;
                 } catch (ExecutionException e) {
                     Throwable cause = e.getCause();
                     if (cause instanceof RuntimeException r) {
