@@ -114,7 +114,8 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Runs the model on the engine's host threads. Inputs by graph input name; the caller keeps
+     * Runs the model on the engine's host threads (or, when every partition computes on threads
+     * of its own backend, on the caller's thread, which then waits for them). Inputs by graph input name; the caller keeps
      * ownership of them, and they must stay unchanged until the call returns. Returns new
      * tensors, one per graph output in graph order, which the caller must close.
      *
@@ -136,7 +137,8 @@ public final class CompiledModel implements AutoCloseable {
         while (true) {
             ExecutionPlan plan = plan(shapes);
             try {
-                return threads.call(() -> plan.run(inputs, profile));
+                return plan.computesOnHostThreads() ? threads.call(() -> plan.run(inputs, profile))
+                        : plan.run(inputs, profile);
             } catch (ExecutionPlan.Retired e) {
                 checkOpen(); // else the plan left the cache between lookup and run: compile it again
             }

@@ -185,6 +185,12 @@ final class OneDnnPartition implements CompiledPartition {
         return new OneDnnWorkspace();
     }
 
+    /** oneDNN computes on its OpenMP team, started from the oneDNN thread. */
+    @Override
+    public boolean computesOnHostThreads() {
+        return false;
+    }
+
     @Override
     public String describe() {
         long bytes = Arrays.stream(storageBytes).sum();

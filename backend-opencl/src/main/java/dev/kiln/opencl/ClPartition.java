@@ -108,6 +108,12 @@ final class ClPartition implements CompiledPartition {
         return closed.get();
     }
 
+    /** The device computes; the host only enqueues and waits. */
+    @Override
+    public boolean computesOnHostThreads() {
+        return false;
+    }
+
     @Override
     public String describe() {
         return "OpenCL kernels on " + device.device().name() + " (" + device.tiles() + "; program "

@@ -59,6 +59,7 @@ public final class ExecutionPlan implements AutoCloseable {
     private final LongAdder hostBytes = new LongAdder();
     private final LongAdder residentHandovers = new LongAdder();
     private final List<PartitionSummary> summaries;
+    private final boolean computesOnHostThreads;
     private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
     private final Object lifecycle = new Object();
     private int inFlight;
@@ -79,6 +80,12 @@ public final class ExecutionPlan implements AutoCloseable {
         this.boundaries = boundaries(graph, shapes, partitions, compiled, partitionBackends);
         this.crossings = new Crossings(partitions, boundaries);
         this.summaries = List.copyOf(summaries);
+        this.computesOnHostThreads = compiled.stream().anyMatch(CompiledPartition::computesOnHostThreads);
+    }
+
+    /** Whether any partition computes on the engine's host threads, so that a run belongs on one of them. */
+    public boolean computesOnHostThreads() {
+        return computesOnHostThreads;
     }
 
     /**

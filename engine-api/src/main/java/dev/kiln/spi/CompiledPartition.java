@@ -25,6 +25,16 @@ public interface CompiledPartition extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether its workspaces compute on the engine's host threads ({@link CompileContext#threads()}),
+     * as Java kernels do. A backend that brings threads of its own (an OpenMP team, a device)
+     * says no: a run whose partitions all say no stays on the caller's thread instead of being
+     * handed to a host worker, a hand-over that costs tens of microseconds each way.
+     */
+    default boolean computesOnHostThreads() {
+        return true;
+    }
+
     /** A short description of how it runs (kernels, layout), for explanations. */
     default String describe() {
         return "";

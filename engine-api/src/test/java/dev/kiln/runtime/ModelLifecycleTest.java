@@ -165,6 +165,42 @@ class ModelLifecycleTest {
     }
 
     @Test
+    void aRunStaysOnTheCallersThreadOnlyWhenNoPartitionComputesOnHostThreads() {
+        float[] expected;
+        try (CompiledModel model = engine(new TrackingBackend("tracking", 10), 8).compile(graph, "tracking")) {
+            expected = run(model, 2, 9);
+        }
+        String caller = Thread.currentThread().getName();
+
+        TrackingBackend own = new TrackingBackend("tracking", 10);
+        own.ownThreads = true;
+        try (CompiledModel model = engine(own, 8).compile(graph, "tracking")) {
+            assertArrayEquals(expected, run(model, 2, 9));
+            assertEquals(java.util.Set.of(caller), own.executedOn, "every partition has threads of its own");
+        }
+
+        TrackingBackend host = new TrackingBackend("tracking", 10);
+        try (CompiledModel model = engine(host, 8).compile(graph, "tracking")) {
+            assertArrayEquals(expected, run(model, 2, 9));
+            assertWorkers(host.executedOn);
+        }
+
+        // Its own threads for the convolution, the reference backend's host kernels for the pool.
+        TrackingBackend mixed = new TrackingBackend("tracking", 10);
+        mixed.ownThreads = true;
+        mixed.refused = GlobalPool.class;
+        try (CompiledModel model = engine(mixed, 8).compile(graph, "tracking")) {
+            assertArrayEquals(expected, run(model, 2, 9));
+            assertWorkers(mixed.executedOn);
+        }
+    }
+
+    private static void assertWorkers(java.util.Set<String> threads) {
+        assertFalse(threads.isEmpty(), "executed");
+        threads.forEach(n -> assertTrue(n.startsWith("kiln-worker-"), n + " is not a host worker"));
+    }
+
+    @Test
     void theEngineOwnsOneThreadPoolOfTheConfiguredSize() {
         HostThreadPool pool = HostThreadPool.shared(3);
         assertEquals(3, pool.parallelism());

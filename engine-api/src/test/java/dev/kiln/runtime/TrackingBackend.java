@@ -28,6 +28,12 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
     final Set<Object> openPartitions = ConcurrentHashMap.newKeySet();
     final Set<Object> openWorkspaces = ConcurrentHashMap.newKeySet();
     final List<String> violations = new CopyOnWriteArrayList<>();
+    /** The names of the threads its workspaces executed on. */
+    final Set<String> executedOn = ConcurrentHashMap.newKeySet();
+    /** Whether its partitions say they compute on threads of their own rather than the engine's. */
+    volatile boolean ownThreads;
+    /** An op it refuses, leaving those nodes to the next backend; null for none. */
+    volatile Class<?> refused;
     private final String id;
     private final int rank;
 
@@ -54,6 +60,9 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
 
     @Override
     public Support supports(BoundNode node, CompileContext context) {
+        if (refused != null && refused.isInstance(node.op())) {
+            return Support.no("refused by the test");
+        }
         return delegate.supports(node, context);
     }
 
@@ -90,6 +99,7 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
                 @Override
                 public void execute() {
                     check("execute");
+                    executedOn.add(Thread.currentThread().getName());
                     w.execute();
                 }
 
@@ -110,6 +120,11 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
             myWorkspaces.add(tracked);
             openWorkspaces.add(tracked);
             return tracked;
+        }
+
+        @Override
+        public boolean computesOnHostThreads() {
+            return !ownThreads;
         }
 
         private void check(String what) {
