@@ -149,6 +149,17 @@ class OneDnnBackendTest {
         }
     }
 
+    private static float[] runOutput(Graph g, String backend, Tensor x, String output) {
+        try (CompiledModel model = ENGINE.compile(g, new CompileOptions(backend, false))) {
+            Map<String, Tensor> outputs = model.run(Map.of(g.inputs().getFirst().name(), x));
+            try {
+                return outputs.get(output).toFloatArray();
+            } finally {
+                outputs.values().forEach(Tensor::close);
+            }
+        }
+    }
+
     private static void assertClose(float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length);
         double largest = 1e-30;
@@ -201,6 +212,54 @@ class OneDnnBackendTest {
                     assertEquals(depthwise, !algorithm.contains("jit:uni"),
                             channels + " channels, batch " + batch + ": " + algorithm);
                     assertClose(run(g, ReferenceBackend.ID, x), run(g, OneDnnBackend.ID, x));
+                }
+            }
+        }
+    }
+
+    /**
+     * For one image, a squeeze-excitation whose only reader is a convolution with fewer weights
+     * than the excitation has values leaves its output unmultiplied: the convolution scales its
+     * weights by the gate each run. Not for a batch, not when the output is read elsewhere too,
+     * not when the weights outnumber the activation. Same answers as the reference in every case.
+     */
+    @Test
+    void squeezeExcitationGateScalesTheWeightsOfTheConvolutionReadingIt() {
+        record Case(int batch, int size, int kernel, boolean seIsOutput, boolean gated) {
+        }
+        List<Case> cases = List.of(new Case(1, 9, 1, false, true), new Case(1, 16, 3, false, true),
+                new Case(2, 9, 1, false, false), new Case(1, 9, 1, true, false), new Case(1, 2, 1, false, false));
+        for (Case c : cases) {
+            SplittableRandom random = new SplittableRandom(c.hashCode());
+            int channels = 32;
+            GraphBuilder b = new GraphBuilder("se-then-conv");
+            b.input("x", Shape.of(c.batch(), 3, c.size(), c.size()));
+            b.initializer("w0", tensor(random, channels, 3, 3, 3));
+            String features = b.add("features", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w0");
+            b.initializer("w1", tensor(random, 8, channels, 1, 1));
+            b.initializer("b1", tensor(random, 8));
+            b.initializer("w2", tensor(random, channels, 8, 1, 1));
+            b.initializer("b2", tensor(random, channels));
+            String se = b.add("se", new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID),
+                    features, "w1", "w2", "b1", "b2");
+            b.initializer("w3", tensor(random, 16, channels, c.kernel(), c.kernel()));
+            b.initializer("b3", tensor(random, 16));
+            b.output(b.add("project", new Conv(Window.square(c.kernel(), 1, c.kernel() / 2), 1, List.of()), se,
+                    "w3", "b3"));
+            if (c.seIsOutput()) {
+                b.output(se);
+            }
+            try (Graph g = b.build(); Tensor x = tensor(random, c.batch(), 3, c.size(), c.size());
+                 CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                String seAlgorithm = model.placements().stream().filter(p -> p.node().equals("se")).findFirst()
+                        .orElseThrow().algorithm();
+                assertEquals(c.gated(), seAlgorithm.contains("gate applied by project"), c + ": " + seAlgorithm);
+                String projectAlgorithm = model.placements().getLast().algorithm();
+                // The weights' layout allows the scaling (a multiply on a plain [outer, 32, inner] view).
+                assertEquals(c.gated(), projectAlgorithm.startsWith("jit:uni to abc"), c + ": " + projectAlgorithm);
+                for (String output : g.outputs()) {
+                    assertClose(runOutput(g, ReferenceBackend.ID, x, output), runOutput(g, OneDnnBackend.ID, x,
+                            output));
                 }
             }
         }
