@@ -18,6 +18,8 @@ import java.util.Map;
  * core) on the same PyTorch export, in one JVM, taking turns in blocks of a few runs so that a
  * noisy neighbour slows both alike. Prints, per model, each engine's median,
  * minimum and maximum and the ratio of the medians: the figure every speed target is stated in;
+ * beside it the median over blocks of the ratio of the two blocks' medians ("paired"), which a
+ * host that changes speed between blocks disturbs less;
  * images per second; and the cold start of each: Kiln's import, optimization, compilation and
  * first run beside ONNX Runtime's session creation and first run (the first model of a JVM also
  * pays for loading and JIT-compiling the engines themselves).
@@ -57,8 +59,8 @@ public final class RatioAgainstOnnxRuntime {
         Engine engine = Engine.create();
         System.out.printf(Locale.ROOT, "batch %d, %d runs after %d warm-up, %d threads, backend %s%n", batch, runs,
                 warmup, engine.options().threads(), backend);
-        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8s %18s %22s%n", "model", "kiln ms (median min-max)",
-                "onnxruntime ms (median min-max)", "ratio", "images/s kiln/ort", "cold start ms kiln/ort");
+        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8s %8s %18s %22s%n", "model", "kiln ms (median min-max)",
+                "onnxruntime ms (median min-max)", "ratio", "paired", "images/s kiln/ort", "cold start ms kiln/ort");
         for (String model : models) {
             Path file = exports.defaultExport(model);
             long coldStart = System.nanoTime();
@@ -92,6 +94,7 @@ public final class RatioAgainstOnnxRuntime {
         }
         double[] k = new double[runs];
         double[] o = new double[runs];
+        double[] blockRatios = new double[(runs + BLOCK - 1) / BLOCK];
         for (int i = 0; i < runs; i += BLOCK) {
             int n = Math.min(BLOCK, runs - i);
             pause();
@@ -106,9 +109,10 @@ public final class RatioAgainstOnnxRuntime {
                 ort.run();
                 o[j] = (System.nanoTime() - t0) / 1e6;
             }
+            blockRatios[i / BLOCK] = median(Arrays.copyOfRange(k, i, i + n)) / median(Arrays.copyOfRange(o, i, i + n));
         }
-        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8.2f %18s %22s%n", model, summary(k),
-                summary(o), median(k) / median(o), String.format(Locale.ROOT, "%.1f/%.1f",
+        System.out.printf(Locale.ROOT, "%-16s %28s %28s %8.2f %8.2f %18s %22s%n", model, summary(k),
+                summary(o), median(k) / median(o), median(blockRatios), String.format(Locale.ROOT, "%.1f/%.1f",
                         batch * 1000 / median(k), batch * 1000 / median(o)),
                 String.format(Locale.ROOT, "%.0f/%.0f", kilnCold, ortCold));
     }
