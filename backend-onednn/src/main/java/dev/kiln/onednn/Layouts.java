@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
 /**
  * Names for oneDNN memory descriptors: oneDNN's own tag notation for people ({@code abcd} is
  * NCHW, {@code aBcd16b} is NCHW16c: channels in blocks of 16 innermost), and an exact key for
- * caches, which tells two layouts apart whenever oneDNN would.
+ * caches, which tells two layouts apart whenever oneDNN would. And what a layout lets one read
+ * it as: a run of channels in order, or runs of one channel after another.
  */
 final class Layouts {
     private Layouts() {
@@ -55,6 +56,48 @@ final class Layouts {
         return Arrays.toString(dims) + " strides " + Arrays.toString(dnnl.memoryDescQueryDims(md, Dnnl.QUERY_STRIDES,
                 rank)) + " blocks " + Arrays.toString(dnnl.memoryDescQueryDims(md, Dnnl.QUERY_INNER_BLKS, blocks))
                 + " on " + Arrays.toString(dnnl.memoryDescQueryDims(md, Dnnl.QUERY_INNER_IDXS, blocks));
+    }
+
+    /** A blocked layout of {@code channels} values and nothing else: whatever its blocking, value c is at c. */
+    static boolean isChannelsInOrder(Dnnl dnnl, MemorySegment md, long channels) {
+        return dnnl.memoryDescQueryInt(md, Dnnl.QUERY_FORMAT_KIND) == Dnnl.FORMAT_KIND_BLOCKED
+                && dnnl.memoryDescSize(md) == channels * Float.BYTES;
+    }
+
+    /**
+     * For a layout of weights [O, C, ...], the length of the run each input channel's values
+     * take before the next channel's (the inner blocks), when the layout is such runs, channel
+     * after channel, repeated: no blocking on C, C's stride the inner blocks' size, every other
+     * dimension's stride a multiple of C runs. Otherwise -1.
+     */
+    static long innerRunPerChannel(Dnnl dnnl, MemorySegment md, long channels) {
+        if (dnnl.memoryDescQueryInt(md, Dnnl.QUERY_FORMAT_KIND) != Dnnl.FORMAT_KIND_BLOCKED) {
+            return -1;
+        }
+        int rank = dnnl.memoryDescQueryInt(md, Dnnl.QUERY_NDIMS);
+        long[] dims = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_DIMS, rank);
+        long[] strides = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_STRIDES, rank);
+        int blocks = dnnl.memoryDescQueryInt(md, Dnnl.QUERY_INNER_NBLKS);
+        long[] sizes = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_INNER_BLKS, blocks);
+        long[] axes = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_INNER_IDXS, blocks);
+        long inner = 1;
+        for (int b = 0; b < blocks; b++) {
+            if (axes[b] == 1) {
+                return -1;
+            }
+            inner *= sizes[b];
+        }
+        long row = channels * inner;
+        if (rank < 2 || dims[1] != channels || strides[1] != inner
+                || dnnl.memoryDescSize(md) % (row * Float.BYTES) != 0) {
+            return -1;
+        }
+        for (int d = 0; d < rank; d++) {
+            if (d != 1 && dims[d] > 1 && strides[d] % row != 0) {
+                return -1;
+            }
+        }
+        return inner;
     }
 
     private static char letter(int axis) {

@@ -399,8 +399,8 @@ final class PartitionLowering {
             return -1;
         }
         MemorySegment weights = dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0);
-        if (dnnl.implementation(pd).startsWith("ref") || !isChannelsInOrder(weights, channels)
-                || !isChannelsInOrder(values.get(gate).md(), channels)) {
+        if (dnnl.implementation(pd).startsWith("ref") || !Layouts.isChannelsInOrder(dnnl, weights, channels)
+                || !Layouts.isChannelsInOrder(dnnl, values.get(gate).md(), channels)) {
             oneThread.remove(pd);
             dnnl.primitiveDescDestroy(pd);
             return -1;
@@ -418,8 +418,8 @@ final class PartitionLowering {
      */
     private int weightsScaledByGate(BoundNode n, int w, int gate, long channels) {
         MemorySegment md = values.get(w).md();
-        long inner = innerRunPerChannel(md, channels);
-        if (inner < 0 || !isChannelsInOrder(values.get(gate).md(), channels)) {
+        long inner = Layouts.innerRunPerChannel(dnnl, md, channels);
+        if (inner < 0 || !Layouts.isChannelsInOrder(dnnl, values.get(gate).md(), channels)) {
             return -1;
         }
         long elements = dnnl.memoryDescSize(md) / Float.BYTES;
@@ -437,53 +437,11 @@ final class PartitionLowering {
         return alias(scaled, md);
     }
 
-    /**
-     * For a layout of weights [O, C, ...], the length of the run each input channel's values
-     * take before the next channel's (the inner blocks), when the layout is such runs, channel
-     * after channel, repeated: no blocking on C, C's stride the inner blocks' size, every other
-     * dimension's stride a multiple of C runs. Otherwise -1.
-     */
-    private long innerRunPerChannel(MemorySegment md, long channels) {
-        if (dnnl.memoryDescQueryInt(md, Dnnl.QUERY_FORMAT_KIND) != Dnnl.FORMAT_KIND_BLOCKED) {
-            return -1;
-        }
-        int rank = dnnl.memoryDescQueryInt(md, Dnnl.QUERY_NDIMS);
-        long[] dims = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_DIMS, rank);
-        long[] strides = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_STRIDES, rank);
-        int blocks = dnnl.memoryDescQueryInt(md, Dnnl.QUERY_INNER_NBLKS);
-        long[] sizes = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_INNER_BLKS, blocks);
-        long[] axes = dnnl.memoryDescQueryDims(md, Dnnl.QUERY_INNER_IDXS, blocks);
-        long inner = 1;
-        for (int b = 0; b < blocks; b++) {
-            if (axes[b] == 1) {
-                return -1;
-            }
-            inner *= sizes[b];
-        }
-        long row = channels * inner;
-        if (rank < 2 || dims[1] != channels || strides[1] != inner
-                || dnnl.memoryDescSize(md) % (row * Float.BYTES) != 0) {
-            return -1;
-        }
-        for (int d = 0; d < rank; d++) {
-            if (d != 1 && dims[d] > 1 && strides[d] % row != 0) {
-                return -1;
-            }
-        }
-        return inner;
-    }
-
     /** The same bytes as {@code value}, described by {@code md}. */
     private int alias(int value, MemorySegment md) {
         Program.Value v = values.get(value);
         values.add(new Program.Value(md, dnnl.memoryDescSize(md), v.root(), v.constant()));
         return values.size() - 1;
-    }
-
-    /** A blocked layout of {@code channels} values and nothing else: whatever its blocking, value c is at c. */
-    private boolean isChannelsInOrder(MemorySegment md, long channels) {
-        return dnnl.memoryDescQueryInt(md, Dnnl.QUERY_FORMAT_KIND) == Dnnl.FORMAT_KIND_BLOCKED
-                && dnnl.memoryDescSize(md) == channels * Float.BYTES;
     }
 
     private int gateConvolution(BoundNode n, int x, Shape weights, int weightInput, int biasInput,
