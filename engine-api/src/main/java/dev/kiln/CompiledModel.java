@@ -115,9 +115,10 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Runs the model on the engine's host threads (or, when every partition computes on threads
-     * of its own backend, on the caller's thread, which then waits for them). Inputs by graph input name; the caller keeps
-     * ownership of them, and they must stay unchanged until the call returns. Returns new
-     * tensors, one per graph output in graph order, which the caller must close.
+     * of its own backend, on the caller's thread, which then waits for them). Inputs by graph
+     * input name; the caller keeps ownership of them, and they must stay unchanged until the call
+     * returns. Returns new tensors, one per graph output in graph order, which the caller must
+     * close.
      *
      * @throws InvalidInputException for a missing or extra input, a closed tensor, or a shape
      *                               that does not match the declaration; the model stays usable

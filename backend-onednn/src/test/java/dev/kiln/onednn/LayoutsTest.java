@@ -27,8 +27,10 @@ class LayoutsTest {
 
     @Test
     void otherLayoutsAreRefused() {
-        assertEquals(-1, run(new long[]{16, 8, 3, 3}, new long[]{72, 9, 3, 1}, 8), "3x3 plain: a channel's values are its 9 taps");
+        assertEquals(-1, run(new long[]{16, 8, 3, 3}, new long[]{72, 9, 3, 1}, 8),
+                "3x3 plain: a channel's values are its 9 taps");
         assertEquals(-1, run(new long[]{16, 8, 1, 1}, new long[]{8, 1, 1, 1}, 4), "another channel count");
-        assertEquals(-1, run(new long[]{16, 8, 1, 1}, new long[]{1, 16, 1, 1}, 8), "output channels innermost, not as an inner block");
+        assertEquals(-1, run(new long[]{16, 8, 1, 1}, new long[]{1, 16, 1, 1}, 8),
+                "output channels innermost, not as an inner block");
     }
 }
