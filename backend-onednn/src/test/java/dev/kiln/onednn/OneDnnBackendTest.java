@@ -225,13 +225,14 @@ class OneDnnBackendTest {
      */
     @Test
     void squeezeExcitationGateScalesTheWeightsOfTheConvolutionReadingIt() {
-        record Case(int batch, int size, int kernel, boolean seIsOutput, boolean gated) {
+        record Case(int batch, int channels, int size, int kernel, boolean seIsOutput, boolean gated) {
         }
-        List<Case> cases = List.of(new Case(1, 9, 1, false, true), new Case(1, 16, 3, false, true),
-                new Case(2, 9, 1, false, false), new Case(1, 9, 1, true, false), new Case(1, 2, 1, false, false));
+        List<Case> cases = List.of(new Case(1, 32, 9, 1, false, true), new Case(1, 24, 9, 1, false, true),
+                new Case(1, 32, 16, 3, false, true), new Case(2, 32, 9, 1, false, false),
+                new Case(1, 32, 9, 1, true, false), new Case(1, 32, 2, 1, false, false));
         for (Case c : cases) {
             SplittableRandom random = new SplittableRandom(c.hashCode());
-            int channels = 32;
+            int channels = c.channels();
             GraphBuilder b = new GraphBuilder("se-then-conv");
             b.input("x", Shape.of(c.batch(), 3, c.size(), c.size()));
             b.initializer("w0", tensor(random, channels, 3, 3, 3));
@@ -255,7 +256,7 @@ class OneDnnBackendTest {
                         .orElseThrow().algorithm();
                 assertEquals(c.gated(), seAlgorithm.contains("gate applied by project"), c + ": " + seAlgorithm);
                 String projectAlgorithm = model.placements().getLast().algorithm();
-                // The weights' layout allows the scaling (a multiply on a plain [outer, 32, inner] view).
+                // The weights' layout allows the scaling (a multiply on a plain [outer, channels, inner] view).
                 assertEquals(c.gated(), projectAlgorithm.startsWith("jit:uni to abc"), c + ": " + projectAlgorithm);
                 for (String output : g.outputs()) {
                     assertClose(runOutput(g, ReferenceBackend.ID, x, output), runOutput(g, OneDnnBackend.ID, x,
