@@ -401,8 +401,7 @@ final class PartitionLowering {
         MemorySegment weights = dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0);
         if (dnnl.implementation(pd).startsWith("ref") || !Layouts.isChannelsInOrder(dnnl, weights, channels)
                 || !Layouts.isChannelsInOrder(dnnl, values.get(gate).md(), channels)) {
-            oneThread.remove(pd);
-            dnnl.primitiveDescDestroy(pd);
+            discard(pd);
             return -1;
         }
         return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{x, alias(gate, clone(weights))});
@@ -428,13 +427,18 @@ final class PartitionLowering {
         MemorySegment pd = sized(elements / ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine, Dnnl.BINARY_MUL,
                 weights, gates, weights, attr(NULL), where(n)));
         if (dnnl.implementation(pd).startsWith("ref")) {
-            oneThread.remove(pd);
-            dnnl.primitiveDescDestroy(pd);
+            discard(pd);
             return -1;
         }
         int scaled = step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{alias(w, weights),
                 alias(gate, gates)});
         return alias(scaled, md);
+    }
+
+    /** Drops a primitive descriptor made for a form that was not taken. */
+    private void discard(MemorySegment pd) {
+        oneThread.remove(pd);
+        dnnl.primitiveDescDestroy(pd);
     }
 
     /** The same bytes as {@code value}, described by {@code md}. */

@@ -144,9 +144,7 @@ class OneDnnBackendTest {
     }
 
     private static float[] run(Graph g, String backend, Tensor x) {
-        try (CompiledModel model = ENGINE.compile(g, new CompileOptions(backend, false)); Tensor y = model.run(x)) {
-            return y.toFloatArray();
-        }
+        return runOutput(g, backend, x, g.outputs().getFirst());
     }
 
     private static float[] runOutput(Graph g, String backend, Tensor x, String output) {
@@ -185,6 +183,24 @@ class OneDnnBackendTest {
     }
 
     /**
+     * Input "x" [batch, 3, height, width], a 3x3 convolution to {@code channels} (as in a network:
+     * the squeeze-excitation input is then channels-last) and a squeeze-excitation "se" reducing to
+     * 8; returns "se".
+     */
+    private static String convolutionThenSqueezeExcitation(GraphBuilder b, SplittableRandom random, int batch,
+                                                           int channels, int height, int width) {
+        b.input("x", Shape.of(batch, 3, height, width));
+        b.initializer("w0", tensor(random, channels, 3, 3, 3));
+        String features = b.add("features", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w0");
+        b.initializer("w1", tensor(random, 8, channels, 1, 1));
+        b.initializer("b1", tensor(random, 8));
+        b.initializer("w2", tensor(random, channels, 8, 1, 1));
+        b.initializer("b2", tensor(random, channels));
+        return b.add("se", new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID), features,
+                "w1", "w2", "b1", "b2");
+    }
+
+    /**
      * For one image the squeeze-excitation gate is multiplied in as a depthwise convolution whose
      * weights are the gate (when oneDNN's weight layout holds the channels in order: 32 do, 24 are
      * padded to 32); for a batch, and for 24 channels, by the broadcast multiply. Same answers.
@@ -195,16 +211,7 @@ class OneDnnBackendTest {
             for (int batch : new int[]{1, 2}) {
                 SplittableRandom random = new SplittableRandom(channels + batch);
                 GraphBuilder b = new GraphBuilder("se");
-                b.input("x", Shape.of(batch, 3, 9, 11));
-                // A convolution before it, as in a network: the squeeze-excitation input is channels-last.
-                b.initializer("w0", tensor(random, channels, 3, 3, 3));
-                String features = b.add("features", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w0");
-                b.initializer("w1", tensor(random, 8, channels, 1, 1));
-                b.initializer("b1", tensor(random, 8));
-                b.initializer("w2", tensor(random, channels, 8, 1, 1));
-                b.initializer("b2", tensor(random, channels));
-                b.output(b.add("se", new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID),
-                        features, "w1", "w2", "b1", "b2"));
+                b.output(convolutionThenSqueezeExcitation(b, random, batch, channels, 9, 11));
                 try (Graph g = b.build(); Tensor x = tensor(random, batch, 3, 9, 11);
                      CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
                     String algorithm = model.placements().getLast().algorithm();
@@ -234,15 +241,7 @@ class OneDnnBackendTest {
             SplittableRandom random = new SplittableRandom(c.hashCode());
             int channels = c.channels();
             GraphBuilder b = new GraphBuilder("se-then-conv");
-            b.input("x", Shape.of(c.batch(), 3, c.size(), c.size()));
-            b.initializer("w0", tensor(random, channels, 3, 3, 3));
-            String features = b.add("features", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w0");
-            b.initializer("w1", tensor(random, 8, channels, 1, 1));
-            b.initializer("b1", tensor(random, 8));
-            b.initializer("w2", tensor(random, channels, 8, 1, 1));
-            b.initializer("b2", tensor(random, channels));
-            String se = b.add("se", new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID),
-                    features, "w1", "w2", "b1", "b2");
+            String se = convolutionThenSqueezeExcitation(b, random, c.batch(), channels, c.size(), c.size());
             b.initializer("w3", tensor(random, 16, channels, c.kernel(), c.kernel()));
             b.initializer("b3", tensor(random, 16));
             b.output(b.add("project", new Conv(Window.square(c.kernel(), 1, c.kernel() / 2), 1, List.of()), se,
