@@ -129,6 +129,7 @@ final class Dnnl {
     private final MethodHandle postOpsDestroy;
     private final MethodHandle postOpsAppendEltwise;
     private final MethodHandle postOpsAppendBinary;
+    private final MethodHandle postOpsAppendSum;
     private final MethodHandle convolutionCreate;
     private final MethodHandle poolingCreate;
     private final MethodHandle innerProductCreate;
@@ -185,6 +186,8 @@ final class Dnnl {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT));
         postOpsAppendBinary = library.function("dnnl_post_ops_append_binary",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+        postOpsAppendSum = library.function("dnnl_post_ops_append_sum",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_FLOAT, JAVA_INT, JAVA_INT));
         convolutionCreate = library.function("dnnl_convolution_forward_primitive_desc_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                         ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
@@ -473,6 +476,15 @@ final class Dnnl {
         try {
             check("dnnl_post_ops_append_binary", (int) postOpsAppendBinary.invokeExact(postOps, algorithm, src1),
                     "");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Adds what the destination held before (a residual written there) to the result: {@code dst = op(src) + dst}. */
+    void postOpsAppendSum(MemorySegment postOps) {
+        try {
+            check("dnnl_post_ops_append_sum", (int) postOpsAppendSum.invokeExact(postOps, 1f, 0, F32), "");
         } catch (Throwable t) {
             throw rethrow(t);
         }

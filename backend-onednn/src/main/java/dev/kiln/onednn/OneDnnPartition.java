@@ -138,7 +138,9 @@ final class OneDnnPartition implements CompiledPartition {
         }
         for (int s = 0; s < steps.size(); s++) {
             int out = steps.get(s).output();
-            storageOf[out] = take(slots, free, values.get(out).bytes());
+            if (values.get(out).root() == out) { // else it writes into its root's storage (a sum in place)
+                storageOf[out] = take(slots, free, values.get(out).bytes());
+            }
             for (int v : steps.get(s).argValues()) {
                 int root = values.get(v).root();
                 if (lastUse[root] == s && storageOf[root] >= 0 && !free.contains(storageOf[root])) {

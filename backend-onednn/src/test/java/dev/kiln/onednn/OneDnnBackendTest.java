@@ -304,6 +304,66 @@ class OneDnnBackendTest {
         }
     }
 
+    /**
+     * Two residual blocks in a row, as in ResNet: each block's last convolution adds the block's
+     * input by summing into that input's storage when nothing reads it afterwards (both blocks,
+     * the second writing where the first did). Not when the residual is the partition's input
+     * (the caller's bytes), nor when a later node or the partition's outputs still read it.
+     * Same answers as the reference in every case.
+     */
+    @Test
+    void aResidualReadForTheLastTimeIsSummedInPlace() {
+        record Case(String name, boolean stemFirst, boolean readAfter, boolean residualIsOutput,
+                    List<Boolean> inPlace) {
+        }
+        List<Case> cases = List.of(new Case("two blocks", true, false, false, List.of(true, true)),
+                new Case("image as residual", false, false, false, List.of(false, true)),
+                new Case("residual read after", true, true, false, List.of(false, true)),
+                new Case("residual is an output", true, false, true, List.of(false, true)));
+        for (int batch : new int[]{1, 2}) {
+            for (Case c : cases) {
+                SplittableRandom random = new SplittableRandom(c.name().hashCode() + batch);
+                GraphBuilder b = new GraphBuilder("residual-blocks");
+                b.input("x", Shape.of(batch, 16, 9, 9));
+                b.initializer("ws", tensor(random, 16, 16, 3, 3));
+                String blockInput = c.stemFirst() ? b.add("stem", new Conv(Window.square(3, 1, 1), 1,
+                        List.of(new PostOp.Activate(ActivationFunction.RELU))), "x", "ws") : "x";
+                for (int block = 0; block < 2; block++) {
+                    b.initializer("wa" + block, tensor(random, 8, 16, 1, 1));
+                    b.initializer("wb" + block, tensor(random, 16, 8, 3, 3));
+                    b.initializer("bb" + block, tensor(random, 16));
+                    String reduced = b.add("reduce" + block, new Conv(Window.of(1, 1), 1,
+                            List.of(new PostOp.Activate(ActivationFunction.RELU))), blockInput, "wa" + block);
+                    blockInput = b.add("block" + block, new Conv(Window.square(3, 1, 1), 1, List.of(
+                                    new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))), reduced,
+                            "wb" + block, "bb" + block, blockInput);
+                    if (block == 0 && c.readAfter()) {
+                        // Reads the block's output too, so it runs after the block.
+                        b.output(b.add("late", Binary.ADD, blockInput, c.stemFirst() ? "stem" : "x"));
+                    }
+                }
+                b.output(blockInput);
+                if (c.residualIsOutput()) {
+                    b.output("stem");
+                }
+                try (Graph g = b.build(); Tensor x = tensor(random, batch, 16, 9, 9);
+                     CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                    for (int block = 0; block < 2; block++) {
+                        String name = "block" + block;
+                        String algorithm = model.placements().stream().filter(p -> p.node().equals(name))
+                                .findFirst().orElseThrow().algorithm();
+                        assertEquals(c.inPlace().get(block), algorithm.contains("residual summed in place"),
+                                c + " batch " + batch + ", " + name + ": " + algorithm);
+                    }
+                    for (String output : g.outputs()) {
+                        assertClose(runOutput(g, ReferenceBackend.ID, x, output), runOutput(g, OneDnnBackend.ID, x,
+                                output));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void oneModelRunsFromManyThreadsWithTheSameAnswers() throws Exception {
         try (Graph g = everyOpKind(2);
