@@ -236,7 +236,6 @@ final class PartitionLowering {
         // A grouped (depthwise) convolution does a few multiply-adds per element it moves: its bytes set its time.
         long micros = groups == 1 ? macs / MACS_PER_MICROSECOND : Math.max(macs / MACS_PER_MICROSECOND,
                 (in.elementCount() + n.outputShape().elementCount()) / ELEMENTS_PER_MICROSECOND);
-        // (source, weights, sum in place) -> descriptor
         Describe describe = (srcMd, weightsMd, inPlace) -> dnnl.convolution(engine, srcMd, weightsMd, biasMd,
                 inPlace ? values.get(residual).md() : any(outDims), new long[]{w.strideH(), w.strideW()},
                 new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()},
@@ -244,23 +243,16 @@ final class PartitionLowering {
         MemorySegment image = values.get(x).md();
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
                 && isFast(describe.create(image, any(plainWeights), false)) ? image : any(dims(in));
-        MemorySegment pd = null;
+        MemorySegment pd = sized(micros, () -> withWeightLayout(n, 1, plainWeights,
+                weightsMd -> describe.create(srcMd, weightsMd, false)));
         if (sum) {
-            try {
-                pd = sized(micros, () -> withWeightLayout(n, 1, plainWeights,
-                        weightsMd -> describe.create(srcMd, weightsMd, true)));
-                if (!isOptimized(dnnl.implementation(pd))) {
-                    discard(pd);
-                    pd = null;
-                }
-            } catch (NativeCallException e) {
-                pd = null;
+            MemorySegment summing = summingInPlace(pd, values.get(residual).md(), () -> sized(micros,
+                    () -> withWeightLayout(n, 1, plainWeights, weightsMd -> describe.create(srcMd, weightsMd, true))));
+            sum = summing != null;
+            if (sum) {
+                discard(pd);
+                pd = summing;
             }
-            sum = pd != null;
-        }
-        if (pd == null) {
-            pd = sized(micros, () -> withWeightLayout(n, 1, plainWeights,
-                    weightsMd -> describe.create(srcMd, weightsMd, false)));
         }
         int weights = constant(n, 1, plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (gate != null) {
@@ -285,6 +277,31 @@ final class PartitionLowering {
         }
         addResidualArg(postOps, residual, kinds, args);
         return step(n, pd, ints(kinds), ints(args));
+    }
+
+    /**
+     * The convolution described by {@code create}, which sums into the residual, when it is the
+     * same as {@code adding} (which adds it with a binary post-op): the layout {@code adding}
+     * chose for its output is the residual's and the implementation is the same; else null. A
+     * residual in another layout would make the convolution write that layout, through a slower
+     * implementation (ResNet-18's first blocks after a blocked max pool).
+     */
+    private MemorySegment summingInPlace(MemorySegment adding, MemorySegment residual,
+                                         Supplier<MemorySegment> create) {
+        if (!dnnl.memoryDescEqual(dnnl.queryMd(adding, Dnnl.QUERY_DST_MD, 0), residual)) {
+            return null;
+        }
+        MemorySegment summing;
+        try {
+            summing = create.get();
+        } catch (NativeCallException e) {
+            return null;
+        }
+        if (!dnnl.implementation(summing).equals(dnnl.implementation(adding))) {
+            discard(summing);
+            return null;
+        }
+        return summing;
     }
 
     private interface Describe {
@@ -318,24 +335,32 @@ final class PartitionLowering {
      * its output, a quarter of the size (ResNet-50's and GoogLeNet's 7x7 stem with its max pool:
      * 0.93 ms against 1.19 with the image reorder, primitives timed interleaved). Without the
      * pooling the reorder of the convolution's output costs more than it saves (VGG-16,
-     * MobileNet v1: whole-model A/B 1.00-1.02; ResNet-50 0.989, GoogLeNet 0.984 with it).
+     * MobileNet v1: whole-model A/B 1.00-1.02; ResNet-50 0.989, GoogLeNet 0.984 with it). Only
+     * convolutions may read the pooling, each as its source (see below).
      */
     private boolean isImageBeforePooling(BoundNode n, Shape in, MemorySegment src) {
         String out = n.node().output();
         return n.op() instanceof Conv c && c.groups() == 1 && in.dim(1) <= 4 && !partitionOutputs.contains(out)
                 && Layouts.tag(dnnl, src).equals("abcd")
-                && readers(out).stream().allMatch(r -> r.op() instanceof MaxPool || r.op() instanceof AveragePool);
+                && readers(out).stream().allMatch(r -> (r.op() instanceof MaxPool || r.op() instanceof AveragePool)
+                && isReadOnlyAsConvolutionSource(r.node().output()));
     }
 
-    /** Whether {@code pd} (destroyed here) got an optimized implementation. */
+    /**
+     * Whether only convolutions read {@code value}, each as its source: they take it in the layout
+     * they choose, through one reorder for all. A residual in the blocked layout would instead
+     * pull its convolution into that layout, onto a slower implementation (ResNet-18's first
+     * block after its max pool: direct convolutions to {@code aBcd16b} in place of brgconv).
+     */
+    private boolean isReadOnlyAsConvolutionSource(String value) {
+        return !partitionOutputs.contains(value) && readers(value).stream().allMatch(r -> r.op() instanceof Conv
+                && r.node().inputs().indexOf(value) == 0 && r.node().inputs().lastIndexOf(value) == 0);
+    }
+
+    /** Whether {@code pd} (destroyed here) got an optimized implementation: not a reference or GEMM-based one. */
     private boolean isFast(MemorySegment pd) {
         String implementation = dnnl.implementation(pd);
         dnnl.primitiveDescDestroy(pd);
-        return isOptimized(implementation);
-    }
-
-    /** Not a reference or GEMM-based (im2col) implementation. */
-    private static boolean isOptimized(String implementation) {
         return !implementation.startsWith("ref") && !implementation.startsWith("gemm");
     }
 

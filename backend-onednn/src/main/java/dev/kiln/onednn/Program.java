@@ -15,7 +15,8 @@ final class Program {
      *
      * @param md       its descriptor, owned by the partition
      * @param bytes    {@code dnnl_memory_desc_get_size(md)}
-     * @param root     the value whose storage it shares (itself, or the value it is a reshaped view of)
+     * @param root     the value whose storage it shares: itself, the value it is a reshaped view of,
+     *                 or the residual a convolution summed into in place
      * @param constant the prepared constant it reads, or NULL for an activation
      */
     record Value(MemorySegment md, long bytes, int root, MemorySegment constant) {

@@ -266,17 +266,20 @@ class OneDnnBackendTest {
     }
 
     /**
-     * A stem (a convolution on the image's few channels) whose only readers are poolings reads the
-     * plain NCHW image itself and writes oneDNN's blocked layout, which the pooling keeps; the
-     * reorder to channels-last comes after the pooling. Not when a convolution reads the stem too,
-     * nor for 16 input channels. Same answers as the reference in every case.
+     * A stem (a convolution on the image's few channels) whose only readers are poolings, read in
+     * turn only by convolutions as their source, reads the plain NCHW image itself and writes
+     * oneDNN's blocked layout, which the pooling keeps; the reorder to channels-last comes after
+     * the pooling. Not when a convolution reads the stem too, nor when the pooling is also a
+     * residual, nor for 16 input channels. Same answers as the reference in every case.
      */
     @Test
     void aStemReadOnlyByPoolingReadsTheImageAsItCame() {
-        record Case(int batch, int channels, boolean convolutionReadsStem, boolean direct) {
+        enum Extra { NONE, CONVOLUTION_OF_STEM, POOLING_AS_RESIDUAL }
+        record Case(int batch, int channels, Extra extra, boolean direct) {
         }
-        List<Case> cases = List.of(new Case(1, 3, false, true), new Case(2, 3, false, true),
-                new Case(1, 3, true, false), new Case(1, 16, false, false));
+        List<Case> cases = List.of(new Case(1, 3, Extra.NONE, true), new Case(2, 3, Extra.NONE, true),
+                new Case(1, 3, Extra.CONVOLUTION_OF_STEM, false), new Case(1, 3, Extra.POOLING_AS_RESIDUAL, false),
+                new Case(1, 16, Extra.NONE, false));
         for (Case c : cases) {
             SplittableRandom random = new SplittableRandom(c.hashCode());
             GraphBuilder b = new GraphBuilder("stem-then-pool");
@@ -284,12 +287,18 @@ class OneDnnBackendTest {
             b.initializer("w0", tensor(random, 32, c.channels(), 7, 7));
             b.initializer("b0", tensor(random, 32));
             b.initializer("w1", tensor(random, 16, 32, 1, 1));
+            b.initializer("w2", tensor(random, 32, 32, 3, 3));
             String stem = b.add("stem", new Conv(Window.square(7, 2, 3), 1,
                     List.of(new PostOp.Activate(ActivationFunction.RELU))), "x", "w0", "b0");
             String pooled = b.add("pool", new MaxPool(Window.square(3, 2, 1), false), stem);
             b.output(b.add("next", new Conv(Window.of(1, 1), 1, List.of()), pooled, "w1"));
-            if (c.convolutionReadsStem()) {
-                b.output(b.add("side", new Conv(Window.of(1, 1), 1, List.of()), stem, "w1"));
+            switch (c.extra()) {
+                case NONE -> {
+                }
+                case CONVOLUTION_OF_STEM -> b.output(b.add("side", new Conv(Window.of(1, 1), 1, List.of()), stem,
+                        "w1"));
+                case POOLING_AS_RESIDUAL -> b.output(b.add("block", new Conv(Window.square(3, 1, 1), 1,
+                        List.of(new PostOp.AddResidual())), pooled, "w2", "", pooled));
             }
             try (Graph g = b.build(); Tensor x = tensor(random, c.batch(), c.channels(), 23, 23);
                  CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
