@@ -242,7 +242,7 @@ final class PartitionLowering {
                 new long[]{w.padBottom(), w.padRight()}, attr(postOps(n, postOps, residual, inPlace)), where(n));
         MemorySegment image = values.get(x).md();
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
-                && isFast(describe.create(image, any(plainWeights), false)) ? image : any(dims(in));
+                && isFast(() -> describe.create(image, any(plainWeights), false)) ? image : any(dims(in));
         MemorySegment pd = sized(micros, () -> withWeightLayout(n, 1, plainWeights,
                 weightsMd -> describe.create(srcMd, weightsMd, false)));
         if (sum) {
@@ -357,8 +357,14 @@ final class PartitionLowering {
                 && r.node().inputs().indexOf(value) == 0 && r.node().inputs().lastIndexOf(value) == 0);
     }
 
-    /** Whether {@code pd} (destroyed here) got an optimized implementation: not a reference or GEMM-based one. */
-    private boolean isFast(MemorySegment pd) {
+    /** Whether the descriptor {@code create} makes has an optimized implementation (not reference, not GEMM-based). */
+    private boolean isFast(Supplier<MemorySegment> create) {
+        MemorySegment pd;
+        try {
+            pd = create.get();
+        } catch (NativeCallException e) {
+            return false;
+        }
         String implementation = dnnl.implementation(pd);
         dnnl.primitiveDescDestroy(pd);
         return !implementation.startsWith("ref") && !implementation.startsWith("gemm");
