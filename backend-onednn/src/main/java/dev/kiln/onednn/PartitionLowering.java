@@ -283,8 +283,8 @@ final class PartitionLowering {
      * The convolution described by {@code create}, which sums into the residual, when it is the
      * same as {@code adding} (which adds it with a binary post-op): the layout {@code adding}
      * chose for its output is the residual's and the implementation is the same; else null. A
-     * residual in another layout would make the convolution write that layout, through a slower
-     * implementation (ResNet-18's first blocks after a blocked max pool).
+     * residual in another layout (a blocked one) would make the convolution write that layout,
+     * on a slower implementation than brgconv.
      */
     private MemorySegment summingInPlace(MemorySegment adding, MemorySegment residual,
                                          Supplier<MemorySegment> create) {
