@@ -158,6 +158,17 @@ class OneDnnBackendTest {
         }
     }
 
+    /** What {@code explain} shows as the implementation of {@code node}. */
+    private static String algorithmOf(CompiledModel model, String node) {
+        return model.placements().stream().filter(p -> p.node().equals(node)).findFirst().orElseThrow().algorithm();
+    }
+
+    private static void assertEveryOutputMatchesTheReference(Graph g, Tensor x) {
+        for (String output : g.outputs()) {
+            assertClose(runOutput(g, ReferenceBackend.ID, x, output), runOutput(g, OneDnnBackend.ID, x, output));
+        }
+    }
+
     private static void assertClose(float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length);
         double largest = 1e-30;
@@ -251,16 +262,12 @@ class OneDnnBackendTest {
             }
             try (Graph g = b.build(); Tensor x = tensor(random, c.batch(), 3, c.size(), c.size());
                  CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
-                String seAlgorithm = model.placements().stream().filter(p -> p.node().equals("se")).findFirst()
-                        .orElseThrow().algorithm();
+                String seAlgorithm = algorithmOf(model, "se");
                 assertEquals(c.gated(), seAlgorithm.contains("gate applied by project"), c + ": " + seAlgorithm);
                 String projectAlgorithm = model.placements().getLast().algorithm();
                 // The weights' layout allows the scaling (a multiply on a plain [outer, channels, inner] view).
                 assertEquals(c.gated(), projectAlgorithm.startsWith("jit:uni to abc"), c + ": " + projectAlgorithm);
-                for (String output : g.outputs()) {
-                    assertClose(runOutput(g, ReferenceBackend.ID, x, output), runOutput(g, OneDnnBackend.ID, x,
-                            output));
-                }
+                assertEveryOutputMatchesTheReference(g, x);
             }
         }
     }
@@ -302,13 +309,9 @@ class OneDnnBackendTest {
             }
             try (Graph g = b.build(); Tensor x = tensor(random, c.batch(), c.channels(), 23, 23);
                  CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
-                String stemAlgorithm = model.placements().stream().filter(p -> p.node().equals("stem")).findFirst()
-                        .orElseThrow().algorithm();
+                String stemAlgorithm = algorithmOf(model, "stem");
                 assertEquals(c.direct(), stemAlgorithm.matches(".* to aBcd\\d+b.*"), c + ": " + stemAlgorithm);
-                for (String output : g.outputs()) {
-                    assertClose(runOutput(g, ReferenceBackend.ID, x, output), runOutput(g, OneDnnBackend.ID, x,
-                            output));
-                }
+                assertEveryOutputMatchesTheReference(g, x);
             }
         }
     }
@@ -359,15 +362,11 @@ class OneDnnBackendTest {
                      CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
                     for (int block = 0; block < 2; block++) {
                         String name = "block" + block;
-                        String algorithm = model.placements().stream().filter(p -> p.node().equals(name))
-                                .findFirst().orElseThrow().algorithm();
+                        String algorithm = algorithmOf(model, name);
                         assertEquals(c.inPlace().get(block), algorithm.contains("residual summed in place"),
                                 c + " batch " + batch + ", " + name + ": " + algorithm);
                     }
-                    for (String output : g.outputs()) {
-                        assertClose(runOutput(g, ReferenceBackend.ID, x, output), runOutput(g, OneDnnBackend.ID, x,
-                                output));
-                    }
+                    assertEveryOutputMatchesTheReference(g, x);
                 }
             }
         }
