@@ -70,6 +70,7 @@ final class OneDnnRuntime {
             return new Result(null, search.describe());
         }
         try {
+            OpenMpSpinning.capUnlessChosen(); // before the runtime loads with the library: it reads its setting once
             return new Result(new OneDnnRuntime(Dnnl.bind(search.require())), null);
         } catch (RuntimeException | LinkageError e) {
             return new Result(null, "oneDNN at " + search.found().orElseThrow() + " could not be used: "

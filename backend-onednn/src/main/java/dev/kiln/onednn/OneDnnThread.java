@@ -19,12 +19,22 @@ import java.util.function.Supplier;
  * with one thread, ONNX Runtime 4.0-4.1 in the same runs). One thread per count keeps one team,
  * as the engine's host pool keeps one set of workers per count: runs of engines of one count
  * share those cores in turn rather than dividing them.
+ *
+ * <p>Engines of one thread have no helpers to duplicate: their work runs on the calling thread
+ * itself, with no hand-over, and callers of such engines run side by side rather than in turn.
  */
 final class OneDnnThread {
     private static final Map<Integer, OneDnnThread> BY_COUNT = new ConcurrentHashMap<>();
 
-    private final ExecutorService executor;
+    private static final OneDnnThread CALLERS = new OneDnnThread();
+
+    private final ExecutorService executor; // null: every caller runs its own work
     private final Thread thread;
+
+    private OneDnnThread() {
+        executor = null;
+        thread = null;
+    }
 
     private OneDnnThread(int threads) {
         Thread[] made = new Thread[1];
@@ -42,14 +52,17 @@ final class OneDnnThread {
         thread = made[0];
     }
 
-    /** The thread for engines of {@code threads} threads, started on first use and kept for the JVM's life. */
+    /**
+     * The thread for engines of {@code threads} threads, started on first use and kept for the
+     * JVM's life; for one thread, the callers' own.
+     */
     static OneDnnThread forCount(int threads) {
-        return BY_COUNT.computeIfAbsent(threads, OneDnnThread::new);
+        return threads == 1 ? CALLERS : BY_COUNT.computeIfAbsent(threads, OneDnnThread::new);
     }
 
     /** Runs {@code job} on this thread (inline when already on it) and returns its result or rethrows its failure. */
     <T> T call(Supplier<T> job) {
-        if (Thread.currentThread() == thread) {
+        if (executor == null || Thread.currentThread() == thread) {
             return job.get();
         }
         return HostThreadPool.await(executor.submit(job::get));

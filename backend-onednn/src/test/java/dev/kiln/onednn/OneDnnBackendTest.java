@@ -497,6 +497,57 @@ class OneDnnBackendTest {
         } finally {
             callers.shutdown();
         }
+        Map<String, Long> names = threadNames();
+        assertEquals(2L, names.getOrDefault("kiln-onednn-2", 0L), "the oneDNN thread and one helper: " + names);
+        assertEquals(2L, names.getOrDefault("kiln-worker-2-1", 0L) + names.getOrDefault("kiln-worker-2-2", 0L),
+                "the engine's two workers and no helper of theirs: " + names);
+    }
+
+    /**
+     * A one-thread engine has no OpenMP helpers to duplicate, so its callers run their oneDNN
+     * work themselves, side by side rather than in turn on a oneDNN thread: none is started for
+     * it. Concurrent runs of one model, each in a workspace of its own, agree with a run alone.
+     */
+    @Test
+    void oneThreadEnginesRunOnTheirCallers() throws Exception {
+        Engine oneThread = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withThreads(1));
+        SplittableRandom random = new SplittableRandom(3);
+        float[] values = new float[64 * 56 * 56];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        ExecutorService callers = Executors.newFixedThreadPool(3);
+        try (Graph g = fourConvolutions(); CompiledModel model = oneThread.compile(g,
+                new CompileOptions(OneDnnBackend.ID, false));
+             Tensor x = Tensor.of(Shape.of(1, 64, 56, 56), values)) {
+            float[] alone;
+            try (Tensor y = model.run(x)) {
+                alone = y.toFloatArray();
+            }
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < 3; c++) {
+                done.add(callers.submit(() -> {
+                    for (int i = 0; i < 5; i++) {
+                        try (Tensor y = model.run(x)) {
+                            assertArrayEquals(alone, y.toFloatArray());
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            callers.shutdown();
+        }
+        Map<String, Long> names = threadNames();
+        assertFalse(names.containsKey("kiln-onednn-1"), "no oneDNN thread for one-thread engines: " + names);
+    }
+
+    /** How many live threads of this process carry each name (Linux threads inherit their creator's). */
+    private static Map<String, Long> threadNames() throws IOException {
         Map<String, Long> names = new java.util.TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.toList()) {
@@ -507,9 +558,7 @@ class OneDnnBackendTest {
                 }
             }
         }
-        assertEquals(2L, names.getOrDefault("kiln-onednn-2", 0L), "the oneDNN thread and one helper: " + names);
-        assertEquals(2L, names.getOrDefault("kiln-worker-2-1", 0L) + names.getOrDefault("kiln-worker-2-2", 0L),
-                "the engine's two workers and no helper of theirs: " + names);
+        return names;
     }
 
     /** Four 3x3 convolutions over 64 channels at 56 x 56: enough work per primitive for both cores. */
