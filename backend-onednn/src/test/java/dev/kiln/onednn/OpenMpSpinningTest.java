@@ -5,13 +5,10 @@ import dev.kiln.nativelib.NativeEnvironment;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The OpenMP spin cap, seen from fresh JVMs whose environments differ: the setting is read once per process. */
@@ -29,19 +26,13 @@ class OpenMpSpinningTest {
 
     private static String probe(Map<String, String> environment, String... jvmOptions)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED"));
-        command.addAll(List.of(jvmOptions));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().remove(OpenMpSpinning.VARIABLE);
-        builder.environment().remove("OMP_WAIT_POLICY");
-        builder.environment().putAll(environment);
-        Process p = builder.start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        assertEquals(0, p.exitValue(), out);
-        return out.lines().reduce((x, y) -> y).orElse("");
+        List<String> options = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
+        options.addAll(List.of(jvmOptions));
+        return ChildJvm.lastLine(Probe.class, env -> {
+            env.remove(OpenMpSpinning.VARIABLE);
+            env.remove("OMP_WAIT_POLICY");
+            env.putAll(environment);
+        }, options.toArray(String[]::new));
     }
 
     @Test

@@ -1,0 +1,36 @@
+package dev.kiln.onednn;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A main class run in a fresh JVM on the test's class path: for what a process decides once,
+ * such as where oneDNN is found and how its OpenMP runtime waits.
+ */
+final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    /** The last line {@code main} printed, after it exited with status 0 within a minute. */
+    static String lastLine(Class<?> main, Consumer<Map<String, String>> environment, String... jvmOptions)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        environment.accept(builder.environment());
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
+        assertEquals(0, p.exitValue(), out);
+        return out.lines().reduce((x, y) -> y).orElse("");
+    }
+}
