@@ -22,10 +22,10 @@ final class OpenMpSpinning {
     private OpenMpSpinning() {
     }
 
-    /** Sets the cap unless the user chose how OpenMP waits. */
+    /** Sets the cap unless the user chose how OpenMP waits (or the C library has no setenv: no GNU OpenMP either). */
     static void capUnlessChosen() {
         String rounds = rounds();
-        if (NativeEnvironment.get("OMP_WAIT_POLICY").isEmpty()) {
+        if (NativeEnvironment.isAvailable() && NativeEnvironment.get("OMP_WAIT_POLICY").isEmpty()) {
             NativeEnvironment.setIfAbsent(VARIABLE, rounds);
         }
     }

@@ -18,25 +18,36 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  */
 public final class NativeEnvironment {
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle GETENV = LINKER.downcallHandle(libc("getenv"),
-            FunctionDescriptor.of(ADDRESS, ADDRESS));
-    private static final MethodHandle SETENV = LINKER.downcallHandle(libc("setenv"),
+    private static final Optional<MethodHandle> GETENV = function("getenv", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    private static final Optional<MethodHandle> SETENV = function("setenv",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
 
     private NativeEnvironment() {
     }
 
-    private static MemorySegment libc(String name) {
-        return LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError(name + " not found in the C library"));
+    private static Optional<MethodHandle> function(String name, FunctionDescriptor descriptor) {
+        return LINKER.defaultLookup().find(name).map(symbol -> LINKER.downcallHandle(symbol, descriptor));
+    }
+
+    /** Whether the C library has POSIX getenv and setenv (Windows's has neither by those names). */
+    public static boolean isAvailable() {
+        return GETENV.isPresent() && SETENV.isPresent();
+    }
+
+    private static MethodHandle require(Optional<MethodHandle> function, String name) {
+        return function.orElseThrow(() -> new UnsupportedOperationException(name
+                + " is not in this platform's C library"));
     }
 
     /** The variable's current value in the C library's environment. */
     public static Optional<String> get(String name) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment value = (MemorySegment) GETENV.invokeExact(arena.allocateFrom(name));
+            MethodHandle getenv = require(GETENV, "getenv");
+            MemorySegment value = (MemorySegment) getenv.invokeExact(arena.allocateFrom(name));
             return value.equals(MemorySegment.NULL) ? Optional.empty()
                     : Optional.of(value.reinterpret(Long.MAX_VALUE).getString(0));
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("getenv(" + name + ") failed", t);
         }
@@ -48,7 +59,8 @@ public final class NativeEnvironment {
             return false;
         }
         try (Arena arena = Arena.ofConfined()) {
-            int status = (int) SETENV.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
+            MethodHandle setenv = require(SETENV, "setenv");
+            int status = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
             if (status != 0) {
                 throw new IllegalStateException("setenv(" + name + ") failed with " + status);
             }
