@@ -1,8 +1,9 @@
 package dev.kiln;
 
 import java.lang.foreign.Arena;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Closes the shared arenas of released tensors on a thread of its own. Closing a shared arena
@@ -11,21 +12,29 @@ import java.util.concurrent.atomic.AtomicLong;
  * The memory stays mapped until the arena closes, so a stray access in between reads old data
  * rather than crashing; once closed, access fails as it always does.
  *
+ * <p>While arenas keep coming the closer looks for them every {@link #POLL_NANOS}, so that
+ * handing one over is a queue insertion, not a wake-up: waking a sleeping thread cost the caller
+ * about 25 us per run after a model's run had left its caches cold. After a second without any,
+ * it sleeps until the next one wakes it.
+ *
  * <p>Bounded: when more than {@link #MAX_PENDING_BYTES} wait, the caller closes its arena itself.
  */
 final class ArenaCloser {
     static final long MAX_PENDING_BYTES = 64L << 20;
+    static final long POLL_NANOS = 10_000_000;
+    private static final int POLLS_BEFORE_SLEEP = 100;
 
-    private static final LinkedBlockingQueue<Pending> QUEUE = new LinkedBlockingQueue<>();
+    private static final ConcurrentLinkedQueue<Pending> QUEUE = new ConcurrentLinkedQueue<>();
     private static final AtomicLong PENDING_BYTES = new AtomicLong();
+    private static final Thread CLOSER = new Thread(ArenaCloser::closeForever, "kiln-arena-closer");
+    private static volatile boolean asleep;
 
     private record Pending(Arena arena, long bytes) {
     }
 
     static {
-        Thread closer = new Thread(ArenaCloser::closeForever, "kiln-arena-closer");
-        closer.setDaemon(true);
-        closer.start();
+        CLOSER.setDaemon(true);
+        CLOSER.start();
     }
 
     private ArenaCloser() {
@@ -39,20 +48,32 @@ final class ArenaCloser {
             return;
         }
         QUEUE.add(new Pending(arena, bytes));
+        if (asleep) {
+            LockSupport.unpark(CLOSER);
+        }
     }
 
     private static void closeForever() {
+        int emptyPolls = 0;
         while (true) {
-            Pending next;
-            try {
-                next = QUEUE.take();
-            } catch (InterruptedException e) {
-                continue; // a daemon that nobody interrupts on purpose
-            }
-            try {
-                next.arena().close();
-            } finally {
-                PENDING_BYTES.addAndGet(-next.bytes());
+            Pending next = QUEUE.poll();
+            if (next != null) {
+                emptyPolls = 0;
+                try {
+                    next.arena().close();
+                } finally {
+                    PENDING_BYTES.addAndGet(-next.bytes());
+                }
+            } else if (emptyPolls < POLLS_BEFORE_SLEEP) {
+                emptyPolls++;
+                LockSupport.parkNanos(POLL_NANOS);
+            } else {
+                asleep = true;
+                if (QUEUE.isEmpty()) { // an arena queued after this check finds asleep set and wakes us
+                    LockSupport.park();
+                }
+                asleep = false;
+                emptyPolls = 0;
             }
         }
     }

@@ -158,6 +158,21 @@ class TensorTest {
         assertThrows(IllegalStateException.class, () -> memory.get(ValueLayout.JAVA_FLOAT, 0));
     }
 
+    /** The closer sleeps after a second without arenas to close; the next one still wakes it. */
+    @Test
+    void aTensorClosedAfterTheCloserFellAsleepIsStillFreed() throws InterruptedException {
+        Tensor.allocate(16).close();
+        Thread.sleep(ArenaCloser.POLL_NANOS / 1_000_000 * 150); // past the polls it makes before sleeping
+        Tensor t = Tensor.allocate(16);
+        MemorySegment memory = t.segment();
+        t.close();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (memory.scope().isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertFalse(memory.scope().isAlive(), "the arena of a closed tensor was not closed within 10 s");
+    }
+
     /** More than the closer may hold back is freed by the closing thread itself: waiting memory stays bounded. */
     @Test
     void aTensorLargerThanTheCloserHoldsIsFreedAtOnce() {

@@ -13,7 +13,8 @@ class NativeEnvironmentTest {
 
     @Test
     void setIfAbsentSetsOnceAndNeverOverwrites() {
-        assertTrue(NativeEnvironment.isAvailable(), "getenv and setenv in the C library of " + System.getProperty("os.name"));
+        assertTrue(NativeEnvironment.isAvailable(), "getenv and setenv in the C library of "
+                + System.getProperty("os.name"));
         String name = "KILN_TEST_" + UUID.randomUUID().toString().replace('-', '_');
         assertEquals(Optional.empty(), NativeEnvironment.get(name));
         assertTrue(NativeEnvironment.setIfAbsent(name, "first"));
