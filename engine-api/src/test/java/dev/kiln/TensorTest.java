@@ -150,11 +150,7 @@ class TensorTest {
         Tensor t = Tensor.allocate(1000);
         MemorySegment memory = t.segment();
         t.close();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (memory.scope().isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        assertFalse(memory.scope().isAlive(), "the arena of a closed tensor was not closed within 10 s");
+        assertClosedWithinTenSeconds(memory);
         assertThrows(IllegalStateException.class, () -> memory.get(ValueLayout.JAVA_FLOAT, 0));
     }
 
@@ -166,6 +162,10 @@ class TensorTest {
         Tensor t = Tensor.allocate(16);
         MemorySegment memory = t.segment();
         t.close();
+        assertClosedWithinTenSeconds(memory);
+    }
+
+    private static void assertClosedWithinTenSeconds(MemorySegment memory) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (memory.scope().isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(1);

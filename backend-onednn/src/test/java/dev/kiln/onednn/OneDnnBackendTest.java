@@ -476,25 +476,16 @@ class OneDnnBackendTest {
     void oneTeamRunsEveryonesOneDnnWork() throws Exception {
         Engine twoThreads = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
                 EngineOptions.defaults().withThreads(2));
-        ExecutorService callers = Executors.newFixedThreadPool(3);
         try (Graph g = fourConvolutions()) {
-            List<Future<?>> done = new ArrayList<>();
-            for (int c = 0; c < 3; c++) {
-                done.add(callers.submit(() -> {
-                    try (CompiledModel model = twoThreads.compile(g, new CompileOptions(OneDnnBackend.ID, false));
-                         Tensor x = Tensor.allocate(1, 64, 56, 56)) {
-                        for (int i = 0; i < 5; i++) {
-                            model.run(x).close();
-                        }
+            onThreeCallersAtOnce(() -> {
+                try (CompiledModel model = twoThreads.compile(g, new CompileOptions(OneDnnBackend.ID, false));
+                     Tensor x = Tensor.allocate(1, 64, 56, 56)) {
+                    for (int i = 0; i < 5; i++) {
+                        model.run(x).close();
                     }
-                    return null;
-                }));
-            }
-            for (Future<?> f : done) {
-                f.get(2, TimeUnit.MINUTES);
-            }
-        } finally {
-            callers.shutdown();
+                }
+                return null;
+            });
         }
         Map<String, Long> names = threadNames();
         assertEquals(2L, names.getOrDefault("kiln-onednn-2", 0L), "the oneDNN thread and one helper: " + names);
@@ -516,7 +507,6 @@ class OneDnnBackendTest {
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) random.nextGaussian();
         }
-        ExecutorService callers = Executors.newFixedThreadPool(3);
         try (Graph g = fourConvolutions(); CompiledModel model = oneThread.compile(g,
                 new CompileOptions(OneDnnBackend.ID, false));
              Tensor x = Tensor.of(Shape.of(1, 64, 56, 56), values)) {
@@ -524,16 +514,26 @@ class OneDnnBackendTest {
             try (Tensor y = model.run(x)) {
                 alone = y.toFloatArray();
             }
+            onThreeCallersAtOnce(() -> {
+                for (int i = 0; i < 5; i++) {
+                    try (Tensor y = model.run(x)) {
+                        assertArrayEquals(alone, y.toFloatArray());
+                    }
+                }
+                return null;
+            });
+        }
+        Map<String, Long> names = threadNames();
+        assertFalse(names.containsKey("kiln-onednn-1"), "no oneDNN thread for one-thread engines: " + names);
+    }
+
+    /** Runs {@code work} on three threads at once and waits for all three, rethrowing a failure. */
+    private static void onThreeCallersAtOnce(java.util.concurrent.Callable<?> work) throws Exception {
+        ExecutorService callers = Executors.newFixedThreadPool(3);
+        try {
             List<Future<?>> done = new ArrayList<>();
             for (int c = 0; c < 3; c++) {
-                done.add(callers.submit(() -> {
-                    for (int i = 0; i < 5; i++) {
-                        try (Tensor y = model.run(x)) {
-                            assertArrayEquals(alone, y.toFloatArray());
-                        }
-                    }
-                    return null;
-                }));
+                done.add(callers.submit(work));
             }
             for (Future<?> f : done) {
                 f.get(2, TimeUnit.MINUTES);
@@ -541,8 +541,6 @@ class OneDnnBackendTest {
         } finally {
             callers.shutdown();
         }
-        Map<String, Long> names = threadNames();
-        assertFalse(names.containsKey("kiln-onednn-1"), "no oneDNN thread for one-thread engines: " + names);
     }
 
     /** How many live threads of this process carry each name (Linux threads inherit their creator's). */
