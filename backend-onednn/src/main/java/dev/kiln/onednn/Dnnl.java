@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -146,11 +147,14 @@ final class Dnnl {
     private final MethodHandle primitiveCreate;
     private final MethodHandle primitiveDestroy;
     private final MethodHandle primitiveExecute;
-    /** {@code omp_set_num_threads} of the OpenMP runtime beside the library; null for another threading runtime. */
+    /** The GNU OpenMP runtime beside the library; null for another threading runtime. */
+    private final NativeLibrary openMp;
+    /** Its {@code omp_set_num_threads}; null without it. */
     private final MethodHandle ompSetNumThreads;
 
     private Dnnl(NativeLibrary library, NativeLibrary openMp) {
         this.library = library;
+        this.openMp = openMp;
         FunctionDescriptor status1 = FunctionDescriptor.of(JAVA_INT, ADDRESS);
         FunctionDescriptor status2 = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
         version = library.function("dnnl_version", FunctionDescriptor.of(ADDRESS));
@@ -241,6 +245,11 @@ final class Dnnl {
 
     Path file() {
         return library.file();
+    }
+
+    /** The GNU OpenMP runtime oneDNN runs its parallel regions on, when it sits beside the library (the bundled build). */
+    Optional<NativeLibrary> openMp() {
+        return Optional.ofNullable(openMp);
     }
 
     /** "3.13.0", from the library itself. */

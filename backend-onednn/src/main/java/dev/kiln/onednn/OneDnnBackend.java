@@ -50,7 +50,8 @@ public final class OneDnnBackend implements Backend {
         if (result.runtime() == null) {
             return List.of();
         }
-        return List.of(new Device("cpu", "oneDNN " + result.runtime().dnnl.version() + " on the host CPU", Device.Kind.CPU,
+        return List.of(new Device("cpu", "oneDNN " + result.runtime().dnnl.version() + " on the host CPU; "
+                + result.runtime().kernelsStatus, Device.Kind.CPU,
                 Device.HOST_CPU.globalMemoryBytes(), Device.HOST_CPU.computeUnits()));
     }
 

@@ -196,8 +196,10 @@ final class OneDnnPartition implements CompiledPartition {
     @Override
     public String describe() {
         long bytes = Arrays.stream(storageBytes).sum();
-        return "oneDNN " + runtime.dnnl.version() + " primitives: " + steps.size() + " executions ("
+        long ownKernels = steps.stream().filter(s -> s.inPlace() != null).count();
+        return "oneDNN " + runtime.dnnl.version() + " primitives: " + (steps.size() - ownKernels) + " executions ("
                 + steps.stream().filter(s -> s.node().equals("reorder")).count() + " reorders), "
+                + (ownKernels > 0 ? ownKernels + " passes of Kiln's kernels, " : "")
                 + storageBytes.length + " activation buffers of " + bytes + " bytes, scratchpad " + scratchpadBytes
                 + " bytes";
     }
@@ -236,6 +238,9 @@ final class OneDnnPartition implements CompiledPartition {
                 MemorySegment scratchpad = resources.allocate(scratchpadBytes, 64);
                 for (int s = 0; s < steps.size(); s++) {
                     Program.Step step = steps.get(s);
+                    if (step.inPlace() != null) {
+                        continue; // no primitive, no arguments: it is given its output's storage
+                    }
                     boolean scratch = step.scratchpadBytes() > 0;
                     int count = step.argKinds().length + (scratch ? 1 : 0);
                     MemorySegment array = resources.allocate(Dnnl.EXEC_ARG_BYTES * count, 8);
@@ -340,8 +345,12 @@ final class OneDnnPartition implements CompiledPartition {
                     dnnl.setThreads(inForce);
                 }
                 long started = nanos == null ? 0 : System.nanoTime();
-                dnnl.execute(step.primitive(), stream, step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0),
-                        args[s], step.node());
+                if (step.inPlace() != null) {
+                    step.inPlace().apply(buffers[step.output()], values.get(step.output()).bytes() / Float.BYTES);
+                } else {
+                    dnnl.execute(step.primitive(), stream,
+                            step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0), args[s], step.node());
+                }
                 if (nanos != null) {
                     nanos[step.nodeIndex()] += System.nanoTime() - started;
                 }

@@ -30,10 +30,16 @@ final class OneDnnRuntime {
 
     final Dnnl dnnl;
     final MemorySegment engine;
+    /** Kiln's own kernels where they beat oneDNN's, or null; {@link #kernelsStatus} says which computes what. */
+    final NativeKernels kernels;
+    final String kernelsStatus;
 
     private OneDnnRuntime(Dnnl dnnl) {
         this.dnnl = dnnl;
         this.engine = dnnl.engineCreate(); // lives as long as the process, as the library does
+        NativeKernels.Loaded loaded = NativeKernels.load(dnnl);
+        this.kernels = loaded.kernels();
+        this.kernelsStatus = loaded.status();
     }
 
     /** The loaded runtime or why there is none; the first call loads, later calls return the same answer. */

@@ -50,6 +50,8 @@ final class PartitionLowering {
     private static final long MACS_PER_MICROSECOND = 50_000;
     private static final long ELEMENTS_PER_MICROSECOND = 2_000;
     private static final long SHARED_FROM_MICROS = 30;
+    /** The values from which kernels.c runs its pass on every thread (its PARALLEL_FROM). */
+    private static final long KERNEL_FROM_VALUES = 16_384;
     private static final MemorySegment NULL = MemorySegment.NULL;
 
     private final OneDnnRuntime runtime;
@@ -222,7 +224,8 @@ final class PartitionLowering {
         int residual = conv.hasResidual() ? input(n, 3) : -1;
         boolean sum = residual >= 0 && isLastReadBy(n, residual, x);
         boolean hasBias = n.node().hasInput(2);
-        List<PostOp> postOps = conv.postOps();
+        boolean swishAfter = isSwishForKilnsKernel(conv.postOps(), n.outputShape());
+        List<PostOp> postOps = swishAfter ? conv.postOps().subList(0, conv.postOps().size() - 1) : conv.postOps();
         Shape weightShape = n.inputShape(1);
         Shape in = n.inputShape(0);
         Window w = conv.window().resolve(n.inputShape(0));
@@ -270,13 +273,38 @@ final class PartitionLowering {
             kinds.add(Dnnl.ARG_BIAS);
             args.add(constant(n, 2, biasMd, biasMd));
         }
+        int output;
         if (sum) {
-            int output = stepInto(n, pd, ints(kinds), ints(args), residual);
+            output = stepInto(n, pd, ints(kinds), ints(args), residual);
             implementations.add("residual summed in place");
-            return output;
+        } else {
+            addResidualArg(postOps, residual, kinds, args);
+            output = step(n, pd, ints(kinds), ints(args));
         }
-        addResidualArg(postOps, residual, kinds, args);
-        return step(n, pd, ints(kinds), ints(args));
+        return swishAfter ? swishedInPlace(n, output) : output;
+    }
+
+    /**
+     * Whether a convolution's epilogue ends with a swish that Kiln's kernel computes after it, in
+     * place, instead of oneDNN's post-op: with the kernels loaded, on an output large enough for
+     * the pass to run on every thread (EfficientNet-B0's expansions and depthwise convolutions;
+     * not its squeeze-excitation's 1x1 ones).
+     */
+    private boolean isSwishForKilnsKernel(List<PostOp> ops, Shape output) {
+        return runtime.kernels != null && !ops.isEmpty()
+                && ops.getLast() instanceof PostOp.Activate a && a.function().kind() == ActivationFunction.Kind.SILU
+                && output.elementCount() >= KERNEL_FROM_VALUES;
+    }
+
+    /** A step after the last one: Kiln's swish over {@code value}'s storage; the result is a view of it. */
+    private int swishedInPlace(BoundNode n, int value) {
+        Program.Value v = values.get(value);
+        values.add(new Program.Value(v.md(), v.bytes(), v.root(), NULL));
+        int output = values.size() - 1;
+        steps.add(new Program.Step(n.name(), nodeIndex, steps.getLast().threads(), NULL, new int[0],
+                new int[]{value, output}, output, NULL, 0, runtime.kernels::swish));
+        implementations.add("swish by Kiln's AVX-512 kernel");
+        return output;
     }
 
     /**
@@ -828,7 +856,7 @@ final class PartitionLowering {
             allKinds[kinds.length] = Dnnl.ARG_DST;
             allArgs[args.length] = output;
             steps.add(new Program.Step(node, nodeIndex, stepThreads, primitive, allKinds, allArgs, output, scratch,
-                    scratchBytes));
+                    scratchBytes, null));
             return output;
         } finally {
             dnnl.primitiveDescDestroy(pd);

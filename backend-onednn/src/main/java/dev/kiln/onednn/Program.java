@@ -26,17 +26,24 @@ final class Program {
     }
 
     /**
-     * One primitive execution.
+     * One primitive execution, or one of Kiln's own kernels rewriting a value in place.
      *
      * @param node       the graph node it belongs to, for errors
      * @param nodeIndex  that node's index in the partition, for per-node timing
      * @param threads    the OpenMP threads it was created for, and runs with
-     * @param argKinds   {@code DNNL_ARG_*} per argument
-     * @param argValues  the value bound to each argument
+     * @param primitive  the oneDNN primitive, or NULL for {@code inPlace}
+     * @param argKinds   {@code DNNL_ARG_*} per argument (none for {@code inPlace})
+     * @param argValues  the value bound to each argument (for {@code inPlace}: the value it reads, then its output)
      * @param output     the value it writes
      * @param scratchpad the primitive's scratchpad descriptor, or NULL when it needs none
+     * @param inPlace    the kernel of Kiln's that rewrites {@code output}'s storage, or null for a primitive
      */
     record Step(String node, int nodeIndex, int threads, MemorySegment primitive, int[] argKinds, int[] argValues,
-                int output, MemorySegment scratchpad, long scratchpadBytes) {
+                int output, MemorySegment scratchpad, long scratchpadBytes, InPlaceKernel inPlace) {
+    }
+
+    /** A kernel of Kiln's that rewrites {@code floats} values at {@code data} ({@link NativeKernels}). */
+    interface InPlaceKernel {
+        void apply(MemorySegment data, long floats);
     }
 }

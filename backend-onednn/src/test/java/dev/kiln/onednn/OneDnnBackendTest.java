@@ -371,6 +371,42 @@ class OneDnnBackendTest {
         }
     }
 
+    /**
+     * A convolution whose epilogue ends with swish is created without it, and Kiln's kernel swishes
+     * its output in place after it, from 16,384 output values (here 16 channels of 40x40); smaller
+     * ones keep oneDNN's post-op. Also after a residual summed in place. Same answers as the
+     * reference in every case.
+     */
+    @Test
+    void aSwishEndingALargeConvolutionIsComputedByKilnsKernel() {
+        for (int size : new int[]{8, 40}) {
+            for (boolean residual : new boolean[]{false, true}) {
+                SplittableRandom random = new SplittableRandom(size + (residual ? 1 : 0));
+                GraphBuilder b = new GraphBuilder("swish");
+                b.input("x", Shape.of(1, 3, size, size));
+                b.initializer("w0", tensor(random, 16, 3, 3, 3));
+                b.initializer("w1", tensor(random, 16, 16, 3, 3));
+                b.initializer("w2", tensor(random, 16, 16, 1, 1));
+                b.initializer("b2", tensor(random, 16));
+                String stem = b.add("stem", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w0");
+                String middle = b.add("middle", new Conv(Window.square(3, 1, 1), 1, List.of()), stem, "w1");
+                List<PostOp> epilogue = residual
+                        ? List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.SILU))
+                        : List.of(new PostOp.Activate(ActivationFunction.SILU));
+                b.output(residual ? b.add("out", new Conv(Window.of(1, 1), 1, epilogue), middle, "w2", "b2", stem)
+                        : b.add("out", new Conv(Window.of(1, 1), 1, epilogue), middle, "w2", "b2"));
+                try (Graph g = b.build(); Tensor x = tensor(random, 1, 3, size, size);
+                     CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                    String algorithm = algorithmOf(model, "out");
+                    String which = size + "x" + size + (residual ? " with a residual: " : ": ") + algorithm;
+                    assertEquals(size == 40, algorithm.endsWith("swish by Kiln's AVX-512 kernel"), which);
+                    assertEquals(residual, algorithm.contains("residual summed in place"), which);
+                    assertEveryOutputMatchesTheReference(g, x);
+                }
+            }
+        }
+    }
+
     @Test
     void oneModelRunsFromManyThreadsWithTheSameAnswers() throws Exception {
         try (Graph g = everyOpKind(2);

@@ -5,9 +5,11 @@ import dev.kiln.KilnException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * A shared library opened for the process's lifetime, and downcall handles to its functions.
@@ -42,6 +44,11 @@ public final class NativeLibrary {
         return linker.downcallHandle(symbols.find(name).orElseThrow(() -> new KilnException(
                 "function " + name + " not found in " + file + " (an older or different build of the library?)")),
                 descriptor);
+    }
+
+    /** Where symbol {@code name} resolves from this library (itself or the libraries it loaded), if anywhere. */
+    public Optional<MemorySegment> address(String name) {
+        return symbols.find(name);
     }
 
     public Path file() {

@@ -1,0 +1,109 @@
+package dev.kiln.onednn;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Kiln's own native kernels ({@code src/main/c/kernels.c}), which the build compiles into the jar
+ * ({@code ./run-tests} installs the C compiler, so they must be there): loaded beside oneDNN, and
+ * as exact as the math they replace. They run on the oneDNN thread, as in a model, so that no
+ * test thread starts an OpenMP team of its own.
+ */
+class NativeKernelsTest {
+    private static final OneDnnRuntime RUNTIME = OneDnnRuntime.get().require();
+    private static final int THREADS = 2;
+
+    @Test
+    void theBuildBroughtThemAndTheyShareOneDnnsOpenMpRuntime() {
+        assertNotNull(RUNTIME.kernels, RUNTIME.kernelsStatus);
+        assertEquals("swish by Kiln's AVX-512 kernel", RUNTIME.kernelsStatus);
+    }
+
+    /**
+     * Within 3e-7 of x / (1 + e^-x) computed in double, relative, wherever that is a normal float;
+     * NaN stays NaN, infinity stays infinity, and below -87 (where the answer underflows) the result
+     * is at most 1e-30 in size. Lengths around the 16-value vector, and past the size from which the
+     * pass is split between threads; the floats after the range are left alone.
+     */
+    @Test
+    void swishMatchesTheMathOnEveryKindOfValue() {
+        float[] special = {0f, -0f, 1e-30f, -1e-30f, 1e-45f, 0.5f, -0.5f, 20f, -20f, 87f, -87f, 88.5f, -88.5f, 100f,
+                -100f, 1e30f, -1e30f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.NaN};
+        SplittableRandom random = new SplittableRandom(11);
+        for (int count : new int[]{1, 15, 16, 17, 1000, 16_383, 16_384, 40_001}) {
+            float[] x = new float[count];
+            for (int i = 0; i < count; i++) {
+                x[i] = i < special.length ? special[i] : (float) (random.nextGaussian() * 6);
+            }
+            float[] y = swish(x);
+            for (int i = 0; i < count; i++) {
+                double want = x[i] / (1 + Math.exp(-(double) x[i]));
+                String where = "swish(" + x[i] + ") of " + count + " values: " + y[i] + ", want " + want;
+                if (Float.isNaN(x[i])) {
+                    assertTrue(Float.isNaN(y[i]), where);
+                } else if (x[i] == Float.POSITIVE_INFINITY) {
+                    assertEquals(Float.POSITIVE_INFINITY, y[i], where);
+                } else if (x[i] < -87) {
+                    assertTrue(Math.abs(y[i]) <= 1e-30, where);
+                } else if (Math.abs(want) < Float.MIN_NORMAL) {
+                    assertTrue(Math.abs(y[i] - want) <= Float.MIN_NORMAL, where);
+                } else {
+                    assertTrue(Math.abs(y[i] - want) <= 3e-7 * Math.abs(want), where);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSwishOfNoValuesTouchesNothingAndTooFewBytesIsRefused() {
+        assertEquals(0, swish(new float[0]).length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment small = arena.allocate(16 * Float.BYTES, 64);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> RUNTIME.kernels.swish(small, 17));
+            assertTrue(e.getMessage().contains("17 values over 64 bytes"), e.getMessage());
+        }
+    }
+
+    /** Prints which computes swish in a fresh JVM, as the runtime decides once per process. */
+    public static final class Status {
+        public static void main(String[] args) {
+            System.out.println(OneDnnRuntime.get().require().kernelsStatus);
+        }
+    }
+
+    @Test
+    void aPropertyKeepsOneDnnsOwnAndTheBackendSaysSo() throws Exception {
+        assertEquals("swish by oneDNN (-Dkiln.onednn.kernels=false)", ChildJvm.lastLine(Status.class, environment -> {
+        }, "--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.kernels=false"));
+    }
+
+    /** Swish of {@code x} by the kernel, on the oneDNN thread with two OpenMP threads; guards past the end checked. */
+    private static float[] swish(float[] x) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment guarded = arena.allocate((x.length + 32L) * Float.BYTES, 64);
+            MemorySegment data = guarded.asSlice(0, (long) x.length * Float.BYTES);
+            MemorySegment.copy(x, 0, data, JAVA_FLOAT, 0, x.length);
+            for (int i = x.length; i < x.length + 32; i++) {
+                guarded.setAtIndex(JAVA_FLOAT, i, 7f);
+            }
+            OneDnnThread.forCount(THREADS).run(() -> {
+                RUNTIME.dnnl.setThreads(THREADS);
+                RUNTIME.kernels.swish(data, x.length);
+            });
+            for (int i = x.length; i < x.length + 32; i++) {
+                assertEquals(7f, guarded.getAtIndex(JAVA_FLOAT, i), "float " + i + " past the end");
+            }
+            return data.toArray(JAVA_FLOAT);
+        }
+    }
+}
