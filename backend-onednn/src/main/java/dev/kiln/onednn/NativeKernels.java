@@ -24,7 +24,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Kiln's own native kernels for what oneDNN does slower ({@code src/main/c/kernels.c}), run on
  * oneDNN's OpenMP team: today swish, which oneDNN 3.13 computes at 0.52 ns per value and thread
- * and these at about 0.33. The library is compiled when the jar is built, where a C compiler is
+ * and these at about 0.33, alone or adding up each channel for the squeeze-excitation reading it. The library is compiled when the jar is built, where a C compiler is
  * found; without it, on another CPU or OpenMP runtime, or with {@code -Dkiln.onednn.kernels=false},
  * the backend keeps oneDNN's post-ops, and {@link #status} says why.
  */
@@ -33,10 +33,16 @@ final class NativeKernels {
     static final String FILE = "libkiln-onednn-kernels.so";
     private static final String FOLDER = "dev/kiln/onednn/native/linux-x86_64";
 
+    /** The most channels {@link #swishWithChannelMeans} takes (kernels.c keeps partial sums on the stack). */
+    static final long MAX_CHANNELS = 8192;
+
     private final MethodHandle swish;
+    private final MethodHandle swishChannelMeans;
 
     private NativeKernels(NativeLibrary library) {
         swish = library.function("kiln_swish", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+        swishChannelMeans = library.function("kiln_swish_channel_means",
+                FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
     }
 
     /** The kernels, or why oneDNN computes everything itself. */
@@ -112,6 +118,24 @@ final class NativeKernels {
             swish.invokeExact(data, count);
         } catch (Throwable t) {
             throw new IllegalStateException("kiln_swish failed", t);
+        }
+    }
+
+    /**
+     * Swish of a channels-last image of {@code pixels} x {@code channels} floats at {@code data},
+     * in place, and each channel's mean of the results into {@code means}, on the calling thread's
+     * OpenMP team.
+     */
+    void swishWithChannelMeans(MemorySegment data, long pixels, long channels, MemorySegment means) {
+        if (channels < 1 || channels > MAX_CHANNELS || pixels < 1 || data.byteSize() / Float.BYTES / channels < pixels
+                || means.byteSize() < channels * Float.BYTES) {
+            throw new IllegalArgumentException("swish with channel means of " + pixels + " x " + channels
+                    + " values over " + data.byteSize() + " bytes into " + means.byteSize());
+        }
+        try {
+            swishChannelMeans.invokeExact(data, pixels, channels, means);
+        } catch (Throwable t) {
+            throw new IllegalStateException("kiln_swish_channel_means failed", t);
         }
     }
 }

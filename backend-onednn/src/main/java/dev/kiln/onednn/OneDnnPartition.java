@@ -196,7 +196,7 @@ final class OneDnnPartition implements CompiledPartition {
     @Override
     public String describe() {
         long bytes = Arrays.stream(storageBytes).sum();
-        long ownKernels = steps.stream().filter(s -> s.inPlace() != null).count();
+        long ownKernels = steps.stream().filter(s -> s.own() != null).count();
         return "oneDNN " + runtime.dnnl.version() + " primitives: " + (steps.size() - ownKernels) + " executions ("
                 + steps.stream().filter(s -> s.node().equals("reorder")).count() + " reorders), "
                 + (ownKernels > 0 ? ownKernels + " passes of Kiln's kernels, " : "")
@@ -238,8 +238,8 @@ final class OneDnnPartition implements CompiledPartition {
                 MemorySegment scratchpad = resources.allocate(scratchpadBytes, 64);
                 for (int s = 0; s < steps.size(); s++) {
                     Program.Step step = steps.get(s);
-                    if (step.inPlace() != null) {
-                        continue; // no primitive, no arguments: it is given its output's storage
+                    if (step.own() != null) {
+                        continue; // no primitive, no arguments: it is given the buffers
                     }
                     boolean scratch = step.scratchpadBytes() > 0;
                     int count = step.argKinds().length + (scratch ? 1 : 0);
@@ -345,8 +345,8 @@ final class OneDnnPartition implements CompiledPartition {
                     dnnl.setThreads(inForce);
                 }
                 long started = nanos == null ? 0 : System.nanoTime();
-                if (step.inPlace() != null) {
-                    step.inPlace().apply(buffers[step.output()], values.get(step.output()).bytes() / Float.BYTES);
+                if (step.own() != null) {
+                    step.own().run(buffers);
                 } else {
                     dnnl.execute(step.primitive(), stream,
                             step.argKinds().length + (step.scratchpadBytes() > 0 ? 1 : 0), args[s], step.node());

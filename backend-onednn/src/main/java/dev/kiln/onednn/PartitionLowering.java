@@ -83,6 +83,8 @@ final class PartitionLowering {
      * applies the gate itself (see {@link #gatedReader}): by value name, {input, gate}.
      */
     private final Map<String, int[]> gated = new HashMap<>();
+    /** The output of the last step when that step is Kiln's plain swish, else -1. */
+    private int lastSwished = -1;
 
     PartitionLowering(OneDnnRuntime runtime, NativeResources owned, Partition partition, CompileContext context) {
         this.runtime = runtime;
@@ -301,10 +303,37 @@ final class PartitionLowering {
         Program.Value v = values.get(value);
         values.add(new Program.Value(v.md(), v.bytes(), v.root(), NULL));
         int output = values.size() - 1;
+        long floats = v.bytes() / Float.BYTES;
+        NativeKernels kernels = runtime.kernels;
         steps.add(new Program.Step(n.name(), nodeIndex, steps.getLast().threads(), NULL, new int[0],
-                new int[]{value, output}, output, NULL, 0, runtime.kernels::swish));
+                new int[]{value, output}, output, NULL, 0, buffers -> kernels.swish(buffers[output], floats)));
+        lastSwished = output;
         implementations.add("swish by Kiln's AVX-512 kernel");
         return output;
+    }
+
+    /**
+     * The squeeze-excitation's mean over the plane, added up by Kiln's swish that made its input
+     * (the last step, over one channels-last image): that step becomes the swish with channel
+     * means, and oneDNN's pooling does not read the image again. -1 when it cannot.
+     */
+    private int meansAddedUpBySwish(BoundNode n, int x) {
+        Shape in = n.inputShape(0);
+        if (steps.isEmpty() || steps.getLast().output() != x || lastSwished != x || in.dim(0) != 1
+                || in.dim(1) > NativeKernels.MAX_CHANNELS || !Layouts.tag(dnnl, values.get(x).md()).equals("acdb")) {
+            return -1;
+        }
+        long channels = in.dim(1);
+        long pixels = in.dim(2) * in.dim(3);
+        int means = activation(strided(new long[]{1, channels, 1, 1}, new long[]{channels, 1, channels, channels}));
+        Program.Step swish = steps.removeLast();
+        NativeKernels kernels = runtime.kernels;
+        steps.add(new Program.Step(swish.node(), swish.nodeIndex(), swish.threads(), NULL, new int[0],
+                new int[]{swish.argValues()[0], x, means}, means, NULL, 0,
+                buffers -> kernels.swishWithChannelMeans(buffers[x], pixels, channels, buffers[means])));
+        lastSwished = -1;
+        implementations.add("mean over the plane added up by the swish of " + swish.node());
+        return means;
     }
 
     /**
@@ -481,7 +510,8 @@ final class PartitionLowering {
     /** The squeeze-excitation's input and its gate: the mean over the plane through two 1x1 convolutions. */
     private int[] squeezeAndGate(BoundNode n, SqueezeExcitation se) {
         int x = input(n, 0);
-        int mean = globalPool(n, Dnnl.POOLING_AVG_EXCLUDE_PADDING, x);
+        int summed = meansAddedUpBySwish(n, x);
+        int mean = summed >= 0 ? summed : globalPool(n, Dnnl.POOLING_AVG_EXCLUDE_PADDING, x);
         int squeezed = gateConvolution(n, mean, n.inputShape(1), 1, n.node().hasInput(3) ? 3 : -1,
                 se.squeezeActivation());
         int gate = gateConvolution(n, squeezed, n.inputShape(2), 2, n.node().hasInput(4) ? 4 : -1,

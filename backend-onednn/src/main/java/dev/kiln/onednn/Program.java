@@ -26,24 +26,24 @@ final class Program {
     }
 
     /**
-     * One primitive execution, or one of Kiln's own kernels rewriting a value in place.
+     * One primitive execution, or one of Kiln's own kernels.
      *
      * @param node       the graph node it belongs to, for errors
      * @param nodeIndex  that node's index in the partition, for per-node timing
      * @param threads    the OpenMP threads it was created for, and runs with
-     * @param primitive  the oneDNN primitive, or NULL for {@code inPlace}
-     * @param argKinds   {@code DNNL_ARG_*} per argument (none for {@code inPlace})
-     * @param argValues  the value bound to each argument (for {@code inPlace}: the value it reads, then its output)
-     * @param output     the value it writes
+     * @param primitive  the oneDNN primitive, or NULL for {@code own}
+     * @param argKinds   {@code DNNL_ARG_*} per argument (none for {@code own})
+     * @param argValues  the value bound to each argument (for {@code own}: every value it reads or writes)
+     * @param output     the value it writes (for {@code own}: the one that needs storage, if any)
      * @param scratchpad the primitive's scratchpad descriptor, or NULL when it needs none
-     * @param inPlace    the kernel of Kiln's that rewrites {@code output}'s storage, or null for a primitive
+     * @param own        Kiln's kernel, or null for a primitive
      */
     record Step(String node, int nodeIndex, int threads, MemorySegment primitive, int[] argKinds, int[] argValues,
-                int output, MemorySegment scratchpad, long scratchpadBytes, InPlaceKernel inPlace) {
+                int output, MemorySegment scratchpad, long scratchpadBytes, OwnKernel own) {
     }
 
-    /** A kernel of Kiln's that rewrites {@code floats} values at {@code data} ({@link NativeKernels}). */
-    interface InPlaceKernel {
-        void apply(MemorySegment data, long floats);
+    /** A call of Kiln's kernels ({@link NativeKernels}) on a workspace's buffers, indexed by value. */
+    interface OwnKernel {
+        void run(MemorySegment[] buffers);
     }
 }

@@ -7,8 +7,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,12 +65,68 @@ class NativeKernelsTest {
         }
     }
 
+    /**
+     * Over a channels-last image: every value as {@link #swish} gives it, and each channel's mean of
+     * the results within 1e-6 of the mean of their sizes (computed in double). Channel counts with
+     * and without a tail past 16, pixel counts around the 64 kept in float between double totals,
+     * and an image large enough to be split between threads.
+     */
+    @Test
+    void swishWithChannelMeansSwishesAsSwishAndAveragesEachChannel() {
+        SplittableRandom random = new SplittableRandom(13);
+        int[][] shapes = {{1, 16}, {63, 24}, {64, 40}, {65, 8}, {1000, 1152}, {3136, 144}};
+        for (int[] shape : shapes) {
+            int pixels = shape[0];
+            int channels = shape[1];
+            float[] x = new float[pixels * channels];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (random.nextGaussian() * 4);
+            }
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment data = arena.allocate((long) x.length * Float.BYTES, 64);
+                MemorySegment means = arena.allocate((long) channels * Float.BYTES, 64);
+                MemorySegment.copy(x, 0, data, JAVA_FLOAT, 0, x.length);
+                OneDnnThread.forCount(THREADS).run(() -> {
+                    RUNTIME.dnnl.setThreads(THREADS);
+                    RUNTIME.kernels.swishWithChannelMeans(data, pixels, channels, means);
+                });
+                assertArrayEquals(swish(x), data.toArray(JAVA_FLOAT), pixels + " x " + channels);
+                for (int c = 0; c < channels; c++) {
+                    double sum = 0;
+                    double size = 0;
+                    for (int p = 0; p < pixels; p++) {
+                        float value = data.getAtIndex(JAVA_FLOAT, (long) p * channels + c);
+                        sum += value;
+                        size += Math.abs(value);
+                    }
+                    float mean = means.getAtIndex(JAVA_FLOAT, c);
+                    assertTrue(Math.abs(mean - sum / pixels) <= 1e-6 * size / pixels + 1e-30,
+                            pixels + " x " + channels + ", channel " + c + ": " + mean + ", want " + sum / pixels);
+                }
+            }
+        }
+    }
+
+    @Test
+    void swishWithChannelMeansRefusesShapesItsBuffersDoNotHold() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(64L * 32 * Float.BYTES, 64);
+            MemorySegment means = arena.allocate(32 * Float.BYTES, 64);
+            for (long[] shape : new long[][]{{65, 32}, {64, 33}, {0, 32}, {1, 0}, {1, NativeKernels.MAX_CHANNELS + 1}}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> RUNTIME.kernels.swishWithChannelMeans(data, shape[0], shape[1], means));
+                assertTrue(e.getMessage().startsWith("swish with channel means of " + shape[0] + " x " + shape[1]),
+                        e.getMessage());
+            }
+        }
+    }
+
     @Test
     void aSwishOfNoValuesTouchesNothingAndTooFewBytesIsRefused() {
         assertEquals(0, swish(new float[0]).length);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment small = arena.allocate(16 * Float.BYTES, 64);
-            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> RUNTIME.kernels.swish(small, 17));
             assertTrue(e.getMessage().contains("17 values over 64 bytes"), e.getMessage());
         }

@@ -407,6 +407,40 @@ class OneDnnBackendTest {
         }
     }
 
+    /**
+     * A squeeze-excitation right after Kiln's swish of one channels-last image takes its mean over
+     * the plane from that swish, which adds each channel up as it goes (32 and 24 channels, the
+     * latter with a tail past 16); for a batch, and after a swish too small for the kernel (8x8),
+     * oneDNN's pooling computes it. Same answers as the reference in every case.
+     */
+    @Test
+    void aSqueezeExcitationAfterKilnsSwishTakesItsMeansFromIt() {
+        record Case(int batch, int channels, int size, boolean fused) {
+        }
+        for (Case c : List.of(new Case(1, 32, 24, true), new Case(1, 24, 28, true), new Case(2, 32, 24, false),
+                new Case(1, 32, 8, false))) {
+            SplittableRandom random = new SplittableRandom(c.hashCode());
+            GraphBuilder b = new GraphBuilder("swish-then-se");
+            b.input("x", Shape.of(c.batch(), 3, c.size(), c.size()));
+            b.initializer("w0", tensor(random, c.channels(), 3, 3, 3));
+            b.initializer("w1", tensor(random, 8, c.channels(), 1, 1));
+            b.initializer("b1", tensor(random, 8));
+            b.initializer("w2", tensor(random, c.channels(), 8, 1, 1));
+            b.initializer("b2", tensor(random, c.channels()));
+            String features = b.add("features", new Conv(Window.square(3, 1, 1), 1,
+                    List.of(new PostOp.Activate(ActivationFunction.SILU))), "x", "w0");
+            b.output(b.add("se", new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID), features,
+                    "w1", "w2", "b1", "b2"));
+            try (Graph g = b.build(); Tensor x = tensor(random, c.batch(), 3, c.size(), c.size());
+                 CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                String se = algorithmOf(model, "se");
+                assertEquals(c.fused(), se.startsWith("mean over the plane added up by the swish of features"),
+                        c + ": " + se);
+                assertEveryOutputMatchesTheReference(g, x);
+            }
+        }
+    }
+
     @Test
     void oneModelRunsFromManyThreadsWithTheSameAnswers() throws Exception {
         try (Graph g = everyOpKind(2);
