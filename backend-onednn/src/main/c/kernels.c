@@ -19,6 +19,14 @@
 /* Below this many values the parallel region's start costs more than the second thread saves. */
 #define PARALLEL_FROM 16384
 
+/*
+ * Whether to open a parallel region: not for one thread in force (an engine of one thread runs
+ * on its callers, and oneDNN opens none for them either), nor for little work.
+ */
+static int in_parallel(long values) {
+    return values >= PARALLEL_FROM && omp_get_max_threads() > 1;
+}
+
 __attribute__((target("avx512f")))
 static inline __m512 swish16(__m512 x) {
     const __m512 round = _mm512_set1_ps(12582912.f); /* 1.5 * 2^23: adding it rounds to an integer */
@@ -82,16 +90,45 @@ int kiln_kernels_supported(void) {
     return __builtin_cpu_supports("avx512f");
 }
 
+static void swish_part(float *data, long count, long thread, long threads) {
+    long vectors = (count + 15) / 16;
+    long from = vectors * thread / threads * 16;
+    long to = vectors * (thread + 1) / threads * 16;
+    swish_range(data, from, to < count ? to : count);
+}
+
 /* Swish of count floats at data, in place, on the calling thread's OpenMP team (omp_set_num_threads). */
 void kiln_swish(float *data, long count) {
-    #pragma omp parallel if (count >= PARALLEL_FROM)
-    {
-        long threads = omp_get_num_threads();
-        long thread = omp_get_thread_num();
-        long vectors = (count + 15) / 16;
-        long from = vectors * thread / threads * 16;
-        long to = vectors * (thread + 1) / threads * 16;
-        swish_range(data, from, to < count ? to : count);
+    if (!in_parallel(count)) {
+        swish_part(data, count, 0, 1);
+        return;
+    }
+    #pragma omp parallel
+    swish_part(data, count, omp_get_thread_num(), omp_get_num_threads());
+}
+
+/* This thread's share of the pixels: swished, and its sum per channel added to means / pixels. */
+static void swish_channel_means_part(float *data, long pixels, long channels, float *means, long thread,
+                                     long threads) {
+    long from = pixels * thread / threads;
+    long to = pixels * (thread + 1) / threads;
+    float partial[channels];
+    double total[channels];
+    for (long c = 0; c < channels; c++) {
+        total[c] = 0;
+    }
+    for (long p = from; p < to; p += PIXELS_PER_PARTIAL) {
+        for (long c = 0; c < channels; c++) {
+            partial[c] = 0;
+        }
+        swish_rows(data, p, p + PIXELS_PER_PARTIAL < to ? p + PIXELS_PER_PARTIAL : to, channels, partial);
+        for (long c = 0; c < channels; c++) {
+            total[c] += partial[c];
+        }
+    }
+    #pragma omp critical
+    for (long c = 0; c < channels; c++) {
+        means[c] += (float) (total[c] / pixels);
     }
 }
 
@@ -104,29 +141,10 @@ void kiln_swish_channel_means(float *data, long pixels, long channels, float *me
     for (long c = 0; c < channels; c++) {
         means[c] = 0;
     }
-    #pragma omp parallel if (pixels * channels >= PARALLEL_FROM)
-    {
-        long threads = omp_get_num_threads();
-        long thread = omp_get_thread_num();
-        long from = pixels * thread / threads;
-        long to = pixels * (thread + 1) / threads;
-        float partial[channels];
-        double total[channels];
-        for (long c = 0; c < channels; c++) {
-            total[c] = 0;
-        }
-        for (long p = from; p < to; p += PIXELS_PER_PARTIAL) {
-            for (long c = 0; c < channels; c++) {
-                partial[c] = 0;
-            }
-            swish_rows(data, p, p + PIXELS_PER_PARTIAL < to ? p + PIXELS_PER_PARTIAL : to, channels, partial);
-            for (long c = 0; c < channels; c++) {
-                total[c] += partial[c];
-            }
-        }
-        #pragma omp critical
-        for (long c = 0; c < channels; c++) {
-            means[c] += (float) (total[c] / pixels);
-        }
+    if (!in_parallel(pixels * channels)) {
+        swish_channel_means_part(data, pixels, channels, means, 0, 1);
+        return;
     }
+    #pragma omp parallel
+    swish_channel_means_part(data, pixels, channels, means, omp_get_thread_num(), omp_get_num_threads());
 }

@@ -16,12 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Kiln's own native kernels ({@code src/main/c/kernels.c}), which the build compiles into the jar
  * ({@code ./run-tests} installs the C compiler, so they must be there): loaded beside oneDNN, and
- * as exact as the math they replace. They run on the oneDNN thread, as in a model, so that no
- * test thread starts an OpenMP team of its own.
+ * as exact as the math they replace, on two threads and on one. They run where a model runs them:
+ * on the oneDNN thread for two (so that no test thread starts an OpenMP team of its own), on the
+ * calling thread for one.
  */
 class NativeKernelsTest {
     private static final OneDnnRuntime RUNTIME = OneDnnRuntime.get().require();
-    private static final int THREADS = 2;
 
     @Test
     void theBuildBroughtThemAndTheyShareOneDnnsOpenMpRuntime() {
@@ -46,7 +46,8 @@ class NativeKernelsTest {
             for (int i = 0; i < count; i++) {
                 x[i] = i < special.length ? special[i] : (float) (random.nextGaussian() * 6);
             }
-            float[] y = swish(x);
+            float[] y = swish(x, 2);
+            assertArrayEquals(y, swish(x, 1), "one thread against two, " + count + " values");
             for (int i = 0; i < count; i++) {
                 double want = x[i] / (1 + Math.exp(-(double) x[i]));
                 String where = "swish(" + x[i] + ") of " + count + " values: " + y[i] + ", want " + want;
@@ -66,42 +67,42 @@ class NativeKernelsTest {
     }
 
     /**
-     * Over a channels-last image: every value as {@link #swish} gives it, and each channel's mean of
-     * the results within 1e-6 of the mean of their sizes (computed in double). Channel counts with
-     * and without a tail past 16, pixel counts around the 64 kept in float between double totals,
-     * and an image large enough to be split between threads.
+     * Over a channels-last image, on two threads and on one: every value as {@link #swish} gives it,
+     * and each channel's mean of the results within 1e-6 of the mean of their sizes (computed in
+     * double). Channel counts with and without a tail past 16, pixel counts around the 64 kept in
+     * float between double totals, and an image large enough to be split between threads.
      */
     @Test
     void swishWithChannelMeansSwishesAsSwishAndAveragesEachChannel() {
         SplittableRandom random = new SplittableRandom(13);
         int[][] shapes = {{1, 16}, {63, 24}, {64, 40}, {65, 8}, {1000, 1152}, {3136, 144}};
         for (int[] shape : shapes) {
-            int pixels = shape[0];
-            int channels = shape[1];
-            float[] x = new float[pixels * channels];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) (random.nextGaussian() * 4);
-            }
-            try (Arena arena = Arena.ofShared()) {
-                MemorySegment data = arena.allocate((long) x.length * Float.BYTES, 64);
-                MemorySegment means = arena.allocate((long) channels * Float.BYTES, 64);
-                MemorySegment.copy(x, 0, data, JAVA_FLOAT, 0, x.length);
-                OneDnnThread.forCount(THREADS).run(() -> {
-                    RUNTIME.dnnl.setThreads(THREADS);
-                    RUNTIME.kernels.swishWithChannelMeans(data, pixels, channels, means);
-                });
-                assertArrayEquals(swish(x), data.toArray(JAVA_FLOAT), pixels + " x " + channels);
-                for (int c = 0; c < channels; c++) {
-                    double sum = 0;
-                    double size = 0;
-                    for (int p = 0; p < pixels; p++) {
-                        float value = data.getAtIndex(JAVA_FLOAT, (long) p * channels + c);
-                        sum += value;
-                        size += Math.abs(value);
+            for (int threads : new int[]{1, 2}) {
+                int pixels = shape[0];
+                int channels = shape[1];
+                String where = pixels + " x " + channels + " on " + threads + " threads";
+                float[] x = new float[pixels * channels];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (random.nextGaussian() * 4);
+                }
+                try (Arena arena = Arena.ofShared()) {
+                    MemorySegment data = arena.allocate((long) x.length * Float.BYTES, 64);
+                    MemorySegment means = arena.allocate((long) channels * Float.BYTES, 64);
+                    MemorySegment.copy(x, 0, data, JAVA_FLOAT, 0, x.length);
+                    onThreads(threads, () -> RUNTIME.kernels.swishWithChannelMeans(data, pixels, channels, means));
+                    assertArrayEquals(swish(x, threads), data.toArray(JAVA_FLOAT), where);
+                    for (int c = 0; c < channels; c++) {
+                        double sum = 0;
+                        double size = 0;
+                        for (int p = 0; p < pixels; p++) {
+                            float value = data.getAtIndex(JAVA_FLOAT, (long) p * channels + c);
+                            sum += value;
+                            size += Math.abs(value);
+                        }
+                        float mean = means.getAtIndex(JAVA_FLOAT, c);
+                        assertTrue(Math.abs(mean - sum / pixels) <= 1e-6 * size / pixels + 1e-30,
+                                where + ", channel " + c + ": " + mean + ", want " + sum / pixels);
                     }
-                    float mean = means.getAtIndex(JAVA_FLOAT, c);
-                    assertTrue(Math.abs(mean - sum / pixels) <= 1e-6 * size / pixels + 1e-30,
-                            pixels + " x " + channels + ", channel " + c + ": " + mean + ", want " + sum / pixels);
                 }
             }
         }
@@ -123,7 +124,7 @@ class NativeKernelsTest {
 
     @Test
     void aSwishOfNoValuesTouchesNothingAndTooFewBytesIsRefused() {
-        assertEquals(0, swish(new float[0]).length);
+        assertEquals(0, swish(new float[0], 2).length);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment small = arena.allocate(16 * Float.BYTES, 64);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -145,8 +146,16 @@ class NativeKernelsTest {
         }, "--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.kernels=false"));
     }
 
-    /** Swish of {@code x} by the kernel, on the oneDNN thread with two OpenMP threads; guards past the end checked. */
-    private static float[] swish(float[] x) {
+    /** Runs {@code kernel} as a model on an engine of {@code threads} threads would. */
+    private static void onThreads(int threads, Runnable kernel) {
+        OneDnnThread.forCount(threads).run(() -> {
+            RUNTIME.dnnl.setThreads(threads);
+            kernel.run();
+        });
+    }
+
+    /** Swish of {@code x} by the kernel on {@code threads} OpenMP threads; guards past the end checked. */
+    private static float[] swish(float[] x, int threads) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment guarded = arena.allocate((x.length + 32L) * Float.BYTES, 64);
             MemorySegment data = guarded.asSlice(0, (long) x.length * Float.BYTES);
@@ -154,10 +163,7 @@ class NativeKernelsTest {
             for (int i = x.length; i < x.length + 32; i++) {
                 guarded.setAtIndex(JAVA_FLOAT, i, 7f);
             }
-            OneDnnThread.forCount(THREADS).run(() -> {
-                RUNTIME.dnnl.setThreads(THREADS);
-                RUNTIME.kernels.swish(data, x.length);
-            });
+            onThreads(threads, () -> RUNTIME.kernels.swish(data, x.length));
             for (int i = x.length; i < x.length + 32; i++) {
                 assertEquals(7f, guarded.getAtIndex(JAVA_FLOAT, i), "float " + i + " past the end");
             }
