@@ -24,9 +24,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Kiln's own native kernels for what oneDNN does slower ({@code src/main/c/kernels.c}), run on
  * oneDNN's OpenMP team: today swish, which oneDNN 3.13 computes at 0.52 ns per value and thread
- * and these at about 0.33, alone or adding up each channel for the squeeze-excitation reading it. The library is compiled when the jar is built, where a C compiler is
- * found; without it, on another CPU or OpenMP runtime, or with {@code -Dkiln.onednn.kernels=false},
- * the backend keeps oneDNN's post-ops, and {@link #status} says why.
+ * and these at about 0.33, alone or adding up each channel for the squeeze-excitation that reads
+ * it. The library is compiled when the jar is built, where a C compiler is found; without it, on
+ * another CPU or OpenMP runtime, or with {@code -Dkiln.onednn.kernels=false}, the backend keeps
+ * oneDNN's post-ops and pooling, and {@link Loaded#status} says why.
  */
 final class NativeKernels {
     static final String PROPERTY = "kiln.onednn.kernels";
