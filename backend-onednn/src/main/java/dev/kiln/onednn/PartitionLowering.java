@@ -83,8 +83,6 @@ final class PartitionLowering {
      * applies the gate itself (see {@link #gatedReader}): by value name, {input, gate}.
      */
     private final Map<String, int[]> gated = new HashMap<>();
-    /** The output of the last step when that step is Kiln's plain swish, else -1. */
-    private int lastSwished = -1;
 
     PartitionLowering(OneDnnRuntime runtime, NativeResources owned, Partition partition, CompileContext context) {
         this.runtime = runtime;
@@ -307,7 +305,6 @@ final class PartitionLowering {
         NativeKernels kernels = runtime.kernels;
         steps.add(new Program.Step(n.name(), nodeIndex, steps.getLast().threads(), NULL, new int[0],
                 new int[]{value, output}, output, NULL, 0, buffers -> kernels.swish(buffers[output], floats)));
-        lastSwished = output;
         implementations.add("swish by Kiln's AVX-512 kernel");
         return output;
     }
@@ -315,11 +312,12 @@ final class PartitionLowering {
     /**
      * The squeeze-excitation's mean over the plane, added up by Kiln's swish that made its input
      * (the last step, over one channels-last image): that step becomes the swish with channel
-     * means, and oneDNN's pooling does not read the image again. -1 when it cannot.
+     * means, and oneDNN's pooling does not read the image again. -1 when it cannot. Of Kiln's
+     * steps only the plain swish outputs the value it rewrote; the fused one outputs the means.
      */
     private int meansAddedUpBySwish(BoundNode n, int x) {
         Shape in = n.inputShape(0);
-        if (steps.isEmpty() || steps.getLast().output() != x || lastSwished != x || in.dim(0) != 1
+        if (steps.isEmpty() || steps.getLast().own() == null || steps.getLast().output() != x || in.dim(0) != 1
                 || in.dim(1) > NativeKernels.MAX_CHANNELS || !Layouts.tag(dnnl, values.get(x).md()).equals("acdb")) {
             return -1;
         }
@@ -331,7 +329,6 @@ final class PartitionLowering {
         steps.add(new Program.Step(swish.node(), swish.nodeIndex(), swish.threads(), NULL, new int[0],
                 new int[]{swish.argValues()[0], x, means}, means, NULL, 0,
                 buffers -> kernels.swishWithChannelMeans(buffers[x], pixels, channels, buffers[means])));
-        lastSwished = -1;
         implementations.add("mean over the plane added up by the swish of " + swish.node());
         return means;
     }
