@@ -148,3 +148,146 @@ void kiln_swish_channel_means(float *data, long pixels, long channels, float *me
     #pragma omp parallel
     swish_channel_means_part(data, pixels, channels, means, omp_get_thread_num(), omp_get_num_threads());
 }
+
+/*
+ * Winograd F(2x2, 3x3) for 3x3 convolutions of stride 1: each 2x2 block of outputs (a tile) from
+ * a 4x4 block of inputs with 16 multiplications per channel pair instead of 36. The input
+ * transform V = B^T d B and the output transform Y = A^T M A are here; between them oneDNN's
+ * batched matmul multiplies, for each of the 16 positions e, V[e] [tiles x in channels] by the
+ * transformed weights U[e] [in channels x out channels] (computed once, when the model compiles).
+ * B^T, G and A^T hold only 0, 1, -1 (and 1/2 in G), so the results stay within a few ulps of the
+ * direct convolution's. Images are channels-last [batch][height][width][channels]; V and M are
+ * [16][tiles][channels], tiles ordered by image, then tile row, then tile column.
+ */
+typedef struct {
+    long batch, height, width, channels; /* the input image */
+    long out_height, out_width;          /* the output's plane */
+    long pad_top, pad_left;
+    long tiles_down, tiles_across;       /* ceil(out / 2) each */
+} kiln_winograd_shape;
+
+static long tiles_of(const kiln_winograd_shape *s) {
+    return s->batch * s->tiles_down * s->tiles_across;
+}
+
+__attribute__((target("avx512f")))
+static void winograd_input_tiles(const float *src, float *v, const kiln_winograd_shape *s, long from, long to) {
+    long tiles = tiles_of(s);
+    long channels = s->channels;
+    long per_image = s->tiles_down * s->tiles_across;
+    const __m512 zero = _mm512_setzero_ps();
+    for (long t = from; t < to; t++) {
+        long image = t / per_image;
+        long row0 = (t % per_image) / s->tiles_across * 2 - s->pad_top;
+        long col0 = (t % per_image) % s->tiles_across * 2 - s->pad_left;
+        const float *at[16];
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                long r = row0 + i, c = col0 + j;
+                at[i * 4 + j] = r >= 0 && r < s->height && c >= 0 && c < s->width
+                        ? src + ((image * s->height + r) * s->width + c) * channels : 0;
+            }
+        }
+        for (long c = 0; c < channels; c += 16) {
+            __mmask16 m = channels - c >= 16 ? 0xFFFF : (__mmask16) ((1u << (channels - c)) - 1);
+            __m512 d[16];
+            for (int k = 0; k < 16; k++) {
+                d[k] = at[k] ? _mm512_maskz_loadu_ps(m, at[k] + c) : zero;
+            }
+            /* rows: B^T d */
+            __m512 x[16];
+            for (int j = 0; j < 4; j++) {
+                x[0 * 4 + j] = _mm512_sub_ps(d[0 * 4 + j], d[2 * 4 + j]);
+                x[1 * 4 + j] = _mm512_add_ps(d[1 * 4 + j], d[2 * 4 + j]);
+                x[2 * 4 + j] = _mm512_sub_ps(d[2 * 4 + j], d[1 * 4 + j]);
+                x[3 * 4 + j] = _mm512_sub_ps(d[1 * 4 + j], d[3 * 4 + j]);
+            }
+            /* columns: (B^T d) B */
+            for (int i = 0; i < 4; i++) {
+                __m512 y0 = _mm512_sub_ps(x[i * 4 + 0], x[i * 4 + 2]);
+                __m512 y1 = _mm512_add_ps(x[i * 4 + 1], x[i * 4 + 2]);
+                __m512 y2 = _mm512_sub_ps(x[i * 4 + 2], x[i * 4 + 1]);
+                __m512 y3 = _mm512_sub_ps(x[i * 4 + 1], x[i * 4 + 3]);
+                _mm512_mask_storeu_ps(v + ((i * 4 + 0) * tiles + t) * channels + c, m, y0);
+                _mm512_mask_storeu_ps(v + ((i * 4 + 1) * tiles + t) * channels + c, m, y1);
+                _mm512_mask_storeu_ps(v + ((i * 4 + 2) * tiles + t) * channels + c, m, y2);
+                _mm512_mask_storeu_ps(v + ((i * 4 + 3) * tiles + t) * channels + c, m, y3);
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void winograd_output_tiles(const float *mm, float *dst, const float *bias, float low, float high,
+                                  const kiln_winograd_shape *s, long out_channels, long from, long to) {
+    long tiles = tiles_of(s);
+    long per_image = s->tiles_down * s->tiles_across;
+    const __m512 lo = _mm512_set1_ps(low), hi = _mm512_set1_ps(high);
+    for (long t = from; t < to; t++) {
+        long image = t / per_image;
+        long row0 = (t % per_image) / s->tiles_across * 2;
+        long col0 = (t % per_image) % s->tiles_across * 2;
+        int rows = s->out_height - row0 >= 2 ? 2 : 1;
+        int cols = s->out_width - col0 >= 2 ? 2 : 1;
+        float *out = dst + ((image * s->out_height + row0) * s->out_width + col0) * out_channels;
+        for (long c = 0; c < out_channels; c += 16) {
+            __mmask16 m = out_channels - c >= 16 ? 0xFFFF : (__mmask16) ((1u << (out_channels - c)) - 1);
+            __m512 p[16];
+            for (int k = 0; k < 16; k++) {
+                p[k] = _mm512_maskz_loadu_ps(m, mm + (k * tiles + t) * out_channels + c);
+            }
+            /* rows: A^T M, two rows of four */
+            __m512 x[8];
+            for (int j = 0; j < 4; j++) {
+                x[0 * 4 + j] = _mm512_add_ps(_mm512_add_ps(p[0 * 4 + j], p[1 * 4 + j]), p[2 * 4 + j]);
+                x[1 * 4 + j] = _mm512_sub_ps(_mm512_sub_ps(p[1 * 4 + j], p[2 * 4 + j]), p[3 * 4 + j]);
+            }
+            __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + c) : _mm512_setzero_ps();
+            for (int i = 0; i < rows; i++) {
+                __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(x[i * 4 + 0], x[i * 4 + 1]), x[i * 4 + 2]), b);
+                __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(x[i * 4 + 1], x[i * 4 + 2]), x[i * 4 + 3]), b);
+                /* max(lo, y) and min(hi, .) return y itself when it is NaN */
+                y0 = _mm512_min_ps(hi, _mm512_max_ps(lo, y0));
+                y1 = _mm512_min_ps(hi, _mm512_max_ps(lo, y1));
+                float *row = out + i * s->out_width * out_channels + c;
+                _mm512_mask_storeu_ps(row, m, y0);
+                if (cols == 2) {
+                    _mm512_mask_storeu_ps(row + out_channels, m, y1);
+                }
+            }
+        }
+    }
+}
+
+/* The input transform of a channels-last image into v[16][tiles][channels]. */
+void kiln_winograd_input(const float *src, float *v, const kiln_winograd_shape *s) {
+    long tiles = tiles_of(s);
+    if (!in_parallel(tiles * 16 * s->channels)) {
+        winograd_input_tiles(src, v, s, 0, tiles);
+        return;
+    }
+    #pragma omp parallel
+    {
+        long thread = omp_get_thread_num(), threads = omp_get_num_threads();
+        winograd_input_tiles(src, v, s, tiles * thread / threads, tiles * (thread + 1) / threads);
+    }
+}
+
+/*
+ * The output transform of m[16][tiles][out_channels] into a channels-last image, plus the bias
+ * (NULL for none), clamped to [low, high] (relu: 0 and infinity; none: both infinite).
+ */
+void kiln_winograd_output(const float *m, float *dst, const float *bias, float low, float high,
+                          const kiln_winograd_shape *s, long out_channels) {
+    long tiles = tiles_of(s);
+    if (!in_parallel(tiles * 16 * out_channels)) {
+        winograd_output_tiles(m, dst, bias, low, high, s, out_channels, 0, tiles);
+        return;
+    }
+    #pragma omp parallel
+    {
+        long thread = omp_get_thread_num(), threads = omp_get_num_threads();
+        winograd_output_tiles(m, dst, bias, low, high, s, out_channels, tiles * thread / threads,
+                              tiles * (thread + 1) / threads);
+    }
+}

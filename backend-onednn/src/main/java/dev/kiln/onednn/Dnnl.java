@@ -134,6 +134,7 @@ final class Dnnl {
     private final MethodHandle convolutionCreate;
     private final MethodHandle poolingCreate;
     private final MethodHandle innerProductCreate;
+    private final MethodHandle matmulCreate;
     private final MethodHandle binaryCreate;
     private final MethodHandle concatCreate;
     private final MethodHandle softmaxCreate;
@@ -198,6 +199,8 @@ final class Dnnl {
         poolingCreate = library.function("dnnl_pooling_forward_primitive_desc_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                         ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        matmulCreate = library.function("dnnl_matmul_primitive_desc_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         innerProductCreate = library.function("dnnl_inner_product_forward_primitive_desc_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
                         ADDRESS));
@@ -528,6 +531,13 @@ final class Dnnl {
         return create("dnnl_inner_product_forward_primitive_desc_create", context, (out,
                 arena) -> (int) innerProductCreate.invokeExact(out, engine, FORWARD_INFERENCE, src, weights, bias, dst,
                 attr));
+    }
+
+    /** A (batched) matrix product: src [.., M, K] times weights [.., K, N] into dst [.., M, N]. */
+    MemorySegment matmul(MemorySegment engine, MemorySegment src, MemorySegment weights, MemorySegment dst,
+                         MemorySegment attr, String context) {
+        return create("dnnl_matmul_primitive_desc_create", context, (out, arena) -> (int) matmulCreate.invokeExact(
+                out, engine, src, weights, MemorySegment.NULL, dst, attr));
     }
 
     MemorySegment binary(MemorySegment engine, int algorithm, MemorySegment src0, MemorySegment src1,

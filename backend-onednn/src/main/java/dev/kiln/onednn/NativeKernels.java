@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -39,11 +40,16 @@ final class NativeKernels {
 
     private final MethodHandle swish;
     private final MethodHandle swishChannelMeans;
+    private final MethodHandle winogradInput;
+    private final MethodHandle winogradOutput;
 
     private NativeKernels(NativeLibrary library) {
         swish = library.function("kiln_swish", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
         swishChannelMeans = library.function("kiln_swish_channel_means",
                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+        winogradInput = library.function("kiln_winograd_input", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
+        winogradOutput = library.function("kiln_winograd_output",
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, JAVA_LONG));
     }
 
     /** The kernels, or why oneDNN computes everything itself. */
@@ -137,6 +143,40 @@ final class NativeKernels {
             swishChannelMeans.invokeExact(data, pixels, channels, means);
         } catch (Throwable t) {
             throw new IllegalStateException("kiln_swish_channel_means failed", t);
+        }
+    }
+
+    /**
+     * The Winograd input transform of the channels-last image at {@code src} into {@code v}
+     * [16][tiles][channels]; {@code shape} is {@code f} as {@link WinogradF2x3#toNative} wrote it.
+     */
+    void winogradInput(MemorySegment src, MemorySegment v, WinogradF2x3 f, MemorySegment shape) {
+        if (src.byteSize() < f.inputBytes() || v.byteSize() < f.transformedBytes(f.channels())) {
+            throw new IllegalArgumentException("Winograd input transform of " + f + " from " + src.byteSize()
+                    + " bytes into " + v.byteSize());
+        }
+        try {
+            winogradInput.invokeExact(src, v, shape);
+        } catch (Throwable t) {
+            throw new IllegalStateException("kiln_winograd_input failed", t);
+        }
+    }
+
+    /**
+     * The Winograd output transform of {@code m} [16][tiles][outChannels] into the channels-last
+     * image at {@code dst}, plus {@code bias} (NULL for none), clamped to [low, high].
+     */
+    void winogradOutput(MemorySegment m, MemorySegment dst, MemorySegment bias, float low, float high,
+                        WinogradF2x3 f, MemorySegment shape) {
+        if (m.byteSize() < f.transformedBytes(f.outChannels()) || dst.byteSize() < f.outputBytes()
+                || (!bias.equals(MemorySegment.NULL) && bias.byteSize() < f.outChannels() * Float.BYTES)) {
+            throw new IllegalArgumentException("Winograd output transform of " + f + " from " + m.byteSize()
+                    + " bytes into " + dst.byteSize() + " with a bias of " + bias.byteSize());
+        }
+        try {
+            winogradOutput.invokeExact(m, dst, bias, low, high, shape, f.outChannels());
+        } catch (Throwable t) {
+            throw new IllegalStateException("kiln_winograd_output failed", t);
         }
     }
 }

@@ -26,6 +26,7 @@ import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.Partition;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,6 +35,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -222,6 +224,12 @@ final class PartitionLowering {
         int[] gate = gated.remove(n.node().input(0));
         int x = gate == null ? input(n, 0) : gate[0];
         int residual = conv.hasResidual() ? input(n, 3) : -1;
+        if (gate == null && residual < 0) {
+            int winograd = winogradConvolution(n, conv, x);
+            if (winograd >= 0) {
+                return winograd;
+            }
+        }
         boolean sum = residual >= 0 && isLastReadBy(n, residual, x);
         boolean hasBias = n.node().hasInput(2);
         boolean swishAfter = isSwishForKilnsKernel(conv.postOps(), n.outputShape());
@@ -282,6 +290,72 @@ final class PartitionLowering {
             output = step(n, pd, ints(kinds), ints(args));
         }
         return swishAfter ? swishedInPlace(n, output) : output;
+    }
+
+    /**
+     * A 3x3 convolution of stride 1 as Winograd F(2x2, 3x3) ({@link WinogradF2x3}): Kiln's input
+     * transform, oneDNN's batched matmul over the 16 positions, and Kiln's output transform with
+     * the bias and a clamp (none, relu or clip). -1 when the convolution does not take it: no
+     * kernels, another epilogue, or a shape the direct convolution does better.
+     */
+    private int winogradConvolution(BoundNode n, Conv conv, int x) {
+        float[] clamp = clampOf(conv.postOps());
+        WinogradF2x3 f = runtime.kernels == null || clamp == null ? null
+                : WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape());
+        MemorySegment channelsLast = f == null ? NULL : channelsLast(n.inputShape(0));
+        // A partition input is read from the caller's tensor, which a kernel of Kiln's is not given.
+        if (f == null || !n.isConstant(1) || Arrays.stream(inputs).anyMatch(i -> i == x)
+                && dnnl.memoryDescEqual(values.get(x).md(), channelsLast)) {
+            return -1;
+        }
+        long[] vDims = {WinogradF2x3.POSITIONS, f.tiles(), f.channels()};
+        long[] mDims = {WinogradF2x3.POSITIONS, f.tiles(), f.outChannels()};
+        MemorySegment pd = dnnl.matmul(engine, plain(vDims), any(new long[]{WinogradF2x3.POSITIONS, f.channels(),
+                f.outChannels()}), plain(mDims), attr(NULL), where(n));
+        NativeKernels kernels = runtime.kernels;
+        MemorySegment shape = f.toNative(owned);
+        int src = as(x, channelsLast);
+        int v = activation(plain(vDims));
+        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], new int[]{src, v}, v, NULL, 0,
+                buffers -> kernels.winogradInput(buffers[src], buffers[v], f, shape)));
+        int u = prepared(n, "input 1 as Winograd F(2x2,3x3) weights", dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0),
+                (md, data) -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment transformed = arena.allocate(f.weightsBytes(), 64);
+                        f.transformWeights(n.constant(1).segment(), transformed);
+                        runtime.reorderNow(plain(new long[]{WinogradF2x3.POSITIONS, f.channels(), f.outChannels()}),
+                                transformed, md, data, "preparing the Winograd weights of " + n.node().describe());
+                    }
+                });
+        implementations.add("Winograd F(2x2,3x3) by Kiln's transforms");
+        int m = step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{v, u});
+        int bias = n.node().hasInput(2) ? input(n, 2) : -1;
+        int y = activation(channelsLast(n.outputShape()));
+        int[] reads = bias < 0 ? new int[]{m, y} : new int[]{m, bias, y};
+        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], reads, y, NULL, 0,
+                buffers -> kernels.winogradOutput(buffers[m], buffers[y], bias < 0 ? NULL : buffers[bias], clamp[0],
+                        clamp[1], f, shape)));
+        return y;
+    }
+
+    /** The epilogue as the clamp [low, high] the Winograd output transform applies, or null when it is another. */
+    private static float[] clampOf(List<PostOp> ops) {
+        if (ops.isEmpty()) {
+            return new float[]{Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        }
+        if (ops.size() == 1 && ops.getFirst() instanceof PostOp.Activate a) {
+            return switch (a.function().kind()) {
+                case RELU -> new float[]{0, Float.POSITIVE_INFINITY};
+                case CLIP -> new float[]{a.function().alpha(), a.function().beta()};
+                default -> null;
+            };
+        }
+        return null;
+    }
+
+    /** A plain [N, C, H, W] value stored channels-last (oneDNN's acdb). */
+    private MemorySegment channelsLast(Shape s) {
+        return strided(dims(s), new long[]{s.dim(1) * s.dim(2) * s.dim(3), 1, s.dim(3) * s.dim(1), s.dim(1)});
     }
 
     /**
@@ -829,19 +903,29 @@ final class PartitionLowering {
         if (tensor == null) {
             throw new IllegalArgumentException(n.node().describe() + ": input " + i + " must be a constant");
         }
-        MemorySegment md = clone(wanted);
-        long bytes = dnnl.memoryDescSize(md);
         long stored = dnnl.memoryDescSize(storedMd);
         if (stored != tensor.elementCount() * Float.BYTES) {
             throw new IllegalArgumentException(n.node().describe() + ": constant input " + i + " holds "
                     + tensor.elementCount() + " values, its layout needs " + stored / Float.BYTES);
         }
-        String key = "onednn " + n.name() + " input " + i + " as " + Layouts.key(dnnl, md);
+        return prepared(n, "input " + i, wanted, (md, data) -> runtime.reorderNow(storedMd, tensor.segment(), md,
+                data, "preparing input " + i + " of " + n.node().describe()));
+    }
+
+    /**
+     * A constant of {@code n} in layout {@code wanted}, which {@code fill} writes (given the
+     * layout and the bytes) once per compiled model and its prepared weights keep; {@code what}
+     * names it among the node's.
+     */
+    private int prepared(BoundNode n, String what, MemorySegment wanted,
+                         BiConsumer<MemorySegment, MemorySegment> fill) {
+        MemorySegment md = clone(wanted);
+        long bytes = dnnl.memoryDescSize(md);
+        String key = "onednn " + n.name() + " " + what + " as " + Layouts.key(dnnl, md);
         PreparedMemory prepared = context.weights().get(key, () -> {
             NativeResources resources = new NativeResources();
             MemorySegment data = resources.allocate(bytes, 64);
-            runtime.reorderNow(storedMd, tensor.segment(), md, data, "preparing input " + i + " of " + n.node()
-                    .describe());
+            fill.accept(md, data);
             return new PreparedMemory(resources, data);
         }, PreparedMemory::bytes);
         values.add(new Program.Value(md, bytes, values.size(), prepared.data()));

@@ -1,0 +1,143 @@
+package dev.kiln.onednn;
+
+import dev.kiln.Shape;
+import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Window;
+import dev.kiln.nativelib.NativeResources;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A 3x3 convolution of stride 1 as Winograd F(2x2, 3x3): every 2x2 block of outputs (a tile)
+ * from a 4x4 block of inputs, with 16 multiplications per pair of channels where the direct
+ * convolution does 36. Kiln's kernels transform the input ({@code kiln_winograd_input}) and the
+ * output ({@code kiln_winograd_output}, with the bias and the activation); between them oneDNN's
+ * batched matmul multiplies, at each of the 16 positions, the tiles by the weights transformed
+ * here once per compiled model. The transforms hold only 0, 1, -1 and 1/2, so the result stays
+ * within a few ulps of the direct convolution's.
+ *
+ * <p>Taken where the matmul beats oneDNN's direct convolution by enough to pay for the two
+ * passes: ResNet-50's 3x3 convolutions at 56x56, 28x28 and 14x14 (the matmul 450-480 us against
+ * 910-930 for the direct one, two threads). Not at 7x7 (16 tiles of which a quarter is padding,
+ * and weights 16/9 the size where the layer waits on them), nor on few channels.
+ *
+ * @param batch       images
+ * @param height      the input's height
+ * @param width       the input's width
+ * @param channels    input channels
+ * @param outChannels output channels
+ * @param outHeight   the output's height
+ * @param outWidth    the output's width
+ * @param padTop      rows of zeros above the input
+ * @param padLeft     columns of zeros left of it
+ */
+record WinogradF2x3(long batch, long height, long width, long channels, long outChannels, long outHeight,
+                    long outWidth, long padTop, long padLeft) {
+    /** The positions of a 4x4 input tile: the batch of the matmul. */
+    static final int POSITIONS = 16;
+    /** Fewer tiles per image than a 10x10 output has, and the matmul's rows are too few to gain. */
+    static final long MIN_TILES_PER_IMAGE = 25;
+    /** Fewer channels and the matmul is too thin to gain (VGG's first convolution reads 3). */
+    static final long MIN_CHANNELS = 16;
+    /**
+     * The most bytes one transformed operand may take: the passes then run through the caches
+     * (ResNet-50's largest, 56x56 by 64 channels, is 3.2 MB; VGG's first 224x224 layers, 51 MB
+     * each, keep the direct convolution).
+     */
+    static final long MAX_TRANSFORMED_BYTES = 16L << 20;
+
+    /** The Winograd form of a convolution, or null when it is not one this computes well. */
+    static WinogradF2x3 of(Conv conv, Shape in, Shape weights, Shape out) {
+        Window w = conv.window().resolve(in);
+        boolean threeByThreeStrideOne = conv.groups() == 1 && w.kernelH() == 3 && w.kernelW() == 3
+                && w.strideH() == 1 && w.strideW() == 1 && w.dilationH() == 1 && w.dilationW() == 1;
+        if (!threeByThreeStrideOne || in.rank() != 4) {
+            return null;
+        }
+        WinogradF2x3 f = new WinogradF2x3(in.dim(0), in.dim(2), in.dim(3), in.dim(1), weights.dim(0), out.dim(2),
+                out.dim(3), w.padTop(), w.padLeft());
+        boolean worthIt = f.tilesDown() * f.tilesAcross() >= MIN_TILES_PER_IMAGE && f.channels >= MIN_CHANNELS
+                && f.outChannels >= MIN_CHANNELS
+                && f.transformedBytes(Math.max(f.channels, f.outChannels)) <= MAX_TRANSFORMED_BYTES;
+        return worthIt ? f : null;
+    }
+
+    long tilesDown() {
+        return (outHeight + 1) / 2;
+    }
+
+    long tilesAcross() {
+        return (outWidth + 1) / 2;
+    }
+
+    /** Tiles of all images: the matmul's rows. */
+    long tiles() {
+        return batch * tilesDown() * tilesAcross();
+    }
+
+    /** Bytes of a transformed operand of {@code channelCount} channels: [16][tiles][channels] floats. */
+    long transformedBytes(long channelCount) {
+        return POSITIONS * tiles() * channelCount * Float.BYTES;
+    }
+
+    /** Bytes of the transformed weights: [16][channels][outChannels] floats. */
+    long weightsBytes() {
+        return POSITIONS * channels * outChannels * Float.BYTES;
+    }
+
+    long inputBytes() {
+        return batch * height * width * channels * Float.BYTES;
+    }
+
+    long outputBytes() {
+        return batch * outHeight * outWidth * outChannels * Float.BYTES;
+    }
+
+    /** The shape as kernels.c's {@code kiln_winograd_shape} reads it, allocated in {@code owner}. */
+    MemorySegment toNative(NativeResources owner) {
+        long[] fields = {batch, height, width, channels, outHeight, outWidth, padTop, padLeft, tilesDown(),
+                tilesAcross()};
+        MemorySegment struct = owner.allocate(fields.length * Long.BYTES, Long.BYTES);
+        for (int i = 0; i < fields.length; i++) {
+            struct.setAtIndex(JAVA_LONG, i, fields[i]);
+        }
+        return struct;
+    }
+
+    /**
+     * The weights [outChannels][channels][3][3] as the matmul reads them, U[e][channel][outChannel]
+     * = (G g G^T) at position e, with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+     */
+    void transformWeights(MemorySegment weights, MemorySegment u) {
+        double[] gg = new double[12];
+        for (long o = 0; o < outChannels; o++) {
+            for (long c = 0; c < channels; c++) {
+                long at = (o * channels + c) * 9;
+                // G g: four rows of three
+                for (int col = 0; col < 3; col++) {
+                    double g0 = weights.getAtIndex(JAVA_FLOAT, at + col);
+                    double g1 = weights.getAtIndex(JAVA_FLOAT, at + 3 + col);
+                    double g2 = weights.getAtIndex(JAVA_FLOAT, at + 6 + col);
+                    gg[col] = g0;
+                    gg[3 + col] = (g0 + g1 + g2) / 2;
+                    gg[6 + col] = (g0 - g1 + g2) / 2;
+                    gg[9 + col] = g2;
+                }
+                // (G g) G^T: each row's three to four
+                for (int row = 0; row < 4; row++) {
+                    double a = gg[row * 3];
+                    double b = gg[row * 3 + 1];
+                    double d = gg[row * 3 + 2];
+                    double[] u4 = {a, (a + b + d) / 2, (a - b + d) / 2, d};
+                    for (int col = 0; col < 4; col++) {
+                        long e = row * 4L + col;
+                        u.setAtIndex(JAVA_FLOAT, (e * channels + c) * outChannels + o, (float) u4[col]);
+                    }
+                }
+            }
+        }
+    }
+}
