@@ -112,32 +112,35 @@ record WinogradF2x3(long batch, long height, long width, long channels, long out
      * = (G g G^T) at position e, with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
      */
     void transformWeights(MemorySegment weights, MemorySegment u) {
+        float[] g = weights.asSlice(0, outChannels * channels * 9 * Float.BYTES).toArray(JAVA_FLOAT);
+        float[] out = new float[Math.toIntExact(weightsBytes() / Float.BYTES)];
+        int positionStride = Math.toIntExact(channels * outChannels);
         double[] gg = new double[12];
-        for (long o = 0; o < outChannels; o++) {
-            for (long c = 0; c < channels; c++) {
-                long at = (o * channels + c) * 9;
-                // G g: four rows of three
-                for (int col = 0; col < 3; col++) {
-                    double g0 = weights.getAtIndex(JAVA_FLOAT, at + col);
-                    double g1 = weights.getAtIndex(JAVA_FLOAT, at + 3 + col);
-                    double g2 = weights.getAtIndex(JAVA_FLOAT, at + 6 + col);
+        for (int o = 0; o < outChannels; o++) {
+            for (int c = 0; c < channels; c++) {
+                int at = (int) ((o * channels + c) * 9);
+                for (int col = 0; col < 3; col++) { // G g: four rows of three
+                    double g0 = g[at + col];
+                    double g1 = g[at + 3 + col];
+                    double g2 = g[at + 6 + col];
                     gg[col] = g0;
                     gg[3 + col] = (g0 + g1 + g2) / 2;
                     gg[6 + col] = (g0 - g1 + g2) / 2;
                     gg[9 + col] = g2;
                 }
-                // (G g) G^T: each row's three to four
-                for (int row = 0; row < 4; row++) {
+                int to = (int) (c * outChannels + o);
+                for (int row = 0; row < 4; row++) { // (G g) G^T: each row's three to four
                     double a = gg[row * 3];
                     double b = gg[row * 3 + 1];
                     double d = gg[row * 3 + 2];
-                    double[] u4 = {a, (a + b + d) / 2, (a - b + d) / 2, d};
-                    for (int col = 0; col < 4; col++) {
-                        long e = row * 4L + col;
-                        u.setAtIndex(JAVA_FLOAT, (e * channels + c) * outChannels + o, (float) u4[col]);
-                    }
+                    int e = row * 4;
+                    out[e * positionStride + to] = (float) a;
+                    out[(e + 1) * positionStride + to] = (float) ((a + b + d) / 2);
+                    out[(e + 2) * positionStride + to] = (float) ((a - b + d) / 2);
+                    out[(e + 3) * positionStride + to] = (float) d;
                 }
             }
         }
+        MemorySegment.copy(out, 0, u, JAVA_FLOAT, 0, out.length);
     }
 }

@@ -411,6 +411,58 @@ class OneDnnBackendTest {
     }
 
     /**
+     * A 3x3 convolution of stride 1 with enough tiles and channels runs as Winograd F(2x2, 3x3):
+     * odd output sizes (the last tiles half outside), channel counts past a multiple of 16, two
+     * images, pads of 0, 1 and uneven ones, no bias, relu and clip. At 7x7, on 8 channels, with a
+     * stride of 2, a dilation, a swish or a residual, the direct convolution computes it (as it
+     * computes all where the kernels are not loaded). Same answers as the reference in every case.
+     */
+    @Test
+    void threeByThreeConvolutionsOfStrideOneRunAsWinograd() {
+        record Case(int batch, int channels, int outChannels, int height, int width, Window window,
+                    List<PostOp> epilogue, boolean bias, boolean residual, boolean winograd) {
+        }
+        List<PostOp> relu = List.of(new PostOp.Activate(ActivationFunction.RELU));
+        List<PostOp> relu6 = List.of(new PostOp.Activate(ActivationFunction.RELU6));
+        List<PostOp> swish = List.of(new PostOp.Activate(ActivationFunction.SILU));
+        List<PostOp> none = List.of();
+        Window same = Window.square(3, 1, 1);
+        for (Case c : List.of(
+                new Case(1, 16, 16, 10, 10, same, none, true, false, true),
+                new Case(2, 20, 36, 15, 13, same, relu, true, false, true),
+                new Case(1, 32, 16, 12, 14, Window.square(3, 1, 0), relu6, false, false, true),
+                new Case(1, 24, 40, 11, 12, same.withPads(1, 0, 2, 1), relu, true, false, true),
+                new Case(1, 32, 32, 7, 7, same, relu, true, false, false),
+                new Case(1, 8, 32, 20, 20, same, relu, true, false, false),
+                new Case(1, 32, 32, 20, 20, Window.square(3, 2, 1), relu, true, false, false),
+                new Case(1, 32, 32, 20, 20, same.withDilations(2, 2).withPads(2, 2, 2, 2), relu, true, false, false),
+                new Case(1, 32, 32, 20, 20, same, swish, true, false, false),
+                new Case(1, 32, 32, 20, 20, same, List.of(new PostOp.AddResidual()), true, true, false))) {
+            SplittableRandom random = new SplittableRandom(c.hashCode());
+            GraphBuilder b = new GraphBuilder("winograd");
+            b.input("x", Shape.of(c.batch(), c.channels(), c.height(), c.width()));
+            b.initializer("w", tensor(random, c.outChannels(), c.channels(), 3, 3));
+            b.initializer("b", tensor(random, c.outChannels()));
+            List<String> inputs = new ArrayList<>(List.of("x", "w"));
+            if (c.bias() || c.residual()) {
+                inputs.add(c.bias() ? "b" : "");
+            }
+            if (c.residual()) {
+                b.initializer("r", tensor(random, c.batch(), c.outChannels(), c.height(), c.width()));
+                inputs.add(b.add("residual", new Activation(ActivationFunction.RELU), "r"));
+            }
+            b.output(b.add("conv", new Conv(c.window(), 1, c.epilogue()), inputs.toArray(String[]::new)));
+            try (Graph g = b.build(); Tensor x = tensor(random, c.batch(), c.channels(), c.height(), c.width());
+                 CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                String algorithm = algorithmOf(model, "conv");
+                assertEquals(c.winograd() && KILNS_KERNELS, algorithm.startsWith("Winograd F(2x2,3x3)"),
+                        c + ": " + algorithm);
+                assertEveryOutputMatchesTheReference(g, x);
+            }
+        }
+    }
+
+    /**
      * A squeeze-excitation right after Kiln's swish of one channels-last image takes its mean over
      * the plane from that swish, which adds each channel up as it goes (32 and 24 channels, the
      * latter with a tail past 16); for a batch, and after a swish too small for the kernel (8x8),
