@@ -24,11 +24,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Kiln's own native kernels for what oneDNN does slower ({@code src/main/c/kernels.c}), run on
- * oneDNN's OpenMP team: today swish, which oneDNN 3.13 computes at 0.52 ns per value and thread
- * and these at about 0.33, alone or adding up each channel for the squeeze-excitation that reads
- * it. The library is compiled when the jar is built, where a C compiler is found; without it, on
- * another CPU or OpenMP runtime, or with {@code -Dkiln.onednn.kernels=false}, the backend keeps
- * oneDNN's post-ops and pooling, and {@link Loaded#status} says why.
+ * oneDNN's OpenMP team: swish, which oneDNN 3.13 computes at 0.52 ns per value and thread and
+ * these at about 0.33, alone or adding up each channel for the squeeze-excitation that reads it;
+ * and the transforms of Winograd F(2x2, 3x3) ({@link WinogradF2x3}), which oneDNN 3.13 does not
+ * have for this CPU. The library is compiled when the jar is built, where a C compiler is found;
+ * without it, on another CPU or OpenMP runtime, or with {@code -Dkiln.onednn.kernels=false}, the
+ * backend keeps oneDNN's post-ops, pooling and direct convolutions, and {@link Loaded#status}
+ * says why.
  */
 final class NativeKernels {
     static final String PROPERTY = "kiln.onednn.kernels";
@@ -58,46 +60,49 @@ final class NativeKernels {
 
     static Loaded load(Dnnl dnnl) {
         if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim())) {
-            return new Loaded(null, "swish by oneDNN (-D" + PROPERTY + "=false)");
+            return without("-D" + PROPERTY + "=false");
         }
         Optional<NativeLibrary> openMp = dnnl.openMp();
         if (openMp.isEmpty()) {
-            return new Loaded(null, "swish by oneDNN (its library at " + dnnl.file()
-                    + " has no GNU OpenMP runtime beside it for Kiln's kernels to share)");
+            return without("its library at " + dnnl.file()
+                    + " has no GNU OpenMP runtime beside it for Kiln's kernels to share");
         }
         String os = System.getProperty("os.name", "");
         String arch = System.getProperty("os.arch", "");
         if (!os.startsWith("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return new Loaded(null, "swish by oneDNN (Kiln's kernels are built for Linux x86-64, this is " + os + " "
-                    + arch + ")");
+            return without("Kiln's kernels are built for Linux x86-64, this is " + os + " " + arch);
         }
         String digest = digest(FOLDER + "/" + FILE);
         if (digest == null) {
-            return new Loaded(null, "swish by oneDNN (Kiln's kernels were not built into this jar: no C compiler"
-                    + " where it was built)");
+            return without("Kiln's kernels were not built into this jar: no C compiler where it was built");
         }
         LibrarySearch search = NativeLibraries.forThisProcess().find(new LibraryRequest(List.of(FILE), null, null,
                 Optional.of(new BundledLibrary(NativeKernels.class.getClassLoader(), FOLDER,
                         "onednn-kernels-" + digest, List.of(FILE)))));
         if (!search.isFound()) {
-            return new Loaded(null, "swish by oneDNN (" + search.describe() + ")");
+            return without(search.describe());
         }
         try {
             NativeLibrary library = NativeLibrary.open(search.require());
             // Linked against libgomp.so.1 by name: it must have bound to oneDNN's copy, or it would run a second team.
             if (!library.address("omp_get_thread_num").equals(openMp.get().address("omp_get_thread_num"))) {
-                return new Loaded(null, "swish by oneDNN (Kiln's kernels at " + library.file()
-                        + " bound another OpenMP runtime than oneDNN's " + openMp.get().file() + ")");
+                return without("Kiln's kernels at " + library.file()
+                        + " bound another OpenMP runtime than oneDNN's " + openMp.get().file());
             }
             int supported = (int) library.function("kiln_kernels_supported", FunctionDescriptor.of(JAVA_INT))
                     .invokeExact();
             if (supported == 0) {
-                return new Loaded(null, "swish by oneDNN (Kiln's kernels need AVX-512, which this CPU lacks)");
+                return without("Kiln's kernels need AVX-512, which this CPU lacks");
             }
-            return new Loaded(new NativeKernels(library), "swish by Kiln's AVX-512 kernel");
+            return new Loaded(new NativeKernels(library), "swish and 3x3 Winograd by Kiln's AVX-512 kernels");
         } catch (Throwable e) {
-            return new Loaded(null, "swish by oneDNN (Kiln's kernels could not be loaded: " + e.getMessage() + ")");
+            return without("Kiln's kernels could not be loaded: " + e.getMessage());
         }
+    }
+
+    /** Loaded without the kernels, saying why. */
+    private static Loaded without(String why) {
+        return new Loaded(null, "swish and 3x3 convolutions by oneDNN (" + why + ")");
     }
 
     /** The first 16 hex digits of the resource's SHA-256, naming its extracted copy; null when it is absent. */

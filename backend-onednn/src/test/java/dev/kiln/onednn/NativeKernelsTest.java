@@ -54,9 +54,9 @@ class NativeKernelsTest {
     void theBuildBroughtThemAndTheyShareOneDnnsOpenMpRuntime() {
         if (AVX512) {
             assertNotNull(RUNTIME.kernels, RUNTIME.kernelsStatus);
-            assertEquals("swish by Kiln's AVX-512 kernel", RUNTIME.kernelsStatus);
+            assertEquals("swish and 3x3 Winograd by Kiln's AVX-512 kernels", RUNTIME.kernelsStatus);
         } else {
-            assertEquals("swish by oneDNN (Kiln's kernels need AVX-512, which this CPU lacks)",
+            assertEquals("swish and 3x3 convolutions by oneDNN (Kiln's kernels need AVX-512, which this CPU lacks)",
                     RUNTIME.kernelsStatus);
         }
     }
@@ -178,7 +178,7 @@ class NativeKernelsTest {
 
     @Test
     void aPropertyKeepsOneDnnsOwnAndTheBackendSaysSo() throws Exception {
-        assertEquals("swish by oneDNN (-Dkiln.onednn.kernels=false)", ChildJvm.lastLine(Status.class, environment -> {
+        assertEquals("swish and 3x3 convolutions by oneDNN (-Dkiln.onednn.kernels=false)", ChildJvm.lastLine(Status.class, environment -> {
         }, "--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.kernels=false"));
     }
 
