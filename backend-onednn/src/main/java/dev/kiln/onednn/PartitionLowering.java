@@ -254,11 +254,11 @@ final class PartitionLowering {
         MemorySegment image = values.get(x).md();
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
                 && isFast(() -> describe.create(image, any(plainWeights), false)) ? image : any(dims(in));
-        MemorySegment pd = sized(micros, () -> withWeightLayout(n, 1, plainWeights,
+        MemorySegment pd = sized(micros, () -> withWeightLayout(n, "input 1", plainWeights,
                 weightsMd -> describe.create(srcMd, weightsMd, false)));
         if (sum) {
             MemorySegment summing = summingInPlace(pd, values.get(residual).md(), () -> sized(micros,
-                    () -> withWeightLayout(n, 1, plainWeights, weightsMd -> describe.create(srcMd, weightsMd, true))));
+                    () -> withWeightLayout(n, "input 1", plainWeights, weightsMd -> describe.create(srcMd, weightsMd, true))));
             sum = summing != null;
             if (sum) {
                 discard(pd);
@@ -310,23 +310,24 @@ final class PartitionLowering {
         }
         long[] vDims = {WinogradF2x3.POSITIONS, f.tiles(), f.channels()};
         long[] mDims = {WinogradF2x3.POSITIONS, f.tiles(), f.outChannels()};
-        MemorySegment pd = dnnl.matmul(engine, plain(vDims), any(new long[]{WinogradF2x3.POSITIONS, f.channels(),
-                f.outChannels()}), plain(mDims), attr(NULL), where(n));
+        long[] uDims = {WinogradF2x3.POSITIONS, f.channels(), f.outChannels()};
+        String weights = "input 1 as Winograd F(2x2,3x3) weights";
+        MemorySegment pd = withWeightLayout(n, weights, uDims, uMd -> dnnl.matmul(engine, plain(vDims), uMd,
+                plain(mDims), attr(NULL), where(n)));
         NativeKernels kernels = runtime.kernels;
         MemorySegment shape = f.toNative(owned);
         int src = as(x, channelsLast);
         int v = activation(plain(vDims));
         steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], new int[]{src, v}, v, NULL, 0,
                 buffers -> kernels.winogradInput(buffers[src], buffers[v], f, shape)));
-        int u = prepared(n, "input 1 as Winograd F(2x2,3x3) weights", dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0),
-                (md, data) -> {
-                    try (Arena arena = Arena.ofConfined()) {
-                        MemorySegment transformed = arena.allocate(f.weightsBytes(), 64);
-                        f.transformWeights(n.constant(1).segment(), transformed);
-                        runtime.reorderNow(plain(new long[]{WinogradF2x3.POSITIONS, f.channels(), f.outChannels()}),
-                                transformed, md, data, "preparing the Winograd weights of " + n.node().describe());
-                    }
-                });
+        int u = prepared(n, weights, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0), (md, data) -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment transformed = arena.allocate(f.weightsBytes(), 64);
+                f.transformWeights(n.constant(1).segment(), transformed);
+                runtime.reorderNow(plain(uDims), transformed, md, data, "preparing the Winograd weights of "
+                        + n.node().describe());
+            }
+        });
         implementations.add("Winograd F(2x2,3x3) by Kiln's transforms");
         int m = step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{v, u});
         int bias = n.node().hasInput(2) ? input(n, 2) : -1;
@@ -509,7 +510,7 @@ final class PartitionLowering {
         boolean hasBias = n.node().hasInput(2);
         MemorySegment biasMd = hasBias ? plain(new long[]{outputs}) : NULL;
         MemorySegment attr = attr(postOps(n, gemm.postOps(), -1, false));
-        MemorySegment pd = withWeightLayout(n, 1, weightDims, weightsMd -> dnnl.innerProduct(engine,
+        MemorySegment pd = withWeightLayout(n, "input 1", weightDims, weightsMd -> dnnl.innerProduct(engine,
                 any(dims(n.inputShape(0))), weightsMd, biasMd, any(dims(n.outputShape())), attr, where(n)));
         int src = as(input(n, 0), dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int weights = constant(n, 1, stored, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
@@ -704,7 +705,7 @@ final class PartitionLowering {
         MemorySegment attr = attr(postOps(n, List.of(new PostOp.Activate(activation)), -1, false));
         long[] zeros = {0, 0};
         long macs = in.dim(0) * weights.dim(0) * weights.dim(1);
-        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, weightInput, dims(weights),
+        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, "input " + weightInput, dims(weights),
                 weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{1, 1},
                         zeros, zeros, zeros, attr, where(n))));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
@@ -776,9 +777,9 @@ final class PartitionLowering {
      * them; a layout that would cost a slower implementation (oneDNN always has a reference one)
      * is not forced, and those weights are prepared again in the layout oneDNN prefers.
      */
-    private MemorySegment withWeightLayout(BoundNode n, int input, long[] weightDims,
+    private MemorySegment withWeightLayout(BoundNode n, String weights, long[] weightDims,
                                            Function<MemorySegment, MemorySegment> create) {
-        WeightLayoutChoice choice = context.weights().get("onednn layout of " + n.name() + " input " + input,
+        WeightLayoutChoice choice = context.weights().get("onednn layout of " + n.name() + " " + weights,
                 WeightLayoutChoice::new, c -> 0L);
         MemorySegment preferred = create.apply(any(weightDims));
         MemorySegment earlier = choice.chosen();

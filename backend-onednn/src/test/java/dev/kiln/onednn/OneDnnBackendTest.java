@@ -719,6 +719,29 @@ class OneDnnBackendTest {
         }
     }
 
+    /** The Winograd weights too: the matmul of another batch size reads the layout chosen first. */
+    @Test
+    void winogradWeightsArePreparedOnceAcrossBatchSizes() {
+        SplittableRandom random = new SplittableRandom(3);
+        GraphBuilder b = new GraphBuilder("winograd-batches");
+        b.input("x", Shape.of(Shape.DYNAMIC, 32, 12, 12));
+        b.initializer("w", tensor(random, 48, 32, 3, 3));
+        b.output(b.add("conv", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w"));
+        try (Graph g = b.build(); CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+            try (Tensor x = tensor(random, 1, 32, 12, 12)) {
+                model.run(x).close();
+            }
+            long prepared = model.preparedWeightBytes();
+            for (int batch : new int[]{3, 8}) {
+                try (Tensor x = tensor(random, batch, 32, 12, 12); Tensor y = model.run(x)) {
+                    assertEquals(KILNS_KERNELS, algorithmOf(model, "conv").startsWith("Winograd"));
+                    assertEquals(prepared, model.preparedWeightBytes(), "batch " + batch + " prepared weights again");
+                    assertClose(run(g, ReferenceBackend.ID, x), y.toFloatArray());
+                }
+            }
+        }
+    }
+
     @Test
     void runningAfterCloseIsAnExceptionAndClosingTwiceIsHarmless() {
         try (Graph g = everyOpKind(1); Tensor x = input(1, 1)) {
