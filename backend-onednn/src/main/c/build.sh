@@ -22,7 +22,7 @@ if ! command -v "$cc" >/dev/null; then
 fi
 mkdir -p "$out"
 # -fopenmp links libgomp.so.1 by name: at run time that is the copy oneDNN loaded, one team for both.
-if "$cc" -O2 -fPIC -shared -fopenmp -Wall -o "$out/libkiln-onednn-kernels.so" "$source"; then
+if "$cc" -O2 -fPIC -shared -fopenmp -Wall -o "$out/libkiln-onednn-kernels.so" "$source" -lm; then
     say "built $out/libkiln-onednn-kernels.so with $("$cc" --version | head -n 1)"
 else
     rm -f "$out/libkiln-onednn-kernels.so"

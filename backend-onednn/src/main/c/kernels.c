@@ -18,6 +18,7 @@
  * multiplications.
  */
 #include <immintrin.h>
+#include <math.h>
 #include <omp.h>
 
 /* Below this many values the parallel region's start costs more than the second thread saves. */
@@ -293,5 +294,95 @@ void kiln_winograd_output(const float *m, float *dst, const float *bias, float l
         long thread = omp_get_thread_num(), threads = omp_get_num_threads();
         winograd_output_tiles(m, dst, bias, low, high, s, out_channels, tiles * thread / threads,
                               tiles * (thread + 1) / threads);
+    }
+}
+
+/*
+ * A squeeze-excitation's excitation: from each image's channel means, the gate
+ * act2(W2 act1(W1 mean + b1) + b2). Two one-pixel convolutions in oneDNN are two primitives of
+ * mostly call overhead (a few tens of thousands of multiply-adds each); here they are one call. Activations are coded as in kiln_activation below; w1 is [reduced][channels],
+ * w2t [reduced][channels] (the second convolution's weights transposed), biases may be NULL.
+ */
+enum { ACT_RELU, ACT_CLIP, ACT_SIGMOID, ACT_SILU, ACT_HARD_SIGMOID, ACT_HARD_SWISH, ACT_LEAKY_RELU, ACT_TANH };
+
+static float kiln_activation(float x, int kind, float alpha, float beta) {
+    switch (kind) {
+        case ACT_RELU: return x > 0 || isnan(x) ? x : 0;
+        case ACT_CLIP: return isnan(x) ? x : fminf(fmaxf(x, alpha), beta);
+        case ACT_SIGMOID: return 1 / (1 + expf(-x));
+        case ACT_SILU: return x / (1 + expf(-x));
+        case ACT_HARD_SIGMOID: return isnan(x) ? x : fmaxf(0, fminf(1, alpha * x + beta));
+        case ACT_HARD_SWISH: return isnan(x) ? x : x * fmaxf(0, fminf(1, x / 6 + 0.5f));
+        case ACT_LEAKY_RELU: return x >= 0 || isnan(x) ? x : alpha * x;
+        default: return tanhf(x);
+    }
+}
+
+/* hidden[r] = act(w1[r] . mean + b1[r]) for rows r of [from, to) */
+__attribute__((target("avx512f")))
+static void squeeze_rows(const float *mean, const float *w1, const float *b1, float *hidden, long channels,
+                         const float *act, long from, long to) {
+    long whole = channels / 16 * 16;
+    __mmask16 tail = (__mmask16) ((1u << (channels - whole)) - 1);
+    for (long r = from; r < to; r++) {
+        const float *row = w1 + r * channels;
+        __m512 sum = _mm512_setzero_ps();
+        for (long c = 0; c < whole; c += 16) {
+            sum = _mm512_fmadd_ps(_mm512_loadu_ps(row + c), _mm512_loadu_ps(mean + c), sum);
+        }
+        if (tail) {
+            sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, row + whole), _mm512_maskz_loadu_ps(tail, mean + whole),
+                                  sum);
+        }
+        hidden[r] = kiln_activation(_mm512_reduce_add_ps(sum) + (b1 ? b1[r] : 0), (int) act[0], act[1], act[2]);
+    }
+}
+
+/* gate[c] = act(w2t[.][c] . hidden + b2[c]) for channels c of [from, to), from a multiple of 16 */
+__attribute__((target("avx512f")))
+static void excite_channels(const float *hidden, const float *w2t, const float *b2, float *gate, long channels,
+                            long reduced, const float *act, long from, long to) {
+    for (long c = from; c < to; c += 16) {
+        __mmask16 m = to - c >= 16 ? 0xFFFF : (__mmask16) ((1u << (to - c)) - 1);
+        __m512 sum = b2 ? _mm512_maskz_loadu_ps(m, b2 + c) : _mm512_setzero_ps();
+        for (long r = 0; r < reduced; r++) {
+            sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2t + r * channels + c), _mm512_set1_ps(hidden[r]), sum);
+        }
+        float out[16];
+        _mm512_storeu_ps(out, sum);
+        for (long k = 0; k < 16 && c + k < to; k++) {
+            gate[c + k] = kiln_activation(out[k], (int) act[0], act[1], act[2]);
+        }
+    }
+}
+
+/*
+ * Where both weights are large enough (EfficientNet-B0's last blocks: 2 x 221 KB, read from
+ * memory each run) the rows of the first product, then the channels of the second, are shared
+ * between the threads.
+ */
+void kiln_squeeze_excitation(const float *means, const float *w1, const float *b1, const float *w2t,
+                             const float *b2, float *gate, long images, long channels, long reduced,
+                             const float *activations /* kind, alpha, beta of the squeeze, then of the gate */) {
+    float hidden[reduced];
+    long blocks = (channels + 15) / 16;
+    for (long image = 0; image < images; image++) {
+        const float *mean = means + image * channels;
+        float *g = gate + image * channels;
+        if (!in_parallel(reduced * channels)) {
+            squeeze_rows(mean, w1, b1, hidden, channels, activations, 0, reduced);
+            excite_channels(hidden, w2t, b2, g, channels, reduced, activations + 3, 0, channels);
+            continue;
+        }
+        #pragma omp parallel
+        {
+            long thread = omp_get_thread_num(), threads = omp_get_num_threads();
+            squeeze_rows(mean, w1, b1, hidden, channels, activations, reduced * thread / threads,
+                         reduced * (thread + 1) / threads);
+            #pragma omp barrier
+            long to = blocks * (thread + 1) / threads * 16;
+            excite_channels(hidden, w2t, b2, g, channels, reduced, activations + 3, blocks * thread / threads * 16,
+                            to < channels ? to : channels);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.onednn;
 
+import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.nativelib.BundledLibrary;
 import dev.kiln.nativelib.LibraryRequest;
 import dev.kiln.nativelib.LibrarySearch;
@@ -44,6 +45,7 @@ final class NativeKernels {
     private final MethodHandle swishChannelMeans;
     private final MethodHandle winogradInput;
     private final MethodHandle winogradOutput;
+    private final MethodHandle squeezeExcitation;
 
     private NativeKernels(NativeLibrary library) {
         swish = library.function("kiln_swish", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
@@ -52,6 +54,8 @@ final class NativeKernels {
         winogradInput = library.function("kiln_winograd_input", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
         winogradOutput = library.function("kiln_winograd_output",
                 FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, JAVA_LONG));
+        squeezeExcitation = library.function("kiln_squeeze_excitation", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
     }
 
     /** The kernels, or why oneDNN computes everything itself. */
@@ -183,5 +187,50 @@ final class NativeKernels {
         } catch (Throwable t) {
             throw new IllegalStateException("kiln_winograd_output failed", t);
         }
+    }
+
+    /**
+     * The squeeze-excitation's gate [images][channels] from its channel means: {@code squeeze}
+     * of w1 [reduced][channels] times the means plus b1, then {@code gate} of w2t [reduced][channels]
+     * (the expanding weights transposed) times that plus b2; biases may be NULL. On the calling
+     * thread's OpenMP team. {@code activations} holds {@link #activationCodes} of the two.
+     */
+    void squeezeExcitation(MemorySegment means, MemorySegment w1, MemorySegment b1, MemorySegment w2t,
+                           MemorySegment b2, MemorySegment gate, long images, long channels, long reduced,
+                           MemorySegment activations) {
+        long perImage = channels * Float.BYTES;
+        long weights = reduced * channels * Float.BYTES;
+        if (images < 1 || channels < 1 || reduced < 1 || reduced > MAX_CHANNELS || means.byteSize() < images * perImage
+                || gate.byteSize() < images * perImage || w1.byteSize() < weights || w2t.byteSize() < weights
+                || (!b1.equals(MemorySegment.NULL) && b1.byteSize() < reduced * Float.BYTES)
+                || (!b2.equals(MemorySegment.NULL) && b2.byteSize() < perImage) || activations.byteSize() < 6 * 4) {
+            throw new IllegalArgumentException("squeeze-excitation of " + images + " x " + channels + " channels through "
+                    + reduced + " over buffers too small for it");
+        }
+        try {
+            squeezeExcitation.invokeExact(means, w1, b1, w2t, b2, gate, images, channels, reduced, activations);
+        } catch (Throwable t) {
+            throw new IllegalStateException("kiln_squeeze_excitation failed", t);
+        }
+    }
+
+    /** The squeeze's and the gate's activations as kiln_squeeze_excitation reads them: kind, alpha, beta each. */
+    static float[] activationCodes(ActivationFunction squeeze, ActivationFunction gate) {
+        return new float[]{code(squeeze.kind()), squeeze.alpha(), squeeze.beta(), code(gate.kind()), gate.alpha(),
+                gate.beta()};
+    }
+
+    /** kernels.c's ACT_* value for {@code kind}. */
+    private static int code(ActivationFunction.Kind kind) {
+        return switch (kind) {
+            case RELU -> 0;
+            case CLIP -> 1;
+            case SIGMOID -> 2;
+            case SILU -> 3;
+            case HARD_SIGMOID -> 4;
+            case HARD_SWISH -> 5;
+            case LEAKY_RELU -> 6;
+            case TANH -> 7;
+        };
     }
 }

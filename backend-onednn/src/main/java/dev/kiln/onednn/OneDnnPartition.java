@@ -81,9 +81,12 @@ final class OneDnnPartition implements CompiledPartition {
             readInPlace = new boolean[inputs.length];
             for (int i = 0; i < inputs.length; i++) {
                 int input = inputs[i];
-                // A view of the input would keep its own handle to the storage: such inputs are copied.
+                // A view of the input would keep its own handle to the storage, and Kiln's kernels are
+                // given the buffers, not oneDNN's memory objects: such inputs are copied.
                 readInPlace[i] = values.stream().filter(v -> v.root() == input).count() == 1
-                        && Arrays.stream(outputs).noneMatch(o -> o == input);
+                        && Arrays.stream(outputs).noneMatch(o -> o == input)
+                        && steps.stream().noneMatch(s -> s.own() != null
+                        && Arrays.stream(s.argValues()).anyMatch(v -> v == input));
             }
             storageBytes = planStorage();
             scratchpadBytes = steps.stream().mapToLong(Program.Step::scratchpadBytes).max().orElse(0);

@@ -28,6 +28,7 @@ import dev.kiln.spi.Partition;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -302,12 +303,10 @@ final class PartitionLowering {
         float[] clamp = clampOf(conv.postOps());
         WinogradF2x3 f = runtime.kernels == null || clamp == null ? null
                 : WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape());
-        MemorySegment channelsLast = f == null ? NULL : channelsLast(n.inputShape(0));
-        // A partition input is read from the caller's tensor, which a kernel of Kiln's is not given.
-        if (f == null || !n.isConstant(1) || Arrays.stream(inputs).anyMatch(i -> i == x)
-                && dnnl.memoryDescEqual(values.get(x).md(), channelsLast)) {
+        if (f == null || !n.isConstant(1)) {
             return -1;
         }
+        MemorySegment channelsLast = channelsLast(n.inputShape(0));
         long[] vDims = {WinogradF2x3.POSITIONS, f.tiles(), f.channels()};
         long[] mDims = {WinogradF2x3.POSITIONS, f.tiles(), f.outChannels()};
         long[] uDims = {WinogradF2x3.POSITIONS, f.channels(), f.outChannels()};
@@ -584,11 +583,45 @@ final class PartitionLowering {
         int x = input(n, 0);
         int summed = meansAddedUpBySwish(n, x);
         int mean = summed >= 0 ? summed : globalPool(n, Dnnl.POOLING_AVG_EXCLUDE_PADDING, x);
+        if (runtime.kernels != null && n.inputShape(1).dim(0) <= NativeKernels.MAX_CHANNELS) {
+            return new int[]{x, excitationByKilnsKernel(n, se, mean)};
+        }
         int squeezed = gateConvolution(n, mean, n.inputShape(1), 1, n.node().hasInput(3) ? 3 : -1,
                 se.squeezeActivation());
         int gate = gateConvolution(n, squeezed, n.inputShape(2), 2, n.node().hasInput(4) ? 4 : -1,
                 se.gateActivation());
         return new int[]{x, gate};
+    }
+
+    /**
+     * The gate from the channel means in one call of Kiln's kernel, in place of two one-pixel
+     * convolutions (two primitives of mostly call overhead). The expanding weights are kept
+     * transposed, [reduced][channels], so that the kernel runs along the channels.
+     */
+    private int excitationByKilnsKernel(BoundNode n, SqueezeExcitation se, int mean) {
+        long images = n.inputShape(0).dim(0);
+        long channels = n.inputShape(0).dim(1);
+        long reduced = n.inputShape(1).dim(0);
+        MemorySegment meansMd = plain(new long[]{images, channels, 1, 1});
+        int means = images == 1 && Layouts.isChannelsInOrder(dnnl, values.get(mean).md(), channels) ? mean
+                : as(mean, meansMd);
+        int w1 = constant(n, 1, plain(new long[]{reduced, channels}), plain(new long[]{reduced, channels}));
+        int w2t = constant(n, 2, plain(new long[]{channels, reduced}), strided(new long[]{channels, reduced},
+                new long[]{1, channels}));
+        int b1 = n.node().hasInput(3) ? input(n, 3) : -1;
+        int b2 = n.node().hasInput(4) ? input(n, 4) : -1;
+        int gate = activation(meansMd);
+        MemorySegment activations = owned.allocate(6 * Float.BYTES, Float.BYTES);
+        MemorySegment.copy(NativeKernels.activationCodes(se.squeezeActivation(), se.gateActivation()), 0, activations,
+                ValueLayout.JAVA_FLOAT, 0, 6);
+        NativeKernels kernels = runtime.kernels;
+        int[] reads = Arrays.stream(new int[]{means, w1, b1, w2t, b2, gate}).filter(v -> v >= 0).toArray();
+        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL,
+                new int[0], reads, gate, NULL, 0, buffers -> kernels.squeezeExcitation(buffers[means], buffers[w1],
+                b1 < 0 ? NULL : buffers[b1], buffers[w2t], b2 < 0 ? NULL : buffers[b2], buffers[gate], images,
+                channels, reduced, activations)));
+        implementations.add("excitation by Kiln's kernel");
+        return gate;
     }
 
     /**

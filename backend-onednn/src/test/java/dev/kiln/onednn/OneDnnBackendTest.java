@@ -213,6 +213,47 @@ class OneDnnBackendTest {
     }
 
     /**
+     * The excitation (two one-pixel convolutions with their activations) is one call of Kiln's
+     * kernel, for every activation the squeeze and the gate may have, with and without biases,
+     * on 20 channels (a tail past 16) and two images; on 64 channels reduced to 40, large enough
+     * for the kernel to share it between threads. Same answers as the reference.
+     */
+    @Test
+    void squeezeExcitationsOfEveryActivationMatchTheReference() {
+        List<ActivationFunction> squeezes = List.of(ActivationFunction.RELU, ActivationFunction.SILU,
+                ActivationFunction.RELU6, ActivationFunction.leakyRelu(0.1f), ActivationFunction.TANH,
+                ActivationFunction.HARD_SWISH, ActivationFunction.SIGMOID);
+        List<ActivationFunction> gates = List.of(ActivationFunction.SIGMOID, ActivationFunction.hardSigmoid(0.2f, 0.5f));
+        int seed = 0;
+        for (int[] size : new int[][]{{20, 6}, {640, 40}}) {
+            for (ActivationFunction squeeze : squeezes) {
+                for (ActivationFunction gate : gates) {
+                    boolean biases = seed % 2 == 0;
+                    SplittableRandom random = new SplittableRandom(seed++);
+                    int channels = size[0];
+                    int reduced = size[1];
+                    GraphBuilder b = new GraphBuilder("se-activations");
+                    b.input("x", Shape.of(2, channels, 6, 5));
+                    b.initializer("w1", tensor(random, reduced, channels, 1, 1));
+                    b.initializer("b1", tensor(random, reduced));
+                    b.initializer("w2", tensor(random, channels, reduced, 1, 1));
+                    b.initializer("b2", tensor(random, channels));
+                    String[] inputs = biases ? new String[]{"x", "w1", "w2", "b1", "b2"}
+                            : new String[]{"x", "w1", "w2"};
+                    b.output(b.add("se", new SqueezeExcitation(squeeze, gate), inputs));
+                    try (Graph g = b.build(); Tensor x = tensor(random, 2, channels, 6, 5);
+                         CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                        String algorithm = algorithmOf(model, "se");
+                        assertEquals(KILNS_KERNELS, algorithm.contains("excitation by Kiln's kernel"), squeeze + ", "
+                                + gate + ": " + algorithm);
+                        assertEveryOutputMatchesTheReference(g, x);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * For one image the squeeze-excitation gate is multiplied in as a depthwise convolution whose
      * weights are the gate (when oneDNN's weight layout holds the channels in order: 32 do, 24 are
      * padded to 32); for a batch, and for 24 channels, by the broadcast multiply. Same answers.
