@@ -98,7 +98,8 @@ final class NativeKernels {
             if (supported == 0) {
                 return without("Kiln's kernels need AVX-512, which this CPU lacks");
             }
-            return new Loaded(new NativeKernels(library), "swish and 3x3 Winograd by Kiln's AVX-512 kernels");
+            return new Loaded(new NativeKernels(library),
+                    "with Kiln's AVX-512 kernels for swish, squeeze-excitation, Winograd 3x3");
         } catch (Throwable e) {
             return without("Kiln's kernels could not be loaded: " + e.getMessage());
         }
@@ -106,7 +107,7 @@ final class NativeKernels {
 
     /** Loaded without the kernels, saying why. */
     private static Loaded without(String why) {
-        return new Loaded(null, "swish and 3x3 convolutions by oneDNN (" + why + ")");
+        return new Loaded(null, "oneDNN only, without Kiln's kernels (" + why + ")");
     }
 
     /** The first 16 hex digits of the resource's SHA-256, naming its extracted copy; null when it is absent. */
@@ -204,8 +205,8 @@ final class NativeKernels {
                 || gate.byteSize() < images * perImage || w1.byteSize() < weights || w2t.byteSize() < weights
                 || (!b1.equals(MemorySegment.NULL) && b1.byteSize() < reduced * Float.BYTES)
                 || (!b2.equals(MemorySegment.NULL) && b2.byteSize() < perImage) || activations.byteSize() < 6 * 4) {
-            throw new IllegalArgumentException("squeeze-excitation of " + images + " x " + channels + " channels through "
-                    + reduced + " over buffers too small for it");
+            throw new IllegalArgumentException("squeeze-excitation of " + images + " x " + channels
+                    + " channels through " + reduced + " over buffers too small for it");
         }
         try {
             squeezeExcitation.invokeExact(means, w1, b1, w2t, b2, gate, images, channels, reduced, activations);

@@ -259,7 +259,8 @@ final class PartitionLowering {
                 weightsMd -> describe.create(srcMd, weightsMd, false)));
         if (sum) {
             MemorySegment summing = summingInPlace(pd, values.get(residual).md(), () -> sized(micros,
-                    () -> withWeightLayout(n, "input 1", plainWeights, weightsMd -> describe.create(srcMd, weightsMd, true))));
+                    () -> withWeightLayout(n, "input 1", plainWeights,
+                            weightsMd -> describe.create(srcMd, weightsMd, true))));
             sum = summing != null;
             if (sum) {
                 discard(pd);
@@ -738,7 +739,8 @@ final class PartitionLowering {
         MemorySegment attr = attr(postOps(n, List.of(new PostOp.Activate(activation)), -1, false));
         long[] zeros = {0, 0};
         long macs = in.dim(0) * weights.dim(0) * weights.dim(1);
-        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, "input " + weightInput, dims(weights),
+        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, "input " + weightInput,
+                dims(weights),
                 weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{1, 1},
                         zeros, zeros, zeros, attr, where(n))));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));

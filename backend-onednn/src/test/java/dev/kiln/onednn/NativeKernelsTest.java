@@ -54,9 +54,10 @@ class NativeKernelsTest {
     void theBuildBroughtThemAndTheyShareOneDnnsOpenMpRuntime() {
         if (AVX512) {
             assertNotNull(RUNTIME.kernels, RUNTIME.kernelsStatus);
-            assertEquals("swish and 3x3 Winograd by Kiln's AVX-512 kernels", RUNTIME.kernelsStatus);
+            assertEquals("with Kiln's AVX-512 kernels for swish, squeeze-excitation, Winograd 3x3",
+                    RUNTIME.kernelsStatus);
         } else {
-            assertEquals("swish and 3x3 convolutions by oneDNN (Kiln's kernels need AVX-512, which this CPU lacks)",
+            assertEquals("oneDNN only, without Kiln's kernels (Kiln's kernels need AVX-512, which this CPU lacks)",
                     RUNTIME.kernelsStatus);
         }
     }
@@ -178,8 +179,9 @@ class NativeKernelsTest {
 
     @Test
     void aPropertyKeepsOneDnnsOwnAndTheBackendSaysSo() throws Exception {
-        assertEquals("swish and 3x3 convolutions by oneDNN (-Dkiln.onednn.kernels=false)", ChildJvm.lastLine(Status.class, environment -> {
-        }, "--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.kernels=false"));
+        assertEquals("oneDNN only, without Kiln's kernels (-Dkiln.onednn.kernels=false)",
+                ChildJvm.lastLine(Status.class, environment -> {
+                }, "--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.kernels=false"));
     }
 
     /** Runs {@code kernel} as a model on an engine of {@code threads} threads would. */

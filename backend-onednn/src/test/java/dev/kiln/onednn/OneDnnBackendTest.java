@@ -223,7 +223,8 @@ class OneDnnBackendTest {
         List<ActivationFunction> squeezes = List.of(ActivationFunction.RELU, ActivationFunction.SILU,
                 ActivationFunction.RELU6, ActivationFunction.leakyRelu(0.1f), ActivationFunction.TANH,
                 ActivationFunction.HARD_SWISH, ActivationFunction.SIGMOID);
-        List<ActivationFunction> gates = List.of(ActivationFunction.SIGMOID, ActivationFunction.hardSigmoid(0.2f, 0.5f));
+        List<ActivationFunction> gates = List.of(ActivationFunction.SIGMOID,
+                ActivationFunction.hardSigmoid(0.2f, 0.5f));
         int seed = 0;
         for (int[] size : new int[][]{{20, 6}, {640, 40}}) {
             for (ActivationFunction squeeze : squeezes) {
@@ -768,7 +769,8 @@ class OneDnnBackendTest {
         b.input("x", Shape.of(Shape.DYNAMIC, 32, 12, 12));
         b.initializer("w", tensor(random, 48, 32, 3, 3));
         b.output(b.add("conv", new Conv(Window.square(3, 1, 1), 1, List.of()), "x", "w"));
-        try (Graph g = b.build(); CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+        try (Graph g = b.build();
+             CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
             try (Tensor x = tensor(random, 1, 32, 12, 12)) {
                 model.run(x).close();
             }
