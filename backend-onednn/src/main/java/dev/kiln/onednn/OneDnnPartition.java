@@ -84,9 +84,7 @@ final class OneDnnPartition implements CompiledPartition {
                 // A view of the input would keep its own handle to the storage, and Kiln's kernels are
                 // given the buffers, not oneDNN's memory objects: such inputs are copied.
                 readInPlace[i] = values.stream().filter(v -> v.root() == input).count() == 1
-                        && Arrays.stream(outputs).noneMatch(o -> o == input)
-                        && steps.stream().noneMatch(s -> s.own() != null
-                        && Arrays.stream(s.argValues()).anyMatch(v -> v == input));
+                        && Arrays.stream(outputs).noneMatch(o -> o == input) && !isReadByKilnsKernel(input);
             }
             storageBytes = planStorage();
             scratchpadBytes = steps.stream().mapToLong(Program.Step::scratchpadBytes).max().orElse(0);
@@ -94,6 +92,10 @@ final class OneDnnPartition implements CompiledPartition {
             owned.close();
             throw e;
         }
+    }
+
+    private boolean isReadByKilnsKernel(int value) {
+        return steps.stream().anyMatch(s -> s.own() != null && Arrays.stream(s.argValues()).anyMatch(v -> v == value));
     }
 
     private MemorySegment downloadReorder(MemorySegment from, MemorySegment to) {

@@ -617,10 +617,10 @@ final class PartitionLowering {
                 ValueLayout.JAVA_FLOAT, 0, 6);
         NativeKernels kernels = runtime.kernels;
         int[] reads = Arrays.stream(new int[]{means, w1, b1, w2t, b2, gate}).filter(v -> v >= 0).toArray();
-        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL,
-                new int[0], reads, gate, NULL, 0, buffers -> kernels.squeezeExcitation(buffers[means], buffers[w1],
-                b1 < 0 ? NULL : buffers[b1], buffers[w2t], b2 < 0 ? NULL : buffers[b2], buffers[gate], images,
-                channels, reduced, activations)));
+        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], reads, gate, NULL, 0,
+                buffers -> kernels.squeezeExcitation(buffers[means], buffers[w1], b1 < 0 ? NULL : buffers[b1],
+                        buffers[w2t], b2 < 0 ? NULL : buffers[b2], buffers[gate], images, channels, reduced,
+                        activations)));
         implementations.add("excitation by Kiln's kernel");
         return gate;
     }
@@ -740,9 +740,8 @@ final class PartitionLowering {
         long[] zeros = {0, 0};
         long macs = in.dim(0) * weights.dim(0) * weights.dim(1);
         MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, "input " + weightInput,
-                dims(weights),
-                weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims), new long[]{1, 1},
-                        zeros, zeros, zeros, attr, where(n))));
+                dims(weights), weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims),
+                        new long[]{1, 1}, zeros, zeros, zeros, attr, where(n))));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int w = constant(n, weightInput, plain(dims(weights)), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (biasInput < 0) {
