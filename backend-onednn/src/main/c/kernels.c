@@ -16,6 +16,9 @@
  * Winograd F(2x2, 3x3)'s input and output transforms (below), around oneDNN's batched matmul:
  * oneDNN 3.13 has no Winograd convolution for this CPU, and its direct one does 2.25 times the
  * multiplications.
+ *
+ * A squeeze-excitation's excitation, its two one-pixel convolutions and their activations, in one
+ * call where oneDNN took two primitives.
  */
 #include <immintrin.h>
 #include <math.h>
