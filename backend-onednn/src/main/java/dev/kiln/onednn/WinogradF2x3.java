@@ -116,8 +116,9 @@ record WinogradF2x3(long batch, long height, long width, long channels, long out
         float[] out = new float[Math.toIntExact(weightsBytes() / Float.BYTES)];
         int positionStride = Math.toIntExact(channels * outChannels);
         double[] gg = new double[12];
-        for (int o = 0; o < outChannels; o++) {
-            for (int c = 0; c < channels; c++) {
+        // Output channels innermost: the 16 positions are written in order, each a run along them.
+        for (int c = 0; c < channels; c++) {
+            for (int o = 0; o < outChannels; o++) {
                 int at = (int) ((o * channels + c) * 9);
                 for (int col = 0; col < 3; col++) { // G g: four rows of three
                     double g0 = g[at + col];
