@@ -226,8 +226,8 @@ static void winograd_input_tiles(const float *src, float *v, const kiln_winograd
 }
 
 __attribute__((target("avx512f")))
-static void winograd_output_tiles(const float *mm, float *dst, const float *bias, float low, float high,
-                                  const kiln_winograd_shape *s, long out_channels, long from, long to) {
+static void winograd_output_tiles(const float *mm, float *dst, const float *bias, const float *residual, float low,
+                                  float high, const kiln_winograd_shape *s, long out_channels, long from, long to) {
     long tiles = tiles_of(s);
     long per_image = s->tiles_down * s->tiles_across;
     const __m512 lo = _mm512_set1_ps(low), hi = _mm512_set1_ps(high);
@@ -237,7 +237,9 @@ static void winograd_output_tiles(const float *mm, float *dst, const float *bias
         long col0 = (t % per_image) % s->tiles_across * 2;
         int rows = s->out_height - row0 >= 2 ? 2 : 1;
         int cols = s->out_width - col0 >= 2 ? 2 : 1;
-        float *out = dst + ((image * s->out_height + row0) * s->out_width + col0) * out_channels;
+        long at = ((image * s->out_height + row0) * s->out_width + col0) * out_channels;
+        float *out = dst + at;
+        const float *added = residual ? residual + at : 0;
         for (long c = 0; c < out_channels; c += 16) {
             __mmask16 m = out_channels - c >= 16 ? 0xFFFF : (__mmask16) ((1u << (out_channels - c)) - 1);
             __m512 p[16];
@@ -254,10 +256,17 @@ static void winograd_output_tiles(const float *mm, float *dst, const float *bias
             for (int i = 0; i < rows; i++) {
                 __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(x[i * 4 + 0], x[i * 4 + 1]), x[i * 4 + 2]), b);
                 __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(x[i * 4 + 1], x[i * 4 + 2]), x[i * 4 + 3]), b);
+                long offset = i * s->out_width * out_channels + c;
+                if (added) { /* read before the store: dst may be the residual itself */
+                    y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m, added + offset));
+                    if (cols == 2) {
+                        y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m, added + offset + out_channels));
+                    }
+                }
                 /* max(lo, y) and min(hi, .) return y itself when it is NaN */
                 y0 = _mm512_min_ps(hi, _mm512_max_ps(lo, y0));
                 y1 = _mm512_min_ps(hi, _mm512_max_ps(lo, y1));
-                float *row = out + i * s->out_width * out_channels + c;
+                float *row = out + offset;
                 _mm512_mask_storeu_ps(row, m, y0);
                 if (cols == 2) {
                     _mm512_mask_storeu_ps(row + out_channels, m, y1);
@@ -283,19 +292,20 @@ void kiln_winograd_input(const float *src, float *v, const kiln_winograd_shape *
 
 /*
  * The output transform of m[16][tiles][out_channels] into a channels-last image, plus the bias
- * (NULL for none), clamped to [low, high] (relu: 0 and infinity; none: both infinite).
+ * and a channels-last residual of the output's shape (NULL for none; it may be dst itself),
+ * clamped to [low, high] (relu: 0 and infinity; none: both infinite).
  */
-void kiln_winograd_output(const float *m, float *dst, const float *bias, float low, float high,
-                          const kiln_winograd_shape *s, long out_channels) {
+void kiln_winograd_output(const float *m, float *dst, const float *bias, const float *residual, float low,
+                          float high, const kiln_winograd_shape *s, long out_channels) {
     long tiles = tiles_of(s);
     if (!in_parallel(tiles * 16 * out_channels)) {
-        winograd_output_tiles(m, dst, bias, low, high, s, out_channels, 0, tiles);
+        winograd_output_tiles(m, dst, bias, residual, low, high, s, out_channels, 0, tiles);
         return;
     }
     #pragma omp parallel
     {
         long thread = omp_get_thread_num(), threads = omp_get_num_threads();
-        winograd_output_tiles(m, dst, bias, low, high, s, out_channels, tiles * thread / threads,
+        winograd_output_tiles(m, dst, bias, residual, low, high, s, out_channels, tiles * thread / threads,
                               tiles * (thread + 1) / threads);
     }
 }

@@ -53,7 +53,8 @@ final class NativeKernels {
                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
         winogradInput = library.function("kiln_winograd_input", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
         winogradOutput = library.function("kiln_winograd_output",
-                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, JAVA_LONG));
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, ADDRESS,
+                        JAVA_LONG));
         squeezeExcitation = library.function("kiln_squeeze_excitation", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS,
                 ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
     }
@@ -174,17 +175,20 @@ final class NativeKernels {
 
     /**
      * The Winograd output transform of {@code m} [16][tiles][outChannels] into the channels-last
-     * image at {@code dst}, plus {@code bias} (NULL for none), clamped to [low, high].
+     * image at {@code dst}, plus {@code bias} and the channels-last {@code residual} (NULL for
+     * none; it may be {@code dst} itself), clamped to [low, high].
      */
-    void winogradOutput(MemorySegment m, MemorySegment dst, MemorySegment bias, float low, float high,
-                        WinogradF2x3 f, MemorySegment shape) {
+    void winogradOutput(MemorySegment m, MemorySegment dst, MemorySegment bias, MemorySegment residual, float low,
+                        float high, WinogradF2x3 f, MemorySegment shape) {
         if (m.byteSize() < f.transformedBytes(f.outChannels()) || dst.byteSize() < f.outputBytes()
-                || (!bias.equals(MemorySegment.NULL) && bias.byteSize() < f.outChannels() * Float.BYTES)) {
+                || (!bias.equals(MemorySegment.NULL) && bias.byteSize() < f.outChannels() * Float.BYTES)
+                || (!residual.equals(MemorySegment.NULL) && residual.byteSize() < f.outputBytes())) {
             throw new IllegalArgumentException("Winograd output transform of " + f + " from " + m.byteSize()
-                    + " bytes into " + dst.byteSize() + " with a bias of " + bias.byteSize());
+                    + " bytes into " + dst.byteSize() + " with a bias of " + bias.byteSize() + " and a residual of "
+                    + residual.byteSize());
         }
         try {
-            winogradOutput.invokeExact(m, dst, bias, low, high, shape, f.outChannels());
+            winogradOutput.invokeExact(m, dst, bias, residual, low, high, shape, f.outChannels());
         } catch (Throwable t) {
             throw new IllegalStateException("kiln_winograd_output failed", t);
         }

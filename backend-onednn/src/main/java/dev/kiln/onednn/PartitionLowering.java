@@ -225,8 +225,8 @@ final class PartitionLowering {
         int[] gate = gated.remove(n.node().input(0));
         int x = gate == null ? input(n, 0) : gate[0];
         int residual = conv.hasResidual() ? input(n, 3) : -1;
-        if (gate == null && residual < 0) {
-            int winograd = winogradConvolution(n, conv, x);
+        if (gate == null) {
+            int winograd = winogradConvolution(n, conv, x, residual);
             if (winograd >= 0) {
                 return winograd;
             }
@@ -297,11 +297,12 @@ final class PartitionLowering {
     /**
      * A 3x3 convolution of stride 1 as Winograd F(2x2, 3x3) ({@link WinogradF2x3}): Kiln's input
      * transform, oneDNN's batched matmul over the 16 positions, and Kiln's output transform with
-     * the bias and a clamp (none, relu or clip). -1 when the convolution does not take it: no
-     * kernels, another epilogue, or a shape the direct convolution does better.
+     * the bias, the residual (written over it where it is read for the last time, as a sum
+     * post-op would) and a clamp (none, relu or clip). -1 when the convolution does not take it:
+     * no kernels, another epilogue, or a shape the direct convolution does better.
      */
-    private int winogradConvolution(BoundNode n, Conv conv, int x) {
-        float[] clamp = clampOf(conv.postOps());
+    private int winogradConvolution(BoundNode n, Conv conv, int x, int residual) {
+        float[] clamp = clampOf(conv.postOps(), residual >= 0);
         WinogradF2x3 f = runtime.kernels == null || clamp == null ? null
                 : WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape());
         if (f == null || !n.isConstant(1)) {
@@ -331,16 +332,30 @@ final class PartitionLowering {
         implementations.add("Winograd F(2x2,3x3) by Kiln's transforms");
         int m = step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{v, u});
         int bias = n.node().hasInput(2) ? input(n, 2) : -1;
-        int y = activation(channelsLast(n.outputShape()));
-        int[] reads = bias < 0 ? new int[]{m, y} : new int[]{m, bias, y};
+        MemorySegment outChannelsLast = channelsLast(n.outputShape());
+        boolean inPlace = residual >= 0 && isLastReadBy(n, residual, x)
+                && dnnl.memoryDescEqual(values.get(residual).md(), outChannelsLast);
+        int added = residual < 0 || inPlace ? residual : as(residual, outChannelsLast);
+        int y = inPlace ? alias(residual, outChannelsLast) : activation(outChannelsLast);
+        if (inPlace) {
+            implementations.add("residual added in place");
+        }
+        int[] reads = Arrays.stream(new int[]{m, bias, added, y}).filter(value -> value >= 0).toArray();
         steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], reads, y, NULL, 0,
-                buffers -> kernels.winogradOutput(buffers[m], buffers[y], bias < 0 ? NULL : buffers[bias], clamp[0],
-                        clamp[1], f, shape)));
+                buffers -> kernels.winogradOutput(buffers[m], buffers[y], bias < 0 ? NULL : buffers[bias],
+                        added < 0 ? NULL : buffers[added], clamp[0], clamp[1], f, shape)));
         return y;
     }
 
-    /** The epilogue as the clamp [low, high] the Winograd output transform applies, or null when it is another. */
-    private static float[] clampOf(List<PostOp> ops) {
+    /**
+     * The epilogue as the clamp [low, high] the Winograd output transform applies after the
+     * residual (which must then come first), or null when it is another.
+     */
+    private static float[] clampOf(List<PostOp> epilogue, boolean residual) {
+        if (residual && (epilogue.isEmpty() || !(epilogue.getFirst() instanceof PostOp.AddResidual))) {
+            return null;
+        }
+        List<PostOp> ops = residual ? epilogue.subList(1, epilogue.size()) : epilogue;
         if (ops.isEmpty()) {
             return new float[]{Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
         }

@@ -14,9 +14,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * A 3x3 convolution of stride 1 as Winograd F(2x2, 3x3): every 2x2 block of outputs (a tile)
  * from a 4x4 block of inputs, with 16 multiplications per pair of channels where the direct
  * convolution does 36. Kiln's kernels transform the input ({@code kiln_winograd_input}) and the
- * output ({@code kiln_winograd_output}, with the bias and the activation); between them oneDNN's
- * batched matmul multiplies, at each of the 16 positions, the tiles by the weights transformed
- * here once per compiled model. The transforms hold only 0, 1, -1 and 1/2, so the result stays
+ * output ({@code kiln_winograd_output}, with the bias, the residual and the activation); between
+ * them oneDNN's batched matmul multiplies, at each of the 16 positions, the tiles by the weights
+ * transformed here once per compiled model. The transforms hold only 0, 1, -1 and 1/2, so the result stays
  * within a few ulps of the direct convolution's.
  *
  * <p>Taken where the matmul beats oneDNN's direct convolution by enough to pay for the two

@@ -455,9 +455,10 @@ class OneDnnBackendTest {
     /**
      * A 3x3 convolution of stride 1 with enough tiles and channels runs as Winograd F(2x2, 3x3):
      * odd output sizes (the last tiles half outside), channel counts past a multiple of 16, two
-     * images, pads of 0, 1 and uneven ones, no bias, relu and clip. At 7x7, on 8 channels, with a
-     * stride of 2, a dilation, a swish or a residual, the direct convolution computes it (as it
-     * computes all where the kernels are not loaded). Same answers as the reference in every case.
+     * images, pads of 0, 1 and uneven ones, no bias, relu and clip, a residual added before them.
+     * At 7x7, on 8 channels, with a stride of 2, a dilation, a swish or a relu before the residual,
+     * the direct convolution computes it (as it computes all where the kernels are not loaded).
+     * Same answers as the reference in every case.
      */
     @Test
     void threeByThreeConvolutionsOfStrideOneRunAsWinograd() {
@@ -479,7 +480,11 @@ class OneDnnBackendTest {
                 new Case(1, 32, 32, 20, 20, Window.square(3, 2, 1), relu, true, false, false),
                 new Case(1, 32, 32, 20, 20, same.withDilations(2, 2).withPads(2, 2, 2, 2), relu, true, false, false),
                 new Case(1, 32, 32, 20, 20, same, swish, true, false, false),
-                new Case(1, 32, 32, 20, 20, same, List.of(new PostOp.AddResidual()), true, true, false))) {
+                new Case(1, 32, 32, 20, 20, same, List.of(new PostOp.AddResidual()), true, true, true),
+                new Case(1, 16, 24, 13, 11, same, List.of(new PostOp.AddResidual(),
+                        new PostOp.Activate(ActivationFunction.RELU)), false, true, true),
+                new Case(1, 32, 32, 20, 20, same, List.of(new PostOp.Activate(ActivationFunction.RELU),
+                        new PostOp.AddResidual()), true, true, false))) {
             SplittableRandom random = new SplittableRandom(c.hashCode());
             GraphBuilder b = new GraphBuilder("winograd");
             b.input("x", Shape.of(c.batch(), c.channels(), c.height(), c.width()));
@@ -759,6 +764,37 @@ class OneDnnBackendTest {
             try (Tensor x = input(4, 1); Tensor y = model.run(x)) {
                 assertEquals(prepared, model.preparedWeightBytes(), "a new batch size reordered weights again");
                 assertClose(run(g, ReferenceBackend.ID, x), y.toFloatArray());
+            }
+        }
+    }
+
+    /**
+     * A residual in the output's channels-last layout, read for the last time by the Winograd
+     * convolution, is added in place (its buffer becomes the output, as with oneDNN's sum
+     * post-op); one that is read again (here: also an output of the model) is added from its own
+     * buffer. Same answers as the reference.
+     */
+    @Test
+    void aWinogradConvolutionAddsItsResidualInPlaceWhenItReadsItLast() {
+        for (boolean readAgain : new boolean[]{false, true}) {
+            SplittableRandom random = new SplittableRandom(readAgain ? 1 : 2);
+            GraphBuilder b = new GraphBuilder("winograd-residual");
+            b.input("x", Shape.of(1, 32, 14, 14));
+            b.initializer("side", tensor(random, 32, 32, 1, 1));
+            b.initializer("w", tensor(random, 32, 32, 3, 3));
+            b.initializer("b", tensor(random, 32));
+            String side = b.add("shortcut", new Conv(Window.of(1, 1), 1, List.of()), "x", "side");
+            b.output(b.add("conv", new Conv(Window.square(3, 1, 1), 1, List.of(new PostOp.AddResidual(),
+                    new PostOp.Activate(ActivationFunction.RELU))), "x", "w", "b", side));
+            if (readAgain) {
+                b.output(side);
+            }
+            try (Graph g = b.build(); Tensor x = tensor(random, 1, 32, 14, 14);
+                 CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
+                String algorithm = algorithmOf(model, "conv");
+                assertEquals(KILNS_KERNELS, algorithm.startsWith("Winograd"), algorithm);
+                assertEquals(KILNS_KERNELS && !readAgain, algorithm.endsWith("residual added in place"), algorithm);
+                assertEveryOutputMatchesTheReference(g, x);
             }
         }
     }
