@@ -35,6 +35,11 @@ static int in_parallel(long values) {
     return values >= PARALLEL_FROM && omp_get_max_threads() > 1;
 }
 
+/* A mask of the first n of 16 lanes (all of them from 16 on). */
+static inline __mmask16 first_lanes(long n) {
+    return n >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << n) - 1);
+}
+
 __attribute__((target("avx512f")))
 static inline __m512 swish16(__m512 x) {
     const __m512 round = _mm512_set1_ps(12582912.f); /* 1.5 * 2^23: adding it rounds to an integer */
@@ -64,7 +69,7 @@ static void swish_range(float *data, long from, long to) {
         _mm512_storeu_ps(data + i, swish16(_mm512_loadu_ps(data + i)));
     }
     if (i < to) {
-        __mmask16 tail = (__mmask16) ((1u << (to - i)) - 1);
+        __mmask16 tail = first_lanes(to - i);
         _mm512_mask_storeu_ps(data + i, tail, swish16(_mm512_maskz_loadu_ps(tail, data + i)));
     }
 }
@@ -75,7 +80,7 @@ static void swish_range(float *data, long from, long to) {
 __attribute__((target("avx512f")))
 static void swish_rows(float *data, long from, long to, long channels, float *partial) {
     long whole = channels / 16 * 16;
-    __mmask16 tail = (__mmask16) ((1u << (channels - whole)) - 1);
+    __mmask16 tail = first_lanes(channels - whole);
     for (long p = from; p < to; p++) {
         float *row = data + p * channels;
         long c = 0;
@@ -197,7 +202,7 @@ static void winograd_input_tiles(const float *src, float *v, const kiln_winograd
             }
         }
         for (long c = 0; c < channels; c += 16) {
-            __mmask16 m = channels - c >= 16 ? 0xFFFF : (__mmask16) ((1u << (channels - c)) - 1);
+            __mmask16 m = first_lanes(channels - c);
             __m512 d[16];
             for (int k = 0; k < 16; k++) {
                 d[k] = at[k] ? _mm512_maskz_loadu_ps(m, at[k] + c) : zero;
@@ -241,7 +246,7 @@ static void winograd_output_tiles(const float *mm, float *dst, const float *bias
         float *out = dst + at;
         const float *added = residual ? residual + at : 0;
         for (long c = 0; c < out_channels; c += 16) {
-            __mmask16 m = out_channels - c >= 16 ? 0xFFFF : (__mmask16) ((1u << (out_channels - c)) - 1);
+            __mmask16 m = first_lanes(out_channels - c);
             __m512 p[16];
             for (int k = 0; k < 16; k++) {
                 p[k] = _mm512_maskz_loadu_ps(m, mm + (k * tiles + t) * out_channels + c);
@@ -336,7 +341,7 @@ __attribute__((target("avx512f")))
 static void squeeze_rows(const float *mean, const float *w1, const float *b1, float *hidden, long channels,
                          const float *act, long from, long to) {
     long whole = channels / 16 * 16;
-    __mmask16 tail = (__mmask16) ((1u << (channels - whole)) - 1);
+    __mmask16 tail = first_lanes(channels - whole);
     for (long r = from; r < to; r++) {
         const float *row = w1 + r * channels;
         __m512 sum = _mm512_setzero_ps();
@@ -356,7 +361,7 @@ __attribute__((target("avx512f")))
 static void excite_channels(const float *hidden, const float *w2t, const float *b2, float *gate, long channels,
                             long reduced, const float *act, long from, long to) {
     for (long c = from; c < to; c += 16) {
-        __mmask16 m = to - c >= 16 ? 0xFFFF : (__mmask16) ((1u << (to - c)) - 1);
+        __mmask16 m = first_lanes(to - c);
         __m512 sum = b2 ? _mm512_maskz_loadu_ps(m, b2 + c) : _mm512_setzero_ps();
         for (long r = 0; r < reduced; r++) {
             sum = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2t + r * channels + c), _mm512_set1_ps(hidden[r]), sum);

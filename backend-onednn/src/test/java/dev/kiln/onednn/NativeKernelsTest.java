@@ -45,7 +45,7 @@ class NativeKernelsTest {
     private static void assumeAvx512() {
         if (!AVX512) {
             System.out.println("SKIPPED: this CPU has no AVX-512 (/proc/cpuinfo), so Kiln's kernels are not"
-                    + " loaded; oneDNN computes swish (" + RUNTIME.kernelsStatus + ")");
+                    + " loaded; oneDNN computes everything itself (" + RUNTIME.kernelsStatus + ")");
         }
         assumeTrue(AVX512, "this CPU has no AVX-512");
     }
