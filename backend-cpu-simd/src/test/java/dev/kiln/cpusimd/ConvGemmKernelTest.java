@@ -347,11 +347,18 @@ class ConvGemmKernelTest {
         return v;
     }
 
+    /**
+     * Within 1e-5 x sqrt(depth) of the output's own largest |value|: float32 rounding grows with
+     * the square root of the reduction's length (see the conformance kit's {@code Tolerance}), and
+     * is relative to the size of what is summed, so no floor under the scale (one would let a
+     * small output be wrong by the floor's worth).
+     */
     private static void assertClose(double[] expected, float[] actual, int depth, String what) {
-        double max = 1e-3;
+        double max = 0;
         for (double e : expected) {
             max = Math.max(max, Math.abs(e));
         }
+        assertTrue(max > 0, what + ": the expected output is all zeros, which would make the comparison say nothing");
         double tolerance = 1e-5 * Math.sqrt(depth) * max;
         for (int i = 0; i < expected.length; i++) {
             if (!(Math.abs(expected[i] - actual[i]) <= tolerance)) {

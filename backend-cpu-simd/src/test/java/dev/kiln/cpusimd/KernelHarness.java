@@ -82,7 +82,10 @@ final class KernelHarness {
     private KernelHarness() {
     }
 
-    /** Checks the kernel against the reference; tolerance is relative to max(1, the largest |output|). */
+    /**
+     * Checks the kernel against the reference; {@code tolerance} is relative to the largest
+     * |output| of the reference (see {@link #compare}).
+     */
     static void check(Op op, Function<BoundNode, SimdKernel> factory, double tolerance, Operand... operands) {
         float[] expected = reference(op, operands);
         List<Shape> shapes = Arrays.asList(Arrays.stream(operands).map(Operand::shape).toArray(Shape[]::new));
@@ -174,17 +177,26 @@ final class KernelHarness {
         }
     }
 
+    /**
+     * Every element within {@code tolerance} times the output's own scale, the largest |value| of
+     * the reference output. No floor at 1: with one, an output whose values are all small (a
+     * softmax over 1,000 classes, around 1e-3 and below) was held to an absolute 1e-5, which a
+     * kernel 10x wrong on its smaller entries met. A reference that is all zeros has no scale to
+     * be relative to; its zeros are exact (a ReLU of negatives, an unused channel), so the kernel
+     * must give zeros too.
+     */
     static void compare(float[] expected, float[] actual, double tolerance, String what) {
         assertEquals(expected.length, actual.length);
-        double scale = 1;
+        double scale = 0;
         for (float e : expected) {
             scale = Math.max(scale, Math.abs(e));
         }
+        double allowed = tolerance * scale;
         for (int i = 0; i < expected.length; i++) {
             double error = Math.abs((double) expected[i] - actual[i]);
-            if (!(error <= tolerance * scale)) { // also fails on NaN
+            if (!(error <= allowed)) { // also fails on NaN
                 fail(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " (error "
-                        + error + ", allowed " + tolerance * scale + ")");
+                        + error + ", allowed " + allowed + " = " + tolerance + " x largest |expected| " + scale + ")");
             }
         }
     }

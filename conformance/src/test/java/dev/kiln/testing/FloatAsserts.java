@@ -16,13 +16,22 @@ public final class FloatAsserts {
     }
 
     /**
-     * Each element within {@code tolerance} relative to its magnitude, or absolute below 1, so
-     * that values near zero are not held to a relative bound they cannot meet.
+     * Each element within {@code tolerance} relative to its magnitude, or, below magnitude 1,
+     * absolute at the scale of the whole output: {@code tolerance * min(1, max |expected|)}. Values
+     * near zero are not held to a relative bound they cannot meet (a sum that cancels), but an
+     * output whose values are all small (a softmax over many classes, a sigmoid of large
+     * negatives) is held to its own scale, not to an absolute {@code tolerance}, which its
+     * elements could miss by a factor of ten and meet. An all-zero expectation needs exact zeros.
      */
     public static void assertClose(double[] expected, float[] actual, double tolerance) {
         assertEquals(expected.length, actual.length, "number of elements");
+        double scale = 0;
+        for (double e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        double floor = Math.min(1.0, scale);
         for (int i = 0; i < expected.length; i++) {
-            double bound = tolerance * Math.max(1.0, Math.abs(expected[i]));
+            double bound = tolerance * Math.max(floor, Math.abs(expected[i]));
             if (!(Math.abs(expected[i] - actual[i]) <= bound)) {
                 fail("element " + i + ": expected " + expected[i] + ", got " + actual[i] + " (tolerance " + bound
                         + ")");
