@@ -9,21 +9,31 @@ import java.util.List;
  * @param backend        the backend under test
  * @param nodesOnBackend how many of the graph's nodes the backend ran (the rest fell back)
  * @param nodeCount      how many nodes the graph has
+ * @param unexpectedFallbacks one line per node that ran elsewhere with no {@link AllowedFallbacks}
+ *                       entry allowing it (where it ran and why); any of them fails the check
  * @param maxAbsError    the largest |y - y_ref| over every output
  * @param maxRelError    that error relative to its output's scale (max |y_ref|)
- * @param passed         every output within tolerance, and the backend compiled its partitions
+ * @param passed         every output within tolerance, the backend compiled its partitions, and
+ *                       no node fell back unexpectedly
  * @param details        one line per output (or per problem), for failure messages
  */
-public record CheckResult(String caseName, String backend, int nodesOnBackend, int nodeCount, double maxAbsError,
-                          double maxRelError, boolean passed, List<String> details) {
+public record CheckResult(String caseName, String backend, int nodesOnBackend, int nodeCount,
+                          List<String> unexpectedFallbacks, double maxAbsError, double maxRelError, boolean passed,
+                          List<String> details) {
 
     public CheckResult {
+        unexpectedFallbacks = List.copyOf(unexpectedFallbacks);
         details = List.copyOf(details);
     }
 
+    /** Every node ran on the backend under test or on a fallback the check allowed. */
+    public boolean placedAsRequired() {
+        return unexpectedFallbacks.isEmpty();
+    }
+
     /**
-     * Whether the backend ran at least one node. When it ran none, everything fell back to the
-     * reference backend and a pass says nothing about the backend.
+     * Whether the backend ran at least one node. When it ran none, everything fell back (every
+     * node allowed to, or the check failed) and the values say nothing about the backend.
      */
     public boolean exercised() {
         return nodesOnBackend > 0;

@@ -6,6 +6,7 @@ import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.NodePlacement;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,13 +16,18 @@ import java.util.Map;
 /**
  * The conformance check a backend author runs: the same case, with the same weights and inputs,
  * compiled for the backend under test and for the reference backend, and every output compared
- * with the case's tolerance.
+ * with the case's tolerance. Placement is part of the check: every node must run on the backend
+ * under test, or fall back as an {@link AllowedFallbacks} entry written by the caller allows, with
+ * its reason. Otherwise a backend that refuses most nodes would pass by comparing the reference
+ * backend with itself.
  *
  * <pre>{@code
  * Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), new MyBackend()));
+ * AllowedFallbacks allowed = AllowedFallbacks.none().allow("my-backend", "LRN", "no LRN kernel yet");
  * for (Case c : OpCases.all()) {
- *     CheckResult r = Conformance.check(engine, "my-backend", c);
- *     if (r.exercised() && !r.passed()) System.out.println(r.describe());
+ *     if (Conformance.fallsBackEntirely(engine, "my-backend", c, allowed)) continue; // allowed, said why
+ *     CheckResult r = Conformance.check(engine, "my-backend", c, allowed);
+ *     if (!r.passed()) System.out.println(r.describe());
  * }
  * }</pre>
  */
@@ -31,7 +37,8 @@ public final class Conformance {
 
     /**
      * Whether {@code backendId} runs at least one node of {@code c} once compiled: a case it runs
-     * none of would only compare the reference backend with itself.
+     * none of would only compare the reference backend with itself. It says nothing of the nodes
+     * that fall back; {@link #fallsBackEntirely} decides which cases to leave out by an allow-list.
      */
     public static boolean runsAnyNode(Engine engine, String backendId, Case c) {
         try (Graph graph = c.buildGraph();
@@ -41,15 +48,49 @@ public final class Conformance {
     }
 
     /**
+     * Where each node of {@code c} runs once compiled for {@code backendId} at the case's batch,
+     * without running it: on the backend, or elsewhere with the reason.
+     */
+    public static List<NodePlacement> placements(Engine engine, String backendId, Case c) {
+        try (Graph graph = c.buildGraph();
+             CompiledModel model = engine.compile(graph, c.compileOptions(backendId))) {
+            return model.planForBatch(c.batch()).placements();
+        }
+    }
+
+    /**
+     * Whether every node of {@code c} falls back from {@code backendId} and {@code allowed}
+     * allows each: a case to leave out (with the entries' reasons in the report), since checking
+     * it would compare the reference backend with itself. False when any node runs on the backend,
+     * and false when any falls back unexpectedly: that case must be checked, and fails.
+     */
+    public static boolean fallsBackEntirely(Engine engine, String backendId, Case c, AllowedFallbacks allowed) {
+        List<NodePlacement> placements = placements(engine, backendId, c);
+        return placements.stream().noneMatch(p -> p.backend().equals(backendId))
+                && allowed.unexpected(backendId, placements).isEmpty();
+    }
+
+    /**
      * Runs {@code c} on {@code backendId} and on the reference backend of the same engine and
-     * compares the outputs. Nodes the backend does not support fall back as they would in use;
-     * {@link CheckResult#exercised()} says whether the backend ran any. A backend that fails to
-     * compile, which the engine would silently skip, fails the check.
+     * compares the outputs; every node must run on the backend (see
+     * {@link #check(Engine, String, Case, AllowedFallbacks)} to allow fallbacks). A backend that
+     * fails to compile, which the engine would silently skip, fails the check.
      *
      * @throws IllegalArgumentException if the engine has no reference backend to compare with
      */
     public static CheckResult check(Engine engine, String backendId, Case c) {
-        return check(engine, backendId, c, referenceOutputs(engine, c));
+        return check(engine, backendId, c, AllowedFallbacks.none());
+    }
+
+    /**
+     * As {@link #check(Engine, String, Case)}, where nodes may fall back as {@code allowed}
+     * allows: nodes the backend does not support fall back as they would in use, and any that
+     * no entry allows fails the check ({@link CheckResult#unexpectedFallbacks()}).
+     *
+     * @throws IllegalArgumentException if the engine has no reference backend to compare with
+     */
+    public static CheckResult check(Engine engine, String backendId, Case c, AllowedFallbacks allowed) {
+        return check(engine, backendId, c, allowed, referenceOutputs(engine, c));
     }
 
     /**
@@ -90,6 +131,17 @@ public final class Conformance {
      * @throws IllegalArgumentException if {@code expected} was computed for another case
      */
     public static CheckResult check(Engine engine, String backendId, Case c, ReferenceOutputs expected) {
+        return check(engine, backendId, c, AllowedFallbacks.none(), expected);
+    }
+
+    /**
+     * As {@link #check(Engine, String, Case, AllowedFallbacks)}, against reference outputs
+     * computed before.
+     *
+     * @throws IllegalArgumentException if {@code expected} was computed for another case
+     */
+    public static CheckResult check(Engine engine, String backendId, Case c, AllowedFallbacks allowed,
+                                    ReferenceOutputs expected) {
         if (!expected.forCase().equals(c)) {
             throw new IllegalArgumentException("reference outputs of case '" + expected.forCase().name()
                     + "' cannot check case '" + c.name() + "': compute them with Conformance.referenceOutputs for"
@@ -102,7 +154,17 @@ public final class Conformance {
             int onBackend = (int) plan.placements().stream().filter(p -> p.backend().equals(backendId)).count();
             int nodeCount = plan.placements().size();
             List<String> details = new ArrayList<>();
-            boolean passed = true;
+            List<String> unexpected = allowed.unexpected(backendId, plan.placements());
+            boolean passed = unexpected.isEmpty();
+            details.addAll(unexpected);
+            Map<AllowedFallbacks.Entry, Integer> allowedFallbacks = new LinkedHashMap<>();
+            for (NodePlacement p : plan.placements()) {
+                AllowedFallbacks.Entry allowance = allowed.allowing(backendId, p);
+                if (allowance != null) {
+                    allowedFallbacks.merge(allowance, 1, Integer::sum);
+                }
+            }
+            allowedFallbacks.forEach((entry, nodes) -> details.add(nodes + " node(s) fell back as allowed: " + entry));
             for (String skipped : plan.skippedBackends()) {
                 if (skipped.startsWith(backendId + ":")) {
                     details.add("the backend was skipped: " + skipped);
@@ -124,7 +186,8 @@ public final class Conformance {
                     maxRel = Math.max(maxRel, comparison.maxRelativeError());
                 }
                 details.add("tolerance: " + c.tolerance());
-                return new CheckResult(c.name(), backendId, onBackend, nodeCount, maxAbs, maxRel, passed, details);
+                return new CheckResult(c.name(), backendId, onBackend, nodeCount, unexpected, maxAbs, maxRel, passed,
+                        details);
             } finally {
                 inputs.values().forEach(Tensor::close);
                 actual.values().forEach(Tensor::close);

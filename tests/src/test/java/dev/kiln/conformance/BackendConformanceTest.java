@@ -4,6 +4,7 @@ import dev.kiln.Engine;
 import dev.kiln.conformance.blocked.BlockedTestBackend;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.BackendRegistry;
+import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.Backend;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,12 +22,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every available backend on the class path, plus the test-only blocked backend, against the
  * reference backend on every op case and every model case. A backend added to the class path
- * is walked with no new test code. Pairs that cannot say anything are left out or marked:
+ * is walked with no new test code. Placement is checked with the values: a case passes only when
+ * every node ran on the backend under test or fell back as {@link ExpectedFallbacks} allows,
+ * with its reason (none for the six networks on cpu-simd, onednn and opencl). Pairs that cannot
+ * say anything are left out or marked:
  * <ul>
  *   <li>the reference backend against itself is not a test at all;</li>
  *   <li>unavailable backends are listed, with their reasons, and not walked;</li>
- *   <li>an op case the backend runs none of (its op falls back to the reference backend) is
- *       listed on stdout and not generated: it would compare the reference with itself.</li>
+ *   <li>an op case whose every node falls back as {@link ExpectedFallbacks#OP_CASES} allows is
+ *       listed on stdout with the reason and not generated: it would compare the reference with
+ *       itself. One that falls back without an allowance is generated, and fails.</li>
  * </ul>
  * The model cases run at batch 1 on every backend walked, and at batch {@link #LARGER_BATCH}
  * too on the backends found on the class path (cpu-simd, onednn, opencl and any plugin), as
@@ -87,27 +92,32 @@ class BackendConformanceTest {
     }
 
     /**
-     * Op cases a backend runs at least one node of; the others are listed on stdout, not run,
-     * since they would compare the reference backend with itself.
+     * Op cases a backend is expected to run; those whose every node falls back as allowed are
+     * listed on stdout with the allowance, not run, since they would compare the reference
+     * backend with itself.
      */
     static Stream<Arguments> opCases() {
         List<Arguments> pairs = new ArrayList<>();
         for (String id : backendsUnderTest()) {
-            List<String> notCovered = new ArrayList<>();
+            List<String> leftOut = new ArrayList<>();
             for (Case c : OpCases.all()) {
-                if (Conformance.runsAnyNode(ENGINE, id, c)) {
-                    pairs.add(Arguments.of(id, c));
+                List<NodePlacement> placements = Conformance.placements(ENGINE, id, c);
+                boolean allAllowedElsewhere = placements.stream()
+                        .allMatch(p -> ExpectedFallbacks.OP_CASES.allowing(id, p) != null);
+                if (allAllowedElsewhere) {
+                    leftOut.add(c.name() + " (" + ExpectedFallbacks.OP_CASES.allowing(id, placements.getFirst()).why()
+                            + ")");
                 } else {
-                    notCovered.add(c.name());
+                    pairs.add(Arguments.of(id, c));
                 }
             }
-            System.out.println(id + ": " + notCovered.size() + " of " + OpCases.all().size()
-                    + " op cases not run, the backend does not support their op: " + notCovered);
+            System.out.println(id + ": " + leftOut.size() + " of " + OpCases.all().size()
+                    + " op cases not run, their op falls back as allowed:\n  " + String.join("\n  ", leftOut));
         }
         return pairs.stream();
     }
 
-    /** Every backend must run part of every network: each has convolutions. */
+    /** Every backend must run every node of every network, but where {@link ExpectedFallbacks#NETWORKS} allows. */
     static Stream<Arguments> modelCases() {
         return backendsUnderTest().stream().flatMap(id -> {
             Stream<Case> cases = MODEL_CASES.stream();
@@ -129,16 +139,18 @@ class BackendConformanceTest {
     void modelMatchesReference(String backend, Case c) {
         ReferenceOutputs expected = REFERENCE_OUTPUTS.computeIfAbsent(c,
                 k -> Conformance.referenceOutputs(ENGINE, k));
-        report(backend, Conformance.check(ENGINE, backend, c, expected), c);
+        report(backend, Conformance.check(ENGINE, backend, c, ExpectedFallbacks.NETWORKS, expected), c);
     }
 
     private static void checkAgainstReference(String backend, Case c) {
-        report(backend, Conformance.check(ENGINE, backend, c), c);
+        report(backend, Conformance.check(ENGINE, backend, c, ExpectedFallbacks.OP_CASES), c);
     }
 
     private static void report(String backend, CheckResult result, Case c) {
         System.out.println(result.summary());
         assertTrue(result.exercised(), () -> backend + " runs none of the " + result.nodeCount() + " nodes of " + c);
+        assertTrue(result.placedAsRequired(), () -> backend + " left nodes of " + c + " to other backends, which"
+                + " ExpectedFallbacks does not allow:\n  " + String.join("\n  ", result.unexpectedFallbacks()));
         assertTrue(result.passed(), result::describe);
     }
 }

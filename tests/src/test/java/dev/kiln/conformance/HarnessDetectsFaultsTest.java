@@ -73,6 +73,49 @@ class HarnessDetectsFaultsTest {
         assertEquals(0, result.nodesOnBackend());
     }
 
+    /**
+     * A node left to another backend fails the check even though the values, then the reference
+     * backend's own, match: placement is part of conformance. An allowance written by the
+     * caller, for that op and that refusal, lets it pass and says why.
+     */
+    @Test
+    void failsACaseTheBackendLeavesToAnotherUnlessAllowed() {
+        Case sigmoid = OpCases.activations().stream().filter(c -> c.name().startsWith("Sigmoid")).findFirst()
+                .orElseThrow();
+        Engine engine = Engine.withBackends(List.of(new ReferenceBackend(),
+                new FaultyReluBackend("relu-only", x -> Math.max(x, 0))));
+
+        CheckResult strict = Conformance.check(engine, "relu-only", sigmoid);
+        assertFalse(strict.passed(), strict::describe);
+        assertFalse(strict.placedAsRequired());
+        assertEquals(0, strict.maxAbsError(), strict::describe);
+        assertTrue(strict.unexpectedFallbacks().getFirst().contains("ran on reference"), strict::describe);
+        assertFalse(Conformance.fallsBackEntirely(engine, "relu-only", sigmoid, AllowedFallbacks.none()));
+
+        AllowedFallbacks otherRefusal = AllowedFallbacks.none().allow("relu-only", "Sigmoid", "only Sigmoid", "never");
+        assertFalse(Conformance.check(engine, "relu-only", sigmoid, otherRefusal).passed(),
+                "an allowance for another refusal of the op allowed this one");
+        AllowedFallbacks otherBackend = AllowedFallbacks.none().allow("relu-is-identity", "Sigmoid", "not this one");
+        assertFalse(Conformance.check(engine, "relu-only", sigmoid, otherBackend).passed(),
+                "an allowance for another backend allowed this one");
+
+        AllowedFallbacks allowed = AllowedFallbacks.none().allow("relu-only", "Sigmoid", "only Relu",
+                "the test backend runs Relu alone");
+        CheckResult lenient = Conformance.check(engine, "relu-only", sigmoid, allowed);
+        assertTrue(lenient.passed(), lenient::describe);
+        assertTrue(lenient.describe().contains("the test backend runs Relu alone"), lenient::describe);
+        assertTrue(Conformance.fallsBackEntirely(engine, "relu-only", sigmoid, allowed));
+    }
+
+    /** The backend's own refusal is read out of the placement reason, parentheses and all. */
+    @Test
+    void readsTheBackendsOwnRefusalOutOfAPlacementReason() {
+        String reason = "fallback: a cannot run it (conv: not a Conv (or a Gemm)); b cannot run it (shape [2, 3])";
+        assertEquals("conv: not a Conv (or a Gemm)", AllowedFallbacks.refusalOf("a", reason));
+        assertEquals("shape [2, 3]", AllowedFallbacks.refusalOf("b", reason));
+        assertEquals(reason, AllowedFallbacks.refusalOf("c", reason));
+    }
+
     @Test
     void refusesAnEngineWithoutTheReferenceBackend() {
         Engine engine = Engine.withBackends(List.of(new FaultyReluBackend("relu-only", x -> Math.max(x, 0))));

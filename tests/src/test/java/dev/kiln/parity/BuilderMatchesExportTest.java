@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * every weight taken by its state_dict name from PyTorch's batch-norm-keeping export (whose
  * initializers keep those names, since the exporter folds no constants), gives PyTorch's output
  * within {@link RelativeDifference#TOLERANCE} on every available backend, at the batch sizes
- * {@link PyTorchParityTest#batchesFor} gives it. Any difference in
+ * {@link PyTorchParityTest#batchesFor} gives it, with every node on that backend (as
+ * {@link PyTorchParityTest} requires). Any difference in
  * structure (a missing layer, a wrong stride, padding, epsilon or activation, a shortcut in the
  * wrong place) would show as a missing or misshapen weight or as a different output.
  *
@@ -70,6 +71,7 @@ class BuilderMatchesExportTest {
                     for (int batch : PyTorchParityTest.batchesFor(backend)) {
                         String what = "builder vs export " + model + " with exported weights, backend " + backend
                                 + " batch " + batch;
+                        failures.addAll(PyTorchParityTest.misplaced(what, backend, compiled, batch));
                         Comparison result = Comparison.run(fixtures, compiled, model, batch);
                         System.out.printf("%s: relative difference %.2e (run %.2f s)%n", what,
                                 result.relativeDifference(), result.runSeconds());
@@ -80,7 +82,8 @@ class BuilderMatchesExportTest {
                 }
             }
             assertTrue(failures.isEmpty(), "the builder's graph differs from PyTorch by more than "
-                    + RelativeDifference.TOLERANCE + " of the largest output:\n  " + String.join("\n  ", failures));
+                    + RelativeDifference.TOLERANCE + " of the largest output, or nodes fell back:\n  "
+                    + String.join("\n  ", failures));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.kiln.parity;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.conformance.ExpectedFallbacks;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.onnx.OnnxImporter;
 import dev.kiln.parity.ParityFixtures.Export;
@@ -27,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * available backend, against PyTorch's float64 output: the largest difference at most
  * {@link RelativeDifference#TOLERANCE} of the largest output, at batch 1 and a larger batch on
  * one compiled model. The batch-norm-keeping exports run with the optimizer on (it folds the
- * batch-norms itself) and off (the batch-norm kernel runs), and both must match.
+ * batch-norms itself) and off (the batch-norm kernel runs), and both must match. Every node must
+ * run on the backend compared, but where {@link ExpectedFallbacks#NETWORKS} allows (nowhere on
+ * cpu-simd, onednn and opencl): a node left to another backend fails the case.
  *
  * <p>The batches: {@link #BATCHES} (1 and 4) on every backend that is not the reference one,
  * as issues 8, 9 and 10 ask of cpu-simd, onednn and opencl; {@link #REFERENCE_BATCHES} (1 and 3)
@@ -100,6 +103,7 @@ class PyTorchParityTest {
                         for (int batch : run.batches()) {
                             String what = String.format("%s %s backend %s optimizer %s batch %d", model,
                                     export.fileStem, backend, run.optimize() ? "on" : "off", batch);
+                            failures.addAll(misplaced(what, backend, compiled, batch));
                             Comparison result = Comparison.run(fixtures, compiled, model, batch);
                             System.out.printf("parity %s: relative difference %.2e (import %.2f s, run %.2f s)%n",
                                     what, result.relativeDifference(), importSeconds, result.runSeconds());
@@ -111,8 +115,20 @@ class PyTorchParityTest {
                 }
             }
             assertTrue(failures.isEmpty(), "outputs differ from PyTorch's by more than "
-                    + RelativeDifference.TOLERANCE + " of the largest output:\n  " + String.join("\n  ", failures));
+                    + RelativeDifference.TOLERANCE + " of the largest output, or nodes fell back:\n  "
+                    + String.join("\n  ", failures));
         }
+    }
+
+    /**
+     * One line per node of {@code compiled} at {@code batch} that ran elsewhere than on
+     * {@code backend} without an allowance in {@link ExpectedFallbacks#NETWORKS}: a backend that
+     * left nodes to another would otherwise pass on that backend's output.
+     */
+    static List<String> misplaced(String what, String backend, CompiledModel compiled, int batch) {
+        return ExpectedFallbacks.NETWORKS.unexpected(backend, compiled.planForBatch(batch).placements()).stream()
+                .map(line -> what + ": " + line)
+                .toList();
     }
 
     /** One compiled model (optimizer on or off) run at these batch sizes. */
