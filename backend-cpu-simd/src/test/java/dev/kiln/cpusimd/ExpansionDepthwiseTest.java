@@ -61,13 +61,15 @@ class ExpansionDepthwiseTest {
         }
     }
 
+    /** Within 1e-5 of the largest |expected|, with no absolute allowance on top that small outputs would hide in. */
     private static void assertClose(float[] expected, float[] actual) {
         double largest = 0;
         for (float v : expected) {
             largest = Math.max(largest, Math.abs(v));
         }
+        assertTrue(largest > 0, "the expected output is all zeros: the comparison would say nothing");
         for (int i = 0; i < expected.length; i++) {
-            if (Math.abs(expected[i] - actual[i]) > 1e-5 * largest + 1e-6) {
+            if (!(Math.abs(expected[i] - actual[i]) <= 1e-5 * largest)) { // also fails on NaN
                 fail("element " + i + ": expected " + expected[i] + ", got " + actual[i] + " (largest " + largest + ")");
             }
         }
