@@ -520,8 +520,8 @@ class OneDnnBackendTest {
      * A squeeze-excitation right after Kiln's swish of one channels-last image takes its mean over
      * the plane from that swish, which adds each channel up as it goes (32 and 24 channels, the
      * latter with a tail past 16); for a batch, after a swish too small for the kernel (8x8), and
-     * after a relu (whose convolution's last step is Kiln's too, a Winograd output transform),
-     * oneDNN's pooling computes it (as it does for all where the kernels are not loaded). Same
+     * after a relu over 32 channels (a Winograd convolution where Kiln's kernels run, whose last
+     * step, the output transform, is Kiln's too), oneDNN's pooling computes it (as it does for all where the kernels are not loaded). Same
      * answers as the reference in every case.
      */
     @Test
