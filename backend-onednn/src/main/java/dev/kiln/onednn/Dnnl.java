@@ -108,6 +108,7 @@ final class Dnnl {
 
     private final NativeLibrary library;
     private final MethodHandle version;
+    private final MethodHandle effectiveCpuIsa;
     private final MethodHandle engineCreate;
     private final MethodHandle engineDestroy;
     private final MethodHandle streamCreate;
@@ -159,6 +160,7 @@ final class Dnnl {
         FunctionDescriptor status1 = FunctionDescriptor.of(JAVA_INT, ADDRESS);
         FunctionDescriptor status2 = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
         version = library.function("dnnl_version", FunctionDescriptor.of(ADDRESS));
+        effectiveCpuIsa = library.function("dnnl_get_effective_cpu_isa", FunctionDescriptor.of(JAVA_INT));
         engineCreate = library.function("dnnl_engine_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT,
                 JAVA_LONG));
         engineDestroy = library.function("dnnl_engine_destroy", status1);
@@ -260,6 +262,23 @@ final class Dnnl {
         try {
             MemorySegment v = ((MemorySegment) version.invokeExact()).reinterpret(32);
             return v.get(JAVA_INT, 0) + "." + v.get(JAVA_INT, 4) + "." + v.get(JAVA_INT, 8);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code dnnl_cpu_isa_avx2}'s bits: every ISA from AVX2 up has them. */
+    static final int CPU_ISA_AVX2 = 0x7;
+    /** {@code dnnl_cpu_isa_avx512_core}'s bits: every AVX-512 (and AVX10) ISA has them. */
+    static final int CPU_ISA_AVX512_CORE = 0x27;
+
+    /**
+     * The widest instruction set oneDNN's kernels may use here ({@code dnnl_cpu_isa_t}): the CPU's,
+     * capped by {@code ONEDNN_MAX_CPU_ISA}. Asking fixes it for the process.
+     */
+    int effectiveCpuIsa() {
+        try {
+            return (int) effectiveCpuIsa.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }

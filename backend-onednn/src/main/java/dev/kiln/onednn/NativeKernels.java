@@ -14,9 +14,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -26,37 +31,114 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Kiln's own native kernels for what oneDNN does slower ({@code src/main/c/kernels.c}), run on
  * oneDNN's OpenMP team: swish, which oneDNN 3.13 computes at 0.52 ns per value and thread and
- * these at about 0.33, alone or adding up each channel for the squeeze-excitation that reads it;
- * and the transforms of Winograd F(2x2, 3x3) ({@link WinogradF2x3}), which oneDNN 3.13 does not
- * have for this CPU. The library is compiled when the jar is built, where a C compiler is found;
- * without it, on another CPU or OpenMP runtime, or with {@code -Dkiln.onednn.kernels=false}, the
- * backend keeps oneDNN's post-ops, pooling and direct convolutions, and {@link Loaded#status}
- * says why.
+ * these at about 0.33 (AVX-512), alone or adding up each channel for the squeeze-excitation that
+ * reads it; a squeeze-excitation's excitation in one call; and the transforms of Winograd
+ * F(2x2, 3x3) ({@link WinogradF2x3}), which oneDNN 3.13 does not have for x86 CPUs. Each comes in
+ * an AVX-512 and an AVX2 form; the widest the CPU runs is used, no wider than oneDNN may use
+ * ({@code ONEDNN_MAX_CPU_ISA}) nor than {@code -Dkiln.onednn.kernelIsa=avx2|avx512}, and an AVX2
+ * form only where it beats oneDNN's own AVX2 path ({@link Isa#kernels}). The library is compiled
+ * when the jar is built, where a C compiler is found; without it, on a CPU with neither ISA or
+ * another OpenMP runtime, or with {@code -Dkiln.onednn.kernels=false}, the backend keeps
+ * oneDNN's post-ops, pooling and direct convolutions, and {@link Loaded#status} says why.
  */
 final class NativeKernels {
     static final String PROPERTY = "kiln.onednn.kernels";
+    /** Caps the kernels' instruction set: {@code avx2} or {@code avx512}. */
+    static final String ISA_PROPERTY = "kiln.onednn.kernelIsa";
     static final String FILE = "libkiln-onednn-kernels.so";
     private static final String FOLDER = "dev/kiln/onednn/native/linux-x86_64";
 
     /** The most channels {@link #swishWithChannelMeans} takes (kernels.c keeps partial sums on the stack). */
     static final long MAX_CHANNELS = 8192;
 
+    /** What the kernels replace, each used or left to oneDNN as a whole. */
+    enum Kernel {
+        /** swish after a convolution, and with channel means for the squeeze-excitation reading it */
+        SWISH("swish"),
+        SQUEEZE_EXCITATION("squeeze-excitation"),
+        WINOGRAD("Winograd 3x3");
+
+        final String label;
+
+        Kernel(String label) {
+            this.label = label;
+        }
+    }
+
+    /**
+     * The instruction sets the kernels come in, as kernels.c's {@code kiln_kernels_isa} numbers
+     * them, with the kernels each form is used for: those that beat oneDNN's own path on the
+     * same ISA ({@code src/test/c/kernels_vs_onednn.sh}). On AVX2 (oneDNN capped by
+     * ONEDNN_MAX_CPU_ISA=AVX2, an AMD EPYC, one thread, minimum of 100-1000 runs) all three do: swish after EfficientNet-B0's ten convolutions
+     * that take it 3.13 against 4.09 ms (every one faster, by 10-34%), its seven excitations
+     * 13.5 against 27.7 us, ResNet's 3x3 convolutions of 64-256 channels 28-49% faster.
+     */
+    enum Isa {
+        AVX2(1, "avx2", "AVX2", EnumSet.allOf(Kernel.class)),
+        AVX512(2, "avx512", "AVX-512", EnumSet.allOf(Kernel.class));
+
+        final int code;
+        /** The suffix of its functions in kernels.c and the value of {@link #ISA_PROPERTY}. */
+        final String suffix;
+        final String label;
+        private final Set<Kernel> kernels;
+
+        Isa(int code, String suffix, String label, Set<Kernel> kernels) {
+            this.code = code;
+            this.suffix = suffix;
+            this.label = label;
+            this.kernels = kernels;
+        }
+
+        Set<Kernel> kernels() {
+            return Collections.unmodifiableSet(kernels);
+        }
+
+        static Optional<Isa> ofCode(int code) {
+            return Arrays.stream(values()).filter(isa -> isa.code == code).findFirst();
+        }
+
+        /** The widest form oneDNN's effective ISA ({@link Dnnl#effectiveCpuIsa}) covers. */
+        static Optional<Isa> ofOneDnn(int cpuIsa) {
+            if ((cpuIsa & Dnnl.CPU_ISA_AVX512_CORE) == Dnnl.CPU_ISA_AVX512_CORE) {
+                return Optional.of(AVX512);
+            }
+            return (cpuIsa & Dnnl.CPU_ISA_AVX2) == Dnnl.CPU_ISA_AVX2 ? Optional.of(AVX2) : Optional.empty();
+        }
+    }
+
+    private final Isa isa;
+    private final Set<Kernel> used;
     private final MethodHandle swish;
     private final MethodHandle swishChannelMeans;
     private final MethodHandle winogradInput;
     private final MethodHandle winogradOutput;
     private final MethodHandle squeezeExcitation;
 
-    private NativeKernels(NativeLibrary library) {
-        swish = library.function("kiln_swish", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
-        swishChannelMeans = library.function("kiln_swish_channel_means",
+    private NativeKernels(NativeLibrary library, Isa isa, Set<Kernel> used) {
+        this.isa = isa;
+        this.used = Set.copyOf(used);
+        String suffix = "_" + isa.suffix;
+        swish = library.function("kiln_swish" + suffix, FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+        swishChannelMeans = library.function("kiln_swish_channel_means" + suffix,
                 FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
-        winogradInput = library.function("kiln_winograd_input", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
-        winogradOutput = library.function("kiln_winograd_output",
+        winogradInput = library.function("kiln_winograd_input" + suffix,
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
+        winogradOutput = library.function("kiln_winograd_output" + suffix,
                 FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT, ADDRESS,
                         JAVA_LONG));
-        squeezeExcitation = library.function("kiln_squeeze_excitation", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS,
-                ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
+        squeezeExcitation = library.function("kiln_squeeze_excitation" + suffix, FunctionDescriptor.ofVoid(
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
+    }
+
+    /** The instruction set of the form in use. */
+    Isa isa() {
+        return isa;
+    }
+
+    /** Whether the backend uses this kernel (where not, oneDNN computes that work). */
+    boolean uses(Kernel kernel) {
+        return used.contains(kernel);
     }
 
     /** The kernels, or why oneDNN computes everything itself. */
@@ -67,42 +149,106 @@ final class NativeKernels {
         if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim())) {
             return without("-D" + PROPERTY + "=false");
         }
+        String capped = System.getProperty(ISA_PROPERTY, "").trim();
+        Optional<Isa> cap = Arrays.stream(Isa.values()).filter(isa -> isa.suffix.equalsIgnoreCase(capped))
+                .findFirst();
+        if (!capped.isEmpty() && cap.isEmpty()) {
+            return without("-D" + ISA_PROPERTY + "=" + capped + " names no form of them: avx2 or avx512");
+        }
+        Opened opened = open(dnnl);
+        if (opened.library() == null) {
+            return without(opened.failure());
+        }
+        try {
+            Optional<Isa> cpu = Isa.ofCode((int) opened.library().function("kiln_kernels_isa",
+                    FunctionDescriptor.of(JAVA_INT)).invokeExact());
+            if (cpu.isEmpty()) {
+                return without("Kiln's kernels need AVX2 with FMA or AVX-512, which this CPU lacks");
+            }
+            Optional<Isa> oneDnn = Isa.ofOneDnn(dnnl.effectiveCpuIsa());
+            if (oneDnn.isEmpty()) {
+                return without("oneDNN may not use AVX2 here (ONEDNN_MAX_CPU_ISA), nor then may Kiln's kernels");
+            }
+            Isa isa = cpu.get();
+            String why = "";
+            if (oneDnn.get().compareTo(isa) < 0) {
+                isa = oneDnn.get();
+                why = ", no wider than oneDNN's (ONEDNN_MAX_CPU_ISA)";
+            }
+            if (cap.isPresent() && cap.get().compareTo(isa) < 0) {
+                isa = cap.get();
+                why = ", capped by -D" + ISA_PROPERTY + "=" + capped;
+            }
+            NativeKernels kernels = new NativeKernels(opened.library(), isa, isa.kernels);
+            return new Loaded(kernels, status(isa, isa.kernels, why));
+        } catch (Throwable e) {
+            return without("Kiln's kernels could not be loaded: " + e.getMessage());
+        }
+    }
+
+    /**
+     * What the backend says it computes with which form: "with Kiln's AVX2 kernels for ..."
+     * and, for the work the form is not used for, that oneDNN does it.
+     */
+    static String status(Isa isa, Set<Kernel> used, String why) {
+        String status = "with Kiln's " + isa.label + " kernels for " + used.stream().map(k -> k.label)
+                .collect(Collectors.joining(", ")) + why;
+        Set<Kernel> left = EnumSet.allOf(Kernel.class);
+        left.removeAll(used);
+        if (!left.isEmpty()) {
+            status += "; oneDNN's own " + left.stream().map(k -> k.label).collect(Collectors.joining(", "))
+                    + " (faster than Kiln's " + isa.label + " form)";
+        }
+        return status;
+    }
+
+    /**
+     * The {@code isa} form of every kernel, whatever this process uses: for tests of a form the
+     * CPU runs (the caller checks that it does).
+     */
+    static NativeKernels form(Dnnl dnnl, Isa isa) {
+        Opened opened = open(dnnl);
+        if (opened.library() == null) {
+            throw new IllegalStateException(opened.failure());
+        }
+        return new NativeKernels(opened.library(), isa, EnumSet.allOf(Kernel.class));
+    }
+
+    /** The library, loaded and bound to oneDNN's OpenMP runtime, or why not. */
+    private record Opened(NativeLibrary library, String failure) {
+    }
+
+    private static Opened open(Dnnl dnnl) {
         Optional<NativeLibrary> openMp = dnnl.openMp();
         if (openMp.isEmpty()) {
-            return without("its library at " + dnnl.file()
+            return new Opened(null, "its library at " + dnnl.file()
                     + " has no GNU OpenMP runtime beside it for Kiln's kernels to share");
         }
         String os = System.getProperty("os.name", "");
         String arch = System.getProperty("os.arch", "");
         if (!os.startsWith("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return without("Kiln's kernels are built for Linux x86-64, this is " + os + " " + arch);
+            return new Opened(null, "Kiln's kernels are built for Linux x86-64, this is " + os + " " + arch);
         }
         String digest = digest(FOLDER + "/" + FILE);
         if (digest == null) {
-            return without("Kiln's kernels were not built into this jar: no C compiler where it was built");
+            return new Opened(null, "Kiln's kernels were not built into this jar: no C compiler where it was built");
         }
         LibrarySearch search = NativeLibraries.forThisProcess().find(new LibraryRequest(List.of(FILE), null, null,
                 Optional.of(new BundledLibrary(NativeKernels.class.getClassLoader(), FOLDER,
                         "onednn-kernels-" + digest, List.of(FILE)))));
         if (!search.isFound()) {
-            return without(search.describe());
+            return new Opened(null, search.describe());
         }
         try {
             NativeLibrary library = NativeLibrary.open(search.require());
             // Linked against libgomp.so.1 by name: it must have bound to oneDNN's copy, or it would run a second team.
             if (!library.address("omp_get_thread_num").equals(openMp.get().address("omp_get_thread_num"))) {
-                return without("Kiln's kernels at " + library.file()
+                return new Opened(null, "Kiln's kernels at " + library.file()
                         + " bound another OpenMP runtime than oneDNN's " + openMp.get().file());
             }
-            int supported = (int) library.function("kiln_kernels_supported", FunctionDescriptor.of(JAVA_INT))
-                    .invokeExact();
-            if (supported == 0) {
-                return without("Kiln's kernels need AVX-512, which this CPU lacks");
-            }
-            return new Loaded(new NativeKernels(library),
-                    "with Kiln's AVX-512 kernels for swish, squeeze-excitation, Winograd 3x3");
-        } catch (Throwable e) {
-            return without("Kiln's kernels could not be loaded: " + e.getMessage());
+            return new Opened(library, null);
+        } catch (RuntimeException | LinkageError e) {
+            return new Opened(null, "Kiln's kernels could not be loaded: " + e.getMessage());
         }
     }
 

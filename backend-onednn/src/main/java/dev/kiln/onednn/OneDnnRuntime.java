@@ -34,6 +34,11 @@ final class OneDnnRuntime {
     final NativeKernels kernels;
     final String kernelsStatus;
 
+    /** Kiln's kernels where the backend uses them for {@code kernel}'s work, or null where oneDNN does it. */
+    NativeKernels kernelsFor(NativeKernels.Kernel kernel) {
+        return kernels != null && kernels.uses(kernel) ? kernels : null;
+    }
+
     private OneDnnRuntime(Dnnl dnnl) {
         this.dnnl = dnnl;
         this.engine = dnnl.engineCreate(); // lives as long as the process, as the library does

@@ -72,6 +72,8 @@ final class PartitionLowering {
     private final Map<String, Integer> current = new HashMap<>();
     private final Map<String, Integer> converted = new HashMap<>();
     private final List<String> implementations = new ArrayList<>();
+    /** The value Kiln's swish (a plain one, in place) output last, or -1. */
+    private int swished = -1;
     /** The index of the node being lowered, in the partition. */
     private int nodeIndex;
     /** The engine's thread count, in force while primitives are created. */
@@ -303,7 +305,8 @@ final class PartitionLowering {
      */
     private int winogradConvolution(BoundNode n, Conv conv, int x, int residual) {
         float[] clamp = clampOf(conv.postOps(), residual >= 0);
-        WinogradF2x3 f = runtime.kernels == null || clamp == null ? null
+        NativeKernels kernels = runtime.kernelsFor(NativeKernels.Kernel.WINOGRAD);
+        WinogradF2x3 f = kernels == null || clamp == null ? null
                 : WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape());
         if (f == null || !n.isConstant(1)) {
             return -1;
@@ -315,7 +318,6 @@ final class PartitionLowering {
         String weights = "input 1 as Winograd F(2x2,3x3) weights";
         MemorySegment pd = withWeightLayout(n, weights, uDims, uMd -> dnnl.matmul(engine, plain(vDims), uMd,
                 plain(mDims), attr(NULL), where(n)));
-        NativeKernels kernels = runtime.kernels;
         MemorySegment shape = f.toNative(owned);
         int src = as(x, channelsLast);
         int v = activation(plain(vDims));
@@ -381,7 +383,7 @@ final class PartitionLowering {
      * not its squeeze-excitation's 1x1 ones).
      */
     private boolean isSwishForKilnsKernel(List<PostOp> ops, Shape output) {
-        return runtime.kernels != null && !ops.isEmpty()
+        return runtime.kernelsFor(NativeKernels.Kernel.SWISH) != null && !ops.isEmpty()
                 && ops.getLast() instanceof PostOp.Activate a && a.function().kind() == ActivationFunction.Kind.SILU
                 && output.elementCount() >= KERNEL_FROM_VALUES;
     }
@@ -392,22 +394,23 @@ final class PartitionLowering {
         values.add(new Program.Value(v.md(), v.bytes(), v.root(), NULL));
         int output = values.size() - 1;
         long floats = v.bytes() / Float.BYTES;
-        NativeKernels kernels = runtime.kernels;
+        NativeKernels kernels = runtime.kernelsFor(NativeKernels.Kernel.SWISH);
         steps.add(new Program.Step(n.name(), nodeIndex, steps.getLast().threads(), NULL, new int[0],
                 new int[]{value, output}, output, NULL, 0, buffers -> kernels.swish(buffers[output], floats)));
-        implementations.add("swish by Kiln's AVX-512 kernel");
+        implementations.add("swish by Kiln's " + kernels.isa().label + " kernel");
+        swished = output;
         return output;
     }
 
     /**
      * The squeeze-excitation's mean over the plane, added up by Kiln's swish that made its input
      * (the last step, over one channels-last image): that step becomes the swish with channel
-     * means, and oneDNN's pooling does not read the image again. -1 when it cannot. Of Kiln's
-     * steps only the plain swish outputs the value it rewrote; the fused one outputs the means.
+     * means, and oneDNN's pooling does not read the image again. -1 when it cannot (the last step
+     * is another, even another of Kiln's: a Winograd convolution's output transform).
      */
     private int meansAddedUpBySwish(BoundNode n, int x) {
         Shape in = n.inputShape(0);
-        if (steps.isEmpty() || steps.getLast().own() == null || steps.getLast().output() != x || in.dim(0) != 1
+        if (steps.isEmpty() || x != swished || steps.getLast().output() != x || in.dim(0) != 1
                 || in.dim(1) > NativeKernels.MAX_CHANNELS || !Layouts.tag(dnnl, values.get(x).md()).equals("acdb")) {
             return -1;
         }
@@ -415,7 +418,7 @@ final class PartitionLowering {
         long pixels = in.dim(2) * in.dim(3);
         int means = activation(strided(new long[]{1, channels, 1, 1}, new long[]{channels, 1, channels, channels}));
         Program.Step swish = steps.removeLast();
-        NativeKernels kernels = runtime.kernels;
+        NativeKernels kernels = runtime.kernelsFor(NativeKernels.Kernel.SWISH);
         steps.add(new Program.Step(swish.node(), swish.nodeIndex(), swish.threads(), NULL, new int[0],
                 new int[]{swish.argValues()[0], x, means}, means, NULL, 0,
                 buffers -> kernels.swishWithChannelMeans(buffers[x], pixels, channels, buffers[means])));
@@ -599,7 +602,8 @@ final class PartitionLowering {
         int x = input(n, 0);
         int summed = meansAddedUpBySwish(n, x);
         int mean = summed >= 0 ? summed : globalPool(n, Dnnl.POOLING_AVG_EXCLUDE_PADDING, x);
-        if (runtime.kernels != null && n.inputShape(1).dim(0) <= NativeKernels.MAX_CHANNELS) {
+        if (runtime.kernelsFor(NativeKernels.Kernel.SQUEEZE_EXCITATION) != null
+                && n.inputShape(1).dim(0) <= NativeKernels.MAX_CHANNELS) {
             return new int[]{x, excitationByKilnsKernel(n, se, mean)};
         }
         int squeezed = gateConvolution(n, mean, n.inputShape(1), 1, n.node().hasInput(3) ? 3 : -1,
@@ -630,7 +634,7 @@ final class PartitionLowering {
         MemorySegment activations = owned.allocate(6 * Float.BYTES, Float.BYTES);
         MemorySegment.copy(NativeKernels.activationCodes(se.squeezeActivation(), se.gateActivation()), 0, activations,
                 ValueLayout.JAVA_FLOAT, 0, 6);
-        NativeKernels kernels = runtime.kernels;
+        NativeKernels kernels = runtime.kernelsFor(NativeKernels.Kernel.SQUEEZE_EXCITATION);
         int[] reads = Arrays.stream(new int[]{means, w1, b1, w2t, b2, gate}).filter(v -> v >= 0).toArray();
         steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], reads, gate, NULL, 0,
                 buffers -> kernels.squeezeExcitation(buffers[means], buffers[w1], b1 < 0 ? NULL : buffers[b1],
@@ -702,6 +706,7 @@ final class PartitionLowering {
             discard(pd);
             return -1;
         }
+        implementations.add("gate multiplied as depthwise weights");
         return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{x, alias(gate, clone(weights))});
     }
 
@@ -728,6 +733,7 @@ final class PartitionLowering {
             discard(pd);
             return -1;
         }
+        implementations.add("weights scaled by the gate");
         int scaled = step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{alias(w, weights),
                 alias(gate, gates)});
         return alias(scaled, md);
