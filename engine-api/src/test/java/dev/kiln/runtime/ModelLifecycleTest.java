@@ -164,6 +164,45 @@ class ModelLifecycleTest {
         }
     }
 
+    /**
+     * A plan dropped from the cache while a run is in flight on it frees itself when that run
+     * ends; the weights it runs with are the model's, so the model's close must wait for that run
+     * too. The run is held inside its execution until the closing thread waits: on a native
+     * backend, freeing the weights under it is a use-after-free.
+     */
+    @Test
+    void closeWaitsForARunOnAPlanDroppedFromTheCache() throws Exception {
+        TrackingBackend backend = new TrackingBackend("tracking", 10);
+        backend.ownThreads = true; // runs stay on the threads below, none held in the engine's pool
+        CompiledModel model = engine(backend, 2).compile(graph, "tracking");
+        float[] expected = run(model, 1, 11);
+        TrackingBackend.Gate gate = new TrackingBackend.Gate();
+        backend.gate.set(gate);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<float[]> held = pool.submit(() -> run(model, 1, 11));
+            assertTrue(gate.entered().await(60, TimeUnit.SECONDS), "the run did not start"); // a hang guard
+            run(model, 2, 11);
+            run(model, 3, 11); // batch 1's plan leaves the cache, its run still in flight
+            assertEquals(2, model.cachedPlanCount());
+            Thread closer = new Thread(model::close, "closer");
+            closer.start();
+            // The closer either waits (for the held run) or has already freed everything.
+            while (closer.isAlive() && closer.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait();
+            }
+            gate.release().countDown();
+            assertArrayEquals(expected, held.get(60, TimeUnit.SECONDS));
+            closer.join();
+        } finally {
+            gate.release().countDown();
+            pool.shutdownNow();
+        }
+        assertEquals(List.of(), backend.violations);
+        assertEquals(0, backend.openWorkspaces.size(), "workspaces leaked");
+        assertEquals(0, backend.openPartitions.size(), "partitions leaked");
+    }
+
     @Test
     void aRunStaysOnTheCallersThreadOnlyWhenNoPartitionComputesOnHostThreads() {
         float[] expected;
