@@ -125,12 +125,13 @@ class ModelLifecycleTest {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             AtomicInteger completed = new AtomicInteger();
             AtomicInteger refused = new AtomicInteger();
-            CountDownLatch running = new CountDownLatch(threads);
+            // The close comes after this many runs have completed, all threads together: a later
+            // point in each round, set by the runs themselves rather than by a clock.
+            CountDownLatch closeAfter = new CountDownLatch(1 + round * 5);
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int thread = t;
                 futures.add(pool.submit(() -> {
-                    running.countDown();
                     for (int r = 0; ; r++) {
                         try {
                             // Batch sizes vary so that plans are compiled and dropped during the close.
@@ -139,6 +140,7 @@ class ModelLifecycleTest {
                                 assertArrayEquals(expected, y);
                             }
                             completed.incrementAndGet();
+                            closeAfter.countDown();
                         } catch (IllegalStateException e) {
                             assertTrue(e.getMessage().contains("closed"), e.getMessage());
                             refused.incrementAndGet();
@@ -147,15 +149,14 @@ class ModelLifecycleTest {
                     }
                 }));
             }
-            running.await();
-            Thread.sleep(5 + round * 3);
+            assertTrue(closeAfter.await(60, TimeUnit.SECONDS), "round " + round + ": the runs did not progress");
             model.close();
             for (Future<?> f : futures) {
-                f.get(30, TimeUnit.SECONDS);
+                f.get(60, TimeUnit.SECONDS); // a hang guard only
             }
             pool.shutdown();
             assertEquals(threads, refused.get(), "every thread saw the close");
-            assertTrue(completed.get() > 0);
+            assertTrue(completed.get() >= 1 + round * 5, "round " + round);
             assertEquals(List.of(), backend.violations, "round " + round);
             assertEquals(0, backend.openWorkspaces.size(), "round " + round + ": workspaces leaked");
             assertEquals(0, backend.openPartitions.size(), "round " + round + ": partitions leaked");
