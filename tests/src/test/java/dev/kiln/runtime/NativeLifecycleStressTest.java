@@ -26,7 +26,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -209,10 +208,17 @@ class NativeLifecycleStressTest {
                 "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch", "-XX:TieredStopAtLevel=1",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Cycles.class.getName(), id, Integer.toString(CYCLES)));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        // To a file, not a pipe: reading a pipe to its end would wait for a hung child past the guard.
+        Path log = Files.createTempFile("kiln-cycles-" + id, ".log");
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         // A hang guard only: the cycles take 4-12 s on a 2-core host.
-        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the child JVM did not finish:\n" + out);
+        boolean ended = child.waitFor(120, TimeUnit.SECONDS);
+        if (!ended) {
+            child.destroyForcibly().waitFor();
+        }
+        String out = Files.readString(log).trim();
+        Files.delete(log);
+        assertTrue(ended, "the child JVM did not finish within 120 s:\n" + out);
         assertEquals(0, child.exitValue(), out);
         String report = out.lines().filter(l -> l.startsWith(Cycles.REPORT)).reduce((x, y) -> y)
                 .orElseThrow(() -> new AssertionError("no report from the child JVM:\n" + out));
