@@ -189,7 +189,9 @@ class ModelLifecycleTest {
             Thread closer = new Thread(model::close, "closer");
             closer.start();
             // The closer either waits (for the held run) or has already freed everything.
+            long guard = System.nanoTime() + 60_000_000_000L; // a hang guard: it gets there at once
             while (closer.isAlive() && closer.getState() != Thread.State.WAITING) {
+                assertTrue(System.nanoTime() < guard, "the closer neither waited nor ended: " + closer.getState());
                 Thread.onSpinWait();
             }
             gate.release().countDown();
