@@ -41,6 +41,12 @@ public final class CompiledModel implements AutoCloseable {
     private final EngineOptions options;
     private final LinkedHashMap<List<Shape>, CompletableFuture<ExecutionPlan>> plans =
             new LinkedHashMap<>(16, 0.75f, true);
+    /**
+     * Plans dropped from the cache with runs perhaps still in flight on them (guarded by
+     * {@code plans}): those runs use the prepared weights, so the model's close waits for them
+     * before it frees the weights. Freed plans leave the list at the next drop.
+     */
+    private final List<ExecutionPlan> dropped = new ArrayList<>();
     private volatile boolean closed;
 
     CompiledModel(Graph graph, BackendSelection selection, OptimizationReport optimization,
@@ -178,6 +184,10 @@ public final class CompiledModel implements AutoCloseable {
                         it.remove();
                     }
                 }
+                if (!evicted.isEmpty()) {
+                    dropped.removeIf(ExecutionPlan::isFreed);
+                    dropped.addAll(evicted);
+                }
             }
         }
         evicted.forEach(ExecutionPlan::retire);
@@ -256,13 +266,15 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Refuses new runs, waits for the runs in flight to finish, then frees compiled kernels,
-     * buffers, prepared weights and the optimized graph; the caller's graph stays open. Closing
-     * twice is harmless; closing from inside a run of this model is not allowed.
+     * Refuses new runs, waits for the runs in flight to finish (those on plans already dropped
+     * from the cache too), then frees compiled kernels, buffers, prepared weights and the
+     * optimized graph; the caller's graph stays open. Closing twice is harmless; closing from
+     * inside a run of this model is not allowed.
      */
     @Override
     public void close() {
         List<CompletableFuture<ExecutionPlan>> all;
+        List<ExecutionPlan> retired;
         synchronized (plans) {
             if (closed) {
                 return;
@@ -270,6 +282,8 @@ public final class CompiledModel implements AutoCloseable {
             closed = true;
             all = new ArrayList<>(plans.values());
             plans.clear();
+            retired = new ArrayList<>(dropped);
+            dropped.clear();
         }
         for (CompletableFuture<ExecutionPlan> f : all) {
             ExecutionPlan p;
@@ -280,6 +294,7 @@ public final class CompiledModel implements AutoCloseable {
             }
             p.close();
         }
+        retired.forEach(ExecutionPlan::close);
         weights.close();
         if (optimization != null) {
             optimization.graph().close();

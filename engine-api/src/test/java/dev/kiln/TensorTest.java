@@ -150,7 +150,7 @@ class TensorTest {
         Tensor t = Tensor.allocate(1000);
         MemorySegment memory = t.segment();
         t.close();
-        assertClosedWithinTenSeconds(memory);
+        awaitClosed(memory);
         assertThrows(IllegalStateException.class, () -> memory.get(ValueLayout.JAVA_FLOAT, 0));
     }
 
@@ -158,19 +158,31 @@ class TensorTest {
     @Test
     void aTensorClosedAfterTheCloserFellAsleepIsStillFreed() throws InterruptedException {
         Tensor.allocate(16).close();
-        Thread.sleep(ArenaCloser.POLL_NANOS / 1_000_000 * 150); // past the polls it makes before sleeping
+        // Asleep is parked without a timeout (its polls park with one): WAITING, not TIMED_WAITING.
+        Thread closer = Thread.getAllStackTraces().keySet().stream()
+                .filter(th -> th.getName().equals("kiln-arena-closer")).findFirst().orElseThrow();
+        awaitCondition(() -> closer.getState() == Thread.State.WAITING, "the arena closer to fall asleep");
         Tensor t = Tensor.allocate(16);
         MemorySegment memory = t.segment();
         t.close();
-        assertClosedWithinTenSeconds(memory);
+        awaitClosed(memory);
     }
 
-    private static void assertClosedWithinTenSeconds(MemorySegment memory) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (memory.scope().isAlive() && System.nanoTime() < deadline) {
+    private static void awaitClosed(MemorySegment memory) throws InterruptedException {
+        awaitCondition(() -> !memory.scope().isAlive(), "the arena of a closed tensor to close");
+    }
+
+    /**
+     * Checks {@code condition} every millisecond until it holds, for what signals no one when it
+     * happens; fails only after a minute, a hang guard that a slow or busy machine never trips.
+     */
+    private static void awaitCondition(java.util.function.BooleanSupplier condition, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "waited a minute for " + what);
             Thread.sleep(1);
         }
-        assertFalse(memory.scope().isAlive(), "the arena of a closed tensor was not closed within 10 s");
     }
 
     /** More than the closer may hold back is freed by the closing thread itself: waiting memory stays bounded. */

@@ -1,7 +1,8 @@
 package dev.kiln.onednn;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,11 +26,18 @@ final class ChildJvm {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
         command.addAll(List.of(jvmOptions));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        // To a file, not a pipe: reading a pipe to its end would wait for a hung child past the guard.
+        Path log = Files.createTempFile("kiln-child", ".log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         environment.accept(builder.environment());
         Process p = builder.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
+        boolean ended = p.waitFor(60, TimeUnit.SECONDS); // a hang guard: the probes take a second or two
+        if (!ended) {
+            p.destroyForcibly().waitFor();
+        }
+        String out = Files.readString(log).trim();
+        Files.delete(log);
+        assertTrue(ended, "child JVM did not finish within 60 s:\n" + out);
         assertEquals(0, p.exitValue(), out);
         return out.lines().reduce((x, y) -> y).orElse("");
     }

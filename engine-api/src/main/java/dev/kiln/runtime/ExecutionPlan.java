@@ -65,6 +65,8 @@ public final class ExecutionPlan implements AutoCloseable {
     private int inFlight;
     private boolean closing;
     private boolean freed;
+    /** Whether {@link #free()} has finished, on whichever thread ran it. */
+    private boolean released;
 
     private ExecutionPlan(Graph graph, Map<String, Shape> shapes, List<Partition> partitions,
                           List<CompiledPartition> compiled, List<Backend> partitionBackends,
@@ -636,14 +638,16 @@ public final class ExecutionPlan implements AutoCloseable {
 
     /**
      * Refuses new runs, waits for the runs in flight to finish, then frees every workspace and
-     * then the compiled partitions that made them. Must not be called from inside a run.
+     * then the compiled partitions that made them; returns once they are freed, also when the
+     * last run of a retired plan frees them on its own thread. Must not be called from inside a
+     * run.
      */
     @Override
     public void close() {
         boolean freeNow;
+        boolean interrupted = false;
         synchronized (lifecycle) {
             closing = true;
-            boolean interrupted = false;
             while (inFlight > 0) {
                 try {
                     lifecycle.wait();
@@ -651,14 +655,24 @@ public final class ExecutionPlan implements AutoCloseable {
                     interrupted = true;
                 }
             }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
             freeNow = !freed;
             freed = true;
         }
         if (freeNow) {
             free();
+        } else {
+            synchronized (lifecycle) {
+                while (!released) {
+                    try {
+                        lifecycle.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -670,10 +684,17 @@ public final class ExecutionPlan implements AutoCloseable {
     }
 
     private void free() {
-        RunState s;
-        while ((s = pool.poll()) != null) {
-            s.close();
+        try {
+            RunState s;
+            while ((s = pool.poll()) != null) {
+                s.close();
+            }
+            compiled.forEach(CompiledPartition::close);
+        } finally {
+            synchronized (lifecycle) {
+                released = true;
+                lifecycle.notifyAll();
+            }
         }
-        compiled.forEach(CompiledPartition::close);
     }
 }

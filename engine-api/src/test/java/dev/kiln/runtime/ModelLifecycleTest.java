@@ -125,12 +125,13 @@ class ModelLifecycleTest {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             AtomicInteger completed = new AtomicInteger();
             AtomicInteger refused = new AtomicInteger();
-            CountDownLatch running = new CountDownLatch(threads);
+            // The close comes after this many runs have completed, all threads together: a later
+            // point in each round, set by the runs themselves rather than by a clock.
+            CountDownLatch closeAfter = new CountDownLatch(1 + round * 5);
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int thread = t;
                 futures.add(pool.submit(() -> {
-                    running.countDown();
                     for (int r = 0; ; r++) {
                         try {
                             // Batch sizes vary so that plans are compiled and dropped during the close.
@@ -139,6 +140,7 @@ class ModelLifecycleTest {
                                 assertArrayEquals(expected, y);
                             }
                             completed.incrementAndGet();
+                            closeAfter.countDown();
                         } catch (IllegalStateException e) {
                             assertTrue(e.getMessage().contains("closed"), e.getMessage());
                             refused.incrementAndGet();
@@ -147,21 +149,61 @@ class ModelLifecycleTest {
                     }
                 }));
             }
-            running.await();
-            Thread.sleep(5 + round * 3);
+            assertTrue(closeAfter.await(60, TimeUnit.SECONDS), "round " + round + ": the runs did not progress");
             model.close();
             for (Future<?> f : futures) {
-                f.get(30, TimeUnit.SECONDS);
+                f.get(60, TimeUnit.SECONDS); // a hang guard only
             }
             pool.shutdown();
             assertEquals(threads, refused.get(), "every thread saw the close");
-            assertTrue(completed.get() > 0);
+            assertTrue(completed.get() >= 1 + round * 5, "round " + round);
             assertEquals(List.of(), backend.violations, "round " + round);
             assertEquals(0, backend.openWorkspaces.size(), "round " + round + ": workspaces leaked");
             assertEquals(0, backend.openPartitions.size(), "round " + round + ": partitions leaked");
             assertThrows(IllegalStateException.class, () -> run(model, 1, 7));
             model.close(); // twice is harmless
         }
+    }
+
+    /**
+     * A plan dropped from the cache while a run is in flight on it frees itself when that run
+     * ends; the weights it runs with are the model's, so the model's close must wait for that run
+     * too. The run is held inside its execution until the closing thread waits: on a native
+     * backend, freeing the weights under it is a use-after-free.
+     */
+    @Test
+    void closeWaitsForARunOnAPlanDroppedFromTheCache() throws Exception {
+        TrackingBackend backend = new TrackingBackend("tracking", 10);
+        backend.ownThreads = true; // runs stay on the threads below, none held in the engine's pool
+        CompiledModel model = engine(backend, 2).compile(graph, "tracking");
+        float[] expected = run(model, 1, 11);
+        TrackingBackend.Gate gate = new TrackingBackend.Gate();
+        backend.gate.set(gate);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<float[]> held = pool.submit(() -> run(model, 1, 11));
+            assertTrue(gate.entered().await(60, TimeUnit.SECONDS), "the run did not start"); // a hang guard
+            run(model, 2, 11);
+            run(model, 3, 11); // batch 1's plan leaves the cache, its run still in flight
+            assertEquals(2, model.cachedPlanCount());
+            Thread closer = new Thread(model::close, "closer");
+            closer.start();
+            // The closer either waits (for the held run) or has already freed everything.
+            long guard = System.nanoTime() + 60_000_000_000L; // a hang guard: it gets there at once
+            while (closer.isAlive() && closer.getState() != Thread.State.WAITING) {
+                assertTrue(System.nanoTime() < guard, "the closer neither waited nor ended: " + closer.getState());
+                Thread.onSpinWait();
+            }
+            gate.release().countDown();
+            assertArrayEquals(expected, held.get(60, TimeUnit.SECONDS));
+            closer.join();
+        } finally {
+            gate.release().countDown();
+            pool.shutdownNow();
+        }
+        assertEquals(List.of(), backend.violations);
+        assertEquals(0, backend.openWorkspaces.size(), "workspaces leaked");
+        assertEquals(0, backend.openPartitions.size(), "partitions leaked");
     }
 
     @Test

@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The reference backend's kernels under another id, with the bookkeeping a native backend would
@@ -34,6 +36,15 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
     volatile boolean ownThreads;
     /** An op it refuses, leaving those nodes to the next backend; null for none. */
     volatile Class<?> refused;
+    /** Where the next execution stops until the test lets it go on; null for none. */
+    final AtomicReference<Gate> gate = new AtomicReference<>();
+
+    /** One execution held inside {@code execute}: {@code entered} when it is there, it goes on at {@code release}. */
+    record Gate(CountDownLatch entered, CountDownLatch release) {
+        Gate() {
+            this(new CountDownLatch(1), new CountDownLatch(1));
+        }
+    }
     private final String id;
     private final int rank;
 
@@ -70,16 +81,31 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
     public CompiledPartition compile(Partition partition, CompileContext context) {
         CompiledPartition inner = delegate.compile(partition, context);
         partitionsCompiled.incrementAndGet();
-        return new Tracked(inner);
+        // Stands for what a native backend prepares once per model and shares among its plans
+        // (oneDNN's packed weights, OpenCL's constant buffers): the model frees it at its close.
+        Weights weights = context.weights().get(id + " weights", Weights::new, w -> 0);
+        return new Tracked(inner, weights);
+    }
+
+    /** Prepared weights, freed once by the model's weight store. */
+    static final class Weights implements AutoCloseable {
+        volatile boolean closed;
+
+        @Override
+        public void close() {
+            closed = true;
+        }
     }
 
     private final class Tracked implements CompiledPartition {
         private final CompiledPartition inner;
+        private final Weights weights;
         private final Set<Object> myWorkspaces = ConcurrentHashMap.newKeySet();
         private volatile boolean closed;
 
-        Tracked(CompiledPartition inner) {
+        Tracked(CompiledPartition inner, Weights weights) {
             this.inner = inner;
+            this.weights = weights;
             openPartitions.add(this);
         }
 
@@ -100,6 +126,11 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
                 public void execute() {
                     check("execute");
                     executedOn.add(Thread.currentThread().getName());
+                    Gate g = gate.getAndSet(null);
+                    if (g != null) {
+                        g.entered.countDown();
+                        awaitUninterruptibly(g.release);
+                    }
                     w.execute();
                 }
 
@@ -131,6 +162,9 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
             if (closed) {
                 violations.add(what + " after its partition was closed");
             }
+            if (weights.closed) {
+                violations.add(what + " after the model's prepared weights were freed");
+            }
         }
 
         @Override
@@ -144,6 +178,21 @@ final class TrackingBackend implements dev.kiln.spi.Backend {
             closed = true;
             openPartitions.remove(this);
             inner.close();
+        }
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

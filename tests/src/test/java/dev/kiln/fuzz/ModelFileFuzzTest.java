@@ -31,8 +31,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Fuzzes model files through import, the optimizer, compilation and a run on the reference
  * backend ({@link ModelFileTarget}): a seeded mutation loop over a corpus of real models
  * ({@link FuzzSeeds}), reproducible from its seed. A finding is any outcome but a run or a
- * {@link dev.kiln.KilnException}: another exception, an error, or an execution longer than
- * {@link #HANG}; its file is written to {@code target/fuzz-findings/}. Each seed runs once as it
+ * {@link dev.kiln.KilnException}: another exception, an error, or an execution that does not end
+ * within the hang guard ({@link #DEFAULT_HANG_SECONDS} s, generous so that a slow or busy machine
+ * never trips it; a long run on a quiet machine may set a tighter one to hunt slow inputs); its
+ * file is written to {@code target/fuzz-findings/}. Each seed runs once as it
  * is; then seeds and mutants that got past import become the parents of most later mutants, the
  * only feedback a loop without coverage has.
  *
@@ -41,14 +43,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * JDK's and fuzzes blind: in a 31-second run here its corpus never grew past the empty input.
  *
  * <p>In every build: {@value #DEFAULT_EXECUTIONS} executions. A long run: {@code
- * -Dkiln.fuzz.seconds=1800} (or {@code -Dkiln.fuzz.executions=N}), {@code -Dkiln.fuzz.seed=S};
- * see the README. Each finding, once fixed, goes into {@code src/test/resources/dev/kiln/fuzz/findings/}
+ * -Dkiln.fuzz.seconds=1800} (or {@code -Dkiln.fuzz.executions=N}), {@code -Dkiln.fuzz.seed=S},
+ * {@code -Dkiln.fuzz.hang.seconds=H}; see the README. Each finding, once fixed, goes into {@code src/test/resources/dev/kiln/fuzz/findings/}
  * and {@link #findingsStayFixed} runs it in every build.
  */
 class ModelFileFuzzTest {
     static final int DEFAULT_EXECUTIONS = 6000;
     static final long DEFAULT_SEED = 20261130L;
-    static final long HANG = 10;
+    /** The hang guard: executions take milliseconds (the target bounds them), so this is only for one that never ends. */
+    static final long DEFAULT_HANG_SECONDS = 60;
+    private static final long HANG = Long.getLong("kiln.fuzz.hang.seconds", DEFAULT_HANG_SECONDS);
     private static final int MAX_CORPUS = 2000;
 
     @TempDir

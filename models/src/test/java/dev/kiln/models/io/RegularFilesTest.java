@@ -31,9 +31,12 @@ class RegularFilesTest {
         assertEquals(5, RegularFiles.requireRegular(file, ".npy file").size());
     }
 
-    /** Through Npy.read, which would otherwise block forever on the FIFO. */
+    /**
+     * Through Npy.read, which would otherwise block forever on the FIFO: the timeout is a hang
+     * guard, generous so that a busy machine never trips it.
+     */
     private static void assertNamed(Path path, String kind) {
-        IOException e = assertTimeoutPreemptively(Duration.ofSeconds(5),
+        IOException e = assertTimeoutPreemptively(Duration.ofSeconds(60),
                 () -> assertThrows(RegularFiles.NotARegularFileException.class, () -> Npy.read(path)));
         assertTrue(e.getMessage().equals(".npy file " + path + " " + kind), e.getMessage());
     }
