@@ -7,6 +7,7 @@ import dev.kiln.graph.Graph;
 import dev.kiln.models.onnx.OnnxImporter;
 import dev.kiln.parity.ParityFixtures.Export;
 import dev.kiln.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -27,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * available backend, against PyTorch's float64 output: the largest difference at most
  * {@link RelativeDifference#TOLERANCE} of the largest output, at batch 1 and a larger batch on
  * one compiled model. The batch-norm-keeping exports run with the optimizer on (it folds the
- * batch-norms itself) and off (the batch-norm kernel runs), and both must match.
+ * batch-norms itself) and off (the batch-norm kernel runs), and both must match. Every output is
+ * also held to the same bound against ONNX Runtime's on the same file and input, a second oracle
+ * ({@link OnnxRuntimeOracle}) that reads the file independently of Kiln's importer.
  *
  * <p>The batches: {@link #BATCHES} (1 and 4) on every backend that is not the reference one,
  * as issues 8, 9 and 10 ask of cpu-simd, onednn and opencl; {@link #REFERENCE_BATCHES} (1 and 3)
@@ -36,8 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * size in the test. See {@link #batchesFor}.
  *
  * <p>Prints which backend runs at which batches, then per model, export, backend, optimizer
- * setting and batch, the relative difference and the import time of the file: the figures the
- * parity report quotes.
+ * setting and batch, the relative differences (from PyTorch, from ONNX Runtime) and the import
+ * time of the file: the figures the parity report quotes.
  */
 class PyTorchParityTest {
     static final List<String> MODELS = List.of("vgg16", "googlenet", "resnet50", "mobilenet_v1", "mobilenet_v2",
@@ -56,17 +59,24 @@ class PyTorchParityTest {
     private static final String MODEL_WITHOUT_BATCH_NORM = "vgg16";
 
     private static final Engine ENGINE = Engine.create();
+    private static final OnnxRuntimeOracle ONNX_RUNTIME = new OnnxRuntimeOracle();
     private static ParityFixtures fixtures;
 
     @BeforeAll
     static void locateFixtures() {
         fixtures = ParityFixtures.locate().requireBatches(BATCHES).requireBatches(REFERENCE_BATCHES);
-        System.out.println("PyTorch parity fixtures: " + fixtures.folder());
+        System.out.println("PyTorch parity fixtures: " + fixtures.folder() + " ("
+                + String.join(", ", fixtures.versions()) + ")");
         for (Engine.BackendInfo backend : ENGINE.backends()) {
             System.out.println("  backend " + backend.id() + ": " + (backend.available()
                     ? "compared at batch " + batchesFor(backend.id()) + " for all six networks"
                     : "not compared, unavailable: " + backend.reason()));
         }
+    }
+
+    @AfterAll
+    static void closeOnnxRuntime() {
+        ONNX_RUNTIME.close();
     }
 
     /** {@link #REFERENCE_BATCHES} for the reference backend, {@link #BATCHES} for every other. */
@@ -100,17 +110,17 @@ class PyTorchParityTest {
                         for (int batch : run.batches()) {
                             String what = String.format("%s %s backend %s optimizer %s batch %d", model,
                                     export.fileStem, backend, run.optimize() ? "on" : "off", batch);
-                            Comparison result = Comparison.run(fixtures, compiled, model, batch);
-                            System.out.printf("parity %s: relative difference %.2e (import %.2f s, run %.2f s)%n",
-                                    what, result.relativeDifference(), importSeconds, result.runSeconds());
+                            Comparison result = Comparison.run(fixtures, compiled, model, batch, ONNX_RUNTIME, file);
+                            System.out.printf("parity %s: %s (import %.2f s, run %.2f s)%n", what,
+                                    result.differences(), importSeconds, result.runSeconds());
                             if (!result.withinTolerance()) {
-                                failures.add(what + ": relative difference " + result.relativeDifference());
+                                failures.add(what + ": " + result.differences());
                             }
                         }
                     }
                 }
             }
-            assertTrue(failures.isEmpty(), "outputs differ from PyTorch's by more than "
+            assertTrue(failures.isEmpty(), "outputs differ from PyTorch's or ONNX Runtime's by more than "
                     + RelativeDifference.TOLERANCE + " of the largest output:\n  " + String.join("\n  ", failures));
         }
     }
