@@ -46,10 +46,12 @@ final class OnnxRuntimeOracle implements AutoCloseable {
         if (known != null) {
             return known;
         }
+        long started = System.nanoTime();
         float[] values = run(file, input);
         double difference = RelativeDifference.of(values, pyTorch.toFloatArray());
-        System.out.printf("parity oracle: ONNX Runtime on %s batch %d: relative difference from PyTorch %.2e%n",
-                file.getParent().getFileName() + "/" + file.getFileName(), batch, difference);
+        String name = file.getParent().getFileName() + "/" + file.getFileName();
+        System.out.printf("parity oracle: ONNX Runtime on %s batch %d: relative difference from PyTorch %.2e"
+                + " (%.2f s, with its session if new)%n", name, batch, difference, (System.nanoTime() - started) / 1e9);
         if (!(difference <= RelativeDifference.TOLERANCE)) {
             throw new AssertionError("ONNX Runtime's output for " + file + " at batch " + batch + " differs from "
                     + "PyTorch's by " + difference + " of the largest output (more than "
