@@ -14,6 +14,10 @@ OUTPUT_DIR/<model>/, at RESOLUTION x RESOLUTION and batches 1 and 2, and OUTPUT_
   output_b<N>.npy  PyTorch's float64 output for it, stored as float32
 scripts/prepare-test-fixtures.sh runs it into the subfolder `reduced` of the parity fixtures.
 
+Weights as export_models.py draws them, but for EfficientNet's squeeze-excitation gates, which
+start nearer open here (see open_squeeze_excitation_gates): otherwise these logits hardly depend
+on the input.
+
 Why a reduced resolution: these networks add no operator to the six, only other depths, widths
 and stage counts, so what must be checked is their structure, and 64x64 checks that at a few
 percent of the work of their own resolutions (the suite runs each on every backend).
@@ -60,12 +64,35 @@ MODELS = {
 }
 
 
+# Added to the bias of each squeeze-excitation's second convolution: its gate starts near
+# sigmoid(2) = 0.88 instead of 0.5 (see open_squeeze_excitation_gates).
+SQUEEZE_EXCITATION_GATE_BIAS = 2.0
+
+
 def build_model(name):
     constructor, seed = MODELS[name]
     torch.manual_seed(seed)
     model = constructor()
     export_models.randomize_weights(model, seed)
+    open_squeeze_excitation_gates(model)
     return model.eval()
+
+
+def open_squeeze_excitation_gates(model):
+    """Shifts every squeeze-excitation gate towards open, so that the output depends on the input.
+
+    With export_models.py's weights, EfficientNet-B1 to B3 at 64x64 multiply every block by a gate
+    near 0.5, and the input all but vanishes from the logits: the two images of a batch gave
+    logits 0.5% apart, and a 1% error in one convolution's weights moved them by 6e-7 to 2e-4 of
+    their largest value, mostly under the tests' 1e-4. With the gates near 0.88 (still input-
+    dependent) the images differ by 66-75% and the same error moves them by 5e-4 to 3e-2, and an
+    error in a squeeze-excitation's own weights by 2e-5 to 2e-3. (EfficientNet-B0 at 224x224, in
+    export_models.py, does without: 3.8% and about 1e-3.)
+    """
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torchvision.ops.SqueezeExcitation):
+                module.fc2.bias.add_(SQUEEZE_EXCITATION_GATE_BIAS)
 
 
 class VggWithoutAdaptivePool(nn.Module):
