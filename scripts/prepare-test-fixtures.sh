@@ -78,7 +78,7 @@ key_text() {
     while IFS= read -r script; do
         sha256sum "$script"
     done < <(printf '%s\n' parity/*.py | LC_ALL=C sort)
-    # importlib.metadata reads the installed version without importing torch (seconds).
+    # importlib.metadata reads the installed versions without importing torch, which takes seconds.
     "$PYTHON" -c 'import importlib.metadata as m, sys
 for package in sys.argv[1:]:
     try:
