@@ -10,10 +10,12 @@ forward as export_models.py), then FIXTURES_DIR/batches-b<N>.json describing the
 marker FIXTURES_DIR/.complete-b<N>. Files that exist are left as they are: the folder may be
 shared by other checkouts that are reading it.
 
-Why a script of its own: the fixtures folder is keyed by the hash of export_models.py, so a
-batch added there would make every checkout regenerate all 1.4 GB. The rebuilt model is checked
-against the folder before anything is written: its batch-1 output must equal output_b1.npy, so
-the new outputs belong to the weights in the ONNX files.
+Why a script of its own: a batch size added to scripts/prepare-test-fixtures.sh's list then
+adds files to the folder instead of regenerating all 3 GB (the folder is keyed by these scripts
+and the package versions, not by the list). The rebuilt model is checked against the folder
+before anything is written: its batch-1 output must equal output_b1.npy, so the new outputs
+belong to the weights in the ONNX files. Only the six networks of export_models.py get more
+batches; export_reduced.py's, in the subfolder `reduced`, have their own manifest.
 """
 
 import json

@@ -14,6 +14,10 @@ and OUTPUT_DIR/manifest.json describing all of it. Weights are seeded random val
 tests need no download): He-normal convolutions and linear layers, small random biases and
 batch-norms with random statistics, so that folding and the batch-norm formula really matter.
 
+export_reduced.py writes the other variants of the families (ResNet-18/34, the other VGGs,
+EfficientNet-B1 to B3) at a reduced resolution with this file's helpers, and export_batches.py
+adds batch sizes; scripts/prepare-test-fixtures.sh runs them and keys the folder by all three.
+
 Needs Debian's python3-torch (1.13), python3-torchvision, python3-onnx and python3-numpy.
 """
 
@@ -130,6 +134,8 @@ def residual_branch_ends(model):
     for module in model.modules():
         if isinstance(module, torchvision.models.resnet.Bottleneck):
             yield module.bn3
+        elif isinstance(module, torchvision.models.resnet.BasicBlock):  # ResNet-18 and -34 (export_reduced.py)
+            yield module.bn2
         elif getattr(module, "use_res_connect", False):  # MobileNet v2 and EfficientNet blocks
             yield [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)][-1]
 
@@ -144,14 +150,14 @@ def build_model(name):
 
 # --- exports --------------------------------------------------------------------------------
 
-def export_onnx(model, path, keep_batch_norm):
+def export_onnx(model, path, keep_batch_norm, resolution=RESOLUTION):
     """Exports with a symbolic batch axis on the input and the output."""
     options = {}
     if keep_batch_norm:
         # PRESERVE on an eval() model keeps BatchNormalization (in inference mode); without
         # constant folding the initializers keep their state_dict names.
         options = {"training": torch.onnx.TrainingMode.PRESERVE, "do_constant_folding": False}
-    example = torch.zeros(1, 3, RESOLUTION, RESOLUTION)
+    example = torch.zeros(1, 3, resolution, resolution)
     torch.onnx.export(model, example, path, opset_version=OPSET, input_names=[INPUT_NAME],
                       output_names=[OUTPUT_NAME],
                       dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}, **options)
@@ -191,7 +197,7 @@ def state_dict_names(model):
 
 # --- inputs and reference outputs -----------------------------------------------------------
 
-def make_input(model_index, batch):
+def make_input(model_index, batch, resolution=RESOLUTION):
     """Seeded images that differ in their global statistics, not only in their noise.
 
     Global average pooling all but erases white noise, so every noise image would give
@@ -202,9 +208,9 @@ def make_input(model_index, batch):
     offset = rng.normal(0.0, 0.5, (batch, 3, 1, 1))
     contrast = rng.uniform(0.5, 1.5, (batch, 3, 1, 1))
     coarse = torch.from_numpy(rng.standard_normal((batch, 3, 8, 8)))
-    smooth = torch.nn.functional.interpolate(coarse, size=(RESOLUTION, RESOLUTION), mode="bilinear",
+    smooth = torch.nn.functional.interpolate(coarse, size=(resolution, resolution), mode="bilinear",
                                              align_corners=False).numpy()
-    noise = rng.standard_normal((batch, 3, RESOLUTION, RESOLUTION))
+    noise = rng.standard_normal((batch, 3, resolution, resolution))
     return (offset + contrast * (smooth + 0.5 * noise)).astype(np.float32)
 
 
@@ -230,44 +236,72 @@ def write_npy(path, array):
 # --- one model, all models ------------------------------------------------------------------
 
 def export_model(name, model_index, out_dir):
+    return export_network(name, build_model(name), model_index, out_dir, RESOLUTION, BATCHES)
+
+
+def export_network(name, model, model_index, out_dir, resolution, batches, exported=None,
+                   export_names=("default", "keep_bn")):
+    """Writes a model's exports, inputs and float64 outputs under out_dir/name; returns its manifest entry.
+
+    exported, if given, is the module written as ONNX in place of model (export_reduced.py's
+    VGGs: the same function in a form ONNX can express). The outputs are then the exported
+    module's, whose float32 weights are what the file holds, after a check that they are the
+    model's to within the rounding of those weights.
+    """
     started = time.time()
     model_dir = os.path.join(out_dir, name)
     os.makedirs(model_dir, exist_ok=True)
-    model = build_model(name)
-    names = state_dict_names(model)
-    batch_norm_modules = sum(1 for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    exported = model if exported is None else exported
+    names = state_dict_names(exported)
+    batch_norm_modules = sum(1 for m in exported.modules() if isinstance(m, nn.BatchNorm2d))
 
     exports = {}
-    for export_name, keep_batch_norm in (("default", False), ("keep_bn", True)):
+    for export_name in export_names:
+        keep_batch_norm = export_name == "keep_bn"
         file = f"{export_name}.onnx"
-        export_onnx(model, os.path.join(model_dir, file), keep_batch_norm)
+        export_onnx(exported, os.path.join(model_dir, file), keep_batch_norm, resolution)
         summary = check_export(os.path.join(model_dir, file), keep_batch_norm, names, batch_norm_modules)
         exports[export_name] = {"file": f"{name}/{file}", "keeps_batch_norm": keep_batch_norm, **summary}
 
     model64 = model.double()
-    batches = {}
-    for batch in BATCHES:
-        x = make_input(model_index, batch)
-        y = reference_output(model64, x)
+    exported64 = exported.double()
+    batches_written = {}
+    for batch in batches:
+        x = make_input(model_index, batch, resolution)
+        y = reference_output(exported64, x)
+        if exported64 is not model64:
+            check_same_function(name, reference_output(model64, x), y)
         write_npy(os.path.join(model_dir, f"input_b{batch}.npy"), x)
         write_npy(os.path.join(model_dir, f"output_b{batch}.npy"), y)
-        batches[str(batch)] = {
+        batches_written[str(batch)] = {
             "input": f"{name}/input_b{batch}.npy",
             "output": f"{name}/output_b{batch}.npy",
             "output_shape": list(y.shape),
             "max_abs_output": float(np.max(np.abs(y))),
         }
         if batch > 1:
-            batches[str(batch)]["output_spread"] = output_spread(y)
+            batches_written[str(batch)]["output_spread"] = output_spread(y)
     print(f"export_models: {name}: {time.time() - started:.1f} s", flush=True)
     return {
         "name": name,
         "input_name": INPUT_NAME,
         "output_name": OUTPUT_NAME,
-        "input_shape": [-1, 3, RESOLUTION, RESOLUTION],
+        "input_shape": [-1, 3, resolution, resolution],
         "exports": exports,
-        "batches": batches,
+        "batches": batches_written,
     }
+
+
+# The same function in another form, both run in float64, differs by the rounding of the other
+# form's weights to float32 (about 6e-8 each): far below the tests' 1e-4, far above float64's.
+SAME_FUNCTION_TOLERANCE = 1e-6
+
+
+def check_same_function(name, expected, actual):
+    difference = float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))
+    if difference > SAME_FUNCTION_TOLERANCE:
+        raise RuntimeError(f"{name}: the exported form's float64 output differs from the model's by {difference:.2e}"
+                           f" of its largest value")
 
 
 def file_sha256(path):
@@ -278,10 +312,10 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def write_manifest(out_dir, models):
+def write_manifest(out_dir, models, script=__file__):
     manifest = {
         "opset": OPSET,
-        "script_sha256": file_sha256(os.path.abspath(__file__)),
+        "script_sha256": file_sha256(os.path.abspath(script)),
         "versions": {
             "torch": torch.__version__,
             "torchvision": torchvision.__version__,

@@ -121,9 +121,10 @@ public final class ModelCases {
      * The same network with another declared input resolution, sharing the weights of
      * {@code graph} (closing either graph frees them); {@code graph} itself when the resolution
      * is its own; null when the architecture does not accept the resolution (a layer's shapes
-     * no longer fit, such as a classifier that expects a fixed feature-map size).
+     * no longer fit, such as a classifier that expects a fixed feature-map size). The parity
+     * tests use it to run a builder's graph at the resolution of a reduced export.
      */
-    static Graph withResolution(Graph graph, int resolution) {
+    public static Graph withResolution(Graph graph, int resolution) {
         boolean same = graph.inputs().stream()
                 .allMatch(v -> v.shape().dim(2) == resolution && v.shape().dim(3) == resolution);
         if (same) {

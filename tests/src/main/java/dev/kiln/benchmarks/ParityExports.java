@@ -10,7 +10,7 @@ import java.util.stream.Stream;
 /**
  * Where the benchmarks find the PyTorch exports: the newest complete {@code parity-*} folder
  * under {@code $KILN_FIXTURES}, else {@code ~/.cache/kiln/fixtures} (the benchmark jar does not
- * know the repository, so it cannot compute the script hash the tests use; the preparing
+ * know the repository, so it cannot check the scripts' key the tests check; the preparing
  * script keeps only the current folder).
  */
 record ParityExports(Path folder) {

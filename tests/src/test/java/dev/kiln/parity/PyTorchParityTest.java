@@ -9,6 +9,7 @@ import dev.kiln.graph.Graph;
 import dev.kiln.models.onnx.OnnxImporter;
 import dev.kiln.parity.ParityFixtures.Export;
 import dev.kiln.reference.ReferenceBackend;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -29,7 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * available backend, against PyTorch's float64 output: the largest difference at most
  * {@link RelativeDifference#TOLERANCE} of the largest output, at batch 1 and a larger batch on
  * one compiled model. The batch-norm-keeping exports run with the optimizer on (it folds the
- * batch-norms itself) and off (the batch-norm kernel runs), and both must match. Every node must
+ * batch-norms itself) and off (the batch-norm kernel runs), and both must match. Every output is
+ * also held to the same bound against ONNX Runtime's on the same file and input, a second oracle
+ * ({@link OnnxRuntimeOracle}) that reads the file independently of Kiln's importer. Every node must
  * run on the backend compared, but where {@link ExpectedFallbacks#NETWORKS} allows (nowhere on
  * cpu-simd, onednn and opencl): a node left to another backend fails the case.
  *
@@ -39,8 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * batch size in the extended run. See {@link #batchesFor}.
  *
  * <p>Prints which backend runs at which batches, then per model, export, backend, optimizer
- * setting and batch, the relative difference and the import time of the file: the figures the
- * parity report quotes.
+ * setting and batch, the relative differences (from PyTorch, from ONNX Runtime) and the import
+ * time of the file: the figures the parity report quotes.
  */
 class PyTorchParityTest {
     static final List<String> MODELS = List.of("vgg16", "googlenet", "resnet50", "mobilenet_v1", "mobilenet_v2",
@@ -64,12 +67,14 @@ class PyTorchParityTest {
     private static final String MODEL_WITHOUT_BATCH_NORM = "vgg16";
 
     private static final Engine ENGINE = Engine.create();
+    private static final OnnxRuntimeOracle ONNX_RUNTIME = new OnnxRuntimeOracle();
     private static ParityFixtures fixtures;
 
     @BeforeAll
     static void locateFixtures() {
         fixtures = ParityFixtures.locate().requireBatches(BATCHES).requireBatches(REFERENCE_BATCHES);
-        System.out.println("PyTorch parity fixtures: " + fixtures.folder());
+        System.out.println("PyTorch parity fixtures: " + fixtures.folder() + " ("
+                + String.join(", ", fixtures.versions()) + ")");
         if (!ExtendedSuite.enabled()) {
             System.out.println(ExtendedSuite.leftOut("the reference backend at batch 3"));
         }
@@ -78,6 +83,11 @@ class PyTorchParityTest {
                     ? "compared at batch " + batchesFor(backend.id()) + " for all six networks"
                     : "not compared, unavailable: " + backend.reason()));
         }
+    }
+
+    @AfterAll
+    static void closeOnnxRuntime() {
+        ONNX_RUNTIME.close();
     }
 
     /** {@link #REFERENCE_BATCHES} for the reference backend, {@link #BATCHES} for every other. */
@@ -112,17 +122,17 @@ class PyTorchParityTest {
                             String what = String.format("%s %s backend %s optimizer %s batch %d", model,
                                     export.fileStem, backend, run.optimize() ? "on" : "off", batch);
                             failures.addAll(misplaced(what, backend, compiled, batch));
-                            Comparison result = Comparison.run(fixtures, compiled, model, batch);
-                            System.out.printf("parity %s: relative difference %.2e (import %.2f s, run %.2f s)%n",
-                                    what, result.relativeDifference(), importSeconds, result.runSeconds());
+                            Comparison result = Comparison.run(fixtures, compiled, model, batch, ONNX_RUNTIME, file);
+                            System.out.printf("parity %s: %s (import %.2f s, run %.2f s)%n", what,
+                                    result.differences(), importSeconds, result.runSeconds());
                             if (!result.withinTolerance()) {
-                                failures.add(what + ": relative difference " + result.relativeDifference());
+                                failures.add(what + ": " + result.differences());
                             }
                         }
                     }
                 }
             }
-            assertTrue(failures.isEmpty(), "outputs differ from PyTorch's by more than "
+            assertTrue(failures.isEmpty(), "outputs differ from PyTorch's or ONNX Runtime's by more than "
                     + RelativeDifference.TOLERANCE + " of the largest output, or nodes fell back:\n  "
                     + String.join("\n  ", failures));
         }
