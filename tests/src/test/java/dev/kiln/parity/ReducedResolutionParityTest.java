@@ -148,12 +148,7 @@ class ReducedResolutionParityTest {
         String model = "efficientnet_b1";
         String perturbed = "features.4.1.block.1.0.weight";
         try (Graph exported = OnnxImporter.load(fixtures.onnx(model, Export.KEEP_BN));
-             Tensor scaled = exported.initializers().get(perturbed).copy()) {
-            float[] values = scaled.toFloatArray();
-            for (int i = 0; i < values.length; i++) {
-                values[i] *= 1.01f;
-            }
-            scaled.copyFrom(values);
+             Tensor scaled = BuilderMatchesExportTest.onePercentOff(exported.initializers().get(perturbed))) {
             Map<String, Tensor> weights = new HashMap<>(exported.initializers());
             weights.put(perturbed, scaled);
             try (Graph built = builtAtExportResolution(model, exported, weights);
