@@ -1,0 +1,413 @@
+package dev.kiln.selection;
+
+import dev.kiln.Engine;
+import dev.kiln.EngineOptions;
+import dev.kiln.SelectionPolicy;
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.cache.CacheKey;
+import dev.kiln.cache.TuningCache;
+import dev.kiln.graph.Graph;
+import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.BackendRegistry;
+import dev.kiln.runtime.BackendSelection;
+import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.HostThreadPool;
+import dev.kiln.spi.Backend;
+import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Chooses the backend of one plan (a model at one set of input shapes) by the engine's
+ * {@link SelectionPolicy}, when the plan is first compiled. Under {@code measured}, on a cache
+ * miss: every available backend that runs the whole graph is a candidate (the reference backend
+ * only when no other is); each is compiled and run on seeded inputs until its times settle
+ * ({@link Timing}) or its share of the budget ends, and the fastest median wins. A candidate that
+ * fails to compile or run, or leaves a node to another backend, is dropped with the reason; one
+ * whose run ends past the budget is abandoned then. The winner's plan is kept, so a miss costs no
+ * second compile, and the answer goes to the tuning cache, so a later start compiles the winner
+ * only.
+ */
+public final class Selector {
+    /** The tuning cache's kind for selections: the folder under the cache root. */
+    public static final String CACHE_KIND = "selection";
+    /** Read-only cache roots (an application image's) consulted after the user's: a path list. */
+    public static final String READ_ONLY_CACHE_ENV = "KILN_CACHE_READONLY";
+    /** How much faster than the cached winner another candidate must be to replace it on re-measuring. */
+    static final double REPLACE_MARGIN = 0.05;
+
+    /**
+     * Answers already found in this process, by cache folder and key digest: a cache folder that
+     * cannot be written still spares a second measurement of the same model in the process.
+     */
+    private static final Map<String, Map<String, String>> REMEMBERED = new ConcurrentHashMap<>();
+
+    /** The selection, and the winner's plan when choosing it compiled one (else null: compile it). */
+    public record Choice(Selection selection, List<BackendRegistry.Entry> order, ExecutionPlan plan) {
+    }
+
+    private final Graph graph;
+    private final Map<String, Shape> shapes;
+    private final BackendSelection rank;
+    private final Function<Backend, CompileContext> contexts;
+    private final EngineOptions options;
+    private final HostThreadPool threads;
+    private final HostFingerprint host;
+    private final long started = System.nanoTime();
+
+    private Selector(Graph graph, Map<String, Shape> shapes, BackendSelection rank,
+                     Function<Backend, CompileContext> contexts, EngineOptions options, HostThreadPool threads,
+                     HostFingerprint host) {
+        this.graph = graph;
+        this.shapes = shapes;
+        this.rank = rank;
+        this.contexts = contexts;
+        this.options = options;
+        this.threads = threads;
+        this.host = host;
+    }
+
+    /**
+     * The backend for a plan of {@code graph} at {@code shapes}: the explicit one when one was
+     * asked for, else by the engine's policy.
+     */
+    public static Choice choose(Graph graph, Map<String, Shape> shapes, BackendSelection rank,
+                                Function<Backend, CompileContext> contexts, EngineOptions options,
+                                HostThreadPool threads) {
+        return choose(graph, shapes, rank, contexts, options, threads, HostFingerprint.current());
+    }
+
+    static Choice choose(Graph graph, Map<String, Shape> shapes, BackendSelection rank,
+                         Function<Backend, CompileContext> contexts, EngineOptions options, HostThreadPool threads,
+                         HostFingerprint host) {
+        return new Selector(graph, shapes, rank, contexts, options, threads, host).choose();
+    }
+
+    private Choice choose() {
+        String shapeText = SelectionKey.inputText(graph, shapes);
+        if (!rank.requested().equals(Engine.AUTO)) {
+            return fixed(null, shapeText, List.of(), rank.explanation());
+        }
+        SelectionPolicy policy = options.selection();
+        if (policy == SelectionPolicy.RANK || !graph.hasFixedShapesBesidesBatch()) {
+            return fixed(policy, shapeText, List.of(), rank.explanation());
+        }
+        List<Candidate> considered = new ArrayList<>();
+        List<Backend> candidates = candidates(considered);
+        if (candidates.isEmpty()) {
+            return fixed(policy, shapeText, considered, "no backend runs every node of the graph, so "
+                    + rank.explanation());
+        }
+        if (candidates.size() == 1) {
+            Backend only = candidates.getFirst();
+            considered.replaceAll(c -> c.backend().equals(only.id())
+                    ? new Candidate(c.backend(), c.rank(), Candidate.Outcome.UNMEASURED, Double.NaN, 0,
+                    "the only backend that runs every node") : c);
+            return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.NOT_USED, Map.of(),
+                    only.id(), "auto (" + policy.label() + ") chose '" + only.id()
+                            + "', the only available backend that runs every node; nothing to measure"
+                            + notCandidates(considered)), orderWith(only), null);
+        }
+        CacheKey key = SelectionKey.of(graph, shapes, candidates, contexts, options.threads(), host);
+        TuningCache cache = TuningCache.open(options.cacheRoot(), readOnlyRoots(), CACHE_KIND);
+        String memoryKey = cache.folder() + "/" + key.digest();
+        Map<String, String> cached = REMEMBERED.get(memoryKey);
+        if (cached == null) {
+            cached = cache.get(key).filter(v -> isCandidate(v.get("winner"), candidates)).orElse(null);
+        }
+        if (cached != null && policy != SelectionPolicy.REMEASURE) {
+            Backend winner = byId(candidates, cached.get("winner"));
+            List<Candidate> listed = fromCache(considered, cached);
+            return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.HIT, key.fields(), winner.id(),
+                    "auto (" + policy.label() + ") chose '" + winner.id() + "' from the tuning cache (measured "
+                            + cached.getOrDefault("measured_at", "earlier") + "): " + times(listed)
+                            + notCandidates(listed)), orderWith(winner), null);
+        }
+        if (policy == SelectionPolicy.CACHED) {
+            Backend winner = rank.chosen();
+            return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.MISS, key.fields(),
+                    winner.id(), "auto (cached) found no tuning cache entry and never measures, so it"
+                            + " went by rank: " + rank.explanation()), rank.order(), null);
+        }
+        return measure(policy, shapeText, considered, candidates, key, cache, memoryKey, cached);
+    }
+
+    /** Every backend with whether it is a candidate; returns the candidates, in rank order. */
+    private List<Backend> candidates(List<Candidate> considered) {
+        List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(shapes));
+        List<Backend> full = new ArrayList<>();
+        Backend reference = null;
+        for (BackendRegistry.Entry e : rank.order()) {
+            Backend b = e.backend();
+            if (!e.available()) {
+                considered.add(notOne(b, "unavailable: " + e.availability().reason()));
+                continue;
+            }
+            BackendSelection.Coverage coverage = BackendSelection.coverage(b, nodes, contexts.apply(b));
+            if (!coverage.complete()) {
+                considered.add(notOne(b, "runs " + coverage.supported() + " of " + coverage.total()
+                        + " nodes (first refused: " + coverage.firstRefusal() + ")"));
+            } else if (b.id().equals(ReferenceBackend.ID)) {
+                reference = b;
+                considered.add(notOne(b, "")); // settled below, once it is known whether another runs the graph
+            } else {
+                full.add(b);
+                considered.add(new Candidate(b.id(), b.rank(), Candidate.Outcome.UNMEASURED, Double.NaN, 0,
+                        "runs every node"));
+            }
+        }
+        full.sort((a, b) -> Integer.compare(b.rank(), a.rank()));
+        Backend ref = reference;
+        if (ref != null) {
+            considered.replaceAll(c -> !c.backend().equals(ref.id()) ? c : full.isEmpty()
+                    ? new Candidate(ref.id(), ref.rank(), Candidate.Outcome.UNMEASURED, Double.NaN, 0, "runs every node")
+                    : notOne(ref, "the reference backend is a candidate only when no other runs every node"));
+            if (full.isEmpty()) {
+                full.add(ref);
+            }
+        }
+        return full;
+    }
+
+    private Choice measure(SelectionPolicy policy, String shapeText, List<Candidate> considered,
+                           List<Backend> candidates, CacheKey key, TuningCache cache, String memoryKey,
+                           Map<String, String> previous) {
+        long budgetNanos = options.selectionBudget().toNanos();
+        long deadline = started + budgetNanos;
+        Map<String, Candidate> results = new LinkedHashMap<>();
+        Map<String, ExecutionPlan> plans = new HashMap<>();
+        try {
+            for (int i = 0; i < candidates.size(); i++) {
+                Backend b = candidates.get(i);
+                boolean anyTimed = results.values().stream().anyMatch(Candidate::timed);
+                long now = System.nanoTime();
+                if (now >= deadline && anyTimed) {
+                    results.put(b.id(), dropped(b, 0, "not measured: the selection budget of "
+                            + options.selectionBudget().toMillis() + " ms was spent on the candidates before it"));
+                    continue;
+                }
+                long shareEnd = now + Math.max(0, deadline - now) / (candidates.size() - i);
+                results.put(b.id(), time(b, shareEnd, deadline, plans));
+            }
+            Candidate best = null;
+            for (Candidate c : results.values()) {
+                if (c.timed() && (best == null || c.medianMillis() < best.medianMillis())) {
+                    best = c;
+                }
+            }
+            String why;
+            Backend winner;
+            if (best == null) {
+                winner = rank.chosen();
+                why = "auto (" + policy.label() + ") measured no candidate successfully, so it went by rank: "
+                        + rank.explanation();
+            } else {
+                winner = byId(candidates, best.backend());
+                why = "auto (" + policy.label() + ") chose '" + winner.id() + "', the fastest by median of the"
+                        + " candidates measured now";
+                Candidate kept = previous == null ? null : results.get(previous.get("winner"));
+                if (kept != null && kept != best && kept.timed()
+                        && best.medianMillis() >= kept.medianMillis() * (1 - REPLACE_MARGIN)) {
+                    winner = byId(candidates, kept.backend());
+                    why = "auto (" + policy.label() + ") kept the cached winner '" + winner.id() + "': '" + best.backend()
+                            + "' is faster by less than " + Math.round(REPLACE_MARGIN * 100) + "%";
+                }
+            }
+            List<Candidate> listed = new ArrayList<>(considered);
+            listed.replaceAll(c -> results.getOrDefault(c.backend(), c));
+            String stored = "";
+            if (best != null) {
+                Map<String, String> values = new LinkedHashMap<>();
+                values.put("winner", winner.id());
+                values.put("measured_at", Instant.now().toString());
+                values.put("budget_ms", Long.toString(options.selectionBudget().toMillis()));
+                for (Candidate c : results.values()) {
+                    if (c.timed()) {
+                        values.put("median_ms." + c.backend(), String.format(Locale.ROOT, "%.4f", c.medianMillis()));
+                    } else {
+                        values.put("dropped." + c.backend(), c.note());
+                    }
+                }
+                REMEMBERED.put(memoryKey, values);
+                stored = cache.put(key, values) ? "; stored in the tuning cache" : "; not stored (the cache"
+                        + " cannot be written)";
+            }
+            ExecutionPlan plan = plans.remove(winner.id());
+            return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.MISS, key.fields(), winner.id(),
+                    why + " (" + times(listed) + ")" + notCandidates(listed) + stored), orderWith(winner), plan);
+        } finally {
+            plans.values().forEach(ExecutionPlan::close);
+        }
+    }
+
+    /**
+     * Compiles and times one candidate until its times settle or its share of the budget ends; a
+     * run that starts within the budget and ends past it abandons the candidate. A candidate that
+     * starts after the budget is spent (only while no other has a time: one at least must have
+     * one for the choice to be measured at all) gets that one run.
+     */
+    private Candidate time(Backend b, long shareEnd, long deadline, Map<String, ExecutionPlan> plans) {
+        ExecutionPlan plan;
+        try {
+            plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, orderWith(b), contexts, options));
+        } catch (RuntimeException | LinkageError e) {
+            return dropped(b, 0, "failed to compile: " + e.getMessage());
+        }
+        plans.put(b.id(), plan);
+        List<String> elsewhere = plan.partitionSummaries().stream().map(s -> s.backend())
+                .filter(id -> !id.equals(b.id())).distinct().toList();
+        if (!elsewhere.isEmpty()) {
+            return dropped(b, 0, "compiled with nodes on " + elsewhere + " (" + String.join("; ",
+                    plan.skippedBackends()) + ")");
+        }
+        Map<String, Tensor> inputs = new HashMap<>();
+        Timing timing = new Timing();
+        try {
+            Random random = new Random(42);
+            for (var e : shapes.entrySet()) {
+                Tensor t = Tensor.allocate(e.getValue());
+                for (long i = 0; i < t.elementCount(); i++) {
+                    t.set(i, random.nextFloat() * 2 - 1);
+                }
+                inputs.put(e.getKey(), t);
+            }
+            while (true) {
+                long before = System.nanoTime();
+                Map<String, Tensor> out = plan.computesOnHostThreads()
+                        ? threads.call(() -> plan.run(inputs, null)) : plan.run(inputs, null);
+                long after = System.nanoTime();
+                out.values().forEach(Tensor::close);
+                timing.add((after - before) / 1e6);
+                if (after > deadline && before < deadline) {
+                    return dropped(b, timing.runs(), String.format(Locale.ROOT,
+                            "abandoned: one run took %.1f ms, more than the %.1f ms left of the budget",
+                            (after - before) / 1e6, (deadline - before) / 1e6));
+                }
+                if (timing.settled() || after >= shareEnd) {
+                    break;
+                }
+            }
+        } catch (RuntimeException | LinkageError e) {
+            return dropped(b, timing.runs(), "failed to run: " + e.getMessage());
+        } finally {
+            inputs.values().forEach(Tensor::close);
+        }
+        return new Candidate(b.id(), b.rank(), Candidate.Outcome.MEASURED, timing.median(), timing.runs(),
+                timing.settled() ? "settled" : timing.runs() == 1 ? "one run only (budget), warm-up included"
+                        : "not settled within its share of the budget");
+    }
+
+    private Choice fixed(SelectionPolicy policy, String shapeText, List<Candidate> considered, String why) {
+        return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.NOT_USED, Map.of(),
+                rank.chosen().id(), why), rank.order(), null);
+    }
+
+    private Selection selection(SelectionPolicy policy, String shapeText, List<Candidate> candidates,
+                                Selection.CacheUse cache, Map<String, String> key, String winner, String why) {
+        return new Selection(policy, shapeText, candidates, cache, key, winner, (System.nanoTime() - started) / 1e6,
+                why);
+    }
+
+    private static List<Candidate> fromCache(List<Candidate> considered, Map<String, String> cached) {
+        List<Candidate> listed = new ArrayList<>();
+        for (Candidate c : considered) {
+            String ms = cached.get("median_ms." + c.backend());
+            String dropped = cached.get("dropped." + c.backend());
+            if (ms != null) {
+                listed.add(new Candidate(c.backend(), c.rank(), Candidate.Outcome.CACHED, parse(ms), 0, "from the cache"));
+            } else if (dropped != null) {
+                listed.add(new Candidate(c.backend(), c.rank(), Candidate.Outcome.DROPPED, Double.NaN, 0,
+                        dropped + " (when measured)"));
+            } else {
+                listed.add(c);
+            }
+        }
+        return listed;
+    }
+
+    private static double parse(String ms) {
+        try {
+            return Double.parseDouble(ms);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static String times(List<Candidate> listed) {
+        StringBuilder text = new StringBuilder();
+        for (Candidate c : listed) {
+            if (c.timed()) {
+                text.append(text.isEmpty() ? "" : ", ")
+                        .append(String.format(Locale.ROOT, "%s %.2f ms", c.backend(), c.medianMillis()));
+            } else if (c.outcome() == Candidate.Outcome.DROPPED) {
+                text.append(text.isEmpty() ? "" : ", ").append(c.backend()).append(" dropped: ").append(c.note());
+            }
+        }
+        return text.toString();
+    }
+
+    private static String notCandidates(List<Candidate> listed) {
+        List<String> not = listed.stream().filter(c -> c.outcome() == Candidate.Outcome.NOT_A_CANDIDATE)
+                .map(c -> c.backend() + ": " + c.note()).toList();
+        return not.isEmpty() ? "" : "; not candidates: " + String.join("; ", not);
+    }
+
+    private static Candidate notOne(Backend b, String why) {
+        return new Candidate(b.id(), b.rank(), Candidate.Outcome.NOT_A_CANDIDATE, Double.NaN, 0, why);
+    }
+
+    private static Candidate dropped(Backend b, int runs, String why) {
+        return new Candidate(b.id(), b.rank(), Candidate.Outcome.DROPPED, Double.NaN, runs, why);
+    }
+
+    private static boolean isCandidate(String id, List<Backend> candidates) {
+        return id != null && candidates.stream().anyMatch(b -> b.id().equals(id));
+    }
+
+    private static Backend byId(List<Backend> candidates, String id) {
+        return candidates.stream().filter(b -> b.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    /** The fallback order with {@code first} first, the others in rank order as before. */
+    private List<BackendRegistry.Entry> orderWith(Backend first) {
+        List<BackendRegistry.Entry> order = new ArrayList<>();
+        for (BackendRegistry.Entry e : rank.order()) {
+            if (e.backend() == first) {
+                order.addFirst(e);
+            } else {
+                order.add(e);
+            }
+        }
+        return order;
+    }
+
+    private static List<java.nio.file.Path> readOnlyRoots() {
+        String env = System.getenv(READ_ONLY_CACHE_ENV);
+        if (env == null || env.isBlank()) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(env.split(java.io.File.pathSeparator)).filter(s -> !s.isBlank())
+                .map(s -> java.nio.file.Path.of(s.trim())).toList();
+    }
+
+    /** Forgets this process's answers (tests, {@code kiln tune --clear}). */
+    public static void forgetRemembered() {
+        REMEMBERED.clear();
+    }
+
+    static Optional<Map<String, String>> remembered(String memoryKey) {
+        return Optional.ofNullable(REMEMBERED.get(memoryKey));
+    }
+}
