@@ -199,7 +199,7 @@ public final class Selector {
                     continue;
                 }
                 long shareEnd = now + Math.max(0, deadline - now) / (candidates.size() - i);
-                results.put(b.id(), time(b, shareEnd, deadline, plans));
+                results.put(b.id(), time(b, shareEnd, deadline, anyTimed, plans));
             }
             Candidate best = null;
             for (Candidate c : results.values()) {
@@ -258,14 +258,21 @@ public final class Selector {
      * starts after the budget is spent (only while no other has a time: one at least must have
      * one for the choice to be measured at all) gets that one run.
      */
-    private Candidate time(Backend b, long shareEnd, long deadline, Map<String, ExecutionPlan> plans) {
+    private Candidate time(Backend b, long shareEnd, long deadline, boolean othersTimed,
+                           Map<String, ExecutionPlan> plans) {
         ExecutionPlan plan;
+        long compileStarted = System.nanoTime();
         try {
             plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, orderWith(b), contexts, options));
         } catch (RuntimeException | LinkageError e) {
             return dropped(b, 0, "failed to compile: " + e.getMessage());
         }
         plans.put(b.id(), plan);
+        long compiled = System.nanoTime();
+        if (compiled >= deadline && othersTimed) {
+            return dropped(b, 0, String.format(Locale.ROOT, "not run: the budget was spent while it compiled (%.0f ms)",
+                    (compiled - compileStarted) / 1e6));
+        }
         List<String> elsewhere = plan.partitionSummaries().stream().map(s -> s.backend())
                 .filter(id -> !id.equals(b.id())).distinct().toList();
         if (!elsewhere.isEmpty()) {
