@@ -33,10 +33,14 @@ import java.util.function.Function;
  * Chooses the backend of one plan (a model at one set of input shapes) by the engine's
  * {@link SelectionPolicy}, when the plan is first compiled. Under {@code measured}, on a cache
  * miss: every available backend that runs the whole graph is a candidate (the reference backend
- * only when no other is); each is compiled and run on seeded inputs until its times settle
- * ({@link Timing}) or its share of the budget ends, and the fastest median wins. A candidate that
- * fails to compile or run, or leaves a node to another backend, is dropped with the reason; one
- * whose run ends past the budget is abandoned then. The winner's plan is kept, so a miss costs no
+ * only when no other is); each, in rank order, is compiled and run on seeded inputs until its
+ * times settle ({@link Timing}) or its share of the first {@value #FIRST_PASS_PERCENT}% of the
+ * budget ends; then, for the rest of the budget, the candidates run in turn, one run each per
+ * round, and with at least three such rounds their medians decide (a machine's load drifts, and
+ * alternating spreads it over all alike; a candidate that had not settled goes on warming up). The
+ * fastest median wins. A candidate that fails to compile or run, or leaves a node to another
+ * backend, is dropped with the reason; one whose first run ends past the budget is abandoned
+ * then. The winner's plan is kept, so a miss costs no
  * second compile, and the answer goes to the tuning cache, so a later start compiles the winner
  * only.
  */
@@ -47,6 +51,8 @@ public final class Selector {
     public static final String READ_ONLY_CACHE_ENV = "KILN_CACHE_READONLY";
     /** How much faster than the cached winner another candidate must be to replace it on re-measuring. */
     static final double REPLACE_MARGIN = 0.05;
+    /** The part of the budget for warming the candidates one after another; the rest alternates them. */
+    static final int FIRST_PASS_PERCENT = 60;
 
     /**
      * Answers already found in this process, by cache folder and key digest: a cache folder that
@@ -184,25 +190,40 @@ public final class Selector {
     private Choice measure(SelectionPolicy policy, String shapeText, List<Candidate> considered,
                            List<Backend> candidates, CacheKey key, TuningCache cache, String memoryKey,
                            Map<String, String> previous) {
-        long budgetNanos = options.selectionBudget().toNanos();
-        long deadline = started + budgetNanos;
-        Map<String, Candidate> results = new LinkedHashMap<>();
-        Map<String, ExecutionPlan> plans = new HashMap<>();
+        long deadline = started + options.selectionBudget().toNanos();
+        long firstPassEnd = started + options.selectionBudget().toNanos() * FIRST_PASS_PERCENT / 100;
+        Map<String, Trial> trials = new LinkedHashMap<>();
         try {
+            // First pass, in rank order: compile each candidate and run it for its share of what is left.
             for (int i = 0; i < candidates.size(); i++) {
                 Backend b = candidates.get(i);
-                boolean anyTimed = results.values().stream().anyMatch(Candidate::timed);
-                long now = System.nanoTime();
-                if (now >= deadline && anyTimed) {
-                    results.put(b.id(), dropped(b, 0, "not measured: the selection budget of "
-                            + options.selectionBudget().toMillis() + " ms was spent on the candidates before it"));
+                boolean anyTimed = trials.values().stream().anyMatch(Trial::timed);
+                Trial t = new Trial(b);
+                trials.put(b.id(), t);
+                if (System.nanoTime() >= deadline && anyTimed) {
+                    t.drop("not measured: the selection budget of " + options.selectionBudget().toMillis()
+                            + " ms was spent on the candidates before it");
                     continue;
                 }
-                long shareEnd = now + Math.max(0, deadline - now) / (candidates.size() - i);
-                results.put(b.id(), time(b, shareEnd, deadline, anyTimed, plans));
+                t.compile(deadline, anyTimed);
+                t.runFor(firstPassEnd, deadline, candidates.size() - i);
             }
+            // Then, while budget is left, the candidates in turn, one run each per round: a machine's
+            // load changes over seconds (other processes, the JIT still compiling the candidate measured
+            // before), and alternating spreads it over all of them alike. These runs decide when there
+            // are at least three rounds; candidates that had not settled finish warming up here too.
+            while (System.nanoTime() < deadline) {
+                List<Trial> live = trials.values().stream().filter(Trial::timed).toList();
+                if (live.size() < 2 || live.stream().allMatch(Trial::alternatedEnough)) {
+                    break;
+                }
+                for (Trial t : live) {
+                    t.alternate(deadline);
+                }
+            }
+            List<Candidate> results = trials.values().stream().map(Trial::result).toList();
             Candidate best = null;
-            for (Candidate c : results.values()) {
+            for (Candidate c : results) {
                 if (c.timed() && (best == null || c.medianMillis() < best.medianMillis())) {
                     best = c;
                 }
@@ -217,23 +238,24 @@ public final class Selector {
                 winner = byId(candidates, best.backend());
                 why = "auto (" + policy.label() + ") chose '" + winner.id() + "', the fastest by median of the"
                         + " candidates measured now";
-                Candidate kept = previous == null ? null : results.get(previous.get("winner"));
+                Candidate kept = previous == null ? null : results.stream()
+                        .filter(c -> c.backend().equals(previous.get("winner"))).findFirst().orElse(null);
                 if (kept != null && kept != best && kept.timed()
                         && best.medianMillis() >= kept.medianMillis() * (1 - REPLACE_MARGIN)) {
                     winner = byId(candidates, kept.backend());
-                    why = "auto (" + policy.label() + ") kept the cached winner '" + winner.id() + "': '" + best.backend()
-                            + "' is faster by less than " + Math.round(REPLACE_MARGIN * 100) + "%";
+                    why = "auto (" + policy.label() + ") kept the cached winner '" + winner.id() + "': '"
+                            + best.backend() + "' is faster by less than " + Math.round(REPLACE_MARGIN * 100) + "%";
                 }
             }
             List<Candidate> listed = new ArrayList<>(considered);
-            listed.replaceAll(c -> results.getOrDefault(c.backend(), c));
+            listed.replaceAll(c -> results.stream().filter(r -> r.backend().equals(c.backend())).findFirst().orElse(c));
             String stored = "";
             if (best != null) {
                 Map<String, String> values = new LinkedHashMap<>();
                 values.put("winner", winner.id());
                 values.put("measured_at", Instant.now().toString());
                 values.put("budget_ms", Long.toString(options.selectionBudget().toMillis()));
-                for (Candidate c : results.values()) {
+                for (Candidate c : results) {
                     if (c.timed()) {
                         values.put("median_ms." + c.backend(), String.format(Locale.ROOT, "%.4f", c.medianMillis()));
                     } else {
@@ -244,76 +266,173 @@ public final class Selector {
                 stored = cache.put(key, values) ? "; stored in the tuning cache" : "; not stored (the cache"
                         + " cannot be written)";
             }
-            ExecutionPlan plan = plans.remove(winner.id());
+            Trial won = trials.get(winner.id());
+            ExecutionPlan plan = won == null ? null : won.takePlan(); // null: compiled by the caller
             return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.MISS, key.fields(), winner.id(),
                     why + " (" + times(listed) + ")" + notCandidates(listed) + stored), orderWith(winner), plan);
         } finally {
-            plans.values().forEach(ExecutionPlan::close);
+            trials.values().forEach(Trial::close);
         }
     }
 
     /**
-     * Compiles and times one candidate until its times settle or its share of the budget ends; a
-     * run that starts within the budget and ends past it abandons the candidate. A candidate that
-     * starts after the budget is spent (only while no other has a time: one at least must have
-     * one for the choice to be measured at all) gets that one run.
+     * One candidate being measured: its plan, its seeded inputs and its times, or why it was
+     * dropped. A first run that starts within the budget and ends past it abandons the candidate
+     * (a later one only ends its measuring, since it has times already). A
+     * candidate that is compiled after the budget is spent gets one run only while no other has a
+     * time (one at least must have one for the choice to be measured at all), else none.
      */
-    private Candidate time(Backend b, long shareEnd, long deadline, boolean othersTimed,
-                           Map<String, ExecutionPlan> plans) {
-        ExecutionPlan plan;
-        long compileStarted = System.nanoTime();
-        try {
-            plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, orderWith(b), contexts, options));
-        } catch (RuntimeException | LinkageError e) {
-            return dropped(b, 0, "failed to compile: " + e.getMessage());
+    private final class Trial implements AutoCloseable {
+        private final Backend backend;
+        private final Timing timing = new Timing(1);
+        /** Runs taken in turn with the other candidates, after its own warm-up. */
+        private final Timing alternated = new Timing(0);
+        private final Map<String, Tensor> inputs = new HashMap<>();
+        private ExecutionPlan plan;
+        private String dropped;
+
+        Trial(Backend backend) {
+            this.backend = backend;
         }
-        plans.put(b.id(), plan);
-        long compiled = System.nanoTime();
-        if (compiled >= deadline && othersTimed) {
-            return dropped(b, 0, String.format(Locale.ROOT, "not run: the budget was spent while it compiled (%.0f ms)",
-                    (compiled - compileStarted) / 1e6));
+
+        boolean timed() {
+            return dropped == null && timing.runs() > 0;
         }
-        List<String> elsewhere = plan.partitionSummaries().stream().map(s -> s.backend())
-                .filter(id -> !id.equals(b.id())).distinct().toList();
-        if (!elsewhere.isEmpty()) {
-            return dropped(b, 0, "compiled with nodes on " + elsewhere + " (" + String.join("; ",
-                    plan.skippedBackends()) + ")");
+
+        boolean unsettled() {
+            return dropped == null && plan != null && !timing.settled();
         }
-        Map<String, Tensor> inputs = new HashMap<>();
-        Timing timing = new Timing();
-        try {
-            Random random = new Random(42);
-            for (var e : shapes.entrySet()) {
-                Tensor t = Tensor.allocate(e.getValue());
-                for (long i = 0; i < t.elementCount(); i++) {
-                    t.set(i, random.nextFloat() * 2 - 1);
-                }
-                inputs.put(e.getKey(), t);
+
+        void drop(String why) {
+            dropped = why;
+            close(); // a dropped candidate's memory goes now, not when the others are done
+        }
+
+        void compile(long deadline, boolean othersTimed) {
+            long before = System.nanoTime();
+            try {
+                plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, orderWith(backend), contexts, options));
+            } catch (RuntimeException | LinkageError e) {
+                drop("failed to compile: " + e.getMessage());
+                return;
             }
-            while (true) {
+            long after = System.nanoTime();
+            List<String> elsewhere = plan.partitionSummaries().stream().map(s -> s.backend())
+                    .filter(id -> !id.equals(backend.id())).distinct().toList();
+            if (!elsewhere.isEmpty()) {
+                drop("compiled with nodes on " + elsewhere + " (" + String.join("; ", plan.skippedBackends()) + ")");
+            } else if (after >= deadline && othersTimed) {
+                drop(String.format(Locale.ROOT, "not run: the budget was spent while it compiled (%.0f ms)",
+                        (after - before) / 1e6));
+            }
+        }
+
+        boolean alternatedEnough() {
+            return alternated.runs() >= Timing.WINDOW;
+        }
+
+        /** One run in turn with the others (an unsettled candidate's counts as its warm-up). */
+        void alternate(long deadline) {
+            if (dropped == null && plan != null) {
+                Double ms = runOnce(deadline);
+                if (ms != null) {
+                    (timing.settled() ? alternated : timing).add(ms);
+                }
+            }
+        }
+
+        /**
+         * One run, its time; null when it failed (the trial is then dropped) or ended past the
+         * budget (the trial is dropped only if that was its first run: it has no time to show).
+         */
+        private Double runOnce(long deadline) {
+            try {
                 long before = System.nanoTime();
                 Map<String, Tensor> out = plan.computesOnHostThreads()
                         ? threads.call(() -> plan.run(inputs, null)) : plan.run(inputs, null);
                 long after = System.nanoTime();
                 out.values().forEach(Tensor::close);
-                timing.add((after - before) / 1e6);
                 if (after > deadline && before < deadline) {
-                    return dropped(b, timing.runs(), String.format(Locale.ROOT,
-                            "abandoned: one run took %.1f ms, more than the %.1f ms left of the budget",
-                            (after - before) / 1e6, (deadline - before) / 1e6));
+                    if (timing.runs() == 0) {
+                        timing.add((after - before) / 1e6);
+                        drop(String.format(Locale.ROOT, "abandoned: its first run took %.1f ms, more than the %.1f"
+                                + " ms left of the budget", (after - before) / 1e6, (deadline - before) / 1e6));
+                    }
+                    return null; // a warm candidate keeps the times it has: the budget, not it, ran out
                 }
-                if (timing.settled() || after >= shareEnd) {
-                    break;
-                }
+                return (after - before) / 1e6;
+            } catch (RuntimeException | LinkageError e) {
+                drop("failed to run: " + e.getMessage());
+                return null;
             }
-        } catch (RuntimeException | LinkageError e) {
-            return dropped(b, timing.runs(), "failed to run: " + e.getMessage());
-        } finally {
-            inputs.values().forEach(Tensor::close);
         }
-        return new Candidate(b.id(), b.rank(), Candidate.Outcome.MEASURED, timing.median(), timing.runs(),
-                timing.settled() ? "settled" : timing.runs() == 1 ? "one run only (budget), warm-up included"
-                        : "not settled within its share of the budget");
+
+        /**
+         * Runs until the times settle or this trial's share ends: what is left until
+         * {@code passEnd}, over {@code sharing} trials, but at least one run.
+         */
+        void runFor(long passEnd, long deadline, int sharing) {
+            if (dropped != null || plan == null) {
+                return;
+            }
+            long now = System.nanoTime();
+            long shareEnd = now + Math.max(0, passEnd - now) / sharing;
+            try {
+                if (inputs.isEmpty()) {
+                    Random random = new Random(42);
+                    for (var e : shapes.entrySet()) {
+                        Tensor t = Tensor.allocate(e.getValue());
+                        inputs.put(e.getKey(), t);
+                        for (long i = 0; i < t.elementCount(); i++) {
+                            t.set(i, random.nextFloat() * 2 - 1);
+                        }
+                    }
+                }
+                while (!timing.settled()) {
+                    Double ms = runOnce(deadline);
+                    if (ms == null) {
+                        return;
+                    }
+                    timing.add(ms);
+                    if (System.nanoTime() >= shareEnd) {
+                        return;
+                    }
+                }
+            } catch (RuntimeException e) {
+                drop("failed to make its inputs: " + e.getMessage());
+            }
+        }
+
+        Candidate result() {
+            if (dropped != null) {
+                return Selector.dropped(backend, timing.runs(), dropped);
+            }
+            if (alternated.runs() >= 3) {
+                return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, alternated.median(),
+                        timing.runs() + alternated.runs(), "settled after " + timing.runs() + " runs; median of "
+                        + alternated.runs() + " runs taken in turn with the other candidates");
+            }
+            return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, timing.median(),
+                    timing.runs() + alternated.runs(), timing.settled() ? "settled after " + timing.runs() + " runs"
+                    : timing.runs() == 1 ? "one run only (budget), warm-up included" : "not settled within the budget");
+        }
+
+        /** The plan, now the caller's to keep: closing the trial leaves it open. */
+        ExecutionPlan takePlan() {
+            ExecutionPlan p = plan;
+            plan = null;
+            return p;
+        }
+
+        @Override
+        public void close() {
+            inputs.values().forEach(Tensor::close);
+            inputs.clear();
+            if (plan != null) {
+                plan.close();
+                plan = null;
+            }
+        }
     }
 
     private Choice fixed(SelectionPolicy policy, String shapeText, List<Candidate> considered, String why) {

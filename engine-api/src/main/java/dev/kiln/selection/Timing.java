@@ -16,6 +16,12 @@ final class Timing {
     static final int MAX_TIMED = 30;
 
     private final List<Double> millis = new ArrayList<>();
+    private final int warmup;
+
+    /** @param warmup leading runs that do not count (1 for a candidate's first runs, 0 once it is warm) */
+    Timing(int warmup) {
+        this.warmup = warmup;
+    }
 
     void add(double ms) {
         millis.add(ms);
@@ -39,7 +45,7 @@ final class Timing {
         return (max - min) <= median(last) * SPREAD_PERCENT / 100.0;
     }
 
-    /** The median of the last {@value #WINDOW} runs after the warm-up; the warm-up run's time when it is the only one. */
+    /** The median of the last {@value #WINDOW} runs after the warm-up; the warm-up run's time when there is no other. */
     double median() {
         List<Double> timed = timed();
         if (timed.isEmpty()) {
@@ -49,7 +55,7 @@ final class Timing {
     }
 
     private List<Double> timed() {
-        return millis.size() <= 1 ? List.of() : millis.subList(1, millis.size());
+        return millis.size() <= warmup ? List.of() : millis.subList(warmup, millis.size());
     }
 
     static double median(List<Double> values) {
