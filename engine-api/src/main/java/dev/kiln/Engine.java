@@ -36,7 +36,9 @@ import java.util.function.Function;
  *
  * Backend choice: {@code auto} (the default) or a backend id, given by
  * {@link #compile(Graph, String)}, else by the {@code kiln.backend} system property, else by
- * the {@value #BACKEND_ENV} environment variable.
+ * the {@value #BACKEND_ENV} environment variable. How {@code auto} chooses is the
+ * {@link EngineOptions#selection() selection policy}: measured by default, once per model, input
+ * shape and machine, remembered in the tuning cache ({@link CompiledModel#selection()} says how).
  */
 public final class Engine {
     public static final String AUTO = "auto";
@@ -132,7 +134,11 @@ public final class Engine {
         }
     }
 
-    /** The id {@code auto} would pick for a graph every backend covers: the highest-ranked available one. */
+    /**
+     * The id {@code auto} picks by rank for a graph every backend covers: the highest-ranked
+     * available one (under the {@code measured} and {@code cached} policies, the choice per model
+     * may differ: see {@link CompiledModel#selection()}).
+     */
     public String autoChoice() {
         return registry.defaultChoice().id();
     }
