@@ -49,15 +49,17 @@ public final class TuningCache {
     private final Path folder; // null: no cache on disk
     private final List<Path> readOnly;
     private final String kind;
+    private final int maxEntries;
 
     /** One stored result: its key, its values, and the file it came from. */
     public record Entry(CacheKey key, Map<String, String> values, Path file) {
     }
 
-    private TuningCache(Path folder, List<Path> readOnly, String kind) {
+    private TuningCache(Path folder, List<Path> readOnly, String kind, int maxEntries) {
         this.folder = folder;
         this.readOnly = List.copyOf(readOnly);
         this.kind = kind;
+        this.maxEntries = maxEntries;
     }
 
     /**
@@ -68,8 +70,16 @@ public final class TuningCache {
         if (!kind.matches("[a-z0-9-]+")) {
             throw new IllegalArgumentException("a cache kind is lower-case letters, digits and '-', got " + kind);
         }
+        return open(root, readOnlyRoots, kind, MAX_ENTRIES);
+    }
+
+    /** As {@link #open(Path, List, String)}, keeping at most {@code maxEntries} (tests of the bound). */
+    static TuningCache open(Path root, List<Path> readOnlyRoots, String kind, int maxEntries) {
+        if (!kind.matches("[a-z0-9-]+")) {
+            throw new IllegalArgumentException("a cache kind is lower-case letters, digits and '-', got " + kind);
+        }
         return new TuningCache(root == null ? null : root.resolve(kind),
-                readOnlyRoots.stream().map(r -> r.resolve(kind)).toList(), kind);
+                readOnlyRoots.stream().map(r -> r.resolve(kind)).toList(), kind, maxEntries);
     }
 
     public static TuningCache open(Path root, String kind) {
@@ -221,10 +231,10 @@ public final class TuningCache {
         return files;
     }
 
-    /** Drops the oldest entries past {@value #MAX_ENTRIES}. */
+    /** Drops the oldest entries past the bound. */
     private void bound() throws IOException {
         List<Path> files = files();
-        if (files.size() <= MAX_ENTRIES) {
+        if (files.size() <= maxEntries) {
             return;
         }
         Map<Path, FileTime> times = new LinkedHashMap<>();
@@ -237,7 +247,7 @@ public final class TuningCache {
         }
         List<Path> oldestFirst = new ArrayList<>(times.keySet());
         oldestFirst.sort(Comparator.comparing(times::get));
-        for (int i = 0; i < oldestFirst.size() - MAX_ENTRIES; i++) {
+        for (int i = 0; i < oldestFirst.size() - maxEntries; i++) {
             Files.deleteIfExists(oldestFirst.get(i));
         }
     }
