@@ -3,6 +3,7 @@ package dev.kiln;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.ValueInfo;
 import dev.kiln.optimize.OptimizationReport;
+import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.HostThreadPool;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A graph compiled for a backend choice, ready to run from any number of threads at once.
@@ -39,7 +41,10 @@ import java.util.function.Function;
  */
 public final class CompiledModel implements AutoCloseable {
     private final Graph graph;
-    private final BackendSelection rankSelection;
+    private final String requested;
+    /** auto's rank rule (or the explicit backend), worked out when first needed: it probes every backend. */
+    private final Supplier<BackendSelection> rankSelection;
+    private final List<BackendRegistry.Entry> backends;
     /** How each cached plan's backend was chosen, by its input shapes; batch 1's is kept even after its plan is dropped. */
     private final Map<List<Shape>, Selector.Choice> choices = new ConcurrentHashMap<>();
     private final OptimizationReport optimization; // null when compiled without the optimizer
@@ -57,11 +62,14 @@ public final class CompiledModel implements AutoCloseable {
     private final List<ExecutionPlan> dropped = new ArrayList<>();
     private volatile boolean closed;
 
-    CompiledModel(Graph graph, BackendSelection selection, OptimizationReport optimization,
+    CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
+                  List<BackendRegistry.Entry> backends, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
                   EngineOptions options) {
         this.graph = graph;
-        this.rankSelection = selection;
+        this.requested = requested;
+        this.rankSelection = rankSelection;
+        this.backends = backends;
         this.optimization = optimization;
         this.contexts = contexts;
         this.threads = threads;
@@ -98,7 +106,8 @@ public final class CompiledModel implements AutoCloseable {
      */
     public Selection selection() {
         if (!graph.hasFixedShapesBesidesBatch()) {
-            return Selector.choose(graph, Map.of(), rankSelection, contexts, options, threads).selection();
+            return Selector.choose(graph, Map.of(), requested, rankSelection, backends, contexts, options, threads)
+                    .selection();
         }
         return selectionForBatch(1);
     }
@@ -124,9 +133,9 @@ public final class CompiledModel implements AutoCloseable {
         return selection().explanation();
     }
 
-    private List<dev.kiln.runtime.BackendRegistry.Entry> chosenAtBatchOne() {
+    private List<BackendRegistry.Entry> chosenAtBatchOne() {
         if (!graph.hasFixedShapesBesidesBatch()) {
-            return rankSelection.order();
+            return rankSelection.get().order();
         }
         Map<String, Shape> shapes = graph.inputShapesForBatch(1);
         Selector.Choice c = choices.get(key(shapes));
@@ -252,7 +261,8 @@ public final class CompiledModel implements AutoCloseable {
             // Compiled outside the lock: runs of other shapes go on meanwhile.
             try {
                 // Chosen outside the lock too: measuring the candidates takes up to the selection budget.
-                Selector.Choice choice = Selector.choose(graph, shapes, rankSelection, contexts, options, threads);
+                Selector.Choice choice = Selector.choose(graph, shapes, requested, rankSelection, backends, contexts,
+                        options, threads);
                 choices.put(key, choice);
                 ExecutionPlan compiled = choice.plan() != null ? choice.plan() : threads.call(
                         () -> ExecutionPlan.compile(graph, shapes, choice.order(), contexts, options));

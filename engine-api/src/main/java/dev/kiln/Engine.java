@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The entry point: discovers backends, and compiles graphs into runnable models.
@@ -198,15 +199,24 @@ public final class Engine {
             Function<Backend, CompileContext> contextOf = b -> contexts.computeIfAbsent(b, k -> new CompileContext(
                     this.options, device(k, k.id().equals(requested) ? options.device() : null), threads, kernels,
                     weights));
-            BackendSelection selection = BackendSelection.select(registry, runnable, requested, contextOf);
+            // auto's rank rule probes every backend; where a policy may answer from the tuning cache
+            // it is worked out only if needed, so that a hit loads no loser's native library.
+            Supplier<BackendSelection> rank = new Once<>(() -> BackendSelection.select(registry, runnable, requested,
+                    contextOf));
+            boolean rankOnDemand = requested.equals(AUTO) && this.options.selection() != SelectionPolicy.RANK
+                    && runnable.hasFixedShapesBesidesBatch();
+            if (!rankOnDemand) {
+                rank.get(); // an unknown or unavailable backend fails here
+            }
             if (options.device() != null && requested.equals(AUTO)) {
                 throw new BackendUnavailableException("device '" + options.device() + "' was asked for without a"
                         + " backend: choose the backend too (--backend, " + BACKEND_ENV + "), since ids differ per backend");
             }
             if (options.device() != null) {
-                contextOf.apply(selection.chosen()); // a device that does not exist fails here, naming the choices
+                contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
-            return new CompiledModel(runnable, selection, report, contextOf, threads, weights, this.options);
+            return new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf, threads, weights,
+                    this.options);
         } catch (RuntimeException e) {
             weights.close();
             if (report != null) {
@@ -269,5 +279,24 @@ public final class Engine {
 
     public BackendRegistry registry() {
         return registry;
+    }
+
+    /** A value worked out on first use, once, whichever thread asks first. */
+    private static final class Once<T> implements Supplier<T> {
+        private Supplier<T> work;
+        private T value;
+
+        Once(Supplier<T> work) {
+            this.work = work;
+        }
+
+        @Override
+        public synchronized T get() {
+            if (work != null) {
+                value = work.get();
+                work = null;
+            }
+            return value;
+        }
     }
 }

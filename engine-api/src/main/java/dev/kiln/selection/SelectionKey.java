@@ -6,11 +6,9 @@ import dev.kiln.graph.Graph;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ValueInfo;
 import dev.kiln.spi.Backend;
-import dev.kiln.spi.CompileContext;
 
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The tuning cache key of a selection: everything a measured winner depends on. The graph counts
@@ -22,20 +20,22 @@ final class SelectionKey {
     private SelectionKey() {
     }
 
-    static CacheKey of(Graph graph, Map<String, Shape> inputShapes, List<Backend> candidates,
-                       Function<Backend, CompileContext> contexts, int threads, HostFingerprint host) {
-        StringBuilder candidateText = new StringBuilder();
-        StringBuilder devices = new StringBuilder();
-        for (Backend b : candidates) {
-            candidateText.append(candidateText.isEmpty() ? "" : ",").append(b.id()).append('@').append(b.version());
-            devices.append(devices.isEmpty() ? "" : ",").append(b.id()).append(':')
-                    .append(contexts.apply(b).device().name());
+    /**
+     * @param backends every discovered backend, available or not: their ids and versions are
+     *                 known without probing them, so a lookup loads no native library. Which of
+     *                 them were candidates, and on which device, is part of the stored answer, and a
+     *                 hit checks its winner's device.
+     */
+    static CacheKey of(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
+                       HostFingerprint host) {
+        StringBuilder backendText = new StringBuilder();
+        for (Backend b : backends) {
+            backendText.append(backendText.isEmpty() ? "" : ",").append(b.id()).append('@').append(b.version());
         }
         return CacheKey.of()
                 .with("graph", graph.name() + "#" + structureHash(graph))
                 .with("inputs", inputText(graph, inputShapes))
-                .with("candidates", candidateText.toString())
-                .with("devices", devices.toString())
+                .with("backends", backendText.toString())
                 .with("threads", Integer.toString(threads))
                 .with("cpu", host.cpu())
                 .with("isa", host.isa())

@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Chooses the backend of one plan (a model at one set of input shapes) by the engine's
@@ -66,19 +67,24 @@ public final class Selector {
 
     private final Graph graph;
     private final Map<String, Shape> shapes;
-    private final BackendSelection rank;
+    private final String requested;
+    private final Supplier<BackendSelection> rank;
+    /** Every discovered backend in rank order, none probed by being listed here. */
+    private final List<BackendRegistry.Entry> entries;
     private final Function<Backend, CompileContext> contexts;
     private final EngineOptions options;
     private final HostThreadPool threads;
     private final HostFingerprint host;
     private final long started = System.nanoTime();
 
-    private Selector(Graph graph, Map<String, Shape> shapes, BackendSelection rank,
-                     Function<Backend, CompileContext> contexts, EngineOptions options, HostThreadPool threads,
-                     HostFingerprint host) {
+    private Selector(Graph graph, Map<String, Shape> shapes, String requested, Supplier<BackendSelection> rank,
+                     List<BackendRegistry.Entry> entries, Function<Backend, CompileContext> contexts,
+                     EngineOptions options, HostThreadPool threads, HostFingerprint host) {
         this.graph = graph;
         this.shapes = shapes;
+        this.requested = requested;
         this.rank = rank;
+        this.entries = entries;
         this.contexts = contexts;
         this.options = options;
         this.threads = threads;
@@ -88,33 +94,53 @@ public final class Selector {
     /**
      * The backend for a plan of {@code graph} at {@code shapes}: the explicit one when one was
      * asked for, else by the engine's policy.
+     *
+     * @param requested a backend id or {@code auto}
+     * @param rank      the rank rule's choice, asked for only where needed: working it out probes
+     *                  every backend (loads native libraries, opens devices), which a cache hit
+     *                  spares
+     * @param entries   every discovered backend in rank order, unprobed
      */
-    public static Choice choose(Graph graph, Map<String, Shape> shapes, BackendSelection rank,
+    public static Choice choose(Graph graph, Map<String, Shape> shapes, String requested,
+                                Supplier<BackendSelection> rank, List<BackendRegistry.Entry> entries,
                                 Function<Backend, CompileContext> contexts, EngineOptions options,
                                 HostThreadPool threads) {
-        return choose(graph, shapes, rank, contexts, options, threads, HostFingerprint.current());
-    }
-
-    static Choice choose(Graph graph, Map<String, Shape> shapes, BackendSelection rank,
-                         Function<Backend, CompileContext> contexts, EngineOptions options, HostThreadPool threads,
-                         HostFingerprint host) {
-        return new Selector(graph, shapes, rank, contexts, options, threads, host).choose();
+        return new Selector(graph, shapes, requested, rank, entries, contexts, options, threads,
+                HostFingerprint.current()).choose();
     }
 
     private Choice choose() {
         String shapeText = SelectionKey.inputText(graph, shapes);
-        if (!rank.requested().equals(Engine.AUTO)) {
-            return fixed(null, shapeText, List.of(), rank.explanation());
+        if (!requested.equals(Engine.AUTO)) {
+            return fixed(null, shapeText, List.of(), rank.get().explanation());
         }
         SelectionPolicy policy = options.selection();
         if (policy == SelectionPolicy.RANK || !graph.hasFixedShapesBesidesBatch()) {
-            return fixed(policy, shapeText, List.of(), rank.explanation());
+            return fixed(policy, shapeText, List.of(), rank.get().explanation());
         }
+        // The key names every discovered backend and its version but probes none: a hit then
+        // probes only its winner (checked to run here still, on the same device).
+        CacheKey key = SelectionKey.of(graph, shapes, entries.stream().map(BackendRegistry.Entry::backend).toList(),
+                options.threads(), host);
+        TuningCache cache = TuningCache.open(options.cacheRoot(), readOnlyRoots(), CACHE_KIND);
+        String memoryKey = cache.folder() + "/" + key.digest();
+        Map<String, String> cached = REMEMBERED.get(memoryKey);
+        if (cached == null) {
+            cached = cache.get(key).orElse(null);
+        }
+        String stale = null;
+        if (cached != null) {
+            stale = whyNotValid(cached);
+            if (stale == null && policy != SelectionPolicy.REMEASURE) {
+                return hit(policy, shapeText, key, cached);
+            }
+        }
+        String staleNote = stale == null ? "" : "; the cached winner was not used: " + stale;
         List<Candidate> considered = new ArrayList<>();
         List<Backend> candidates = candidates(considered);
         if (candidates.isEmpty()) {
             return fixed(policy, shapeText, considered, "no backend runs every node of the graph, so "
-                    + rank.explanation());
+                    + rank.get().explanation());
         }
         if (candidates.size() == 1) {
             Backend only = candidates.getFirst();
@@ -124,30 +150,60 @@ public final class Selector {
             return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.NOT_USED, Map.of(),
                     only.id(), "auto (" + policy.label() + ") chose '" + only.id()
                             + "', the only available backend that runs every node; nothing to measure"
-                            + notCandidates(considered)), orderWith(only), null);
-        }
-        CacheKey key = SelectionKey.of(graph, shapes, candidates, contexts, options.threads(), host);
-        TuningCache cache = TuningCache.open(options.cacheRoot(), readOnlyRoots(), CACHE_KIND);
-        String memoryKey = cache.folder() + "/" + key.digest();
-        Map<String, String> cached = REMEMBERED.get(memoryKey);
-        if (cached == null) {
-            cached = cache.get(key).filter(v -> isCandidate(v.get("winner"), candidates)).orElse(null);
-        }
-        if (cached != null && policy != SelectionPolicy.REMEASURE) {
-            Backend winner = byId(candidates, cached.get("winner"));
-            List<Candidate> listed = fromCache(considered, cached);
-            return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.HIT, key.fields(), winner.id(),
-                    "auto (" + policy.label() + ") chose '" + winner.id() + "' from the tuning cache (measured "
-                            + cached.getOrDefault("measured_at", "earlier") + "): " + times(listed)
-                            + notCandidates(listed)), orderWith(winner), null);
+                            + notCandidates(considered) + staleNote), orderWith(only), null);
         }
         if (policy == SelectionPolicy.CACHED) {
-            Backend winner = rank.chosen();
+            BackendSelection byRank = rank.get();
             return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.MISS, key.fields(),
-                    winner.id(), "auto (cached) found no tuning cache entry and never measures, so it"
-                            + " went by rank: " + rank.explanation()), rank.order(), null);
+                    byRank.chosen().id(), "auto (cached) found no usable tuning cache entry and never measures, so"
+                            + " it went by rank: " + byRank.explanation() + staleNote), byRank.order(), null);
         }
-        return measure(policy, shapeText, considered, candidates, key, cache, memoryKey, cached);
+        return measure(policy, shapeText, considered, candidates, key, cache, memoryKey,
+                stale == null ? cached : null, staleNote);
+    }
+
+    /** Why a cached answer cannot be used here now (its winner unavailable, refusing a node, on another device); null when it can. */
+    private String whyNotValid(Map<String, String> cached) {
+        String id = cached.get("winner");
+        BackendRegistry.Entry e = entries.stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
+        if (e == null) {
+            return "'" + id + "' is not installed";
+        }
+        if (!e.available()) {
+            return "'" + id + "' is unavailable: " + e.availability().reason();
+        }
+        CompileContext context = contexts.apply(e.backend());
+        String device = cached.get("device." + id);
+        if (device != null && !device.equals(context.device().name())) {
+            return "'" + id + "' was measured on " + device + ", and would run on " + context.device().name();
+        }
+        BackendSelection.Coverage coverage = BackendSelection.coverage(e.backend(),
+                ExecutionPlan.bind(graph, graph.inferShapes(shapes)), context);
+        return coverage.complete() ? null : "'" + id + "' no longer runs every node (" + coverage.firstRefusal() + ")";
+    }
+
+    private Choice hit(SelectionPolicy policy, String shapeText, CacheKey key, Map<String, String> cached) {
+        Backend winner = entries.stream().filter(x -> x.id().equals(cached.get("winner"))).findFirst().orElseThrow()
+                .backend();
+        List<Candidate> listed = new ArrayList<>();
+        for (BackendRegistry.Entry e : entries) {
+            Backend b = e.backend();
+            String ms = cached.get("median_ms." + b.id());
+            String dropped = cached.get("dropped." + b.id());
+            String not = cached.get("not_candidate." + b.id());
+            if (ms != null) {
+                listed.add(new Candidate(b.id(), b.rank(), Candidate.Outcome.CACHED, parse(ms), 0, "from the cache"));
+            } else if (dropped != null) {
+                listed.add(new Candidate(b.id(), b.rank(), Candidate.Outcome.DROPPED, Double.NaN, 0,
+                        dropped + " (when measured)"));
+            } else {
+                listed.add(notOne(b, not != null ? not + " (when measured)" : "not considered when measured"));
+            }
+        }
+        return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.HIT, key.fields(), winner.id(),
+                "auto (" + policy.label() + ") chose '" + winner.id() + "' from the tuning cache (measured "
+                        + cached.getOrDefault("measured_at", "earlier") + "): " + times(listed)
+                        + notCandidates(listed)), orderWith(winner), null);
     }
 
     /** Every backend with whether it is a candidate; returns the candidates, in rank order. */
@@ -155,7 +211,7 @@ public final class Selector {
         List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(shapes));
         List<Backend> full = new ArrayList<>();
         Backend reference = null;
-        for (BackendRegistry.Entry e : rank.order()) {
+        for (BackendRegistry.Entry e : entries) {
             Backend b = e.backend();
             if (!e.available()) {
                 considered.add(notOne(b, "unavailable: " + e.availability().reason()));
@@ -189,7 +245,7 @@ public final class Selector {
 
     private Choice measure(SelectionPolicy policy, String shapeText, List<Candidate> considered,
                            List<Backend> candidates, CacheKey key, TuningCache cache, String memoryKey,
-                           Map<String, String> previous) {
+                           Map<String, String> previous, String staleNote) {
         long deadline = started + options.selectionBudget().toNanos();
         long firstPassEnd = started + options.selectionBudget().toNanos() * FIRST_PASS_PERCENT / 100;
         Map<String, Trial> trials = new LinkedHashMap<>();
@@ -231,9 +287,9 @@ public final class Selector {
             String why;
             Backend winner;
             if (best == null) {
-                winner = rank.chosen();
+                winner = rank.get().chosen();
                 why = "auto (" + policy.label() + ") measured no candidate successfully, so it went by rank: "
-                        + rank.explanation();
+                        + rank.get().explanation();
             } else {
                 winner = byId(candidates, best.backend());
                 why = "auto (" + policy.label() + ") chose '" + winner.id() + "', the fastest by median of the"
@@ -261,6 +317,13 @@ public final class Selector {
                     } else {
                         values.put("dropped." + c.backend(), c.note());
                     }
+                    // The device it ran on: a hit checks its winner's, without probing the others.
+                    values.put("device." + c.backend(), contexts.apply(byId(candidates, c.backend())).device().name());
+                }
+                for (Candidate c : considered) {
+                    if (c.outcome() == Candidate.Outcome.NOT_A_CANDIDATE) {
+                        values.put("not_candidate." + c.backend(), c.note());
+                    }
                 }
                 REMEMBERED.put(memoryKey, values);
                 stored = cache.put(key, values) ? "; stored in the tuning cache" : "; not stored (the cache"
@@ -269,7 +332,8 @@ public final class Selector {
             Trial won = trials.get(winner.id());
             ExecutionPlan plan = won == null ? null : won.takePlan(); // null: compiled by the caller
             return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.MISS, key.fields(), winner.id(),
-                    why + " (" + times(listed) + ")" + notCandidates(listed) + stored), orderWith(winner), plan);
+                    why + " (" + times(listed) + ")" + notCandidates(listed) + staleNote + stored), orderWith(winner),
+                    plan);
         } finally {
             trials.values().forEach(Trial::close);
         }
@@ -436,31 +500,15 @@ public final class Selector {
     }
 
     private Choice fixed(SelectionPolicy policy, String shapeText, List<Candidate> considered, String why) {
+        BackendSelection byRank = rank.get();
         return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.NOT_USED, Map.of(),
-                rank.chosen().id(), why), rank.order(), null);
+                byRank.chosen().id(), why), byRank.order(), null);
     }
 
     private Selection selection(SelectionPolicy policy, String shapeText, List<Candidate> candidates,
                                 Selection.CacheUse cache, Map<String, String> key, String winner, String why) {
         return new Selection(policy, shapeText, candidates, cache, key, winner, (System.nanoTime() - started) / 1e6,
                 why);
-    }
-
-    private static List<Candidate> fromCache(List<Candidate> considered, Map<String, String> cached) {
-        List<Candidate> listed = new ArrayList<>();
-        for (Candidate c : considered) {
-            String ms = cached.get("median_ms." + c.backend());
-            String dropped = cached.get("dropped." + c.backend());
-            if (ms != null) {
-                listed.add(new Candidate(c.backend(), c.rank(), Candidate.Outcome.CACHED, parse(ms), 0, "from the cache"));
-            } else if (dropped != null) {
-                listed.add(new Candidate(c.backend(), c.rank(), Candidate.Outcome.DROPPED, Double.NaN, 0,
-                        dropped + " (when measured)"));
-            } else {
-                listed.add(c);
-            }
-        }
-        return listed;
     }
 
     private static double parse(String ms) {
@@ -498,10 +546,6 @@ public final class Selector {
         return new Candidate(b.id(), b.rank(), Candidate.Outcome.DROPPED, Double.NaN, runs, why);
     }
 
-    private static boolean isCandidate(String id, List<Backend> candidates) {
-        return id != null && candidates.stream().anyMatch(b -> b.id().equals(id));
-    }
-
     private static Backend byId(List<Backend> candidates, String id) {
         return candidates.stream().filter(b -> b.id().equals(id)).findFirst().orElseThrow();
     }
@@ -509,7 +553,7 @@ public final class Selector {
     /** The fallback order with {@code first} first, the others in rank order as before. */
     private List<BackendRegistry.Entry> orderWith(Backend first) {
         List<BackendRegistry.Entry> order = new ArrayList<>();
-        for (BackendRegistry.Entry e : rank.order()) {
+        for (BackendRegistry.Entry e : entries) {
             if (e.backend() == first) {
                 order.addFirst(e);
             } else {

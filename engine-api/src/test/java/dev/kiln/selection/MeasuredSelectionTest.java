@@ -122,8 +122,26 @@ class MeasuredSelectionTest {
             assertRunsRelu(model);
         }
         assertEquals(0, slowAgain.compiles.get(), "a cache hit must not compile the loser");
+        assertEquals(0, slowAgain.probes.get(), "nor probe it (a native backend would load its library)");
         assertEquals(1, fastAgain.compiles.get(), "a cache hit compiles the winner once");
         assertEquals(0, slowAgain.runs.get());
+    }
+
+    @Test
+    void aCachedWinnerThatCannotRunHereNowIsNotUsed() {
+        try (CompiledModel model = engine(options(SelectionPolicy.MEASURED), slow(), fast()).compile(graph, Engine.AUTO)) {
+            assertEquals("fast", model.backend());
+        }
+        Selector.forgetRemembered();
+        TimedBackend gone = fast();
+        gone.unavailable = true;
+        try (CompiledModel model = engine(options(SelectionPolicy.CACHED), slow(), gone).compile(graph, Engine.AUTO)) {
+            assertEquals("slow", model.backend());
+            assertNotEquals(Selection.CacheUse.HIT, model.selection().cache());
+            assertTrue(model.selection().explanation().contains("the cached winner was not used: 'fast' is"
+                    + " unavailable"), model.selection().explanation());
+            assertRunsRelu(model);
+        }
     }
 
     @Test
@@ -162,19 +180,13 @@ class MeasuredSelectionTest {
         HostFingerprint narrower = new HostFingerprint(host.cpu(), host.isa() + ";test:no-avx512", host.jdk(),
                 host.kiln());
         List<Backend> candidates = List.of(slow(), fast());
-        CacheKey mine = SelectionKey.of(graph, graph.inputShapesForBatch(1), candidates,
-                b -> contextFor(), 1, host);
-        CacheKey other = SelectionKey.of(graph, graph.inputShapesForBatch(1), candidates,
-                b -> contextFor(), 1, narrower);
+        CacheKey mine = SelectionKey.of(graph, graph.inputShapesForBatch(1), candidates, 1, host);
+        CacheKey other = SelectionKey.of(graph, graph.inputShapesForBatch(1), candidates, 1, narrower);
         assertNotEquals(mine.digest(), other.digest());
         TuningCache cache = TuningCache.open(cacheRoot, Selector.CACHE_KIND);
         assertTrue(cache.put(mine, Map.of("winner", "fast")));
         assertTrue(cache.get(mine).isPresent());
         assertTrue(cache.get(other).isEmpty(), "another ISA flag set must miss");
-    }
-
-    private static dev.kiln.spi.CompileContext contextFor() {
-        return dev.kiln.spi.CompileContext.standalone(dev.kiln.spi.Device.HOST_CPU);
     }
 
     @Test

@@ -24,8 +24,11 @@ final class TimedBackend implements dev.kiln.spi.Backend {
     private final long sleepMillis;
     final AtomicInteger compiles = new AtomicInteger();
     final AtomicInteger runs = new AtomicInteger();
+    final AtomicInteger probes = new AtomicInteger();
     /** Fails every compile when set: a candidate that must be dropped with its reason. */
     volatile boolean failCompile;
+    /** Says it cannot run here when set. */
+    volatile boolean unavailable;
 
     TimedBackend(String id, int rank, String version, long sleepMillis) {
         this.id = id;
@@ -47,6 +50,13 @@ final class TimedBackend implements dev.kiln.spi.Backend {
     @Override
     public String version() {
         return version;
+    }
+
+    @Override
+    public dev.kiln.spi.Availability availability() {
+        probes.incrementAndGet();
+        return unavailable ? dev.kiln.spi.Availability.unavailable("switched off by the test")
+                : dev.kiln.spi.Availability.AVAILABLE;
     }
 
     @Override
