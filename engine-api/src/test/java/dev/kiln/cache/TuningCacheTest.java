@@ -59,6 +59,46 @@ class TuningCacheTest {
         }
     }
 
+    /** A second JVM's part in {@link #twoProcessesStoringTheSameKeyLeaveOneWholeEntry}: stores one key many times. */
+    public static final class Writer {
+        public static void main(String[] args) {
+            TuningCache cache = TuningCache.open(Path.of(args[0]), "selection");
+            for (int i = 0; i < 200; i++) {
+                if (!cache.put(key(0), Map.of("winner", args[1], "round", Integer.toString(i)))) {
+                    System.exit(3);
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoProcessesStoringTheSameKeyLeaveOneWholeEntry() throws Exception {
+        List<Process> writers = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        for (String name : List.of("first", "second")) {
+            Path log = dir.resolve(name + ".log"); // to a file, not a pipe, so that a hung child cannot block the test
+            logs.add(log);
+            writers.add(new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                    System.getProperty("java.class.path"), Writer.class.getName(), dir.resolve("cache").toString(), name)
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start());
+        }
+        for (int i = 0; i < writers.size(); i++) {
+            Process p = writers.get(i);
+            boolean ended = p.waitFor(60, TimeUnit.SECONDS); // a hang guard
+            if (!ended) {
+                p.destroyForcibly();
+            }
+            assertTrue(ended, "a writer hung");
+            assertEquals(0, p.exitValue(), Files.readString(logs.get(i)));
+        }
+        TuningCache cache = TuningCache.open(dir.resolve("cache"), "selection");
+        String winner = cache.get(key(0)).orElseThrow().get("winner");
+        assertTrue(winner.equals("first") || winner.equals("second"), winner);
+        try (var files = Files.list(dir.resolve("cache").resolve("selection"))) {
+            assertEquals(1, files.count(), "one entry and no temporary file");
+        }
+    }
+
     @Test
     void theOldestEntriesGoPastTheBound() throws Exception {
         TuningCache cache = TuningCache.open(dir, List.of(), "selection", 3);

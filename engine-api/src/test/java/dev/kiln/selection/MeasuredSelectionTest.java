@@ -145,6 +145,31 @@ class MeasuredSelectionTest {
     }
 
     @Test
+    void remeasuringKeepsTheCachedWinnerUnlessAnotherIsMoreThanFivePercentFaster() {
+        try (CompiledModel model = engine(options(SelectionPolicy.MEASURED), new TimedBackend("a", 100, "1", 100),
+                new TimedBackend("b", 200, "1", 200)).compile(graph, Engine.AUTO)) {
+            assertEquals("a", model.backend());
+        }
+        // b now as fast as a (the same sleep, 100 ms, so that a scheduler's few ms of noise stay
+        // well within the 5%): a stays and nothing flaps.
+        try (CompiledModel model = engine(options(SelectionPolicy.REMEASURE), new TimedBackend("a", 100, "1", 100),
+                new TimedBackend("b", 200, "1", 100)).compile(graph, Engine.AUTO)) {
+            assertEquals("a", model.backend(), model.selection().explanation());
+            assertEquals(Selection.CacheUse.MISS, model.selection().cache(), "remeasure always measures");
+        }
+        // b now twice as fast: it replaces a.
+        try (CompiledModel model = engine(options(SelectionPolicy.REMEASURE), new TimedBackend("a", 100, "1", 100),
+                new TimedBackend("b", 200, "1", 50)).compile(graph, Engine.AUTO)) {
+            assertEquals("b", model.backend(), model.selection().explanation());
+        }
+        Selector.forgetRemembered();
+        try (CompiledModel model = engine(options(SelectionPolicy.CACHED), new TimedBackend("a", 100, "1", 100),
+                new TimedBackend("b", 200, "1", 50)).compile(graph, Engine.AUTO)) {
+            assertEquals("b", model.backend(), "the new winner was stored");
+        }
+    }
+
+    @Test
     void cachedNeverMeasuresAndGoesByRankOnAMiss() {
         TimedBackend slow = slow();
         TimedBackend fast = fast();
