@@ -4,7 +4,6 @@ import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
 import dev.kiln.SelectionPolicy;
 import dev.kiln.Shape;
-import dev.kiln.Tensor;
 import dev.kiln.cache.CacheKey;
 import dev.kiln.cache.TuningCache;
 import dev.kiln.graph.Graph;
@@ -17,15 +16,15 @@ import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
 
+import java.io.File;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -254,7 +253,7 @@ public final class Selector {
             for (int i = 0; i < candidates.size(); i++) {
                 Backend b = candidates.get(i);
                 boolean anyTimed = trials.values().stream().anyMatch(Trial::timed);
-                Trial t = new Trial(b);
+                Trial t = new Trial(b, graph, shapes, orderWith(b), contexts, options, threads);
                 trials.put(b.id(), t);
                 if (System.nanoTime() >= deadline && anyTimed) {
                     t.drop("not measured: the selection budget of " + options.selectionBudget().toMillis()
@@ -339,166 +338,6 @@ public final class Selector {
         }
     }
 
-    /**
-     * One candidate being measured: its plan, its seeded inputs and its times, or why it was
-     * dropped. A first run that starts within the budget and ends past it abandons the candidate
-     * (a later one only ends its measuring, since it has times already). A
-     * candidate that is compiled after the budget is spent gets one run only while no other has a
-     * time (one at least must have one for the choice to be measured at all), else none.
-     */
-    private final class Trial implements AutoCloseable {
-        private final Backend backend;
-        private final Timing timing = new Timing(1);
-        /** Runs taken in turn with the other candidates, after its own warm-up. */
-        private final Timing alternated = new Timing(0);
-        private final Map<String, Tensor> inputs = new HashMap<>();
-        private ExecutionPlan plan;
-        private String dropped;
-
-        Trial(Backend backend) {
-            this.backend = backend;
-        }
-
-        boolean timed() {
-            return dropped == null && timing.runs() > 0;
-        }
-
-        boolean unsettled() {
-            return dropped == null && plan != null && !timing.settled();
-        }
-
-        void drop(String why) {
-            dropped = why;
-            close(); // a dropped candidate's memory goes now, not when the others are done
-        }
-
-        void compile(long deadline, boolean othersTimed) {
-            long before = System.nanoTime();
-            try {
-                plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, orderWith(backend), contexts, options));
-            } catch (RuntimeException | LinkageError e) {
-                drop("failed to compile: " + e.getMessage());
-                return;
-            }
-            long after = System.nanoTime();
-            List<String> elsewhere = plan.partitionSummaries().stream().map(s -> s.backend())
-                    .filter(id -> !id.equals(backend.id())).distinct().toList();
-            if (!elsewhere.isEmpty()) {
-                drop("compiled with nodes on " + elsewhere + " (" + String.join("; ", plan.skippedBackends()) + ")");
-            } else if (after >= deadline && othersTimed) {
-                drop(String.format(Locale.ROOT, "not run: the budget was spent while it compiled (%.0f ms)",
-                        (after - before) / 1e6));
-            }
-        }
-
-        boolean alternatedEnough() {
-            return alternated.runs() >= Timing.WINDOW;
-        }
-
-        /** One run in turn with the others (an unsettled candidate's counts as its warm-up). */
-        void alternate(long deadline) {
-            if (dropped == null && plan != null) {
-                Double ms = runOnce(deadline);
-                if (ms != null) {
-                    (timing.settled() ? alternated : timing).add(ms);
-                }
-            }
-        }
-
-        /**
-         * One run, its time; null when it failed (the trial is then dropped) or ended past the
-         * budget (the trial is dropped only if that was its first run: it has no time to show).
-         */
-        private Double runOnce(long deadline) {
-            try {
-                long before = System.nanoTime();
-                Map<String, Tensor> out = plan.computesOnHostThreads()
-                        ? threads.call(() -> plan.run(inputs, null)) : plan.run(inputs, null);
-                long after = System.nanoTime();
-                out.values().forEach(Tensor::close);
-                if (after > deadline && before < deadline) {
-                    if (timing.runs() == 0) {
-                        timing.add((after - before) / 1e6);
-                        drop(String.format(Locale.ROOT, "abandoned: its first run took %.1f ms, more than the %.1f"
-                                + " ms left of the budget", (after - before) / 1e6, (deadline - before) / 1e6));
-                    }
-                    return null; // a warm candidate keeps the times it has: the budget, not it, ran out
-                }
-                return (after - before) / 1e6;
-            } catch (RuntimeException | LinkageError e) {
-                drop("failed to run: " + e.getMessage());
-                return null;
-            }
-        }
-
-        /**
-         * Runs until the times settle or this trial's share ends: what is left until
-         * {@code passEnd}, over {@code sharing} trials, but at least one run.
-         */
-        void runFor(long passEnd, long deadline, int sharing) {
-            if (dropped != null || plan == null) {
-                return;
-            }
-            long now = System.nanoTime();
-            long shareEnd = now + Math.max(0, passEnd - now) / sharing;
-            try {
-                if (inputs.isEmpty()) {
-                    Random random = new Random(42);
-                    for (var e : shapes.entrySet()) {
-                        Tensor t = Tensor.allocate(e.getValue());
-                        inputs.put(e.getKey(), t);
-                        for (long i = 0; i < t.elementCount(); i++) {
-                            t.set(i, random.nextFloat() * 2 - 1);
-                        }
-                    }
-                }
-                while (!timing.settled()) {
-                    Double ms = runOnce(deadline);
-                    if (ms == null) {
-                        return;
-                    }
-                    timing.add(ms);
-                    if (System.nanoTime() >= shareEnd) {
-                        return;
-                    }
-                }
-            } catch (RuntimeException e) {
-                drop("failed to make its inputs: " + e.getMessage());
-            }
-        }
-
-        Candidate result() {
-            if (dropped != null) {
-                return Selector.dropped(backend, timing.runs(), dropped);
-            }
-            if (alternated.runs() >= 3) {
-                return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, alternated.median(),
-                        timing.runs() + alternated.runs(), "settled after " + timing.runs() + " runs; median of "
-                        + alternated.runs() + " runs taken in turn with the other candidates");
-            }
-            return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, timing.median(),
-                    timing.runs() + alternated.runs(), timing.settled() ? "settled after " + timing.runs() + " runs"
-                    : timing.runs() == 1 ? "one run only (budget), warm-up included" : "not settled within the budget");
-        }
-
-        /** The plan, now the caller's to keep: closing the trial leaves it open. */
-        ExecutionPlan takePlan() {
-            ExecutionPlan p = plan;
-            plan = null;
-            return p;
-        }
-
-        @Override
-        public void close() {
-            inputs.values().forEach(Tensor::close);
-            inputs.clear();
-            if (plan != null) {
-                plan.close();
-                plan = null;
-            }
-        }
-    }
-
     private Choice fixed(SelectionPolicy policy, String shapeText, List<Candidate> considered, String why) {
         BackendSelection byRank = rank.get();
         return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.NOT_USED, Map.of(),
@@ -542,10 +381,6 @@ public final class Selector {
         return new Candidate(b.id(), b.rank(), Candidate.Outcome.NOT_A_CANDIDATE, Double.NaN, 0, why);
     }
 
-    private static Candidate dropped(Backend b, int runs, String why) {
-        return new Candidate(b.id(), b.rank(), Candidate.Outcome.DROPPED, Double.NaN, runs, why);
-    }
-
     private static Backend byId(List<Backend> candidates, String id) {
         return candidates.stream().filter(b -> b.id().equals(id)).findFirst().orElseThrow();
     }
@@ -563,21 +398,17 @@ public final class Selector {
         return order;
     }
 
-    private static List<java.nio.file.Path> readOnlyRoots() {
+    private static List<Path> readOnlyRoots() {
         String env = System.getenv(READ_ONLY_CACHE_ENV);
         if (env == null || env.isBlank()) {
             return List.of();
         }
-        return java.util.Arrays.stream(env.split(java.io.File.pathSeparator)).filter(s -> !s.isBlank())
-                .map(s -> java.nio.file.Path.of(s.trim())).toList();
+        return Arrays.stream(env.split(File.pathSeparator)).filter(s -> !s.isBlank()).map(s -> Path.of(s.trim()))
+                .toList();
     }
 
     /** Forgets this process's answers (tests, {@code kiln tune --clear}). */
     public static void forgetRemembered() {
         REMEMBERED.clear();
-    }
-
-    static Optional<Map<String, String>> remembered(String memoryKey) {
-        return Optional.ofNullable(REMEMBERED.get(memoryKey));
     }
 }
