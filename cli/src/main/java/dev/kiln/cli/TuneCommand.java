@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +34,8 @@ import java.util.concurrent.Callable;
 @Command(name = "tune", mixinStandardHelpOptions = true,
         description = {"Measure which backend is fastest for models on this machine and remember it in the tuning"
                 + " cache ($KILN_CACHE/selection), so that auto chooses without measuring later.",
-                "A cached winner stays unless another backend beats it by more than 5%.",
+                "A cached winner stays unless another backend beats it by more than 5%. The budget is 60 s per"
+                        + " model and batch size unless --select-budget says otherwise.",
                 "Without --model: the six representative models."})
 final class TuneCommand implements Callable<Integer> {
 
@@ -61,6 +63,13 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON on stdout.")
     boolean json;
 
+    /**
+     * Tuning ahead of time can afford more than a first compile's 10 s: on a 2-core host VGG-16's
+     * first runs alone took 9.9 s (cpu-simd, still JIT-compiling) and 9.8 s (onednn at batch 8),
+     * so within 10 s a candidate was abandoned or timed cold.
+     */
+    static final Duration TUNE_BUDGET = Duration.ofSeconds(60);
+
     /** One model at one batch size: how auto chose. */
     record Tuned(String model, int batch, SelectionReport selection) {
     }
@@ -78,6 +87,9 @@ final class TuneCommand implements Callable<Integer> {
             }
         }
         EngineOptions options = EngineOptions.defaults().withSelection(SelectionPolicy.REMEASURE);
+        if (!budgetConfigured()) {
+            options = options.withSelectionBudget(TUNE_BUDGET);
+        }
         if (options.cacheRoot() == null) {
             throw new KilnException("no cache folder: set KILN_CACHE");
         }
@@ -146,5 +158,12 @@ final class TuneCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Whether --select-budget, its property or its environment variable set the budget. */
+    private static boolean budgetConfigured() {
+        String property = System.getProperty(EngineOptions.SELECT_BUDGET_PROPERTY);
+        String env = System.getenv(EngineOptions.SELECT_BUDGET_ENV);
+        return (property != null && !property.isBlank()) || (env != null && !env.isBlank());
     }
 }
