@@ -3,11 +3,14 @@ package dev.kiln;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.ValueInfo;
 import dev.kiln.optimize.OptimizationReport;
+import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.HostThreadPool;
 import dev.kiln.runtime.NodePlacement;
 import dev.kiln.runtime.WeightStore;
+import dev.kiln.selection.Selection;
+import dev.kiln.selection.Selector;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.CompileContext;
 
@@ -20,8 +23,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A graph compiled for a backend choice, ready to run from any number of threads at once.
@@ -30,10 +35,18 @@ import java.util.function.Function;
  * surface at compile time. Weights are prepared once for all plans (a {@link WeightStore}); at
  * most {@link EngineOptions#cachedPlans()} plans are kept, the least recently used dropped
  * first. A plan compiles without blocking runs of other shapes.
+ *
+ * <p>Under {@code auto}, each plan's backend is chosen when the plan is first compiled, by the
+ * engine's {@link SelectionPolicy} ({@link Selector}): batch 1 and batch 32 may choose differently.
  */
 public final class CompiledModel implements AutoCloseable {
     private final Graph graph;
-    private final BackendSelection selection;
+    private final String requested;
+    /** auto's rank rule (or the explicit backend), worked out when first needed: it probes every backend. */
+    private final Supplier<BackendSelection> rankSelection;
+    private final List<BackendRegistry.Entry> backends;
+    /** How each cached plan's backend was chosen, by its input shapes; batch 1's is kept even after its plan is dropped. */
+    private final Map<List<Shape>, Selector.Choice> choices = new ConcurrentHashMap<>();
     private final OptimizationReport optimization; // null when compiled without the optimizer
     private final Function<Backend, CompileContext> contexts;
     private final HostThreadPool threads;
@@ -49,11 +62,14 @@ public final class CompiledModel implements AutoCloseable {
     private final List<ExecutionPlan> dropped = new ArrayList<>();
     private volatile boolean closed;
 
-    CompiledModel(Graph graph, BackendSelection selection, OptimizationReport optimization,
+    CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
+                  List<BackendRegistry.Entry> backends, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
                   EngineOptions options) {
         this.graph = graph;
-        this.selection = selection;
+        this.requested = requested;
+        this.rankSelection = rankSelection;
+        this.backends = backends;
         this.optimization = optimization;
         this.contexts = contexts;
         this.threads = threads;
@@ -74,19 +90,60 @@ public final class CompiledModel implements AutoCloseable {
         return Optional.ofNullable(optimization);
     }
 
-    /** The backend the model runs on, except for nodes that fell back to another. */
+    /** The backend the model runs on at batch 1, except for nodes that fell back to another. */
     public String backend() {
-        return selection.chosen().id();
+        return chosenAtBatchOne().getFirst().backend().id();
     }
 
     /** The device of the chosen backend it runs on. */
     public String device() {
-        return contexts.apply(selection.chosen()).device().name();
+        return contexts.apply(chosenAtBatchOne().getFirst().backend()).device().name();
     }
 
-    /** Why this backend was chosen. */
+    /**
+     * How the backend was chosen at batch 1 (the declared shapes): the policy, every candidate with
+     * its time or why it was not one, the tuning cache's part, the winner.
+     */
+    public Selection selection() {
+        if (!graph.hasFixedShapesBesidesBatch()) {
+            return Selector.choose(graph, Map.of(), requested, rankSelection, backends, contexts, options, threads)
+                    .selection();
+        }
+        return selectionForBatch(1);
+    }
+
+    /** How the backend of the plan for this batch size was chosen (the plan is compiled if it was not yet). */
+    public Selection selectionForBatch(int batch) {
+        Map<String, Shape> shapes = graph.inputShapesForBatch(batch);
+        Selector.Choice c = choices.get(key(shapes));
+        if (c == null) {
+            plan(shapes);
+            c = choices.get(key(shapes));
+        }
+        return c.selection();
+    }
+
+    /**
+     * Why this backend was chosen.
+     *
+     * @deprecated {@link #selection()} says it with the candidates' times; this is its explanation
+     */
+    @Deprecated
     public String selectionExplanation() {
-        return selection.explanation();
+        return selection().explanation();
+    }
+
+    private List<BackendRegistry.Entry> chosenAtBatchOne() {
+        if (!graph.hasFixedShapesBesidesBatch()) {
+            return rankSelection.get().order();
+        }
+        Map<String, Shape> shapes = graph.inputShapesForBatch(1);
+        Selector.Choice c = choices.get(key(shapes));
+        if (c == null) {
+            plan(shapes);
+            c = choices.get(key(shapes));
+        }
+        return c.order();
     }
 
     /** Which node runs where and why, at batch 1. */
@@ -161,11 +218,16 @@ public final class CompiledModel implements AutoCloseable {
         return run(Map.of(graph.inputs().getFirst().name(), input)).values().iterator().next();
     }
 
-    private ExecutionPlan plan(Map<String, Shape> shapes) {
+    private List<Shape> key(Map<String, Shape> shapes) {
         List<Shape> key = new ArrayList<>();
         for (ValueInfo v : graph.inputs()) {
             key.add(shapes.get(v.name()));
         }
+        return key;
+    }
+
+    private ExecutionPlan plan(Map<String, Shape> shapes) {
+        List<Shape> key = key(shapes);
         CompletableFuture<ExecutionPlan> future;
         boolean mine = false;
         List<ExecutionPlan> evicted = new ArrayList<>();
@@ -181,6 +243,10 @@ public final class CompiledModel implements AutoCloseable {
                     var oldest = it.next();
                     if (oldest.getValue().isDone() && !oldest.getValue().isCompletedExceptionally()) {
                         evicted.add(oldest.getValue().join());
+                        if (!(graph.hasFixedShapesBesidesBatch()
+                                && oldest.getKey().equals(key(graph.inputShapesForBatch(1))))) {
+                            choices.remove(oldest.getKey());
+                        }
                         it.remove();
                     }
                 }
@@ -194,8 +260,12 @@ public final class CompiledModel implements AutoCloseable {
         if (mine) {
             // Compiled outside the lock: runs of other shapes go on meanwhile.
             try {
-                ExecutionPlan compiled = threads.call(() -> ExecutionPlan.compile(graph, shapes, selection.order(),
-                        contexts, options));
+                // Chosen outside the lock too: measuring the candidates takes up to the selection budget.
+                Selector.Choice choice = Selector.choose(graph, shapes, requested, rankSelection, backends, contexts,
+                        options, threads);
+                choices.put(key, choice);
+                ExecutionPlan compiled = choice.plan() != null ? choice.plan() : threads.call(
+                        () -> ExecutionPlan.compile(graph, shapes, choice.order(), contexts, options));
                 boolean keep;
                 synchronized (plans) {
                     keep = !closed && plans.get(key) == future;

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The entry point: discovers backends, and compiles graphs into runnable models.
@@ -36,7 +37,9 @@ import java.util.function.Function;
  *
  * Backend choice: {@code auto} (the default) or a backend id, given by
  * {@link #compile(Graph, String)}, else by the {@code kiln.backend} system property, else by
- * the {@value #BACKEND_ENV} environment variable.
+ * the {@value #BACKEND_ENV} environment variable. How {@code auto} chooses is the
+ * {@link EngineOptions#selection() selection policy}: measured by default, once per model, input
+ * shape and machine, remembered in the tuning cache ({@link CompiledModel#selection()} says how).
  */
 public final class Engine {
     public static final String AUTO = "auto";
@@ -132,7 +135,11 @@ public final class Engine {
         }
     }
 
-    /** The id {@code auto} would pick for a graph every backend covers: the highest-ranked available one. */
+    /**
+     * The id {@code auto} picks by rank for a graph every backend covers: the highest-ranked
+     * available one (under the {@code measured} and {@code cached} policies, the choice per model
+     * may differ: see {@link CompiledModel#selection()}).
+     */
     public String autoChoice() {
         return registry.defaultChoice().id();
     }
@@ -192,15 +199,24 @@ public final class Engine {
             Function<Backend, CompileContext> contextOf = b -> contexts.computeIfAbsent(b, k -> new CompileContext(
                     this.options, device(k, k.id().equals(requested) ? options.device() : null), threads, kernels,
                     weights));
-            BackendSelection selection = BackendSelection.select(registry, runnable, requested, contextOf);
+            // auto's rank rule probes every backend; where a policy may answer from the tuning cache
+            // it is worked out only if needed, so that a hit loads no loser's native library.
+            Supplier<BackendSelection> rank = new Once<>(() -> BackendSelection.select(registry, runnable, requested,
+                    contextOf));
+            boolean rankOnDemand = requested.equals(AUTO) && this.options.selection() != SelectionPolicy.RANK
+                    && runnable.hasFixedShapesBesidesBatch();
+            if (!rankOnDemand) {
+                rank.get(); // an unknown or unavailable backend fails here
+            }
             if (options.device() != null && requested.equals(AUTO)) {
                 throw new BackendUnavailableException("device '" + options.device() + "' was asked for without a"
                         + " backend: choose the backend too (--backend, " + BACKEND_ENV + "), since ids differ per backend");
             }
             if (options.device() != null) {
-                contextOf.apply(selection.chosen()); // a device that does not exist fails here, naming the choices
+                contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
-            return new CompiledModel(runnable, selection, report, contextOf, threads, weights, this.options);
+            return new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf, threads, weights,
+                    this.options);
         } catch (RuntimeException e) {
             weights.close();
             if (report != null) {
@@ -263,5 +279,24 @@ public final class Engine {
 
     public BackendRegistry registry() {
         return registry;
+    }
+
+    /** A value worked out on first use, once, whichever thread asks first. */
+    private static final class Once<T> implements Supplier<T> {
+        private Supplier<T> work;
+        private T value;
+
+        Once(Supplier<T> work) {
+            this.work = work;
+        }
+
+        @Override
+        public synchronized T get() {
+            if (work != null) {
+                value = work.get();
+                work = null;
+            }
+            return value;
+        }
     }
 }

@@ -1,6 +1,8 @@
 package dev.kiln;
 
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -19,15 +21,39 @@ import java.util.Locale;
  * @param maxMemoryBytes what one run of a plan may need; from {@value #MAX_MEMORY_PROPERTY} or
  *                       {@value #MAX_MEMORY_ENV} by default, else {@link #machineMemoryLimit()}
  * @param maxTensorBytes the largest single tensor of a plan; {@code maxMemoryBytes} by default
+ * @param selection      how {@code auto} chooses a backend; from {@value #SELECT_PROPERTY} or
+ *                       {@value #SELECT_ENV} by default, else {@link SelectionPolicy#MEASURED}
+ * @param selectionBudget the time measuring may take per model and input shape; from
+ *                       {@value #SELECT_BUDGET_PROPERTY} or {@value #SELECT_BUDGET_ENV}, else 10 s
+ * @param cacheRoot      Kiln's cache folder (the tuning cache lives under it); null for none, by
+ *                       default {@link dev.kiln.cache.KilnCache#configuredRoot()}
  */
-public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, long maxTensorBytes) {
+public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, long maxTensorBytes,
+                            SelectionPolicy selection, Duration selectionBudget, Path cacheRoot) {
     public static final String THREADS_ENV = "KILN_THREADS";
     public static final String THREADS_PROPERTY = "kiln.threads";
     public static final String MAX_MEMORY_ENV = "KILN_MAX_MEMORY";
     public static final String MAX_MEMORY_PROPERTY = "kiln.max.memory";
     public static final int DEFAULT_CACHED_PLANS = 8;
+    public static final String SELECT_ENV = "KILN_SELECT";
+    public static final String SELECT_PROPERTY = "kiln.select";
+    public static final String SELECT_BUDGET_ENV = "KILN_SELECT_BUDGET";
+    public static final String SELECT_BUDGET_PROPERTY = "kiln.select.budget";
+    public static final Duration DEFAULT_SELECTION_BUDGET = Duration.ofSeconds(10);
+
+    /** Selection policy, budget and cache root as configured outside the code. */
+    public EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, long maxTensorBytes) {
+        this(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, configuredSelection(), configuredSelectionBudget(),
+                dev.kiln.cache.KilnCache.configuredRoot());
+    }
 
     public EngineOptions {
+        if (selection == null) {
+            throw new IllegalArgumentException("selection must not be null");
+        }
+        if (selectionBudget == null || selectionBudget.isNegative()) {
+            throw new IllegalArgumentException("selectionBudget must be zero or more, got " + selectionBudget);
+        }
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
@@ -49,20 +75,98 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, cachedPlans, maxMemoryBytes, maxTensorBytes);
+        return new EngineOptions(n, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, cacheRoot);
     }
 
     public EngineOptions withCachedPlans(int n) {
-        return new EngineOptions(threads, n, maxMemoryBytes, maxTensorBytes);
+        return new EngineOptions(threads, n, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, cacheRoot);
     }
 
     /** A memory limit for a whole run; the single-tensor limit becomes the smaller of the two. */
     public EngineOptions withMaxMemoryBytes(long bytes) {
-        return new EngineOptions(threads, cachedPlans, bytes, Math.min(maxTensorBytes, bytes));
+        return new EngineOptions(threads, cachedPlans, bytes, Math.min(maxTensorBytes, bytes), selection,
+                selectionBudget, cacheRoot);
     }
 
     public EngineOptions withMaxTensorBytes(long bytes) {
-        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, bytes);
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, bytes, selection, selectionBudget, cacheRoot);
+    }
+
+    public EngineOptions withSelection(SelectionPolicy policy) {
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, policy, selectionBudget,
+                cacheRoot);
+    }
+
+    public EngineOptions withSelectionBudget(Duration budget) {
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, budget, cacheRoot);
+    }
+
+    /** Where the caches live; null for no cache on disk (selection is then remembered for the process only). */
+    public EngineOptions withCacheRoot(Path root) {
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, root);
+    }
+
+    /**
+     * The {@value #SELECT_PROPERTY} system property, else the {@value #SELECT_ENV} environment
+     * variable ({@code rank}, {@code measured}, {@code cached}, {@code remeasure}), else measured.
+     *
+     * @throws InvalidSettingException for another value, naming where it came from
+     */
+    public static SelectionPolicy configuredSelection() {
+        String property = System.getProperty(SELECT_PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return SelectionPolicy.parse(property, "system property " + SELECT_PROPERTY);
+        }
+        String env = System.getenv(SELECT_ENV);
+        if (env != null && !env.isBlank()) {
+            return SelectionPolicy.parse(env, "environment variable " + SELECT_ENV);
+        }
+        return SelectionPolicy.MEASURED;
+    }
+
+    /**
+     * The {@value #SELECT_BUDGET_PROPERTY} system property, else the {@value #SELECT_BUDGET_ENV}
+     * environment variable ({@link #parseDuration}), else {@link #DEFAULT_SELECTION_BUDGET}.
+     */
+    public static Duration configuredSelectionBudget() {
+        String property = System.getProperty(SELECT_BUDGET_PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return parseDuration(property, "system property " + SELECT_BUDGET_PROPERTY);
+        }
+        String env = System.getenv(SELECT_BUDGET_ENV);
+        if (env != null && !env.isBlank()) {
+            return parseDuration(env, "environment variable " + SELECT_BUDGET_ENV);
+        }
+        return DEFAULT_SELECTION_BUDGET;
+    }
+
+    /**
+     * A duration: a number with {@code ms}, {@code s} or {@code m}, seconds when it has no unit
+     * ({@code 500ms}, {@code 10s}, {@code 2.5}).
+     *
+     * @throws InvalidSettingException naming {@code where} the text came from
+     */
+    public static Duration parseDuration(String text, String where) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        double scale = 1000;
+        if (t.endsWith("ms")) {
+            scale = 1;
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("s")) {
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("m")) {
+            scale = 60_000;
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            double v = Double.parseDouble(t.trim());
+            if (v >= 0 && v * scale < 1e12) {
+                return Duration.ofMillis(Math.round(v * scale));
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new InvalidSettingException(where + " must be a duration like 500ms, 10s or 2m, got '" + text + "'");
     }
 
     /**

@@ -24,6 +24,8 @@ final class ChildJvm {
     static String lastLine(Class<?> main, Consumer<Map<String, String>> environment, String... jvmOptions)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        // The test JVM's selection policy (rank, pinned by the build), so that a child compiling with auto does not measure.
+        command.add("-Dkiln.select=" + System.getProperty("kiln.select", "rank"));
         command.addAll(List.of(jvmOptions));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         // To a file, not a pipe: reading a pipe to its end would wait for a hung child past the guard.

@@ -29,7 +29,7 @@ final class ProgramCache {
         this.folder = folder;
     }
 
-    /** The configured folder, else {@code $XDG_CACHE_HOME/kiln/opencl}, else {@code ~/.cache/kiln/opencl}. */
+    /** The configured folder, else {@code opencl} under Kiln's cache root ({@link dev.kiln.cache.KilnCache}: {@code KILN_CACHE}, else {@code $XDG_CACHE_HOME/kiln}, else {@code ~/.cache/kiln}). */
     static ProgramCache configured() {
         String property = System.getProperty(FOLDER_PROPERTY);
         if (property != null && !property.isBlank()) {
@@ -39,9 +39,9 @@ final class ProgramCache {
         if (env != null && !env.isBlank()) {
             return new ProgramCache(Path.of(env));
         }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return new ProgramCache(base.resolve("kiln").resolve("opencl"));
+        Path root = dev.kiln.cache.KilnCache.configuredRoot();
+        return new ProgramCache((root != null ? root : Path.of(System.getProperty("java.io.tmpdir"), "kiln"))
+                .resolve("opencl"));
     }
 
     Path folder() {

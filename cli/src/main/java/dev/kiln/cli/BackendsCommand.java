@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.Engine;
+import dev.kiln.SelectionPolicy;
 import dev.kiln.spi.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,8 +45,12 @@ final class BackendsCommand implements Callable<Integer> {
                       String description) {
     }
 
-    /** {@code load_failures}: plugins (backends, kernel providers, jars of the plugin folder) that did not load. */
-    record Report(String auto, List<BackendRow> backends, List<String> loadFailures) {
+    /**
+     * {@code auto}: the backend the rank rule picks (what auto picks under {@code --select rank}, and
+     * where nothing can be measured); {@code selection}: the policy in force.
+     * {@code load_failures}: plugins (backends, kernel providers, jars of the plugin folder) that did not load.
+     */
+    record Report(String auto, String selection, List<BackendRow> backends, List<String> loadFailures) {
     }
 
     @Override
@@ -57,7 +62,7 @@ final class BackendsCommand implements Callable<Integer> {
                 .toList();
         List<String> failures = new java.util.ArrayList<>(engine.registry().loadFailures());
         failures.addAll(engine.kernels().loadFailures());
-        Report report = new Report(engine.autoChoice(), backends, failures);
+        Report report = new Report(engine.autoChoice(), engine.options().selection().label(), backends, failures);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Json.print(out, report);
@@ -71,8 +76,14 @@ final class BackendsCommand implements Callable<Integer> {
         }
         table.print(out);
         out.println();
-        out.println("auto picks: " + report.auto()
-                + " (the highest-ranked available backend; for a model, the highest-ranked one that runs all of it)");
+        if (engine.options().selection() == SelectionPolicy.RANK) {
+            out.println("auto picks: " + report.auto() + " (--select rank: the highest-ranked available backend; for"
+                    + " a model, the highest-ranked one that runs all of it)");
+        } else {
+            out.println("auto picks per model and batch size (--select " + report.selection() + "): the fastest"
+                    + " backend that runs the whole model, measured once on this machine and kept in the tuning"
+                    + " cache ('kiln tune', 'kiln explain'); by rank alone: " + report.auto());
+        }
         for (String failure : failures) {
             out.println("failed to load: " + failure);
         }

@@ -12,6 +12,7 @@ import dev.kiln.models.Models;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.selection.Selection;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -90,17 +91,20 @@ final class BenchCommand implements Callable<Integer> {
      * One model on one backend. The JSON keys are a contract for scripts: {@code model},
      * {@code backend}, {@code device}, {@code batch}, {@code runs}, {@code median_ms},
      * {@code min_ms}, {@code max_ms}, {@code images_per_s}, {@code max_rel_error}, and (added
-     * later) {@code compile_ms}.
+     * later) {@code compile_ms}, {@code selected_backend} and {@code selection_ms}.
      *
      * With {@code --profile}, {@code profile} lists where the time went (see {@link RunProfile.Entry}).
      *
+     * @param backend       the backend asked for: an id, or {@code auto}
+     * @param selectedBackend the backend that ran: the one asked for, or the one auto chose for this batch size
+     * @param selectionMs   how long choosing took (auto measuring its candidates; 0 on a cache hit or by name), part of {@code compileMs}
      * @param fallbackNodes nodes the backend could not run, run by another backend instead
      * @param compileMs     compiling the model and its plan for this batch size (for opencl, with
      *                      the device program built, loaded from disk or reused: see {@code explain})
      */
-    record Result(String model, String backend, String device, int batch, int runs, int warmup, double medianMs,
-                  double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes,
-                  double compileMs,
+    record Result(String model, String backend, String selectedBackend, String device, int batch, int runs, int warmup,
+                  double medianMs, double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes,
+                  double compileMs, double selectionMs,
                   @JsonInclude(JsonInclude.Include.NON_NULL) List<RunProfile.Entry> profile) {
     }
 
@@ -190,7 +194,7 @@ final class BenchCommand implements Callable<Integer> {
                     if (oracle == null) {
                         oracle = m.firstOutput();
                     }
-                    modelResults.add(m.result(source.name(), deviceOf(engine, m.backend()), oracle));
+                    modelResults.add(m.result(source.name(), deviceOf(engine, m.selected()), oracle));
                     for (String skipped : m.skippedBackends()) {
                         notices.add(Notice.warning(source.name() + " on " + id + ": a backend was dropped ("
                                 + skipped + "); " + m.fallbackNodes() + " nodes ran on fallbacks"));
@@ -262,15 +266,16 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The timed runs of one backend, with its first and last outputs. */
-    private record Measurement(String backend, int batch, int warmup, int fallbackNodes,
+    private record Measurement(String backend, String selected, int batch, int warmup, int fallbackNodes,
                                List<String> skippedBackends, long[] nanos, float[] firstOutput,
-                               float[] lastOutput, double compileMs, RunProfile profile) {
+                               float[] lastOutput, double compileMs, double selectionMs, RunProfile profile) {
         Result result(String model, String device, float[] oracle) {
             Timings t = Timings.ofNanos(nanos);
-            return new Result(model, backend, device, batch, nanos.length, warmup, roundMicros(t.medianMs()),
+            return new Result(model, backend, selected, device, batch, nanos.length, warmup, roundMicros(t.medianMs()),
                     roundMicros(t.minMs()), roundMicros(t.maxMs()),
                     Math.round(batch * 1000.0 / t.medianMs() * 100) / 100.0,
                     RelativeError.max(lastOutput, oracle), fallbackNodes, roundMicros(compileMs),
+                    roundMicros(selectionMs),
                     profile == null ? null : profile.entries());
         }
     }
@@ -317,11 +322,12 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 progress.done();
             }
-            String chosen = compiled.backend();
+            Selection selection = compiled.selectionForBatch(batch);
+            String chosen = selection.winner();
             ExecutionPlan plan = compiled.planForBatch(batch);
             int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
-            return new Measurement(chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
-                    compileMs, profile);
+            return new Measurement(id, chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
+                    compileMs, selection.cache() == Selection.CacheUse.MISS ? selection.selectionMillis() : 0, profile);
         }
     }
 
@@ -345,7 +351,9 @@ final class BenchCommand implements Callable<Integer> {
         Table table = new Table("model", "backend", "batch", "runs", "median ms", "min ms", "max ms", "images/s",
                 "max rel err", "compile ms", "device");
         for (Result r : results) {
-            table.row(r.model(), r.backend() + (r.fallbackNodes() > 0 ? " (+" + r.fallbackNodes() + " fallback)" : ""),
+            String backendText = r.backend().equals(r.selectedBackend()) ? r.backend()
+                    : r.backend() + " -> " + r.selectedBackend();
+            table.row(r.model(), backendText + (r.fallbackNodes() > 0 ? " (+" + r.fallbackNodes() + " fallback)" : ""),
                     r.batch(), r.runs(), fixed(r.medianMs()), fixed(r.minMs()), fixed(r.maxMs()),
                     fixed(r.imagesPerS()), String.format(Locale.ROOT, "%.1e", r.maxRelError()),
                     String.format(Locale.ROOT, "%.0f", r.compileMs()), r.device());

@@ -9,6 +9,7 @@ import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.runtime.NodePlacement;
+import dev.kiln.selection.Selection;
 import dev.kiln.runtime.PartitionSummary;
 import dev.kiln.spi.ProgramBuild;
 import picocli.CommandLine.Command;
@@ -56,7 +57,7 @@ final class ExplainCommand implements Callable<Integer> {
                        Map<String, Integer> opsAfter, Map<String, Integer> passes, int rounds,
                        long plannedPeakBytes, long naiveActivationBytes, long largestActivationBytes,
                        int activationBuffers, Map<String, Integer> nodesPerBackend, int partitions,
-                       String selection, String device, long preparedWeightBytes, List<NodeRow> nodes,
+                       SelectionReport selection, String device, long preparedWeightBytes, List<NodeRow> nodes,
                        List<BoundaryRow> boundaries, long boundaryHostBytesPerRun,
                        List<PartitionRow> partitionDetails) {
     }
@@ -125,10 +126,11 @@ final class ExplainCommand implements Callable<Integer> {
                     .map(b -> new BoundaryRow(b.name(), b.producer(), b.consumers(), b.hostBytes(),
                             b.resident() ? "resident" : "host", b.hostBytesPerRun()))
                     .toList();
-            e = new Explanation(source.name(), compiled.backend(), batch, report.opsBefore(), report.opsAfter(),
+            Selection chosen = compiled.selectionForBatch(batch);
+            e = new Explanation(source.name(), chosen.winner(), batch, report.opsBefore(), report.opsAfter(),
                     report.rewrites(), report.rounds(), memory.plannedBytes(), memory.naiveBytes(),
                     memory.largestValueBytes(), memory.bufferCount(), perBackend, plan.partitions().size(),
-                    compiled.selectionExplanation(), compiled.device(), compiled.preparedWeightBytes(), nodes,
+                    SelectionReport.of(chosen), compiled.device(), compiled.preparedWeightBytes(), nodes,
                     boundaries, boundaries.stream().mapToLong(BoundaryRow::hostBytesPerRun).sum(),
                     plan.partitionSummaries().stream().map(PartitionRow::of).toList());
         }
@@ -155,7 +157,7 @@ final class ExplainCommand implements Callable<Integer> {
                 mib(e.largestActivationBytes()));
         out.printf("placement: %s in %d partition(s) on %s; prepared weights %s%n", e.nodesPerBackend(),
                 e.partitions(), e.device(), mib(e.preparedWeightBytes()));
-        out.printf("selection: %s%n", e.selection());
+        e.selection().print(out);
         if (!e.boundaries().isEmpty()) {
             long resident = e.boundaries().stream().filter(b -> b.crossing().equals("resident")).count();
             out.printf(Locale.ROOT, "boundaries: %d value(s) cross between partitions, %d resident; %s through host"

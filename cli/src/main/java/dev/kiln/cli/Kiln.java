@@ -3,6 +3,7 @@ package dev.kiln.cli;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
 import dev.kiln.KilnException;
+import dev.kiln.SelectionPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,9 +22,11 @@ import java.util.concurrent.Callable;
         versionProvider = KilnVersion.class,
         description = "Kiln: a Java inference engine for convolutional networks with plugin backends.",
         subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
-                ExplainCommand.class, InspectCommand.class, VerifyCommand.class, ExportCommand.class},
+                ExplainCommand.class, InspectCommand.class, VerifyCommand.class, ExportCommand.class,
+                TuneCommand.class},
         footer = {"", "Environment: KILN_BACKEND picks the default backend, KILN_DEVICE its device, KILN_THREADS the"
-                + " number of host threads, KILN_PLUGINS a folder of plugin jars, KILN_MAX_MEMORY the memory limit; KILN_DEBUG=1 prints stack traces.",
+                + " number of host threads, KILN_PLUGINS a folder of plugin jars, KILN_MAX_MEMORY the memory limit; KILN_SELECT and KILN_SELECT_BUDGET how auto chooses, KILN_CACHE"
+                + " where Kiln keeps what it measured; KILN_DEBUG=1 prints stack traces.",
                 "Exit codes: 0 success, 1 a problem with a model, an input or a backend, 2 a bad command line,"
                         + " 70 an internal error (a bug in Kiln)."})
 public final class Kiln implements Callable<Integer> {
@@ -65,6 +68,31 @@ public final class Kiln implements Callable<Integer> {
                     + " a jar that fails to load is listed by 'kiln backends'.")
     void plugins(String dir) {
         System.setProperty(Engine.PLUGINS_PROPERTY, dir);
+    }
+
+    @Option(names = "--select", scope = ScopeType.INHERIT, paramLabel = "rank|measured|cached",
+            description = "How auto chooses a backend per model and batch size: measured (time the candidates once"
+                    + " on this machine, remember the fastest in the tuning cache), cached (the cache, else rank;"
+                    + " never measures), rank (the static rank). Default: $KILN_SELECT, else measured.")
+    void select(String policy) {
+        try {
+            SelectionPolicy.parse(policy, "--select");
+        } catch (KilnException e) {
+            throw new CommandLine.ParameterException(self.commandLine(), e.getMessage());
+        }
+        System.setProperty(EngineOptions.SELECT_PROPERTY, policy);
+    }
+
+    @Option(names = "--select-budget", scope = ScopeType.INHERIT, paramLabel = "TIME",
+            description = "The time auto may spend measuring per model and batch size, e.g. 500ms or 10s."
+                    + " Default: $KILN_SELECT_BUDGET, else 10s.")
+    void selectBudget(String time) {
+        try {
+            EngineOptions.parseDuration(time, "--select-budget");
+        } catch (KilnException e) {
+            throw new CommandLine.ParameterException(self.commandLine(), e.getMessage());
+        }
+        System.setProperty(EngineOptions.SELECT_BUDGET_PROPERTY, time);
     }
 
     @Option(names = "--device", scope = ScopeType.INHERIT, paramLabel = "ID|INDEX|NAME",

@@ -10,13 +10,27 @@ import java.io.StringWriter;
 record CliRun(int exitCode, String out, String err) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * Runs the command; the global options it sets as {@code kiln.*} system properties ({@code --select},
+     * {@code --threads}...) are put back afterwards, so that one test's options do not leak into the next.
+     */
     static CliRun of(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Kiln.commandLine()
-                .setOut(new PrintWriter(out, true))
-                .setErr(new PrintWriter(err, true))
-                .execute(args);
+        java.util.Map<String, String> saved = new java.util.HashMap<>();
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("kiln."))
+                .forEach(k -> saved.put(k, System.getProperty(k)));
+        int code;
+        try {
+            code = Kiln.commandLine()
+                    .setOut(new PrintWriter(out, true))
+                    .setErr(new PrintWriter(err, true))
+                    .execute(args);
+        } finally {
+            System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("kiln.")
+                    && !saved.containsKey(k)).toList().forEach(System::clearProperty);
+            saved.forEach(System::setProperty);
+        }
         return new CliRun(code, out.toString(), err.toString());
     }
 

@@ -173,9 +173,10 @@ class KilnCommandsTest {
         Set<String> benched = new HashSet<>();
         for (JsonNode r : results) {
             for (String key : List.of("model", "backend", "batch", "median_ms", "runs", "max_rel_error", "min_ms",
-                    "max_ms", "images_per_s", "device", "compile_ms")) {
+                    "max_ms", "images_per_s", "device", "compile_ms", "selected_backend")) {
                 assertTrue(r.has(key), "missing " + key + " in " + r);
             }
+            assertEquals(r.get("backend").asText(), r.get("selected_backend").asText(), "named, so it ran: " + r);
             assertTrue(r.get("compile_ms").asDouble() > 0, r.toString());
             assertEquals("mobilenet_v1", r.get("model").asText());
             assertEquals(1, r.get("batch").asInt());
@@ -204,6 +205,20 @@ class KilnCommandsTest {
         assertTrue(lines.get(0).startsWith("model") && lines.get(0).contains("median ms")
                 && lines.get(0).contains("compile ms"), run.out());
         assertTrue(lines.get(1).startsWith("mobilenet_v1") && lines.get(1).contains("reference"), run.out());
+    }
+
+    @Test
+    void benchWithAutoNamesTheBackendItChoseOnEveryRow() {
+        // --select rank keeps this test free of timing; MeasuredSelectionTest covers measuring.
+        CliRun run = CliRun.of("--select", "rank", "bench", "--model", "mobilenet_v1", "--backend", "auto",
+                "--runs", "1", "--warmup", "0", "--json");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode row = run.json().get(0);
+        assertEquals("auto", row.get("backend").asText());
+        assertEquals(Engine.create().autoChoice(), row.get("selected_backend").asText(), row.toString());
+        CliRun table = CliRun.of("--select", "rank", "bench", "--model", "mobilenet_v1", "--backend", "auto",
+                "--runs", "1", "--warmup", "0");
+        assertTrue(table.out().contains("auto -> " + Engine.create().autoChoice()), table.out());
     }
 
     @Test

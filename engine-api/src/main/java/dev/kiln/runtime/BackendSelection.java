@@ -70,6 +70,31 @@ public record BackendSelection(String requested, Backend chosen, List<BackendReg
         return new BackendSelection(requested, chosen, List.copyOf(order), why);
     }
 
+    /**
+     * How much of a bound graph a backend runs.
+     *
+     * @param firstRefusal the first node it refuses and why; null when it runs them all
+     */
+    public record Coverage(int supported, int total, String firstRefusal) {
+        public boolean complete() {
+            return supported == total;
+        }
+    }
+
+    public static Coverage coverage(Backend b, List<BoundNode> nodes, CompileContext context) {
+        int count = 0;
+        String refusal = null;
+        for (BoundNode n : nodes) {
+            var s = Placer.supports(b, n, context);
+            if (s.supported()) {
+                count++;
+            } else if (refusal == null) {
+                refusal = n.node().describe() + ": " + s.reason();
+            }
+        }
+        return new Coverage(count, nodes.size(), refusal);
+    }
+
     private static int supportedCount(Backend b, List<BoundNode> nodes, CompileContext context) {
         int count = 0;
         for (BoundNode n : nodes) {

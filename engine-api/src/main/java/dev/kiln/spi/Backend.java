@@ -30,6 +30,17 @@ public interface Backend {
         return 0;
     }
 
+    /**
+     * What a measurement of this backend depends on besides the machine: its own version and that
+     * of a native library it calls, and any setting that changes its kernels (an ISA cap). Part of
+     * the tuning cache's key, so a new version is measured again. By default the version in the
+     * manifest of the backend's jar, else {@code "unversioned"}.
+     */
+    default String version() {
+        String v = getClass().getPackage() == null ? null : getClass().getPackage().getImplementationVersion();
+        return v == null ? "unversioned" : v;
+    }
+
     /** Whether this backend can run on this machine, and if not, why. */
     default Availability availability() {
         return Availability.AVAILABLE;

@@ -1,0 +1,188 @@
+package dev.kiln.selection;
+
+import dev.kiln.EngineOptions;
+import dev.kiln.Shape;
+import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
+import dev.kiln.runtime.BackendRegistry;
+import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.HostThreadPool;
+import dev.kiln.spi.Backend;
+import dev.kiln.spi.CompileContext;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * One candidate being measured: its plan, its seeded inputs and its times, or why it was
+ * dropped. A first run that starts within the budget and ends past it abandons the candidate
+ * (a later one only ends its measuring, since it has times already). A
+ * candidate that is compiled after the budget is spent gets one run only while no other has a
+ * time (one at least must have one for the choice to be measured at all), else none.
+ */
+final class Trial implements AutoCloseable {
+    private final Backend backend;
+    private final Graph graph;
+    private final Map<String, Shape> shapes;
+    private final List<BackendRegistry.Entry> order;
+    private final Function<Backend, CompileContext> contexts;
+    private final EngineOptions options;
+    private final HostThreadPool threads;
+    private final Timing timing = new Timing(1);
+    /** Runs taken in turn with the other candidates, after its own warm-up. */
+    private final Timing alternated = new Timing(0);
+    private final Map<String, Tensor> inputs = new HashMap<>();
+    private ExecutionPlan plan;
+    private String dropped;
+
+    /** @param order the fallback order with {@code backend} first: the plan it compiles is that order's */
+    Trial(Backend backend, Graph graph, Map<String, Shape> shapes, List<BackendRegistry.Entry> order,
+          Function<Backend, CompileContext> contexts, EngineOptions options, HostThreadPool threads) {
+        this.backend = backend;
+        this.graph = graph;
+        this.shapes = shapes;
+        this.order = order;
+        this.contexts = contexts;
+        this.options = options;
+        this.threads = threads;
+    }
+
+    boolean timed() {
+        return dropped == null && timing.runs() > 0;
+    }
+
+    void drop(String why) {
+        dropped = why;
+        close(); // a dropped candidate's memory goes now, not when the others are done
+    }
+
+    void compile(long deadline, boolean othersTimed) {
+        long before = System.nanoTime();
+        try {
+            plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, order, contexts, options));
+        } catch (RuntimeException | LinkageError e) {
+            drop("failed to compile: " + e.getMessage());
+            return;
+        }
+        long after = System.nanoTime();
+        List<String> elsewhere = plan.partitionSummaries().stream().map(s -> s.backend())
+                .filter(id -> !id.equals(backend.id())).distinct().toList();
+        if (!elsewhere.isEmpty()) {
+            drop("compiled with nodes on " + elsewhere + " (" + String.join("; ", plan.skippedBackends()) + ")");
+        } else if (after >= deadline && othersTimed) {
+            drop(String.format(Locale.ROOT, "not run: the budget was spent while it compiled (%.0f ms)",
+                    (after - before) / 1e6));
+        }
+    }
+
+    boolean alternatedEnough() {
+        return alternated.runs() >= Timing.WINDOW;
+    }
+
+    /** One run in turn with the others (an unsettled candidate's counts as its warm-up). */
+    void alternate(long deadline) {
+        if (dropped == null && plan != null) {
+            Double ms = runOnce(deadline);
+            if (ms != null) {
+                (timing.settled() ? alternated : timing).add(ms);
+            }
+        }
+    }
+
+    /**
+     * One run, its time; null when it failed (the trial is then dropped) or ended past the
+     * budget (the trial is dropped only if that was its first run: it has no time to show).
+     */
+    private Double runOnce(long deadline) {
+        try {
+            long before = System.nanoTime();
+            Map<String, Tensor> out = plan.computesOnHostThreads()
+                    ? threads.call(() -> plan.run(inputs, null)) : plan.run(inputs, null);
+            long after = System.nanoTime();
+            out.values().forEach(Tensor::close);
+            if (after > deadline && before < deadline) {
+                if (timing.runs() == 0) {
+                    timing.add((after - before) / 1e6);
+                    drop(String.format(Locale.ROOT, "abandoned: its first run took %.1f ms, more than the %.1f"
+                            + " ms left of the budget", (after - before) / 1e6, (deadline - before) / 1e6));
+                }
+                return null; // a warm candidate keeps the times it has: the budget, not it, ran out
+            }
+            return (after - before) / 1e6;
+        } catch (RuntimeException | LinkageError e) {
+            drop("failed to run: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Runs until the times settle or this trial's share ends: what is left until
+     * {@code passEnd}, over {@code sharing} trials, but at least one run.
+     */
+    void runFor(long passEnd, long deadline, int sharing) {
+        if (dropped != null || plan == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        long shareEnd = now + Math.max(0, passEnd - now) / sharing;
+        try {
+            if (inputs.isEmpty()) {
+                Random random = new Random(42);
+                for (var e : shapes.entrySet()) {
+                    Tensor t = Tensor.allocate(e.getValue());
+                    inputs.put(e.getKey(), t);
+                    for (long i = 0; i < t.elementCount(); i++) {
+                        t.set(i, random.nextFloat() * 2 - 1);
+                    }
+                }
+            }
+            while (!timing.settled()) {
+                Double ms = runOnce(deadline);
+                if (ms == null) {
+                    return;
+                }
+                timing.add(ms);
+                if (System.nanoTime() >= shareEnd) {
+                    return;
+                }
+            }
+        } catch (RuntimeException e) {
+            drop("failed to make its inputs: " + e.getMessage());
+        }
+    }
+
+    Candidate result() {
+        if (dropped != null) {
+            return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.DROPPED, Double.NaN, timing.runs(), dropped);
+        }
+        if (alternated.runs() >= 3) {
+            return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, alternated.median(),
+                    timing.runs() + alternated.runs(), "settled after " + timing.runs() + " runs; median of "
+                    + alternated.runs() + " runs taken in turn with the other candidates");
+        }
+        return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, timing.median(),
+                timing.runs() + alternated.runs(), timing.settled() ? "settled after " + timing.runs() + " runs"
+                : timing.runs() == 1 ? "one run only (budget), warm-up included" : "not settled within the budget");
+    }
+
+    /** The plan, now the caller's to keep: closing the trial leaves it open. */
+    ExecutionPlan takePlan() {
+        ExecutionPlan p = plan;
+        plan = null;
+        return p;
+    }
+
+    @Override
+    public void close() {
+        inputs.values().forEach(Tensor::close);
+        inputs.clear();
+        if (plan != null) {
+            plan.close();
+            plan = null;
+        }
+    }
+}
