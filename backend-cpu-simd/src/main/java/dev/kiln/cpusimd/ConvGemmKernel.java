@@ -376,7 +376,7 @@ public final class ConvGemmKernel implements SimdKernel {
         } else {
             for (int r = first; r < end; r += WIDE) {
                 int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
-                GemmMicroKernel.tallFinal(x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
+                GemmMicroKernel.tallFinal(registers, x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
                         packed.bias, block * L, clipLow, clipHigh, c, cRow, cA);
             }
         }
@@ -443,7 +443,7 @@ public final class ConvGemmKernel implements SimdKernel {
                     }
                     for (int single = b; single < Math.min(b + 2, blockTo); single++) {
                         if (end - first == WIDE) {
-                            GemmMicroKernel.tall(x, xRow, first, rows - 1, taps, chunk, packed.weights,
+                            GemmMicroKernel.tall(registers, x, xRow, first, rows - 1, taps, chunk, packed.weights,
                                     packed.blockOffset(single), c, cRow, single * cBlockStride);
                             continue;
                         }
@@ -489,7 +489,7 @@ public final class ConvGemmKernel implements SimdKernel {
                 }
                 for (int single = b; single < Math.min(b + 2, blockTo); single++) {
                     if (end - first == WIDE) {
-                        GemmMicroKernel.tallFinal(x, xRow, first, rows - 1, taps, packed.weights,
+                        GemmMicroKernel.tallFinal(registers, x, xRow, first, rows - 1, taps, packed.weights,
                                 packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
                                 c, cRow, single * cBlockStride);
                         continue;

@@ -64,6 +64,46 @@ final class GemmMicroKernel {
         }
     }
 
+    /** {@link #tall} with {@code tile}'s register tile: one 12-row call or two 6-row ones. */
+    static void tall(RegisterTiles tile, float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                     int chunk, float[] w, int weights, float[] c, int[] cRow, int cBlock) {
+        if (tile.singleRows() == WIDE_ROWS) {
+            tall(x, xRow, firstRow, lastRow, taps, chunk, w, weights, c, cRow, cBlock);
+            return;
+        }
+        for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel6x1.ROWS) {
+            GemmMicroKernel6x1.tall(x, xRow, r, lastRow, taps, chunk, w, weights, c, cRow, cBlock);
+        }
+    }
+
+    /** {@link #tallFinal} with {@code tile}'s register tile: one 12-row call or two 6-row ones. */
+    static void tallFinal(RegisterTiles tile, float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                          float[] w, int weights, float[] bias, int biasBlock, float[] low, float[] high,
+                          float[] c, int[] cRow, int cBlock) {
+        if (tile.singleRows() == WIDE_ROWS) {
+            tallFinal(x, xRow, firstRow, lastRow, taps, w, weights, bias, biasBlock, low, high, c, cRow, cBlock);
+            return;
+        }
+        for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel6x1.ROWS) {
+            GemmMicroKernel6x1.tallFinal(x, xRow, r, lastRow, taps, w, weights, bias, biasBlock, low, high, c, cRow,
+                    cBlock);
+        }
+    }
+
+    /** {@link #tallFinalAdjacent} with {@code tile}'s register tile: one 12-row call or two 6-row ones. */
+    static void tallFinalAdjacent(RegisterTiles tile, float[] x, int firstInput, ReductionTaps taps,
+                                  float[] w, int weights, float[] bias, int biasBlock, float[] low, float[] high,
+                                  float[] c, int[] cRow, int firstRow, int cBlock) {
+        if (tile.singleRows() == WIDE_ROWS) {
+            tallFinalAdjacent(x, firstInput, taps, w, weights, bias, biasBlock, low, high, c, cRow, firstRow, cBlock);
+            return;
+        }
+        for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel6x1.ROWS) {
+            GemmMicroKernel6x1.tallFinalAdjacent(x, firstInput + r * L, taps, w, weights, bias, biasBlock, low, high,
+                    c, cRow, firstRow + r, cBlock);
+        }
+    }
+
     /** {@link #wideFinalAdjacent} with {@code tile}'s register tile: one 12-row call or three 4-row ones. */
     static void wideFinalAdjacent(RegisterTiles tile, float[] x, int firstInput, ReductionTaps taps,
                                   float[] w, int weightsA, int weightsB, float[] bias, int biasA, int biasB,

@@ -10,7 +10,8 @@ import java.util.OptionalInt;
  * The register tile of the two-block GEMM micro-kernels, from the vector register file the JVM's
  * compiler allocates from: 12 rows x 2 column blocks (24 accumulators, two weight vectors and the
  * broadcasts) where it has 32 vector registers (AVX-512, NEON, RISC-V V), 4 x 2 ({@link
- * GemmMicroKernel4x2}: 14) where it has 16 (AVX2, AVX, SSE). Chosen once, at start ({@link
+ * GemmMicroKernel4x2}: 14) where it has 16 (AVX2, AVX, SSE); and for one block 12 x 1 or 6 x 1
+ * ({@link GemmMicroKernel6x1}). Chosen once, at start ({@link
  * #MACHINE}); kernels take it as a parameter so that tests run both tiles on every host. Measured
  * under {@code -XX:UseAVX=2} (one thread, paired turns, {@code ConvGemmBenchmark ... 32,16}): the 4 x
  * 2 tile takes 0.3-0.8x the 12 x 2 one's time on ResNet-50's and MobileNet's 1x1 and 3x3 layers.
@@ -45,9 +46,18 @@ record RegisterTiles(int vectorBits, int vectorRegisters) {
         return vectorRegisters >= 32 ? GemmMicroKernel.WIDE_ROWS : GemmMicroKernel4x2.ROWS;
     }
 
-    /** For {@code explain}: e.g. "4x2 tile for 16 x 256-bit registers". */
+    /**
+     * Rows a one-block micro-kernel holds in registers per call: 12 ({@link GemmMicroKernel}) or 6
+     * ({@link GemmMicroKernel6x1}, called twice per 12-row tile).
+     */
+    int singleRows() {
+        return vectorRegisters >= 32 ? GemmMicroKernel.WIDE_ROWS : GemmMicroKernel6x1.ROWS;
+    }
+
+    /** For {@code explain}: e.g. "4x2/6x1 tiles for 16 x 256-bit registers". */
     String describe() {
-        return pairRows() + "x2 tile for " + vectorRegisters + " x " + vectorBits + "-bit registers";
+        return pairRows() + "x2/" + singleRows() + "x1 tiles for " + vectorRegisters + " x " + vectorBits
+                + "-bit registers";
     }
 
     /**

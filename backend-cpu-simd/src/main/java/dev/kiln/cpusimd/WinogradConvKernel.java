@@ -288,7 +288,7 @@ public final class WinogradConvKernel implements SimdKernel {
                             w.blockOffset(block + 1), zeros, block * L, (block + 1) * L, noLow, noHigh, s,
                             tileOffset, at, products + block * tiles * L, products + (block + 1) * tiles * L);
                 } else {
-                    GemmMicroKernel.tallFinalAdjacent(s, tilesIn + at * L, taps, w.weights, w.blockOffset(block),
+                    GemmMicroKernel.tallFinalAdjacent(registers, s, tilesIn + at * L, taps, w.weights, w.blockOffset(block),
                             zeros, block * L, noLow, noHigh, s, tileOffset, at, products + block * tiles * L);
                 }
             }

@@ -75,7 +75,7 @@ public final class ConvGemmBenchmark {
                     kernels.add(kernel);
                     runs.add(() -> kernel.execute(inputs, outputs, scratch, threads));
                 }
-                double[][] t = timeInTurns(runs, flops);
+                double[][] t = timeInTurns(runs, flops, threads.parallelism());
                 for (int i = 0; i < kernels.size(); i++) {
                     System.out.printf("%-28s %d thread(s): %7.1f GFLOP/s median (%.3f ms), %.2fx the first's time,"
                                     + " first run %.1f ms  [%s]%n", layer.name(), threads.parallelism(),
@@ -105,9 +105,12 @@ public final class ConvGemmBenchmark {
     /**
      * Per run, in turns of about 0.1 s each so that a busy host's drift hits all alike after a
      * warm-up of each: median seconds per call, the first call's seconds, and the median over
-     * rounds of the ratio of its time to the first run's in the same round.
+     * rounds of the ratio of its time to the first run's in the same round. Seconds of this
+     * thread's CPU time, not of the clock, where the runs compute on this thread alone
+     * ({@code HostThreads.SEQUENTIAL}): a host shared with other jobs then takes the core away
+     * without counting in the result (its caches still suffer).
      */
-    private static double[][] timeInTurns(List<Runnable> runs, double flops) {
+    private static double[][] timeInTurns(List<Runnable> runs, double flops, int threadsForTurns) {
         double[][] result = new double[runs.size()][3];
         for (int i = 0; i < runs.size(); i++) {
             long start = System.nanoTime();
@@ -120,15 +123,18 @@ public final class ConvGemmBenchmark {
         }
         int reps = (int) Math.clamp(3e9 / Math.max(flops, 1), 2, 2000);
         int rounds = 21;
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpuTime = threadsForTurns == 1 && cpu.isCurrentThreadCpuTimeSupported();
         double[][] samples = new double[runs.size()][rounds];
         double[][] ratios = new double[runs.size()][rounds];
         for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < runs.size(); i++) {
-                long t0 = System.nanoTime();
+                long t0 = cpuTime ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
                 for (int r = 0; r < reps; r++) {
                     runs.get(i).run();
                 }
-                samples[i][round] = (System.nanoTime() - t0) / 1e9 / reps;
+                long t1 = cpuTime ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
+                samples[i][round] = (t1 - t0) / 1e9 / reps;
                 ratios[i][round] = samples[i][round] / samples[0][round];
             }
         }

@@ -27,7 +27,9 @@ class RegisterTilesTest {
         assertEquals(4, new RegisterTiles(256, 16).pairRows());
         assertEquals(4, new RegisterTiles(128, 16).pairRows());
         assertEquals(12, new RegisterTiles(128, 32).pairRows());
-        assertEquals("4x2 tile for 16 x 256-bit registers", new RegisterTiles(256, 16).describe());
+        assertEquals(12, new RegisterTiles(512, 32).singleRows());
+        assertEquals(6, new RegisterTiles(256, 16).singleRows());
+        assertEquals("4x2/6x1 tiles for 16 x 256-bit registers", new RegisterTiles(256, 16).describe());
         assertThrows(IllegalArgumentException.class, () -> new RegisterTiles(256, 8));
     }
 
