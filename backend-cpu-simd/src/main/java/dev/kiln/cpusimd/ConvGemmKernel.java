@@ -41,8 +41,12 @@ public final class ConvGemmKernel implements SimdKernel {
     private static final int L = BlockedLayout.LANES;
     private static final int WIDE = GemmMicroKernel.WIDE_ROWS;
     private static final int NARROW = GemmMicroKernel.NARROW_ROWS;
-    /** Weights of one K chunk that a task may sweep for every tile: half a typical 1-2 MiB L2. */
-    private static final long L2_WEIGHT_BYTES = 512 * 1024;
+    /**
+     * Weights of one K chunk that a task may sweep for every tile: half of this machine's L2
+     * ({@link CacheSizes}), the rest being the tile's inputs and outputs (512 KiB in the 1 MiB L2
+     * where it was measured).
+     */
+    private static final long L2_WEIGHT_BYTES = CacheSizes.MACHINE.l2() / 2;
 
     private final String algorithm;
     /** The two-block micro-kernels' register tile. */
