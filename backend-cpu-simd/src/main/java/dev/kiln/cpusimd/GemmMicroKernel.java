@@ -113,6 +113,16 @@ final class GemmMicroKernel {
                     c, cRow, firstRow, cA, cB);
             return;
         }
+        if (taps.wholeBlocks) {
+            // A 1x1 convolution's taps are one block each, L k long: a constant trip count lets C2
+            // unroll the k loop, which with 4 x 2's short body and L = 8 otherwise costs its loop
+            // and tap overhead on every 8 FMAs (measured 2-2.6x on ResNet-50's 1x1 layers).
+            for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+                GemmMicroKernel4x2.wideFinalAdjacentWholeBlocks(x, firstInput + r * L, taps, w, weightsA, weightsB,
+                        bias, biasA, biasB, low, high, c, cRow, firstRow + r, cA, cB);
+            }
+            return;
+        }
         for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
             GemmMicroKernel4x2.wideFinalAdjacent(x, firstInput + r * L, taps, w, weightsA, weightsB, bias, biasA,
                     biasB, low, high, c, cRow, firstRow + r, cA, cB);
