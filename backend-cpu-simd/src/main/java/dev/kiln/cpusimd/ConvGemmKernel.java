@@ -41,10 +41,16 @@ public final class ConvGemmKernel implements SimdKernel {
     private static final int L = BlockedLayout.LANES;
     private static final int WIDE = GemmMicroKernel.WIDE_ROWS;
     private static final int NARROW = GemmMicroKernel.NARROW_ROWS;
-    /** Weights of one K chunk that a task may sweep for every tile: half a typical 1-2 MiB L2. */
-    private static final long L2_WEIGHT_BYTES = 512 * 1024;
+    /**
+     * Weights of one K chunk that a task may sweep for every tile: half of this machine's L2
+     * ({@link CacheSizes}), the rest being the tile's inputs and outputs (512 KiB in the 1 MiB L2
+     * where it was measured).
+     */
+    private static final long L2_WEIGHT_BYTES = CacheSizes.MACHINE.l2() / 2;
 
     private final String algorithm;
+    /** The two-block micro-kernels' register tile. */
+    private final RegisterTiles registers;
     private final ReductionTaps taps;
     private final PackedConvWeights packed;
     private final Epilogue epilogue;
@@ -85,6 +91,12 @@ public final class ConvGemmKernel implements SimdKernel {
 
     /** A convolution; see {@link #supports}. Weights and bias are read once, here, from the node's constants. */
     public ConvGemmKernel(BoundNode node, PreparedWeights prepared) {
+        this(node, prepared, RegisterTiles.MACHINE);
+    }
+
+    /** As {@link #ConvGemmKernel(BoundNode, PreparedWeights)} with the register tile of {@code registers}. */
+    ConvGemmKernel(BoundNode node, PreparedWeights prepared, RegisterTiles registers) {
+        this.registers = registers;
         String reason = unsupportedReason(node);
         if (reason != null || !(node.op() instanceof Conv conv)) {
             throw new IllegalArgumentException(node.node().describe() + ": " + (reason != null ? reason : "not a Conv"));
@@ -139,7 +151,8 @@ public final class ConvGemmKernel implements SimdKernel {
         this.addsResidual = node.inputShape(3) != null;
     }
 
-    private ConvGemmKernel(BoundNode node, List<PostOp> postOps, PreparedWeights prepared) {
+    private ConvGemmKernel(BoundNode node, List<PostOp> postOps, PreparedWeights prepared, RegisterTiles registers) {
+        this.registers = registers;
         Gemm g = (Gemm) node.op();
         Shape as = node.inputShape(0), ys = node.outputShape();
         int m = ys.dim(0), n = ys.dim(1), k = as.dim(1);
@@ -172,7 +185,7 @@ public final class ConvGemmKernel implements SimdKernel {
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
         this.adjacentFrom = adjacentFrom(xRow);
         this.addsResidual = false;
-        this.algorithm = "fully connected as GEMM, tile " + (rows >= WIDE ? WIDE + "x" + 2 * L : NARROW + "x" + L)
+        this.algorithm = "fully connected as GEMM, " + (rows >= WIDE ? registers.describe() : "tile " + NARROW + "x1")
                 + ", K=" + k;
     }
 
@@ -182,6 +195,12 @@ public final class ConvGemmKernel implements SimdKernel {
      * only, e.g. a fused Relu). See {@link #supportsGemm}.
      */
     public static ConvGemmKernel forGemm(BoundNode node, List<PostOp> epilogue, PreparedWeights prepared) {
+        return forGemm(node, epilogue, prepared, RegisterTiles.MACHINE);
+    }
+
+    /** As {@link #forGemm(BoundNode, List, PreparedWeights)} with the register tile of {@code registers}. */
+    static ConvGemmKernel forGemm(BoundNode node, List<PostOp> epilogue, PreparedWeights prepared,
+                                  RegisterTiles registers) {
         String reason = unsupportedGemmReason(node);
         if (reason == null && epilogue.stream().anyMatch(p -> !(p instanceof PostOp.Activate))) {
             reason = "a Gemm epilogue may only hold activations";
@@ -189,7 +208,7 @@ public final class ConvGemmKernel implements SimdKernel {
         if (reason != null) {
             throw new IllegalArgumentException(node.node().describe() + ": " + reason);
         }
-        return new ConvGemmKernel(node, epilogue, prepared);
+        return new ConvGemmKernel(node, epilogue, prepared, registers);
     }
 
     public static boolean supports(BoundNode node) {
@@ -261,7 +280,7 @@ public final class ConvGemmKernel implements SimdKernel {
         if (padded != null) {
             s.append(padded.pixelStride == L ? " (padded copy)" : " (compact padded copy)");
         }
-        return s.append(", tile ").append(WIDE).append('x').append(2 * L).append(", K=").append(taps.depth).toString();
+        return s.append(", ").append(registers.describe()).append(", K=").append(taps.depth).toString();
     }
 
     @Override
@@ -349,19 +368,19 @@ public final class ConvGemmKernel implements SimdKernel {
                 // before (the same values) rather than taking the narrow kernel twice.
                 int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
                 if (at + WIDE <= end && adjacentFrom[at]) {
-                    GemmMicroKernel.wideFinalAdjacent(x, xRow[at], taps, packed.weights, packed.blockOffset(block),
+                    GemmMicroKernel.wideFinalAdjacent(registers, x, xRow[at], taps, packed.weights, packed.blockOffset(block),
                             packed.blockOffset(block + 1), packed.bias, block * L, (block + 1) * L, clipLow,
                             clipHigh, c, cRow, at, cA, cB);
                     continue;
                 }
-                GemmMicroKernel.wideFinal(x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
+                GemmMicroKernel.wideFinal(registers, x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
                         packed.blockOffset(block + 1), packed.bias, block * L, (block + 1) * L, clipLow, clipHigh,
                         c, cRow, cA, cB);
             }
         } else {
             for (int r = first; r < end; r += WIDE) {
                 int at = end - first >= WIDE ? Math.min(r, end - WIDE) : r;
-                GemmMicroKernel.tallFinal(x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
+                GemmMicroKernel.tallFinal(registers, x, xRow, at, end - 1, taps, packed.weights, packed.blockOffset(block),
                         packed.bias, block * L, clipLow, clipHigh, c, cRow, cA);
             }
         }
@@ -421,14 +440,14 @@ public final class ConvGemmKernel implements SimdKernel {
                 }
                 for (int b = blockFrom; b < blockTo; b += 2) {
                     if (b + 1 < blockTo && end - first == WIDE) {
-                        GemmMicroKernel.wide(x, xRow, first, rows - 1, taps, chunk, packed.weights,
+                        GemmMicroKernel.wide(registers, x, xRow, first, rows - 1, taps, chunk, packed.weights,
                                 packed.blockOffset(b), packed.blockOffset(b + 1),
                                 c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
                         continue;
                     }
                     for (int single = b; single < Math.min(b + 2, blockTo); single++) {
                         if (end - first == WIDE) {
-                            GemmMicroKernel.tall(x, xRow, first, rows - 1, taps, chunk, packed.weights,
+                            GemmMicroKernel.tall(registers, x, xRow, first, rows - 1, taps, chunk, packed.weights,
                                     packed.blockOffset(single), c, cRow, single * cBlockStride);
                             continue;
                         }
@@ -461,20 +480,20 @@ public final class ConvGemmKernel implements SimdKernel {
             boolean adjacent = end - first == WIDE && adjacentFrom[first];
             for (int b = blockFrom; b < blockTo; b += 2) {
                 if (adjacent && b + 1 < blockTo) {
-                    GemmMicroKernel.wideFinalAdjacent(x, xRow[first], taps, packed.weights,
+                    GemmMicroKernel.wideFinalAdjacent(registers, x, xRow[first], taps, packed.weights,
                             packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
                             clipLow, clipHigh, c, cRow, first, b * cBlockStride, (b + 1) * cBlockStride);
                     continue;
                 }
                 if (b + 1 < blockTo && end - first == WIDE) {
-                    GemmMicroKernel.wideFinal(x, xRow, first, rows - 1, taps, packed.weights,
+                    GemmMicroKernel.wideFinal(registers, x, xRow, first, rows - 1, taps, packed.weights,
                             packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
                             clipLow, clipHigh, c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
                     continue;
                 }
                 for (int single = b; single < Math.min(b + 2, blockTo); single++) {
                     if (end - first == WIDE) {
-                        GemmMicroKernel.tallFinal(x, xRow, first, rows - 1, taps, packed.weights,
+                        GemmMicroKernel.tallFinal(registers, x, xRow, first, rows - 1, taps, packed.weights,
                                 packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
                                 c, cRow, single * cBlockStride);
                         continue;

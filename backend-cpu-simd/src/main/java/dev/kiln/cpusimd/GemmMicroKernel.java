@@ -10,7 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The accumulators are plain locals so that C2 keeps them in vector registers: 12 rows x 2
  * blocks is 24 of the 32 AVX-512 registers, leaving room for two weight vectors and a
- * broadcast. Every k costs two weight loads and 12 broadcasts for 24 FMAs; a lone column block
+ * broadcast. With 16 registers (AVX2) that tile spills on every k: the overloads taking a
+ * {@link RegisterTiles} cover the same 12 rows with three calls of {@link GemmMicroKernel4x2}'s
+ * 4 x 2 tile there. The one-block tiles (12 x 1: 12 accumulators, a weight and a broadcast) fit
+ * both. Every k costs two weight loads and 12 broadcasts for 24 FMAs; a lone column block
  * (an odd last one, or a layer of 16 channels) takes the 12 x 1 tile. Rows past the
  * tile's end repeat {@code lastRow}: the duplicates compute and store the same values to the
  * same place, which is cheaper than a branchy remainder kernel.
@@ -32,6 +35,98 @@ final class GemmMicroKernel {
     static final int NARROW_ROWS = 4;
 
     private GemmMicroKernel() {
+    }
+
+    /** {@link #wide} with {@code tile}'s register tile: one 12-row call or three 4-row ones. */
+    static void wide(RegisterTiles tile, float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                     int chunk, float[] w, int weightsA, int weightsB, float[] c, int[] cRow, int cA, int cB) {
+        if (tile.pairRows() == WIDE_ROWS) {
+            wide(x, xRow, firstRow, lastRow, taps, chunk, w, weightsA, weightsB, c, cRow, cA, cB);
+            return;
+        }
+        for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+            GemmMicroKernel4x2.wide(x, xRow, r, lastRow, taps, chunk, w, weightsA, weightsB, c, cRow, cA, cB);
+        }
+    }
+
+    /** {@link #wideFinal} with {@code tile}'s register tile: one 12-row call or three 4-row ones. */
+    static void wideFinal(RegisterTiles tile, float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                          float[] w, int weightsA, int weightsB, float[] bias, int biasA, int biasB,
+                          float[] low, float[] high, float[] c, int[] cRow, int cA, int cB) {
+        if (tile.pairRows() == WIDE_ROWS) {
+            wideFinal(x, xRow, firstRow, lastRow, taps, w, weightsA, weightsB, bias, biasA, biasB, low, high,
+                    c, cRow, cA, cB);
+            return;
+        }
+        for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+            GemmMicroKernel4x2.wideFinal(x, xRow, r, lastRow, taps, w, weightsA, weightsB, bias, biasA, biasB,
+                    low, high, c, cRow, cA, cB);
+        }
+    }
+
+    /** {@link #tall} with {@code tile}'s register tile: one 12-row call or two 6-row ones. */
+    static void tall(RegisterTiles tile, float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                     int chunk, float[] w, int weights, float[] c, int[] cRow, int cBlock) {
+        if (tile.singleRows() == WIDE_ROWS) {
+            tall(x, xRow, firstRow, lastRow, taps, chunk, w, weights, c, cRow, cBlock);
+            return;
+        }
+        for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel6x1.ROWS) {
+            GemmMicroKernel6x1.tall(x, xRow, r, lastRow, taps, chunk, w, weights, c, cRow, cBlock);
+        }
+    }
+
+    /** {@link #tallFinal} with {@code tile}'s register tile: one 12-row call or two 6-row ones. */
+    static void tallFinal(RegisterTiles tile, float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                          float[] w, int weights, float[] bias, int biasBlock, float[] low, float[] high,
+                          float[] c, int[] cRow, int cBlock) {
+        if (tile.singleRows() == WIDE_ROWS) {
+            tallFinal(x, xRow, firstRow, lastRow, taps, w, weights, bias, biasBlock, low, high, c, cRow, cBlock);
+            return;
+        }
+        for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel6x1.ROWS) {
+            GemmMicroKernel6x1.tallFinal(x, xRow, r, lastRow, taps, w, weights, bias, biasBlock, low, high, c, cRow,
+                    cBlock);
+        }
+    }
+
+    /** {@link #tallFinalAdjacent} with {@code tile}'s register tile: one 12-row call or two 6-row ones. */
+    static void tallFinalAdjacent(RegisterTiles tile, float[] x, int firstInput, ReductionTaps taps,
+                                  float[] w, int weights, float[] bias, int biasBlock, float[] low, float[] high,
+                                  float[] c, int[] cRow, int firstRow, int cBlock) {
+        if (tile.singleRows() == WIDE_ROWS) {
+            tallFinalAdjacent(x, firstInput, taps, w, weights, bias, biasBlock, low, high, c, cRow, firstRow, cBlock);
+            return;
+        }
+        for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel6x1.ROWS) {
+            GemmMicroKernel6x1.tallFinalAdjacent(x, firstInput + r * L, taps, w, weights, bias, biasBlock, low, high,
+                    c, cRow, firstRow + r, cBlock);
+        }
+    }
+
+    /** {@link #wideFinalAdjacent} with {@code tile}'s register tile: one 12-row call or three 4-row ones. */
+    static void wideFinalAdjacent(RegisterTiles tile, float[] x, int firstInput, ReductionTaps taps,
+                                  float[] w, int weightsA, int weightsB, float[] bias, int biasA, int biasB,
+                                  float[] low, float[] high, float[] c, int[] cRow, int firstRow, int cA, int cB) {
+        if (tile.pairRows() == WIDE_ROWS) {
+            wideFinalAdjacent(x, firstInput, taps, w, weightsA, weightsB, bias, biasA, biasB, low, high,
+                    c, cRow, firstRow, cA, cB);
+            return;
+        }
+        if (taps.wholeBlocks) {
+            // A 1x1 convolution's taps are one block each, L k long: a constant trip count lets C2
+            // unroll the k loop, which with 4 x 2's short body and L = 8 otherwise costs its loop
+            // and tap overhead on every 8 FMAs (measured 2-2.6x on ResNet-50's 1x1 layers).
+            for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+                GemmMicroKernel4x2.wideFinalAdjacentWholeBlocks(x, firstInput + r * L, taps, w, weightsA, weightsB,
+                        bias, biasA, biasB, low, high, c, cRow, firstRow + r, cA, cB);
+            }
+            return;
+        }
+        for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+            GemmMicroKernel4x2.wideFinalAdjacent(x, firstInput + r * L, taps, w, weightsA, weightsB, bias, biasA,
+                    biasB, low, high, c, cRow, firstRow + r, cA, cB);
+        }
     }
 
     /**

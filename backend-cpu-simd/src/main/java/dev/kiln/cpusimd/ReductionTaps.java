@@ -34,6 +34,8 @@ final class ReductionTaps {
     /** Tap indices where each chunk starts, plus the tap count at the end. */
     final int[] chunkStart;
     final int depth;
+    /** Whether every tap is one whole channel block, {@link BlockedLayout#LANES} long (a 1x1 convolution's). */
+    final boolean wholeBlocks;
 
     private ReductionTaps(int[] offset, int[] firstK, int[] length) {
         this.offset = offset;
@@ -45,6 +47,7 @@ final class ReductionTaps {
         }
         this.depth = k;
         this.chunkStart = chunks(length);
+        this.wholeBlocks = Arrays.stream(length).allMatch(n -> n == BlockedLayout.LANES);
     }
 
     int taps() {

@@ -52,8 +52,16 @@ public final class WinogradConvKernel implements SimdKernel {
     private final int lastBlockReal;
     private final boolean lastBlockPartial;
     private final String algorithm;
+    /** The GEMMs' register tile. */
+    private final RegisterTiles registers;
 
     public WinogradConvKernel(BoundNode node, PreparedWeights prepared) {
+        this(node, prepared, RegisterTiles.MACHINE);
+    }
+
+    /** As {@link #WinogradConvKernel(BoundNode, PreparedWeights)} with the register tile of {@code registers}. */
+    WinogradConvKernel(BoundNode node, PreparedWeights prepared, RegisterTiles registers) {
+        this.registers = registers;
         String reason = unsupportedReason(node);
         if (reason != null) {
             throw new IllegalArgumentException(node.node().describe() + ": " + reason);
@@ -96,6 +104,7 @@ public final class WinogradConvKernel implements SimdKernel {
         lastBlockPartial = lastBlockReal != L;
         String fused = epilogue.describe();
         algorithm = "3x3 conv as Winograd F(2x2,3x3): " + tiles + " tiles, 16 GEMMs K=" + taps.depth
+                + " (" + registers.describe() + ")"
                 + (fused.isEmpty() ? "" : ", epilogue " + fused);
     }
 
@@ -275,11 +284,11 @@ public final class WinogradConvKernel implements SimdKernel {
             int at = Math.min(first, tiles - WIDE);
             for (int block = 0; block < outBlocks; block += 2) {
                 if (block + 1 < outBlocks) {
-                    GemmMicroKernel.wideFinalAdjacent(s, tilesIn + at * L, taps, w.weights, w.blockOffset(block),
+                    GemmMicroKernel.wideFinalAdjacent(registers, s, tilesIn + at * L, taps, w.weights, w.blockOffset(block),
                             w.blockOffset(block + 1), zeros, block * L, (block + 1) * L, noLow, noHigh, s,
                             tileOffset, at, products + block * tiles * L, products + (block + 1) * tiles * L);
                 } else {
-                    GemmMicroKernel.tallFinalAdjacent(s, tilesIn + at * L, taps, w.weights, w.blockOffset(block),
+                    GemmMicroKernel.tallFinalAdjacent(registers, s, tilesIn + at * L, taps, w.weights, w.blockOffset(block),
                             zeros, block * L, noLow, noHigh, s, tileOffset, at, products + block * tiles * L);
                 }
             }

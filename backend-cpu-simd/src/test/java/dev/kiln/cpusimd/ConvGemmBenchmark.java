@@ -20,7 +20,9 @@ import java.util.Random;
 /**
  * Throughput of {@link ConvGemmKernel} on the layer shapes that dominate ResNet-50 and VGG, with
  * one thread and with two. Not a test: run by hand, e.g.
- * {@code java --add-modules jdk.incubator.vector -cp <test classpath> dev.kiln.cpusimd.ConvGemmBenchmark [filter]}.
+ * {@code java --add-modules jdk.incubator.vector -cp <test classpath> dev.kiln.cpusimd.ConvGemmBenchmark
+ * [filter [threads [registers,...]]]}, registers being the vector register files whose tiles to time
+ * in turn ({@link RegisterTiles}; the machine's by default), e.g. {@code 32,16}.
  * Prints medians, and the slowest first run, which shows a kernel stuck in C1.
  */
 public final class ConvGemmBenchmark {
@@ -31,6 +33,9 @@ public final class ConvGemmBenchmark {
         String filter = args.length > 0 ? args[0] : "";
         // Optional second argument: only this many threads (1 or 2).
         int onlyThreads = args.length > 1 ? Integer.parseInt(args[1]) : 0;
+        List<RegisterTiles> tiles = args.length > 2 ? Arrays.stream(args[2].split(","))
+                .map(r -> new RegisterTiles(BlockedLayout.SPECIES.vectorBitSize(), Integer.parseInt(r))).toList()
+                : List.of(RegisterTiles.MACHINE);
         List<HostThreads> threadChoices = onlyThreads == 1 ? List.of(HostThreads.SEQUENTIAL)
                 : onlyThreads == 2 ? List.of(ConvGemmKernelTest.TWO_THREADS)
                 : List.of(HostThreads.SEQUENTIAL, ConvGemmKernelTest.TWO_THREADS);
@@ -58,16 +63,24 @@ public final class ConvGemmBenchmark {
             Shape ys = op.inferShapes(in).getFirst();
             BoundNode node = new BoundNode(new Node("conv", op, List.of("x", "w", "b"), List.of("y")), in, List.of(ys),
                     Arrays.asList(null, random(ws), random(Shape.of(layer.outChannels()))));
-            ConvGemmKernel kernel = new ConvGemmKernel(node, PreparedWeights.unshared());
+            double flops = 2.0 * ys.elementCount() * ws.dim(1) * ws.dim(2) * ws.dim(3);
             float[][] inputs = {values(BlockedLayout.floats(layer.x())), null, null};
             float[][] outputs = {new float[(int) BlockedLayout.floats(ys)]};
-            float[] scratch = new float[(int) kernel.scratchFloats()];
-            double flops = 2.0 * ys.elementCount() * ws.dim(1) * ws.dim(2) * ws.dim(3);
             for (HostThreads threads : threadChoices) {
-                double[] t = time(() -> kernel.execute(inputs, outputs, scratch, threads), flops);
-                System.out.printf("%-28s %d thread(s): %7.1f GFLOP/s median (%.3f ms), first run %.1f ms  [%s]%n",
-                        layer.name(), threads.parallelism(), flops / t[0] / 1e9, t[0] * 1e3, t[1] * 1e3,
-                        kernel.algorithm());
+                List<ConvGemmKernel> kernels = new ArrayList<>();
+                List<Runnable> runs = new ArrayList<>();
+                for (RegisterTiles tile : tiles) {
+                    ConvGemmKernel kernel = new ConvGemmKernel(node, PreparedWeights.unshared(), tile);
+                    float[] scratch = new float[(int) kernel.scratchFloats()];
+                    kernels.add(kernel);
+                    runs.add(() -> kernel.execute(inputs, outputs, scratch, threads));
+                }
+                double[][] t = timeInTurns(runs, flops, threads.parallelism());
+                for (int i = 0; i < kernels.size(); i++) {
+                    System.out.printf("%-28s %d thread(s): %7.1f GFLOP/s median (%.3f ms), %.2fx the first's time,"
+                                    + " first run %.1f ms  [%s]%n", layer.name(), threads.parallelism(),
+                            flops / t[i][0] / 1e9, t[i][0] * 1e3, t[i][2], t[i][1] * 1e3, kernels.get(i).algorithm());
+                }
             }
         }
         if ("FC".contains(filter) || filter.isEmpty()) {
@@ -76,7 +89,7 @@ public final class ConvGemmBenchmark {
             List<Shape> in = Arrays.asList(Shape.of(1, k), Shape.of(n, k), Shape.of(n));
             BoundNode node = new BoundNode(new Node("fc", op, List.of("a", "b", "c"), List.of("y")), in,
                     op.inferShapes(in), Arrays.asList(null, random(Shape.of(n, k)), random(Shape.of(n))));
-            ConvGemmKernel kernel = ConvGemmKernel.forGemm(node, List.of(), PreparedWeights.unshared());
+            ConvGemmKernel kernel = ConvGemmKernel.forGemm(node, List.of(), PreparedWeights.unshared(), tiles.getFirst());
             float[][] inputs = {values(k), null, null};
             float[][] outputs = {new float[n]};
             float[] scratch = new float[(int) kernel.scratchFloats()];
@@ -87,6 +100,51 @@ public final class ConvGemmBenchmark {
                         2.0 * k * n / t[0] / 1e9, kernel.algorithm());
             }
         }
+    }
+
+    /**
+     * Per run, in turns of about 0.1 s each so that a busy host's drift hits all alike after a
+     * warm-up of each: median seconds per call, the first call's seconds, and the median over
+     * rounds of the ratio of its time to the first run's in the same round. Seconds of this
+     * thread's CPU time, not of the clock, where the runs compute on this thread alone
+     * ({@code HostThreads.SEQUENTIAL}): a host shared with other jobs then takes the core away
+     * without counting in the result (its caches still suffer).
+     */
+    private static double[][] timeInTurns(List<Runnable> runs, double flops, int threadsForTurns) {
+        double[][] result = new double[runs.size()][3];
+        for (int i = 0; i < runs.size(); i++) {
+            long start = System.nanoTime();
+            runs.get(i).run();
+            result[i][1] = (System.nanoTime() - start) / 1e9;
+            long warmEnd = System.nanoTime() + 1_500_000_000L;
+            while (System.nanoTime() < warmEnd) {
+                runs.get(i).run();
+            }
+        }
+        int reps = (int) Math.clamp(3e9 / Math.max(flops, 1), 2, 2000);
+        int rounds = 21;
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpuTime = threadsForTurns == 1 && cpu.isCurrentThreadCpuTimeSupported();
+        double[][] samples = new double[runs.size()][rounds];
+        double[][] ratios = new double[runs.size()][rounds];
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < runs.size(); i++) {
+                long t0 = cpuTime ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
+                for (int r = 0; r < reps; r++) {
+                    runs.get(i).run();
+                }
+                long t1 = cpuTime ? cpu.getCurrentThreadCpuTime() : System.nanoTime();
+                samples[i][round] = (t1 - t0) / 1e9 / reps;
+                ratios[i][round] = samples[i][round] / samples[0][round];
+            }
+        }
+        for (int i = 0; i < runs.size(); i++) {
+            Arrays.sort(samples[i]);
+            Arrays.sort(ratios[i]);
+            result[i][0] = samples[i][rounds / 2];
+            result[i][2] = ratios[i][rounds / 2];
+        }
+        return result;
     }
 
     /** Median seconds per run over about 2 s after a warm-up, and the first run's seconds. */

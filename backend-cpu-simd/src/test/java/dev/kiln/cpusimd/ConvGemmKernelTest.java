@@ -30,12 +30,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Checks {@link ConvGemmKernel} against a plain double-precision convolution written here from
- * the ONNX definition, on one thread and on two.
+ * the ONNX definition, on one thread and on two, with each register tile ({@link RegisterTiles}:
+ * the 12 x 2 of 32 registers and the 4 x 2 of 16) whatever this host's, at the width of each of
+ * the module's test runs.
  */
 class ConvGemmKernelTest {
     private static final int L = BlockedLayout.LANES;
 
     static final HostThreads TWO_THREADS = KernelHarness.TWO_THREADS;
+    /** Every register tile, each run on every host. */
+    static final List<RegisterTiles> TILES = List.of(RegisterTiles.THIRTY_TWO, RegisterTiles.SIXTEEN);
 
     record ConvCase(String name, int batch, int channels, int height, int width, int outChannels, Window window,
                     int groups, boolean bias, List<PostOp> postOps) {
@@ -126,11 +130,14 @@ class ConvGemmKernelTest {
         double[] expected = directConv(c, x, w, b, residual, ys);
         int k = c.channels() / c.groups() * c.window().kernelH() * c.window().kernelW();
         assertTrue(ConvGemmKernel.supports(node));
-        ConvGemmKernel kernel = new ConvGemmKernel(node, PreparedWeights.unshared());
-        assertTrue(kernel.algorithm().contains("GEMM"), kernel.algorithm());
-        for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, TWO_THREADS)) {
-            float[] y = runConv(kernel, xs, ys, x, residual, threads);
-            assertClose(expected, y, k, c.name());
+        for (RegisterTiles tile : TILES) {
+            ConvGemmKernel kernel = new ConvGemmKernel(node, PreparedWeights.unshared(), tile);
+            assertTrue(kernel.algorithm().contains("GEMM"), kernel.algorithm());
+            assertTrue(kernel.algorithm().contains(tile.describe()), kernel.algorithm());
+            for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, TWO_THREADS)) {
+                float[] y = runConv(kernel, xs, ys, x, residual, threads);
+                assertClose(expected, y, k, c.name() + ", " + tile.describe());
+            }
         }
     }
 
@@ -167,10 +174,13 @@ class ConvGemmKernelTest {
                         op.hasResidual() ? ys : null),
                 Arrays.asList(null, Tensor.of(ws, w), c.bias() ? Tensor.of(Shape.of(c.outChannels()), b) : null, null));
         assertEquals(null, WinogradConvKernel.unsupportedReason(node));
-        WinogradConvKernel kernel = new WinogradConvKernel(node, PreparedWeights.unshared());
         double[] expected = directConv(c, x, w, b, residual, ys);
-        for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, TWO_THREADS)) {
-            assertClose(expected, runConv(kernel, xs, ys, x, residual, threads), c.channels() * 9, c.name());
+        for (RegisterTiles tile : TILES) {
+            WinogradConvKernel kernel = new WinogradConvKernel(node, PreparedWeights.unshared(), tile);
+            for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, TWO_THREADS)) {
+                assertClose(expected, runConv(kernel, xs, ys, x, residual, threads), c.channels() * 9,
+                        c.name() + ", " + tile.describe());
+            }
         }
     }
 
@@ -289,7 +299,6 @@ class ConvGemmKernelTest {
                 Arrays.asList(null, Tensor.of(bs, b), c == null ? null : Tensor.of(cShape, c)));
         assertTrue(ConvGemmKernel.supportsGemm(node));
         List<PostOp> epilogue = relu ? List.of(new PostOp.Activate(ActivationFunction.RELU)) : List.of();
-        ConvGemmKernel kernel = ConvGemmKernel.forGemm(node, epilogue, PreparedWeights.unshared());
         double[] expected = new double[m * n];
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
@@ -300,14 +309,17 @@ class ConvGemmKernelTest {
                 expected[i * n + j] = relu ? Math.max(0, sum) : sum;
             }
         }
-        for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, TWO_THREADS)) {
-            float[] y = garbage(m * n + 9);
-            float[] sentinel = Arrays.copyOfRange(y, m * n, m * n + 9);
-            kernel.execute(new float[][] {a, null, null}, new float[][] {y}, garbage(kernel.scratchFloats()), threads);
-            assertClose(expected, Arrays.copyOf(y, m * n), k, "gemm m=" + m + " n=" + n);
-            for (int i = 0; i < sentinel.length; i++) {
-                assertEquals(Float.floatToRawIntBits(sentinel[i]), Float.floatToRawIntBits(y[m * n + i]),
-                        "wrote past the output");
+        for (RegisterTiles tile : TILES) {
+            ConvGemmKernel kernel = ConvGemmKernel.forGemm(node, epilogue, PreparedWeights.unshared(), tile);
+            for (HostThreads threads : List.of(HostThreads.SEQUENTIAL, TWO_THREADS)) {
+                float[] y = garbage(m * n + 9);
+                float[] sentinel = Arrays.copyOfRange(y, m * n, m * n + 9);
+                kernel.execute(new float[][] {a, null, null}, new float[][] {y}, garbage(kernel.scratchFloats()), threads);
+                assertClose(expected, Arrays.copyOf(y, m * n), k, "gemm m=" + m + " n=" + n);
+                for (int i = 0; i < sentinel.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(sentinel[i]), Float.floatToRawIntBits(y[m * n + i]),
+                            "wrote past the output");
+                }
             }
         }
     }

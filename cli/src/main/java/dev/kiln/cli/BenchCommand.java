@@ -91,7 +91,8 @@ final class BenchCommand implements Callable<Integer> {
      * One model on one backend. The JSON keys are a contract for scripts: {@code model},
      * {@code backend}, {@code device}, {@code batch}, {@code runs}, {@code median_ms},
      * {@code min_ms}, {@code max_ms}, {@code images_per_s}, {@code max_rel_error}, and (added
-     * later) {@code compile_ms}, {@code selected_backend} and {@code selection_ms}.
+     * later) {@code compile_ms}, {@code selected_backend}, {@code selection_ms} and {@code p90_ms}
+     * (the 90th percentile of the runs, nearest rank).
      *
      * With {@code --profile}, {@code profile} lists where the time went (see {@link RunProfile.Entry}).
      *
@@ -104,7 +105,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     record Result(String model, String backend, String selectedBackend, String device, int batch, int runs, int warmup,
                   double medianMs, double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes,
-                  double compileMs, double selectionMs,
+                  double compileMs, double selectionMs, double p90Ms,
                   @JsonInclude(JsonInclude.Include.NON_NULL) List<RunProfile.Entry> profile) {
     }
 
@@ -275,7 +276,7 @@ final class BenchCommand implements Callable<Integer> {
                     roundMicros(t.minMs()), roundMicros(t.maxMs()),
                     Math.round(batch * 1000.0 / t.medianMs() * 100) / 100.0,
                     RelativeError.max(lastOutput, oracle), fallbackNodes, roundMicros(compileMs),
-                    roundMicros(selectionMs),
+                    roundMicros(selectionMs), roundMicros(t.p90Ms()),
                     profile == null ? null : profile.entries());
         }
     }
@@ -348,13 +349,13 @@ final class BenchCommand implements Callable<Integer> {
             Json.print(out, results);
             return;
         }
-        Table table = new Table("model", "backend", "batch", "runs", "median ms", "min ms", "max ms", "images/s",
-                "max rel err", "compile ms", "device");
+        Table table = new Table("model", "backend", "batch", "runs", "median ms", "p90 ms", "min ms", "max ms",
+                "images/s", "max rel err", "compile ms", "device");
         for (Result r : results) {
             String backendText = r.backend().equals(r.selectedBackend()) ? r.backend()
                     : r.backend() + " -> " + r.selectedBackend();
             table.row(r.model(), backendText + (r.fallbackNodes() > 0 ? " (+" + r.fallbackNodes() + " fallback)" : ""),
-                    r.batch(), r.runs(), fixed(r.medianMs()), fixed(r.minMs()), fixed(r.maxMs()),
+                    r.batch(), r.runs(), fixed(r.medianMs()), fixed(r.p90Ms()), fixed(r.minMs()), fixed(r.maxMs()),
                     fixed(r.imagesPerS()), String.format(Locale.ROOT, "%.1e", r.maxRelError()),
                     String.format(Locale.ROOT, "%.0f", r.compileMs()), r.device());
         }

@@ -173,7 +173,7 @@ class KilnCommandsTest {
         Set<String> benched = new HashSet<>();
         for (JsonNode r : results) {
             for (String key : List.of("model", "backend", "batch", "median_ms", "runs", "max_rel_error", "min_ms",
-                    "max_ms", "images_per_s", "device", "compile_ms", "selected_backend")) {
+                    "max_ms", "images_per_s", "device", "compile_ms", "selected_backend", "p90_ms")) {
                 assertTrue(r.has(key), "missing " + key + " in " + r);
             }
             assertEquals(r.get("backend").asText(), r.get("selected_backend").asText(), "named, so it ran: " + r);
@@ -183,6 +183,8 @@ class KilnCommandsTest {
             assertEquals(1, r.get("runs").asInt());
             assertTrue(r.get("median_ms").asDouble() > 0, r.toString());
             assertTrue(r.get("min_ms").asDouble() <= r.get("max_ms").asDouble(), r.toString());
+            assertTrue(r.get("median_ms").asDouble() <= r.get("p90_ms").asDouble()
+                    && r.get("p90_ms").asDouble() <= r.get("max_ms").asDouble(), r.toString());
             benched.add(r.get("backend").asText());
         }
         Set<String> available = new HashSet<>();
@@ -203,7 +205,7 @@ class KilnCommandsTest {
         List<String> lines = run.out().lines().toList();
         assertEquals(2, lines.size(), run.out());
         assertTrue(lines.get(0).startsWith("model") && lines.get(0).contains("median ms")
-                && lines.get(0).contains("compile ms"), run.out());
+                && lines.get(0).contains("p90 ms") && lines.get(0).contains("compile ms"), run.out());
         assertTrue(lines.get(1).startsWith("mobilenet_v1") && lines.get(1).contains("reference"), run.out());
     }
 
