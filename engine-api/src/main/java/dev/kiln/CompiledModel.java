@@ -114,13 +114,17 @@ public final class CompiledModel implements AutoCloseable {
 
     /** How the backend of the plan for this batch size was chosen (the plan is compiled if it was not yet). */
     public Selection selectionForBatch(int batch) {
-        Map<String, Shape> shapes = graph.inputShapesForBatch(batch);
+        return choiceFor(graph.inputShapesForBatch(batch)).selection();
+    }
+
+    /** How the plan for these input shapes chose its backend, compiling that plan if it was not yet. */
+    private Selector.Choice choiceFor(Map<String, Shape> shapes) {
         Selector.Choice c = choices.get(key(shapes));
         if (c == null) {
             plan(shapes);
             c = choices.get(key(shapes));
         }
-        return c.selection();
+        return c;
     }
 
     /**
@@ -137,13 +141,7 @@ public final class CompiledModel implements AutoCloseable {
         if (!graph.hasFixedShapesBesidesBatch()) {
             return rankSelection.get().order();
         }
-        Map<String, Shape> shapes = graph.inputShapesForBatch(1);
-        Selector.Choice c = choices.get(key(shapes));
-        if (c == null) {
-            plan(shapes);
-            c = choices.get(key(shapes));
-        }
-        return c.order();
+        return choiceFor(graph.inputShapesForBatch(1)).order();
     }
 
     /** Which node runs where and why, at batch 1. */
