@@ -36,6 +36,19 @@
         return Math.max(...values) / Math.min(...values) > 20 ? {distr: 3, log: 10} : {};
     }
 
+    // Tick labels that stay readable on a log scale: 1e-7 rather than uPlot's 0.
+    function tick(v) {
+        if (v == null) {
+            return '';
+        }
+        const a = Math.abs(v);
+        return a === 0 || (a >= 0.01 && a < 1e6) ? String(+v.toPrecision(4)) : v.toExponential(0);
+    }
+
+    function yAxis(name) {
+        return {label: name, size: 60, values: (u, splits) => splits.map(tick)};
+    }
+
     // Category labels under a bar chart's bars; none when too many to read.
     function categoryAxis(labels, name) {
         const axis = {label: name};
@@ -44,6 +57,8 @@
             axis.values = (u, splits) => splits.map(v => labels[v] === undefined ? '' : labels[v]);
             axis.rotate = -30;
             axis.size = 90;
+        } else {
+            axis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
         }
         return axis;
     }
@@ -76,7 +91,7 @@
             });
             draw(el, {
                 scales: {x: {time: false}, y: yScale(ys)},
-                axes: [{label: 'percentile of runs'}, {label: 'ms'}],
+                axes: [{label: 'percentile of runs'}, yAxis('ms')],
                 series: [{label: 'percentile'}].concat(rows.map((r, i) => line(i, label(r))))
                     .map((s, i) => (i === 0 ? s : Object.assign(s, {points: {show: false}}))),
             }, [xs].concat(ys), rows.map((r, i) => colour(i)));
@@ -93,7 +108,7 @@
             }));
             draw(el, {
                 scales: {x: {time: false}, y: yScale(ys)},
-                axes: [{label: 'batch size', splits: () => batches}, {label: 'images/s'}],
+                axes: [{label: 'batch size', splits: () => batches}, yAxis('images/s')],
                 series: [{label: 'batch'}].concat(backends.map((b, i) => line(i, b))),
             }, [batches].concat(ys), backends.map((b, i) => colour(i)));
         },
@@ -104,7 +119,7 @@
             const names = entries.map(e => e.name);
             draw(el, {
                 scales: {x: {time: false, range: [-0.5, entries.length - 0.5]}},
-                axes: [categoryAxis(names, 'node, in execution order'), {label: 'median us'}],
+                axes: [categoryAxis(names, 'node, in execution order'), yAxis('median us')],
                 series: [{label: 'entry', value: (u, v) => (v == null ? '--' : names[v])}, bars(0, 'median us')],
             }, [indexes(entries.length), entries.map(e => e.median_micros)], [colour(0)]);
         },
@@ -131,12 +146,12 @@
             }));
             const series = [{label: 'value', value: (u, v) => (v == null ? '--' : names[v])},
                 {label: 'tolerance', stroke: toleranceColour, width: 1, dash: [6, 4], fill: 'rgba(46,125,50,0.12)',
-                    fillTo: (u, idx, min) => min, points: {show: false}}]
+                    fillTo: (u, idx, min) => min, points: {show: names.length === 1, size: 10, fill: toleranceColour}}]
                 .concat(backends.map((b, i) => line(i, b.backend)));
             draw(el, {
                 height: 340,
-                scales: {x: {time: false}, y: {distr: 3, log: 10}},
-                axes: [{label: 'value, in execution order'}, {label: 'relative error'}],
+                scales: {x: {time: false, range: [-0.5, names.length - 0.5]}, y: {distr: 3, log: 10}},
+                axes: [categoryAxis(names, 'value, in execution order'), yAxis('relative error')],
                 series: series,
                 hooks: {draw: [u => markNodes(u, marks)]},
             }, [xs, tolerance].concat(errors), backends.map((b, i) => colour(i)).concat([toleranceColour]));
@@ -150,7 +165,7 @@
             const others = s.candidates.map(c => (c.backend === s.winner ? null : c.median_ms));
             draw(el, {
                 scales: {x: {time: false, range: [-0.5, names.length - 0.5]}, y: yScale([winner, others])},
-                axes: [categoryAxis(names, 'candidate'), {label: 'median ms'}],
+                axes: [categoryAxis(names, 'candidate'), yAxis('median ms')],
                 series: [{label: 'candidate', value: (u, v) => (v == null ? '--' : names[v])},
                     bars(2, 'winner'), bars(0, 'other candidates')],
             }, [indexes(names.length), winner, others], [colour(2), colour(0)]);
@@ -163,7 +178,7 @@
             const pick = wanted => rows.map(r => (wanted(r.verdict) ? r.change_pct : null));
             draw(el, {
                 scales: {x: {time: false, range: [-0.5, names.length - 0.5]}},
-                axes: [categoryAxis(names, 'model, backend, batch'), {label: 'change of the median, %'}],
+                axes: [categoryAxis(names, 'model, backend, batch'), yAxis('change of the median, %')],
                 series: [{label: 'row', value: (u, v) => (v == null ? '--' : names[v])},
                     bars(1, 'regression'), bars(2, 'improvement'), bars(7, 'unchanged')],
             }, [indexes(names.length), pick(v => v === 'regression'), pick(v => v === 'improvement'),
