@@ -36,7 +36,8 @@ public final class ComparePage {
                 + comparison.path("regressions").asInt() + " regressions</strong>, "
                 + comparison.path("improvements").asInt() + " improvements: a median more than "
                 + Html.escape(comparison.path("threshold_pct").asText()) + "% slower or faster.</p>\n");
-        page.section("Change of the median", (rows.isEmpty() ? "" : Chart.of("change",
+        boolean changes = rows.findValues("change_pct").stream().anyMatch(JsonNode::isNumber);
+        page.section("Change of the median", (!changes ? "" : Chart.of("change",
                 "change of the median per model and backend", all)) + t.html());
         page.write(file);
     }

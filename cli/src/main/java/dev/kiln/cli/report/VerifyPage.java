@@ -25,15 +25,19 @@ public final class VerifyPage {
                 + (report.path("passed").asBoolean() ? "PASS" : "FAIL") + "</strong></p>\n" + summary(report));
         JsonNode backends = report.path("backends");
         List<Integer> all = new ArrayList<>();
+        boolean compared = false;
         for (int b = 0; b < backends.size(); b++) {
             all.add(b);
+            compared |= !backends.get(b).path("values").isEmpty();
         }
-        page.section("Relative error along the network", "<p class=\"note\">Each value's largest error relative to"
-                + " its scale (the largest reference magnitude), in execution order, on a log scale; the band under"
-                + " the dashed line is the tolerance. A vertical line marks a backend's first divergent node; shaded"
-                + " columns are nodes that fell back to another backend. An exact value (error 0) is not drawn.</p>\n"
-                + Chart.of("errors", "relative error of every value along the network", all)
-                + "<details><summary>every value</summary>\n" + valuesTable(report) + "</details>\n");
+        // A backend that failed before computing anything has no values: there is no line to draw.
+        page.section("Relative error along the network", compared ? "<p class=\"note\">Each value's largest error"
+                + " relative to its scale (the largest reference magnitude), in execution order, on a log scale; the"
+                + " band under the dashed line is the tolerance. A vertical line marks a backend's first divergent"
+                + " node; shaded columns are nodes that fell back to another backend. An exact value (error 0) is not"
+                + " drawn.</p>\n" + Chart.of("errors", "relative error of every value along the network", all)
+                + "<details><summary>every value</summary>\n" + valuesTable(report) + "</details>\n"
+                : "<p>No backend computed any value to compare.</p>\n");
         StringBuilder repro = new StringBuilder();
         for (JsonNode b : backends) {
             JsonNode reduced = b.path("reduced");
