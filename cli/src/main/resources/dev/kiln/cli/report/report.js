@@ -36,6 +36,20 @@
         return Math.max(...values) / Math.min(...values) > 20 ? {distr: 3, log: 10} : {};
     }
 
+    // Bars stand on zero: a linear scale from 0 (or below it, for negative changes), unless the
+    // values span so much that only a log scale shows them all.
+    function barScale(series) {
+        const scale = yScale(series);
+        if (scale.distr === 3) {
+            return scale;
+        }
+        return {range: (u, min, max) => {
+            const low = Math.min(0, min);
+            const high = Math.max(0, max);
+            return high === low ? [low, low + 1] : [low, high + (high - low) * 0.05];
+        }};
+    }
+
     // Tick labels that stay readable on a log scale: 1e-7 rather than uPlot's 0.
     function tick(v) {
         if (v == null) {
@@ -118,7 +132,8 @@
             const entries = data[items[0]].profile;
             const names = entries.map(e => e.name);
             draw(el, {
-                scales: {x: {time: false, range: [-0.5, entries.length - 0.5]}},
+                scales: {x: {time: false, range: [-0.5, entries.length - 0.5]},
+                    y: barScale([entries.map(e => e.median_micros)])},
                 axes: [categoryAxis(names, 'node, in execution order'), yAxis('median us')],
                 series: [{label: 'entry', value: (u, v) => (v == null ? '--' : names[v])}, bars(0, 'median us')],
             }, [indexes(entries.length), entries.map(e => e.median_micros)], [colour(0)]);
@@ -164,7 +179,7 @@
             const winner = s.candidates.map(c => (c.backend === s.winner ? c.median_ms : null));
             const others = s.candidates.map(c => (c.backend === s.winner ? null : c.median_ms));
             draw(el, {
-                scales: {x: {time: false, range: [-0.5, names.length - 0.5]}, y: yScale([winner, others])},
+                scales: {x: {time: false, range: [-0.5, names.length - 0.5]}, y: barScale([winner, others])},
                 axes: [categoryAxis(names, 'candidate'), yAxis('median ms')],
                 series: [{label: 'candidate', value: (u, v) => (v == null ? '--' : names[v])},
                     bars(2, 'winner'), bars(0, 'other candidates')],
@@ -176,8 +191,10 @@
             const rows = items.map(i => data.rows[i]);
             const names = rows.map(r => r.model + ' ' + r.backend + ' b' + r.batch);
             const pick = wanted => rows.map(r => (wanted(r.verdict) ? r.change_pct : null));
+            const changes = rows.map(r => r.change_pct).filter(v => v != null);
             draw(el, {
-                scales: {x: {time: false, range: [-0.5, names.length - 0.5]}},
+                scales: {x: {time: false, range: [-0.5, names.length - 0.5]},
+                    y: {range: (u, min, max) => [Math.min(0, ...changes) - 1, Math.max(0, ...changes) + 1]}},
                 axes: [categoryAxis(names, 'model, backend, batch'), yAxis('change of the median, %')],
                 series: [{label: 'row', value: (u, v) => (v == null ? '--' : names[v])},
                     bars(1, 'regression'), bars(2, 'improvement'), bars(7, 'unchanged')],
