@@ -7,6 +7,7 @@ import dev.kiln.Engine;
 import dev.kiln.KilnException;
 import dev.kiln.RunProfile;
 import dev.kiln.Tensor;
+import dev.kiln.cli.report.BenchPage;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.Models;
 import dev.kiln.reference.ReferenceBackend;
@@ -18,8 +19,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-
-import dev.kiln.cli.report.BenchPage;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
