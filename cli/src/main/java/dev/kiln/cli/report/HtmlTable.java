@@ -11,6 +11,7 @@ import java.util.List;
  * can be traced to, and checked against, the {@code --json} output it came from.
  */
 final class HtmlTable {
+    private static final java.util.Set<String> NON_FINITE = java.util.Set.of("NaN", "Infinity", "-Infinity");
     private final JsonNode root;
     private final String cssClass;
     private final List<String> headers;
@@ -57,6 +58,11 @@ final class HtmlTable {
         String classes = ("num " + cellClass).trim();
         if (v.isMissingNode() || v.isNull()) {
             cells.add("<td class=\"" + classes + "\">-</td>");
+            return this;
+        }
+        // JSON has no NaN or infinity: Jackson writes them as strings, which are shown as they are.
+        if (v.isTextual() && NON_FINITE.contains(v.asText()) || v.isNumber() && !Double.isFinite(v.asDouble())) {
+            cells.add("<td class=\"" + classes + "\">" + Html.escape(v.asText()) + "</td>");
             return this;
         }
         if (!v.isNumber()) {

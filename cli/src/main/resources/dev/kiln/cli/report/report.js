@@ -149,10 +149,11 @@
                 const byValue = new Map(b.values.map(v => [v.value, v.rel_error]));
                 return names.map(n => {
                     const e = byValue.get(n);
-                    return e === undefined || e <= 0 ? null : e;
+                    // Not drawn: 0 (exact) on a log scale, and NaN, which JSON carries as a string.
+                    return typeof e === 'number' && e > 0 ? e : null;
                 });
             });
-            const tolerance = base.values.map(v => (v.tolerance > 0 ? v.tolerance : null));
+            const tolerance = base.values.map(v => (typeof v.tolerance === 'number' && v.tolerance > 0 ? v.tolerance : null));
             const toleranceColour = '#2e7d32';
             const marks = backends.map((b, i) => ({
                 colour: colour(i),

@@ -40,6 +40,9 @@ class HtmlPageTest {
         assertThrows(IllegalArgumentException.class, () -> table.number("/model", NumberFormat.MEASURE));
         assertThrows(IllegalStateException.class, () -> new HtmlTable(data, "data", "a", "b").text("x").endRow(),
                 "a row with too few cells");
+        JsonNode nan = new ObjectMapper().readTree("{\"e\": \"NaN\"}");
+        String shown = new HtmlTable(nan, "data", "e").number("/e", NumberFormat.SCIENTIFIC).endRow().html();
+        assertTrue(shown.contains("<td class=\"num\">NaN</td>"), "NaN, as Jackson writes it, shown as such: " + shown);
     }
 
     @Test
