@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares what the test suite needs outside Maven: Debian's PyTorch, ONNX and ONNX test data
 # packages, an OpenCL runtime for the opencl backend (PoCL, a CPU driver, behind the ICD
-# loader), a C compiler for the onednn backend's own kernels (backend-onednn/src/main/c), and
-# the PyTorch parity fixtures (ONNX exports, inputs and PyTorch's outputs).
+# loader), a C compiler for the onednn backend's own kernels (backend-onednn/src/main/c), headless
+# Chromium and its driver for the HTML report tests (cli's HtmlReportsInBrowserTest), and the
+# PyTorch parity fixtures (ONNX exports, inputs and PyTorch's outputs).
 #
 # The fixtures are generated once and cached outside the repository, in
 #   ${KILN_FIXTURES:-$HOME/.cache/kiln/fixtures}/parity-<key>/
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 
 readonly PYTHON=/usr/bin/python3 # Debian's: another python3 earlier on the PATH may lack torch
 readonly PACKAGES=(python3-torch python3-torchvision python3-onnx python3-numpy libonnx-testdata
-    ocl-icd-libopencl1 pocl-opencl-icd gcc libc6-dev)
+    ocl-icd-libopencl1 pocl-opencl-icd gcc libc6-dev chromium chromium-driver)
 readonly EXPORT_SCRIPT=parity/export_models.py
 readonly REDUCED_SCRIPT=parity/export_reduced.py
 readonly REDUCED_FOLDER=reduced

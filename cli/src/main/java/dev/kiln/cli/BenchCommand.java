@@ -7,6 +7,7 @@ import dev.kiln.Engine;
 import dev.kiln.KilnException;
 import dev.kiln.RunProfile;
 import dev.kiln.Tensor;
+import dev.kiln.cli.report.BenchPage;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.Models;
 import dev.kiln.reference.ReferenceBackend;
@@ -20,6 +21,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -52,9 +54,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Only this backend (or auto). Default: every available backend.")
     String backend;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
-            description = "Batch size (default ${DEFAULT-VALUE}).")
-    int batch;
+    @Option(names = "--batch", paramLabel = "N", split = ",",
+            description = "Batch size, repeatable or comma-separated (default 1); with several, the report draws"
+                    + " images/s against batch size.")
+    List<Integer> batches;
 
     @Option(names = "--runs", paramLabel = "N",
             description = "Timed runs per model and backend (default " + RUNS + ", " + REFERENCE_RUNS
@@ -80,6 +83,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON on stdout (progress stays on stderr).")
     boolean json;
 
+    @Option(names = "--report", paramLabel = "FILE.html",
+            description = "Also write a self-contained HTML report: the environment, every run's latency as a"
+                    + " distribution, images/s against batch size, the profile; with tables readable without"
+                    + " JavaScript.")
+    Path report;
+
     @Option(names = "--profile", paramLabel = "N", arity = "0..1", fallbackValue = "" + PROFILE_ROWS,
             description = "Also time every node (or partition, where a backend cannot tell nodes apart) over the timed"
                     + " runs and print the N slowest (default " + PROFILE_ROWS + "); with --json, every entry.")
@@ -92,9 +101,10 @@ final class BenchCommand implements Callable<Integer> {
      * {@code backend}, {@code device}, {@code batch}, {@code runs}, {@code median_ms},
      * {@code min_ms}, {@code max_ms}, {@code images_per_s}, {@code max_rel_error}, and (added
      * later) {@code compile_ms}, {@code selected_backend}, {@code selection_ms} and {@code p90_ms}
-     * (the 90th percentile of the runs, nearest rank).
+     * (the 90th percentile of the runs, nearest rank), {@code p99_ms} and {@code run_ms} (every timed
+     * run, in the order run).
      *
-     * With {@code --profile}, {@code profile} lists where the time went (see {@link RunProfile.Entry}).
+     * With {@code --profile}, {@code profile} lists where the time went (see {@link ProfileRow}).
      *
      * @param backend       the backend asked for: an id, or {@code auto}
      * @param selectedBackend the backend that ran: the one asked for, or the one auto chose for this batch size
@@ -105,13 +115,14 @@ final class BenchCommand implements Callable<Integer> {
      */
     record Result(String model, String backend, String selectedBackend, String device, int batch, int runs, int warmup,
                   double medianMs, double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes,
-                  double compileMs, double selectionMs, double p90Ms,
-                  @JsonInclude(JsonInclude.Include.NON_NULL) List<RunProfile.Entry> profile) {
+                  double compileMs, double selectionMs, double p90Ms, double p99Ms, double[] runMs,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) List<ProfileRow> profile) {
     }
 
     @Override
     public Integer call() {
         checkCounts();
+        List<Integer> sizes = batchSizes();
         if (profileRows != null && profileRows < 1) {
             throw new ParameterException(spec.commandLine(), "--profile must be at least 1, got " + profileRows);
         }
@@ -127,25 +138,40 @@ final class BenchCommand implements Callable<Integer> {
         List<Result> results = new ArrayList<>();
         boolean stackTraces = ErrorReporter.stackTracesWanted(spec.commandLine());
         boolean anyFailed = false;
+        List<String> problems = new ArrayList<>();
         for (ModelSource source : sources) {
             // Reported after the model's progress bar is done, so that the two do not overwrite each other.
-            for (Notice notice : benchModel(engine, source, backendIds, results)) {
+            for (Notice notice : benchModel(engine, source, backendIds, sizes, results)) {
                 err.println("kiln: warning: " + notice.message());
                 if (stackTraces && notice.cause() != null) {
                     notice.cause().printStackTrace(err);
                 }
                 anyFailed |= notice.failed();
+                problems.add(notice.message());
             }
             err.flush();
         }
         print(results);
+        if (report != null) {
+            BenchPage.write(Json.tree(results), problems, Json.tree(Environment.probe(engine)), report);
+        }
         return anyFailed ? ErrorReporter.RUNTIME : 0;
     }
 
-    private void checkCounts() {
-        if (batch < 1) {
-            throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
+    /** The --batch values in the order given, each once; 1 without the option. */
+    private List<Integer> batchSizes() {
+        if (batches == null || batches.isEmpty()) {
+            return List.of(1);
         }
+        for (int b : batches) {
+            if (b < 1) {
+                throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + b);
+            }
+        }
+        return batches.stream().distinct().toList();
+    }
+
+    private void checkCounts() {
         if (runs != null && runs < 1) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
         }
@@ -167,7 +193,7 @@ final class BenchCommand implements Callable<Integer> {
      * backend that was dropped while compiling so that other backends ran its nodes. A failing
      * backend does not stop the others.
      */
-    private List<Notice> benchModel(Engine engine, ModelSource source, List<String> backendIds,
+    private List<Notice> benchModel(Engine engine, ModelSource source, List<String> backendIds, List<Integer> sizes,
                                     List<Result> results) {
         // When the reference backend is benched it goes first and its first output is the oracle,
         // which saves a run of the slowest backend; otherwise the oracle is one run of its own.
@@ -177,46 +203,59 @@ final class BenchCommand implements Callable<Integer> {
             order.remove(ReferenceBackend.ID);
             order.addFirst(ReferenceBackend.ID);
         }
-        long steps = (referenceBenched ? 1 : 2) + order.stream().mapToLong(id -> 1 + warmup + runsFor(id)).sum();
+        long steps = 1 + sizes.size() * ((referenceBenched ? 0 : 1)
+                + order.stream().mapToLong(id -> 1 + warmup + runsFor(id)).sum());
         List<Notice> notices = new ArrayList<>();
         List<Result> modelResults = new ArrayList<>();
         try (BenchProgress progress = new BenchProgress(spec.commandLine().getErr(), source.name(), steps);
-             Graph graph = build(source, progress);
-             ModelInputs input = ModelInputs.random(graph, batch, seed, engine, spec.commandLine())) {
-            float[] oracle = null;
-            if (!referenceBenched) {
-                progress.next("reference output");
-                oracle = runOnce(engine, graph, input);
-                progress.done();
-            }
-            for (String id : order) {
-                try {
-                    Measurement m = measure(engine, graph, input, id, progress);
-                    if (oracle == null) {
-                        oracle = m.firstOutput();
-                    }
-                    modelResults.add(m.result(source.name(), deviceOf(engine, m.selected()), oracle));
-                    for (String skipped : m.skippedBackends()) {
-                        notices.add(Notice.warning(source.name() + " on " + id + ": a backend was dropped ("
-                                + skipped + "); " + m.fallbackNodes() + " nodes ran on fallbacks"));
-                    }
-                } catch (RuntimeException e) {
-                    notices.add(Notice.failure(source.name() + " on " + id + " failed: " + ErrorReporter.describe(e),
-                            e));
-                    if (id.equals(ReferenceBackend.ID)) {
-                        notices.add(Notice.failure(source.name()
-                                + ": no reference output, the other backends were not run", null));
-                        break;
-                    }
+             Graph graph = build(source, progress)) {
+            for (int batch : sizes) {
+                try (ModelInputs input = ModelInputs.random(graph, batch, seed, engine, spec.commandLine())) {
+                    benchBatch(engine, source, graph, input, batch, order, referenceBenched, progress, modelResults,
+                            notices);
                 }
             }
         } catch (KilnException e) {
             notices.add(Notice.failure(source.name() + " skipped: " + e.getMessage(), e));
         }
-        // Listed by rank, the backend auto picks first, whatever order they ran in.
-        modelResults.sort(Comparator.comparingInt(r -> backendIds.indexOf(r.backend())));
+        // By batch size as given, then by rank, the backend auto picks first, whatever order they ran in.
+        modelResults.sort(Comparator.<Result>comparingInt(r -> sizes.indexOf(r.batch()))
+                .thenComparingInt(r -> backendIds.indexOf(r.backend())));
         results.addAll(modelResults);
         return notices;
+    }
+
+    /** One batch size of a model on every backend; the first to fail of the reference backend stops the rest. */
+    private void benchBatch(Engine engine, ModelSource source, Graph graph, ModelInputs input, int batch,
+                            List<String> order, boolean referenceBenched, BenchProgress progress,
+                            List<Result> modelResults, List<Notice> notices) {
+        String what = source.name() + (batch == 1 ? "" : " at batch " + batch);
+        float[] oracle = null;
+        if (!referenceBenched) {
+            progress.next("reference output");
+            oracle = runOnce(engine, graph, input);
+            progress.done();
+        }
+        for (String id : order) {
+            try {
+                Measurement m = measure(engine, graph, input, batch, id, progress);
+                if (oracle == null) {
+                    oracle = m.firstOutput();
+                }
+                modelResults.add(m.result(source.name(), deviceOf(engine, m.selected()), oracle));
+                for (String skipped : m.skippedBackends()) {
+                    notices.add(Notice.warning(what + " on " + id + ": a backend was dropped ("
+                            + skipped + "); " + m.fallbackNodes() + " nodes ran on fallbacks"));
+                }
+            } catch (RuntimeException e) {
+                notices.add(Notice.failure(what + " on " + id + " failed: " + ErrorReporter.describe(e), e));
+                if (id.equals(ReferenceBackend.ID)) {
+                    notices.add(Notice.failure(what + ": no reference output, the other backends were not run",
+                            null));
+                    return;
+                }
+            }
+        }
     }
 
     /** Something to tell the user about a model or backend; {@code failed} when it gave no result. */
@@ -269,19 +308,24 @@ final class BenchCommand implements Callable<Integer> {
     /** The timed runs of one backend, with its first and last outputs. */
     private record Measurement(String backend, String selected, int batch, int warmup, int fallbackNodes,
                                List<String> skippedBackends, long[] nanos, float[] firstOutput,
-                               float[] lastOutput, double compileMs, double selectionMs, RunProfile profile) {
+                               float[] lastOutput, double compileMs, double selectionMs,
+                               List<ProfileRow> profile) {
         Result result(String model, String device, float[] oracle) {
             Timings t = Timings.ofNanos(nanos);
+            double[] runMs = new double[nanos.length];
+            for (int i = 0; i < nanos.length; i++) {
+                runMs[i] = roundMicros(nanos[i] / 1e6);
+            }
             return new Result(model, backend, selected, device, batch, nanos.length, warmup, roundMicros(t.medianMs()),
                     roundMicros(t.minMs()), roundMicros(t.maxMs()),
                     Math.round(batch * 1000.0 / t.medianMs() * 100) / 100.0,
                     RelativeError.max(lastOutput, oracle), fallbackNodes, roundMicros(compileMs),
-                    roundMicros(selectionMs), roundMicros(t.p90Ms()),
-                    profile == null ? null : profile.entries());
+                    roundMicros(selectionMs), roundMicros(t.p90Ms()), roundMicros(t.p99Ms()), runMs, profile);
         }
     }
 
-    private Measurement measure(Engine engine, Graph graph, ModelInputs input, String id, BenchProgress progress) {
+    private Measurement measure(Engine engine, Graph graph, ModelInputs input, int batch, String id,
+                                BenchProgress progress) {
         int timedRuns = runsFor(id);
         progress.next(id + ": compiling");
         long compileStarted = System.nanoTime();
@@ -328,7 +372,8 @@ final class BenchCommand implements Callable<Integer> {
             ExecutionPlan plan = compiled.planForBatch(batch);
             int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
             return new Measurement(id, chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
-                    compileMs, selection.cache() == Selection.CacheUse.MISS ? selection.selectionMillis() : 0, profile);
+                    compileMs, selection.cache() == Selection.CacheUse.MISS ? selection.selectionMillis() : 0,
+                    profile == null ? null : ProfileRow.of(profile, plan));
         }
     }
 
@@ -369,15 +414,15 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The slowest entries of a result's profile, by median, with their share of the sum of all medians. */
     private void printProfile(PrintWriter out, Result r) {
-        List<RunProfile.Entry> slowest = new ArrayList<>(r.profile());
-        slowest.sort(Comparator.comparingDouble(RunProfile.Entry::medianMicros).reversed());
-        double sum = slowest.stream().mapToDouble(RunProfile.Entry::medianMicros).sum();
+        List<ProfileRow> slowest = new ArrayList<>(r.profile());
+        slowest.sort(Comparator.comparingDouble(ProfileRow::medianMicros).reversed());
+        double sum = slowest.stream().mapToDouble(ProfileRow::medianMicros).sum();
         out.println();
         out.printf(Locale.ROOT, "%s on %s, batch %d: the %d slowest of %d entries (sum of medians %.2f ms, median run"
                         + " %.2f ms)%n", r.model(), r.backend(), r.batch(), Math.min(profileRows, slowest.size()),
                 slowest.size(), sum / 1000, r.medianMs());
         Table table = new Table("median us", "share", "node", "op", "backend", "algorithm");
-        for (RunProfile.Entry e : slowest.subList(0, Math.min(profileRows, slowest.size()))) {
+        for (ProfileRow e : slowest.subList(0, Math.min(profileRows, slowest.size()))) {
             table.row(String.format(Locale.ROOT, "%.1f", e.medianMicros()),
                     String.format(Locale.ROOT, "%.1f%%", sum == 0 ? 0 : 100 * e.medianMicros() / sum), e.name(),
                     e.op(), e.backend(), e.algorithm());

@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -14,6 +15,11 @@ final class Json {
             .enable(SerializationFeature.INDENT_OUTPUT);
 
     private Json() {
+    }
+
+    /** The value as the JSON tree that {@link #print} writes: what a report embeds and reads its numbers from. */
+    static JsonNode tree(Object value) {
+        return MAPPER.valueToTree(value);
     }
 
     static void print(PrintWriter out, Object value) {

@@ -2,12 +2,11 @@ package dev.kiln.cli;
 
 import picocli.CommandLine.IVersionProvider;
 
-/** The version from the jar's manifest, or "development" when run from classes. */
+/** The version and commit stamped at build time, and the JDK running it. */
 final class KilnVersion implements IVersionProvider {
     @Override
     public String[] getVersion() {
-        String version = Kiln.class.getPackage().getImplementationVersion();
-        return new String[]{"kiln " + (version == null ? "(development build)" : version)
-                + ", Java " + Runtime.version()};
+        BuildInfo build = BuildInfo.current();
+        return new String[]{"kiln " + build.version() + " (commit " + build.commit() + "), Java " + Runtime.version()};
     }
 }

@@ -9,6 +9,7 @@ import dev.kiln.conformance.verify.Reduction;
 import dev.kiln.conformance.verify.LayerwiseVerifier;
 import dev.kiln.conformance.verify.ValueCheck;
 import dev.kiln.conformance.verify.Verification;
+import dev.kiln.cli.report.VerifyPage;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.io.Npy;
 import dev.kiln.models.onnx.OnnxExporter;
@@ -76,16 +77,33 @@ final class VerifyCommand implements Callable<Integer> {
                     + " which 'kiln verify' and 'kiln run' take."})
     Path reduce;
 
+    @Option(names = "--report", paramLabel = "FILE.html",
+            description = "Also write a self-contained HTML report: each backend's relative error along the"
+                    + " network against its tolerance, the first divergent node marked, fallback nodes shaded.")
+    Path report;
+
     /** One backend's verdict as {@code --json} prints it. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     record BackendReport(String backend, boolean passed, double maxRelError, NodeReport worstNode,
                          NodeReport firstDivergentNode, List<NodeReport> inputsInTolerance,
                          List<String> fallbackNodes, int nodesOnBackend, List<String> problems,
-                         ReducedReport reduced) {
+                         ReducedReport reduced, List<ValueRow> values) {
     }
 
-    /** What {@code --reduce} wrote for a failing backend: the model file, its inputs by name, what it keeps. */
-    record ReducedReport(String model, Map<String, String> inputs, String description, boolean stillFails) {
+    /**
+     * What {@code --reduce} wrote for a failing backend: the model file, its inputs by name, what it
+     * keeps, and the command that checks it again.
+     */
+    record ReducedReport(String model, Map<String, String> inputs, String description, boolean stillFails,
+                         String command) {
+    }
+
+    /**
+     * One value along the network, in execution order: its error and tolerance relative to its scale,
+     * whether it passed, and whether its node fell back to another backend.
+     */
+    record ValueRow(String node, String op, String value, double relError, double tolerance, boolean passed,
+                    boolean fallback) {
     }
 
     /** A value of one node: where, its shapes, its error and the bound. */
@@ -126,7 +144,7 @@ final class VerifyCommand implements Callable<Integer> {
                     }
                 }
             }
-            print(source.name(), v, reduced);
+            print(engine, source.name(), v, reduced);
             return v.passed() ? 0 : 1;
         }
     }
@@ -174,18 +192,25 @@ final class VerifyCommand implements Callable<Integer> {
                 Npy.write(npy, r.inputs().get(e.getKey()));
                 files.put(e.getKey(), npy.toString());
             }
-            return new ReducedReport(file.toString(), files, r.description(), !r.verdict().passed());
+            StringBuilder command = new StringBuilder("kiln verify --model " + file + " --backends " + backend);
+            files.forEach((name, npy) -> command.append(" --input ").append(name).append('=').append(npy));
+            return new ReducedReport(file.toString(), files, r.description(), !r.verdict().passed(),
+                    command.toString());
         }
     }
 
-    private void print(String modelName, Verification v, Map<String, ReducedReport> reduced) {
+    private void print(Engine engine, String modelName, Verification v, Map<String, ReducedReport> reduced) {
         PrintWriter out = spec.commandLine().getOut();
         List<BackendReport> reports = v.verdicts().stream().map(b -> new BackendReport(b.backend(), b.passed(),
                 finite(b.maxRelError()), NodeReport.of(b.worstNode()), NodeReport.of(b.firstDivergent()),
                 b.inputsInTolerance().stream().map(NodeReport::of).toList(), b.fallbackNodes(), b.nodesOnBackend(),
-                b.problems(), reduced.get(b.backend()))).toList();
+                b.problems(), reduced.get(b.backend()), valueRows(b))).toList();
+        Report whole = new Report(modelName, v.nodes(), v.values(), v.passed(), reports);
+        if (report != null) {
+            VerifyPage.write(Json.tree(whole), Json.tree(Environment.probe(engine)), report);
+        }
         if (json) {
-            Json.print(out, new Report(modelName, v.nodes(), v.values(), v.passed(), reports));
+            Json.print(out, whole);
             return;
         }
         out.printf(Locale.ROOT, "model %s: %d nodes after optimization, %d values compared with the reference"
@@ -216,16 +241,18 @@ final class VerifyCommand implements Callable<Integer> {
                 if (r == null) {
                     out.printf(Locale.ROOT, "  reduce: no smaller graph fails on its own%n");
                 } else {
-                    StringBuilder command = new StringBuilder("kiln verify --model " + r.model() + " --backends "
-                            + b.backend());
-                    r.inputs().forEach((name, file) -> command.append(" --input ").append(name).append('=')
-                            .append(file));
                     out.printf(Locale.ROOT, "  reduced to %s%n  wrote %s; again: %s%n", r.description(), r.model(),
-                            command);
+                            r.command());
                 }
             }
         }
         out.flush();
+    }
+
+    private static List<ValueRow> valueRows(BackendVerdict b) {
+        java.util.Set<String> fallbacks = new java.util.HashSet<>(b.fallbackNodes());
+        return b.checks().stream().map(c -> new ValueRow(c.node(), c.op(), c.value(), finite(c.relativeError()),
+                c.relativeTolerance(), c.passed(), fallbacks.contains(c.node()))).toList();
     }
 
     private static String abbreviate(List<String> names) {

@@ -16,7 +16,9 @@ import dev.kiln.spi.Workspace;
  * A backend registered in the CLI tests that claims every node and then fails, while compiling
  * or while running as the system property {@value #MODE_PROPERTY} says ({@code compile} or
  * {@code run}, with a {@link KilnException}; {@code bug}, with an exception Kiln does not expect
- * while running); without the property it is unavailable, so the other tests do not see it.
+ * while running), or computes nothing ({@code zeros}: every output it downloads is zeros, so it
+ * diverges from the reference at its first node); without the property it is unavailable, so the
+ * other tests do not see it.
  */
 public final class FailingBackend implements Backend {
     static final String ID = "test-failing";
@@ -69,6 +71,9 @@ public final class FailingBackend implements Backend {
 
         @Override
         public void execute() {
+            if ("zeros".equals(System.getProperty(MODE_PROPERTY))) {
+                return;
+            }
             if ("bug".equals(System.getProperty(MODE_PROPERTY))) {
                 throw new IllegalStateException(FAILURE);
             }
@@ -77,6 +82,7 @@ public final class FailingBackend implements Backend {
 
         @Override
         public void download(int index, Tensor host) {
+            host.copyFrom(new float[Math.toIntExact(host.elementCount())]);
         }
 
         @Override

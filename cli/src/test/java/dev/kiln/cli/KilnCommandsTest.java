@@ -412,6 +412,9 @@ class KilnCommandsTest {
     @Test
     void badOptionsAreUsageErrors() {
         assertEquals(ErrorReporter.USAGE, CliRun.of("bench", "--runs", "0").exitCode());
+        CliRun badBatch = CliRun.of("bench", "--batch", "1,0");
+        assertEquals(ErrorReporter.USAGE, badBatch.exitCode());
+        assertOneErrorLine(badBatch, "--batch must be at least 1, got 0");
         assertEquals(ErrorReporter.USAGE, CliRun.of("run", "--model", "mobilenet_v1", "--batch", "0").exitCode());
         CliRun unknownOption = CliRun.of("models", "--colour");
         assertEquals(ErrorReporter.USAGE, unknownOption.exitCode());

@@ -66,6 +66,17 @@ final class OnnxTestFiles {
         return write(file, graph);
     }
 
+    /** One node, nothing to fuse: {@code x} [N, 3, 4, 4] → Relu → {@code y}. */
+    static Path singleRelu(Path file) throws IOException {
+        GraphProto graph = GraphProto.newBuilder()
+                .setName("single_relu")
+                .addInput(value("x", -1, FEATURES, 4, 4))
+                .addOutput(value("y", -1, FEATURES, 4, 4))
+                .addNode(node("Relu", List.of("x"), "y"))
+                .build();
+        return write(file, graph);
+    }
+
     /** Conv then Celu, an op Kiln does not run: {@code x} [1, 2, 4, 4] → {@code y}. */
     static Path withUnsupportedOp(Path file) throws IOException {
         GraphProto graph = GraphProto.newBuilder()

@@ -17,15 +17,21 @@ class SummariesTest {
     @Test
     void timingsTakeTheMiddleRunOrTheMeanOfTheMiddleTwo() {
         Timings odd = Timings.ofNanos(new long[]{5_000_000, 1_000_000, 3_000_000});
-        assertEquals(new Timings(3.0, 5.0, 1.0, 5.0), odd);
+        assertEquals(new Timings(3.0, 5.0, 5.0, 1.0, 5.0), odd);
         Timings even = Timings.ofNanos(new long[]{4_000_000, 1_000_000, 2_000_000, 9_000_000});
-        assertEquals(new Timings(3.0, 9.0, 1.0, 9.0), even);
+        assertEquals(new Timings(3.0, 9.0, 9.0, 1.0, 9.0), even);
         long[] twenty = new long[20];
         for (int i = 0; i < twenty.length; i++) {
             twenty[i] = (20 - i) * 1_000_000L;
         }
-        // Nearest rank: 18 of the 20 runs take at most 18 ms.
-        assertEquals(new Timings(10.5, 18.0, 1.0, 20.0), Timings.ofNanos(twenty));
+        // Nearest rank: 18 of the 20 runs take at most 18 ms; p99 of 20 runs is the slowest.
+        assertEquals(new Timings(10.5, 18.0, 20.0, 1.0, 20.0), Timings.ofNanos(twenty));
+        long[] hundredAndOne = new long[101];
+        for (int i = 0; i < hundredAndOne.length; i++) {
+            hundredAndOne[i] = (i + 1) * 1_000_000L;
+        }
+        // ceil(0.99 * 101) = 100: 100 of the 101 runs take at most 100 ms.
+        assertEquals(100.0, Timings.ofNanos(hundredAndOne).p99Ms());
         assertThrows(IllegalArgumentException.class, () -> Timings.ofNanos(new long[0]));
     }
 

@@ -1,0 +1,171 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.cache.KilnCache;
+import dev.kiln.selection.Selector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each kind of HTML report, written by the command run with {@code --json} and {@code --report}
+ * together, opened in headless Chromium (see {@link ReportBrowser} for what every page must pass).
+ * Small models: the point is the rendering, including the awkward runs (a failing backend, a
+ * fallback, a single run, one node).
+ */
+class HtmlReportsInBrowserTest {
+    private static ReportBrowser browser;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void openBrowser() {
+        browser = new ReportBrowser();
+    }
+
+    @AfterAll
+    static void closeBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void benchReportDrawsEveryRunEveryBatchAndTheProfile() throws Exception {
+        Path model = OnnxTestFiles.convRelu(dir.resolve("conv.onnx"), 3, 16, 16);
+        Path report = dir.resolve("bench.html");
+        CliRun run = CliRun.of("bench", "--model", model.toString(), "--batch", "1,2", "--runs", "4",
+                "--warmup-time", "0", "--profile", "--json", "--report", report.toString());
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode results = run.json();
+        int backends = (int) results.findValues("batch").stream().filter(b -> b.asInt() == 1).count();
+        assertTrue(backends >= 2, "the reference backend and at least one other: " + results);
+        for (JsonNode r : results) {
+            assertEquals(r.get("runs").asInt(), r.get("run_ms").size(), "every timed run is in the JSON: " + r);
+        }
+        // A latency chart per batch size, images/s against batch size, a profile per result.
+        ReportBrowser.Page page = browser.check(report, results, "bench", 2 + 1 + results.size());
+        assertEquals("bench", page.kind());
+        String text = browser.text();
+        assertTrue(text.contains("Environment") && text.contains("commit"), text);
+    }
+
+    @Test
+    void benchReportOfAFailingBackendAFallbackAndASingleRunOfOneNodeRenders() throws Exception {
+        Path oneNode = OnnxTestFiles.singleRelu(dir.resolve("relu.onnx"));
+        Path withLrn = OnnxTestFiles.residualAroundLrn(dir.resolve("lrn.onnx"));
+        Path report = dir.resolve("awkward.html");
+        System.setProperty(FailingBackend.MODE_PROPERTY, "run");
+        CliRun run;
+        try {
+            run = CliRun.of("bench", "--model", oneNode.toString(), "--model", withLrn.toString(), "--runs", "1",
+                    "--warmup", "0", "--warmup-time", "0", "--json", "--report", report.toString());
+        } finally {
+            System.clearProperty(FailingBackend.MODE_PROPERTY);
+        }
+        assertEquals(ErrorReporter.RUNTIME, run.exitCode(), run.describe());
+        // A latency chart per model; no profile, one batch size.
+        browser.check(report, run.json(), "bench-failing-fallback-single-run", 2);
+        assertTrue(browser.text().contains(FailingBackend.ID + " failed: " + FailingBackend.FAILURE),
+                "the failure is on the page: " + browser.text());
+        // cpu-simd does not run LRN: that node falls back, which the results table marks.
+        assertTrue(browser.count("td.fallback") > 0, "a fallback is marked");
+    }
+
+    @Test
+    void verifyReportMarksTheFirstDivergentNodeShadesFallbacksAndGivesTheRepro() throws Exception {
+        Path model = OnnxTestFiles.residualAroundLrn(dir.resolve("lrn.onnx"));
+        Path report = dir.resolve("verify.html");
+        System.setProperty(FailingBackend.MODE_PROPERTY, "zeros");
+        CliRun run;
+        try {
+            run = CliRun.of("verify", "--model", model.toString(), "--backends", "cpu-simd," + FailingBackend.ID,
+                    "--reduce", dir.resolve("reduced").toString(), "--json", "--report", report.toString());
+        } finally {
+            System.clearProperty(FailingBackend.MODE_PROPERTY);
+        }
+        assertEquals(1, run.exitCode(), run.describe());
+        JsonNode failing = run.json().get("backends").get(1);
+        assertEquals(FailingBackend.ID, failing.get("backend").asText());
+        assertTrue(failing.get("first_divergent_node").isObject(), failing.toString());
+        assertTrue(run.json().get("backends").get(0).get("values").findValues("fallback").stream()
+                .anyMatch(JsonNode::asBoolean), "cpu-simd runs LRN on a fallback: " + run.out());
+        browser.check(report, run.json(), "verify", 1);
+        assertEquals(1, browser.count("td.first-divergent"), "one backend diverges, at one node");
+        assertTrue(browser.count("td.fallback") > 0, "the fallback node is shaded");
+        assertTrue(browser.text().contains(failing.get("reduced").get("command").asText()), browser.text());
+    }
+
+    @Test
+    void verifyReportOfOneNodeRenders() throws Exception {
+        Path model = OnnxTestFiles.singleRelu(dir.resolve("relu.onnx"));
+        Path report = dir.resolve("verify-one.html");
+        CliRun run = CliRun.of("verify", "--model", model.toString(), "--backends", "cpu-simd", "--json",
+                "--report", report.toString());
+        assertEquals(0, run.exitCode(), run.describe());
+        assertEquals(1, run.json().get("values").asInt(), run.out());
+        browser.check(report, run.json(), "verify-one-node", 1);
+    }
+
+    @Test
+    void tuneReportDrawsTheCandidates() throws Exception {
+        Path model = OnnxTestFiles.singleRelu(dir.resolve("relu.onnx"));
+        Path report = dir.resolve("tune.html");
+        String saved = System.getProperty(KilnCache.ROOT_PROPERTY);
+        System.setProperty(KilnCache.ROOT_PROPERTY, dir.resolve("cache").toString());
+        Selector.forgetRemembered();
+        CliRun run;
+        try {
+            run = CliRun.of("--select-budget", "2s", "tune", "--model", model.toString(), "--batch", "1,2", "--json",
+                    "--report", report.toString());
+        } finally {
+            if (saved == null) {
+                System.clearProperty(KilnCache.ROOT_PROPERTY);
+            } else {
+                System.setProperty(KilnCache.ROOT_PROPERTY, saved);
+            }
+            Selector.forgetRemembered();
+        }
+        assertEquals(0, run.exitCode(), run.describe());
+        browser.check(report, run.json(), "tune", 2);
+        assertEquals(2, browser.count("tr.winner"), "a winner per batch size");
+    }
+
+    @Test
+    void compareReportMarksRegressions() throws Exception {
+        Path model = OnnxTestFiles.singleRelu(dir.resolve("relu.onnx"));
+        CliRun bench = CliRun.of("bench", "--model", model.toString(), "--backend", "reference", "--batch", "1,2",
+                "--runs", "3", "--warmup-time", "0", "--json");
+        assertEquals(0, bench.exitCode(), bench.describe());
+        ObjectMapper json = new ObjectMapper();
+        Path before = Files.writeString(dir.resolve("old.json"), bench.out());
+        // The same run, batch 1 twice as slow and batch 2 gone, and a model only the new run has.
+        ArrayNode changed = (ArrayNode) json.readTree(bench.out());
+        ObjectNode slower = (ObjectNode) changed.get(0);
+        slower.put("median_ms", slower.get("median_ms").asDouble() * 2);
+        ObjectNode added = changed.get(1).deepCopy();
+        added.put("model", "another");
+        changed.remove(1);
+        changed.add(added);
+        Path after = Files.writeString(dir.resolve("new.json"), json.writeValueAsString(changed));
+        Path report = dir.resolve("compare.html");
+        CliRun run = CliRun.of("report", "--compare", before.toString(), after.toString(), "--output",
+                report.toString(), "--json");
+        assertEquals(0, run.exitCode(), run.describe());
+        assertEquals(1, run.json().get("regressions").asInt(), run.out());
+        assertEquals(3, run.json().get("rows").size(), "one in both, one only old, one only new: " + run.out());
+        browser.check(report, run.json(), "compare", 1);
+        assertEquals(1, browser.count("tr.regression"));
+    }
+}
