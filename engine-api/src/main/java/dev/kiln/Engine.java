@@ -395,6 +395,27 @@ public final class Engine implements AutoCloseable {
                 + "'; its devices: " + known);
     }
 
+    /**
+     * Whether a backend's availability has been asked for yet (its native library loaded, its
+     * devices listed): for tests and diagnostics of the engine's laziness.
+     *
+     * @throws BackendUnavailableException if no backend has this id
+     */
+    public boolean probed(String id) {
+        return registry.entries().stream().filter(e -> e.id().equals(id)).findFirst()
+                .orElseThrow(() -> new BackendUnavailableException("unknown backend '" + id + "'; known backends: "
+                        + String.join(", ", backendIds())))
+                .probed();
+    }
+
+    /**
+     * The engine's internal registry.
+     *
+     * @deprecated its type is in the runtime package, which the {@code dev.kiln} module does not
+     * export: use {@link #backends()}, {@link #backendIds()}, {@link #backend(String)},
+     * {@link #loadFailures()} and {@link #probed(String)}. To be removed.
+     */
+    @Deprecated(forRemoval = true)
     public BackendRegistry registry() {
         return registry;
     }

@@ -1,7 +1,5 @@
-package dev.kiln.runtime;
+package dev.kiln.spi.memory;
 
-import dev.kiln.spi.memory.MemoryPlan;
-import dev.kiln.spi.memory.MemoryPlanner;
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.ShapeArithmetic;
 import dev.kiln.spi.BoundNode;

@@ -1,5 +1,10 @@
-package dev.kiln.graph;
+package dev.kiln.conformance.graph;
 
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphBuilder;
+import dev.kiln.graph.GraphValidationException;
+import dev.kiln.graph.Node;
+import dev.kiln.graph.ShapeInference;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.ops.Activation;

@@ -1,4 +1,4 @@
-package dev.kiln.reference;
+package dev.kiln.conformance.kernels;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Gemm;
