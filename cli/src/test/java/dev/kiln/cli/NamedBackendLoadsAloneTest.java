@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,48 +66,24 @@ class NamedBackendLoadsAloneTest {
                 .forEach(file -> System.err.println("mapped: " + file));
     }
 
-    private record Child(int exit, String out, String err) {
-        List<String> mapped() {
-            return err.lines().filter(l -> l.startsWith("mapped: ")).toList();
-        }
-
-        String describe() {
-            return "exit " + exit + "\n--- stdout:\n" + out + "\n--- stderr:\n" + err;
-        }
+    private static List<String> mapped(ChildProcess c) {
+        return c.err().lines().filter(l -> l.startsWith("mapped: ")).toList();
     }
 
-    private static Child child(Class<?> main, Map<String, String> env, List<String> jvmOptions, String... args)
+    private static ChildProcess child(Class<?> main, Map<String, String> env, List<String> jvmOptions, String... args)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+        List<String> command = new ArrayList<>(List.of(ChildProcess.java(),
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
                 "-Dkiln.select=" + System.getProperty("kiln.select", "rank")));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         command.addAll(List.of(args));
-        // Files, not pipes: reading a pipe to its end would wait for a hung child past the guard.
-        Path out = Files.createTempFile("kiln-child", ".out");
-        Path err = Files.createTempFile("kiln-child", ".err");
-        try {
-            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-            builder.environment().remove("KILN_BACKEND");
-            builder.environment().putAll(env);
-            Process p = builder.start();
-            boolean ended = p.waitFor(120, TimeUnit.SECONDS);
-            if (!ended) {
-                p.destroyForcibly().waitFor();
-            }
-            Child c = new Child(ended ? p.exitValue() : -1, Files.readString(out), Files.readString(err));
-            assertTrue(ended, "child JVM did not finish within 120 s\n" + c.describe());
-            return c;
-        } finally {
-            Files.delete(out);
-            Files.delete(err);
-        }
+        return ChildProcess.run(command, env);
     }
 
-    private static void assertOnlyPureJava(Child c) {
+    private static void assertOnlyPureJava(ChildProcess c) {
         assertEquals(0, c.exit(), c.describe());
-        assertEquals(List.of(), c.mapped(), c.describe());
+        assertEquals(List.of(), mapped(c), c.describe());
     }
 
     @Test
@@ -132,7 +107,7 @@ class NamedBackendLoadsAloneTest {
 
     @Test
     void apiChoiceMapsNoOtherBackendsLibrary() throws Exception {
-        Child c = child(ApiThenMaps.class, Map.of(), List.of(), "cpu-simd");
+        ChildProcess c = child(ApiThenMaps.class, Map.of(), List.of(), "cpu-simd");
         assertOnlyPureJava(c);
         assertTrue(c.out().startsWith("cpu-simd [1, 1000]"), c.describe());
     }
@@ -142,7 +117,7 @@ class NamedBackendLoadsAloneTest {
             "-Dkiln.opencl.library=/nonexistent-kiln-test/libOpenCL.so.1",
             "-Dkiln.onednn.library=/nonexistent-kiln-test/libdnnl.so.3");
 
-    private static JsonNode strictJson(Child c) {
+    static JsonNode strictJson(ChildProcess c) {
         assertEquals(0, c.exit(), c.describe());
         try {
             // One JSON document and nothing after it, as python3 -m json.tool requires.
