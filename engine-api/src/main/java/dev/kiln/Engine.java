@@ -19,11 +19,11 @@ import dev.kiln.spi.ModelFormat;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -307,6 +307,8 @@ public final class Engine implements AutoCloseable {
         OptimizationReport report = optimize ? new Optimizer().optimize(graph) : null;
         Graph runnable = report == null ? graph : report.graph();
         WeightStore weights = new WeightStore();
+        // The model's own lease on the threads, taken while this engine holds them: it may outlive the engine's close.
+        threads.retain();
         try {
             Map<Backend, CompileContext> contexts = new ConcurrentHashMap<>();
             String requested = options.backend();
@@ -331,11 +333,10 @@ public final class Engine implements AutoCloseable {
             }
             CompiledModel model = new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf,
                     threads, weights, this.options);
-            // The model's own lease on the threads: it may outlive this engine's close.
-            HostThreadPool lease = HostThreadPool.acquire(this.options.threads());
-            model.own(lease::release);
+            model.own(threads::release);
             return model;
         } catch (RuntimeException e) {
+            threads.release();
             weights.close();
             if (report != null) {
                 report.graph().close();

@@ -149,6 +149,15 @@ class NamedBackendLoadsAloneTest {
         JsonNode bench = strictJson(child(CommandThenMaps.class, Map.of(), NO_NATIVE_OPTIONS,
                 "bench", "--model", SMALL_MODEL, "--runs", "1", "--warmup-time", "0", "--json"));
         assertTrue(bench.isArray() && !bench.isEmpty(), bench.toString());
+        // The other commands that compile; run and explain under auto, which asks every backend whether it is available.
+        for (List<String> command : List.of(List.of("run", "--model", SMALL_MODEL, "--json"),
+                List.of("explain", "--model", SMALL_MODEL, "--json"),
+                List.of("verify", "--model", SMALL_MODEL, "--backends", "cpu-simd", "--json"))) {
+            List<String> args = new ArrayList<>(command);
+            JsonNode json = strictJson(child(CommandThenMaps.class, Map.of(), NO_NATIVE_OPTIONS,
+                    args.toArray(String[]::new)));
+            assertTrue(json.isObject() && !json.isEmpty(), command + ": " + json);
+        }
     }
 
     @Test

@@ -75,6 +75,21 @@ public final class HostThreadPool implements HostThreads {
     }
 
     /**
+     * One more user of a pool that already has one (an engine's model taking its own lease while
+     * the engine holds the pool): the same pool, never a new one.
+     *
+     * @throws IllegalStateException when the pool's last user has released it
+     */
+    public void retain() {
+        synchronized (SHARED) {
+            if (users <= 0) {
+                throw new IllegalStateException("the host thread pool of " + size + " threads has been closed");
+            }
+            users++;
+        }
+    }
+
+    /**
      * One user fewer; the last one's release ends the workers (waiting for them, so that a caller
      * counting threads sees them gone). Jobs running then finish first; a job handed to a pool
      * after its end is refused.
