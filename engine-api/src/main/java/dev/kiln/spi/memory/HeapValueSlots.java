@@ -15,9 +15,10 @@ import java.util.Map;
  * per named value, fixed at compile time, so that a workspace resolves every kernel's inputs and
  * outputs to arrays once and a run looks nothing up by name. The arrays come from a
  * {@link MemoryPlan} (values not alive at the same time share one) and from the backend's
- * constants.
+ * constants. (Not final only for its deprecated alias in {@code dev.kiln.runtime}, its home
+ * before it joined the backend toolkit.)
  */
-public final class HeapValueSlots {
+public class HeapValueSlots {
     private final Map<String, Integer> slotOf = new HashMap<>();
     private final List<String> names = new ArrayList<>();
     private final List<Shape> shapes = new ArrayList<>();
