@@ -60,6 +60,9 @@ public final class CompiledModel implements AutoCloseable {
      * before it frees the weights. Freed plans leave the list at the next drop.
      */
     private final List<ExecutionPlan> dropped = new ArrayList<>();
+    /** What the model holds for its caller and frees last, newest first: the source graph, a pool lease, an engine. */
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private volatile List<ValueInfo> outputInfos;
     private volatile boolean closed;
 
     CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
@@ -170,8 +173,37 @@ public final class CompiledModel implements AutoCloseable {
         return graph.inputs();
     }
 
-    public List<String> outputs() {
+    /**
+     * The graph outputs in order, as {@link #inputs()} gives the inputs: names, shapes whose batch
+     * axis is {@link Shape#DYNAMIC} where it follows the inputs' batch, element type (always
+     * {@link ElementType#FLOAT32}). See {@link Graph#outputInfos()}.
+     */
+    public List<ValueInfo> outputs() {
+        List<ValueInfo> o = outputInfos;
+        if (o == null) {
+            o = graph.outputInfos();
+            outputInfos = o;
+        }
+        return o;
+    }
+
+    /** The output names in order: the keys of {@link #run(Map)}'s result. */
+    public List<String> outputNames() {
         return graph.outputs();
+    }
+
+    /**
+     * Hands {@code resource} to the model, which closes it after everything else when it is
+     * closed (resources handed later are closed first). For what only the model uses: the graph
+     * it was compiled from, a lease on the engine's threads, an engine made for it alone.
+     */
+    void own(AutoCloseable resource) {
+        synchronized (plans) {
+            if (closed) {
+                throw new IllegalStateException("the compiled model is closed");
+            }
+            owned.add(resource);
+        }
     }
 
     /**
@@ -336,7 +368,8 @@ public final class CompiledModel implements AutoCloseable {
     /**
      * Refuses new runs, waits for the runs in flight to finish (those on plans already dropped
      * from the cache too), then frees compiled kernels, buffers, prepared weights and the
-     * optimized graph; the caller's graph stays open. Closing twice is harmless; closing from
+     * optimized graph, then what it owns (the graph it loaded from a file, its lease on the
+     * engine's threads); a graph the caller compiled stays open. Closing twice is harmless; closing from
      * inside a run of this model is not allowed.
      */
     @Override
@@ -366,6 +399,26 @@ public final class CompiledModel implements AutoCloseable {
         weights.close();
         if (optimization != null) {
             optimization.graph().close();
+        }
+        List<AutoCloseable> mine;
+        synchronized (plans) {
+            mine = new ArrayList<>(owned.reversed());
+            owned.clear();
+        }
+        RuntimeException failure = null;
+        for (AutoCloseable c : mine) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("closing what the compiled model owned failed: " + e, e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 }

@@ -14,26 +14,33 @@ import dev.kiln.runtime.HostThreadPool;
 import dev.kiln.runtime.WeightStore;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.KernelRegistry;
+import dev.kiln.spi.ModelFormat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The entry point: discovers backends, and compiles graphs into runnable models.
+ * The entry point: discovers backends, and compiles graphs and model files into runnable models.
  *
  * <pre>{@code
- * Engine engine = Engine.create();
- * try (CompiledModel model = engine.compile(graph);
+ * try (CompiledModel model = Engine.load(Path.of("resnet50.onnx"));   // needs kiln-models for ONNX
  *      Tensor image = Tensor.allocate(1, 3, 224, 224);
  *      Tensor logits = model.run(image)) {
  *     ...
  * }
  * }</pre>
+ *
+ * An engine owns its host threads (a pool shared with other open engines of the same size):
+ * {@link #close()} lets them go once the models it compiled are closed too. Kiln computes in
+ * 32-bit floats only ({@link ElementType#FLOAT32}).
  *
  * Backend choice: {@code auto} (the default) or a backend id, given by
  * {@link #compile(Graph, String)}, else by the {@code kiln.backend} system property, else by
@@ -41,7 +48,7 @@ import java.util.function.Supplier;
  * {@link EngineOptions#selection() selection policy}: measured by default, once per model, input
  * shape and machine, remembered in the tuning cache ({@link CompiledModel#selection()} says how).
  */
-public final class Engine {
+public final class Engine implements AutoCloseable {
     public static final String AUTO = "auto";
     public static final String BACKEND_ENV = "KILN_BACKEND";
     public static final String BACKEND_PROPERTY = "kiln.backend";
@@ -55,12 +62,16 @@ public final class Engine {
     private final KernelRegistry kernels;
     private final EngineOptions options;
     private final HostThreadPool threads;
+    /** Where model formats are looked up: Kiln's class loader, or the plugin folder's above it. */
+    private final ClassLoader formats;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Engine(BackendRegistry registry, KernelRegistry kernels, EngineOptions options) {
+    private Engine(BackendRegistry registry, KernelRegistry kernels, EngineOptions options, ClassLoader formats) {
         this.registry = registry;
         this.kernels = kernels;
         this.options = options;
-        this.threads = HostThreadPool.shared(options.threads());
+        this.formats = formats;
+        this.threads = HostThreadPool.acquire(options.threads());
     }
 
     /** An engine with every backend and kernel provider found on the class path, default options. */
@@ -76,11 +87,86 @@ public final class Engine {
     public static Engine create(EngineOptions options) {
         Path plugins = configuredPlugins();
         if (plugins == null) {
-            return new Engine(BackendRegistry.discover(), KernelRegistry.discover(), options);
+            return new Engine(BackendRegistry.discover(), KernelRegistry.discover(), options,
+                    Engine.class.getClassLoader());
         }
         PluginFolder folder = PluginFolder.open(plugins, Engine.class.getClassLoader());
         return new Engine(BackendRegistry.discover(folder.loader(), folder.failures()),
-                KernelRegistry.discover(folder.loader()), options);
+                KernelRegistry.discover(folder.loader()), options, folder.loader());
+    }
+
+    /**
+     * Loads a model file and compiles it on a new engine with default options, in one call: the
+     * model owns the graph and the engine, and closing it frees both. The file's format comes
+     * from a {@link ModelFormat} on the class path ({@code kiln-models} provides ONNX).
+     *
+     * @throws KilnException for a file no format reads, or an invalid model (what and where)
+     */
+    public static CompiledModel load(Path file) {
+        Engine engine = create();
+        try {
+            CompiledModel model = engine.compile(file);
+            model.own(engine);
+            return model;
+        } catch (RuntimeException | Error e) {
+            engine.close();
+            throw e;
+        }
+    }
+
+    /** Loads and compiles a model file with the configured backend; see {@link #compile(Path, CompileOptions)}. */
+    public CompiledModel compile(Path file) {
+        return compile(file, CompileOptions.defaults());
+    }
+
+    /**
+     * Loads a model file ({@link ModelFormat}: {@code .onnx} with {@code kiln-models}) and compiles
+     * it. The model owns the graph it read: closing the model frees it, and there is no second
+     * lifetime to keep.
+     *
+     * @throws KilnException for a file no format reads, or an invalid model (what and where)
+     */
+    public CompiledModel compile(Path file, CompileOptions options) {
+        Graph graph = formatOf(file).load(file);
+        try {
+            CompiledModel model = compile(graph, options);
+            model.own(graph);
+            return model;
+        } catch (RuntimeException | Error e) {
+            graph.close();
+            throw e;
+        }
+    }
+
+    private ModelFormat formatOf(Path file) {
+        List<String> known = new ArrayList<>();
+        for (ModelFormat f : ServiceLoader.load(ModelFormat.class, formats)) {
+            if (f.accepts(file)) {
+                return f;
+            }
+            known.add(f.name());
+        }
+        throw new InvalidModelFileException("no model format reads '" + file + "'"
+                + (known.isEmpty() ? ": none is installed (add kiln-models for ONNX)"
+                : "; formats installed: " + String.join(", ", known)));
+    }
+
+    /**
+     * Lets the engine's host threads go: the pool's workers end once every engine and model using
+     * it is closed (models compiled by this engine keep running until they are closed). Compiling
+     * after close is an {@link IllegalStateException}; closing twice is harmless.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            threads.release();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the engine is closed");
+        }
     }
 
     /**
@@ -103,7 +189,7 @@ public final class Engine {
 
     /** An engine with exactly these backends and kernel providers. */
     public static Engine withBackends(List<Backend> backends, KernelRegistry kernels, EngineOptions options) {
-        return new Engine(new BackendRegistry(backends), kernels, options);
+        return new Engine(new BackendRegistry(backends), kernels, options, Engine.class.getClassLoader());
     }
 
     public EngineOptions options() {
@@ -119,12 +205,39 @@ public final class Engine {
                               List<Device> devices) {
     }
 
-    /** Every discovered backend, highest rank first, available or not. */
+    /**
+     * Every discovered backend, highest rank first, available or not. This probes every backend
+     * (loading each one's native library, listing its devices): to check one backend, use
+     * {@link #backend(String)}, which probes only that one.
+     */
     public List<BackendInfo> backends() {
-        return registry.entries().stream()
-                .map(e -> new BackendInfo(e.id(), e.backend().description(), e.backend().rank(), e.available(),
-                        e.availability().reason(), e.available() ? safeDevices(e.backend()) : List.of()))
-                .toList();
+        return registry.entries().stream().map(Engine::info).toList();
+    }
+
+    /** The ids of every discovered backend, highest rank first as far as known unprobed; probes none. */
+    public List<String> backendIds() {
+        return registry.entries().stream().map(BackendRegistry.Entry::id).toList();
+    }
+
+    /**
+     * One backend as {@link #backends()} describes it, probing that backend alone.
+     *
+     * @throws BackendUnavailableException if no backend has this id, naming those there are
+     */
+    public BackendInfo backend(String id) {
+        return registry.entries().stream().filter(e -> e.id().equals(id)).findFirst().map(Engine::info)
+                .orElseThrow(() -> new BackendUnavailableException("unknown backend '" + id + "'; known backends: "
+                        + String.join(", ", backendIds())));
+    }
+
+    /** Plugins and providers that failed to load, as their error messages (never fatal). */
+    public List<String> loadFailures() {
+        return registry.loadFailures();
+    }
+
+    private static BackendInfo info(BackendRegistry.Entry e) {
+        return new BackendInfo(e.id(), e.backend().description(), e.backend().rank(), e.available(),
+                e.availability().reason(), e.available() ? safeDevices(e.backend()) : List.of());
     }
 
     private static List<Device> safeDevices(Backend b) {
@@ -188,11 +301,14 @@ public final class Engine {
      * @throws BackendUnavailableException if the named backend is unknown or unavailable
      */
     public CompiledModel compile(Graph graph, CompileOptions options) {
+        checkOpen();
         // The optimizer reasons about shapes at a given batch: a graph whose image size is also open runs as written.
         boolean optimize = options.optimize() && graph.hasFixedShapesBesidesBatch();
         OptimizationReport report = optimize ? new Optimizer().optimize(graph) : null;
         Graph runnable = report == null ? graph : report.graph();
         WeightStore weights = new WeightStore();
+        // The model's own lease on the threads, taken while this engine holds them: it may outlive the engine's close.
+        threads.retain();
         try {
             Map<Backend, CompileContext> contexts = new ConcurrentHashMap<>();
             String requested = options.backend();
@@ -215,9 +331,12 @@ public final class Engine {
             if (options.device() != null) {
                 contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
-            return new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf, threads, weights,
-                    this.options);
+            CompiledModel model = new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf,
+                    threads, weights, this.options);
+            model.own(threads::release);
+            return model;
         } catch (RuntimeException e) {
+            threads.release();
             weights.close();
             if (report != null) {
                 report.graph().close();
@@ -277,6 +396,27 @@ public final class Engine {
                 + "'; its devices: " + known);
     }
 
+    /**
+     * Whether a backend's availability has been asked for yet (its native library loaded, its
+     * devices listed): for tests and diagnostics of the engine's laziness.
+     *
+     * @throws BackendUnavailableException if no backend has this id
+     */
+    public boolean probed(String id) {
+        return registry.entries().stream().filter(e -> e.id().equals(id)).findFirst()
+                .orElseThrow(() -> new BackendUnavailableException("unknown backend '" + id + "'; known backends: "
+                        + String.join(", ", backendIds())))
+                .probed();
+    }
+
+    /**
+     * The engine's internal registry.
+     *
+     * @deprecated its type is in the runtime package, which the {@code dev.kiln} module does not
+     * export: use {@link #backends()}, {@link #backendIds()}, {@link #backend(String)},
+     * {@link #loadFailures()} and {@link #probed(String)}. To be removed.
+     */
+    @Deprecated(forRemoval = true)
     public BackendRegistry registry() {
         return registry;
     }

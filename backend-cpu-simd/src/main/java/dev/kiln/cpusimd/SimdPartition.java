@@ -3,7 +3,7 @@ package dev.kiln.cpusimd;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Node;
-import dev.kiln.runtime.HeapValueSlots;
+import dev.kiln.spi.memory.HeapValueSlots;
 import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.spi.memory.MemoryPlanner;
 import dev.kiln.spi.BoundNode;

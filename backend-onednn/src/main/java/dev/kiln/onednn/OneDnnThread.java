@@ -1,12 +1,11 @@
 package dev.kiln.onednn;
 
-import dev.kiln.runtime.HostThreadPool;
-
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
 /**
@@ -65,7 +64,36 @@ final class OneDnnThread {
         if (executor == null || Thread.currentThread() == thread) {
             return job.get();
         }
-        return HostThreadPool.await(executor.submit(job::get));
+        return await(executor.submit(job::get));
+    }
+
+    /**
+     * The job's result, or its failure rethrown unchecked. An interrupt does not end the wait
+     * (oneDNN may be computing on buffers the caller owns); it is re-asserted once the job is done.
+     */
+    private static <T> T await(Future<T> job) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return job.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (e.getCause() instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     void run(Runnable job) {

@@ -2,7 +2,7 @@ package dev.kiln.opencl;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
-import dev.kiln.runtime.HeapValueSlots;
+import dev.kiln.spi.memory.HeapValueSlots;
 import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.spi.memory.MemoryPlanner;
 import dev.kiln.spi.BoundNode;

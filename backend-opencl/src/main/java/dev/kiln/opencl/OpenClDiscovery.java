@@ -13,8 +13,9 @@ import java.util.List;
 
 /**
  * Finds the OpenCL platforms and devices of this machine through the ICD loader. Touches JOCL
- * (and so loads its JNI library and {@code libOpenCL}) only when called: the backend calls it
- * the first time the engine asks whether OpenCL is available.
+ * (and so loads its JNI library and {@code libOpenCL}) only when called, and only once
+ * {@link OpenClLoaderProbe} has opened the loader: the backend calls it the first time the engine
+ * asks whether OpenCL is available.
  */
 final class OpenClDiscovery {
     /** The ICD loader's status when no platform is installed ({@code CL_PLATFORM_NOT_FOUND_KHR}). */
@@ -31,6 +32,10 @@ final class OpenClDiscovery {
     }
 
     static Result discover() {
+        String noLoader = OpenClLoaderProbe.problem();
+        if (noLoader != null) {
+            return new Result(List.of(), noLoader); // JOCL untouched: its loader would print to stdout
+        }
         try {
             return enumerate();
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {

@@ -14,7 +14,6 @@ import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.runtime.PartitionSummary;
@@ -96,9 +95,7 @@ class OpenClBackendTest {
         try (Graph g = block(); CompiledModel m = engine.compile(g, ReferenceBackend.ID); Tensor x = input(2, 1)) {
             m.run(x).close();
         }
-        BackendRegistry.Entry opencl = engine.registry().entries().stream().filter(e -> e.id().equals("opencl"))
-                .findFirst().orElseThrow();
-        assertFalse(opencl.probed(), "compiling and running on reference probed opencl");
+        assertFalse(engine.probed("opencl"), "compiling and running on reference probed opencl");
     }
 
     @Test
@@ -310,5 +307,36 @@ class OpenClBackendTest {
         assertEquals(0, p.exitValue(), out);
         String last = out.lines().reduce((x, y) -> y).orElse("");
         assertTrue(last.startsWith("false|") && last.contains("no platform"), out);
+    }
+
+    /** Main of a child JVM told to open a loader that is not there: availability, then what it mapped. */
+    public static final class ProbeWithoutLoader {
+        public static void main(String[] args) throws IOException {
+            Availability a = new OpenClBackend().availability();
+            boolean joclOrLoaderMapped = Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                    .anyMatch(line -> line.contains("JOCL") || line.contains("libOpenCL"));
+            System.out.println(a.available() + "|" + joclOrLoaderMapped + "|" + a.reason());
+        }
+    }
+
+    @Test
+    void withoutAnIcdLoaderJoclIsNeverTouchedAndNothingIsPrinted() throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Path missing = Path.of("/nonexistent-kiln-test", "libOpenCL.so.1");
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+                "-D" + OpenClLoaderProbe.LIBRARY_PROPERTY + "=" + missing, "-cp",
+                System.getProperty("java.class.path"), ProbeWithoutLoader.class.getName());
+        Path err = Files.createTempFile("kiln-opencl-probe", ".err");
+        pb.redirectError(err.toFile());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
+        String stderr = Files.readString(err);
+        Files.delete(err);
+        assertEquals(0, p.exitValue(), out + "\n" + stderr);
+        // One line on stdout, the probe's own: JOCL's native loader would print "Could not load ..." there.
+        assertEquals(1, out.lines().count(), out);
+        assertTrue(out.startsWith("false|false|") && out.contains(missing.toString())
+                && out.contains("cannot be opened"), out);
     }
 }

@@ -25,7 +25,8 @@ final class BackendChoice {
         if (id.equals(Engine.AUTO)) {
             return id;
         }
-        List<String> known = engine.backends().stream().map(Engine.BackendInfo::id).toList();
+        // Ids only: listing the backends as such would probe each one, loading native libraries never asked for.
+        List<String> known = engine.backendIds();
         // A default that came from the environment is named as such, or the user would look for a typo in vain.
         boolean fromEnvironment = !commandLine.getParseResult().hasMatchedOption("--backend");
         String origin = fromEnvironment
@@ -36,7 +37,10 @@ final class BackendChoice {
                     + "; known backends: auto, " + String.join(", ", known));
         }
         try {
-            engine.registry().require(id);
+            Engine.BackendInfo info = engine.backend(id);
+            if (!info.available()) {
+                throw new BackendUnavailableException("backend '" + id + "' is not available: " + info.reason());
+            }
         } catch (BackendUnavailableException e) {
             throw new BackendUnavailableException(e.getMessage() + origin);
         }

@@ -60,7 +60,7 @@ final class BackendsCommand implements Callable<Integer> {
                 .map(b -> new BackendRow(b.id(), b.available(), b.reason(), devices(b.devices()), b.rank(),
                         b.description()))
                 .toList();
-        List<String> failures = new java.util.ArrayList<>(engine.registry().loadFailures());
+        List<String> failures = new java.util.ArrayList<>(engine.loadFailures());
         failures.addAll(engine.kernels().loadFailures());
         Report report = new Report(engine.autoChoice(), engine.options().selection().label(), backends, failures);
         PrintWriter out = spec.commandLine().getOut();

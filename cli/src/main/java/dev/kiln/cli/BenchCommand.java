@@ -11,7 +11,7 @@ import dev.kiln.cli.report.BenchPage;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.Models;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.BackendRegistry;
+import dev.kiln.spi.Device;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.selection.Selection;
 import picocli.CommandLine.Command;
@@ -128,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Engine engine = Engine.create();
         List<String> backendIds = backend == null
-                ? engine.registry().available().stream().map(BackendRegistry.Entry::id).toList()
+                ? engine.backends().stream().filter(Engine.BackendInfo::available).map(Engine.BackendInfo::id).toList()
                 : List.of(BackendChoice.require(engine, backend, spec.commandLine()));
         List<ModelSource> sources = models == null
                 ? Models.representatives().stream().map(ModelSource::fromZoo).toList()
@@ -378,10 +378,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static String deviceOf(Engine engine, String backendId) {
-        return engine.backends().stream()
-                .filter(b -> b.id().equals(backendId) && !b.devices().isEmpty())
-                .map(b -> b.devices().getFirst().name())
-                .findFirst().orElse("-");
+        List<Device> devices = engine.backend(backendId).devices();
+        return devices.isEmpty() ? "-" : devices.getFirst().name();
     }
 
     private static double roundMicros(double ms) {

@@ -150,7 +150,7 @@ final class VerifyCommand implements Callable<Integer> {
     }
 
     private List<String> chooseBackends(Engine engine) {
-        List<String> known = engine.backends().stream().map(Engine.BackendInfo::id).toList();
+        List<String> known = engine.backendIds(); // not backends(): that would probe every one
         if (backends.equals("all")) {
             List<String> all = engine.backends().stream().filter(Engine.BackendInfo::available)
                     .map(Engine.BackendInfo::id).filter(id -> !id.equals(ReferenceBackend.ID)).toList();

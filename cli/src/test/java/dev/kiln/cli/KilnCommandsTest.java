@@ -10,7 +10,6 @@ import dev.kiln.models.Models;
 import dev.kiln.models.WeightInit;
 import dev.kiln.models.io.Npy;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.BackendRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -188,8 +187,10 @@ class KilnCommandsTest {
             benched.add(r.get("backend").asText());
         }
         Set<String> available = new HashSet<>();
-        for (BackendRegistry.Entry e : Engine.create().registry().available()) {
-            available.add(e.id());
+        for (Engine.BackendInfo b : Engine.create().backends()) {
+            if (b.available()) {
+                available.add(b.id());
+            }
         }
         assertEquals(available, benched);
         assertEquals(available.size(), results.size(), "one object per backend");

@@ -153,6 +153,33 @@ public final class Graph implements AutoCloseable {
         return shapes;
     }
 
+    /**
+     * The graph outputs with their shapes as the declared inputs make them: an axis that follows
+     * the inputs' batch size is {@link Shape#DYNAMIC} (worked out by inferring shapes at batches
+     * 1 and 2 and comparing). Where the inputs are symbolic beyond the batch, output shapes come
+     * only with real inputs and each is given as the empty shape {@code []}, as {@code kiln
+     * inspect} shows an unknown one.
+     */
+    public List<ValueInfo> outputInfos() {
+        if (!hasFixedShapesBesidesBatch()) {
+            return outputs.stream().map(o -> new ValueInfo(o, Shape.of())).toList();
+        }
+        Map<String, Shape> one = inferShapes(inputShapesForBatch(1));
+        Map<String, Shape> two = inferShapes(inputShapesForBatch(2));
+        List<ValueInfo> infos = new ArrayList<>();
+        for (String o : outputs) {
+            int[] a = one.get(o).dims();
+            int[] b = two.get(o).dims();
+            for (int i = 0; i < a.length; i++) {
+                if (i >= b.length || a[i] != b[i]) {
+                    a[i] = Shape.DYNAMIC;
+                }
+            }
+            infos.add(new ValueInfo(o, Shape.of(a)));
+        }
+        return List.copyOf(infos);
+    }
+
     /** Multiply-accumulates of one forward pass at this batch size. */
     public long macs(int batch) {
         Map<String, Shape> shapes = inferShapes(inputShapesForBatch(batch));

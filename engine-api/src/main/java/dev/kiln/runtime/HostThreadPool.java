@@ -2,8 +2,10 @@ package dev.kiln.runtime;
 
 import dev.kiln.spi.HostThreads;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -17,7 +19,9 @@ import java.util.function.Supplier;
 
 /**
  * The engine's host threads: a fixed set of daemon workers per size, shared by every engine of
- * that size. A model run is a job that one worker takes ({@link #call}: the caller waits, it
+ * that size. Engines and the models they compile {@link #acquire} the pool and {@link #release}
+ * it when closed; when the last user lets go, its workers end (so an application that creates
+ * and closes engines does not gather threads), and the next engine of that size starts a new one. A model run is a job that one worker takes ({@link #call}: the caller waits, it
  * does not compute), and a kernel's {@link #parallelFor} inside it hands out its tasks to
  * whichever workers are idle, the worker that asked included. So any number of callers share the
  * same cores: with every worker busy, a parallel loop simply runs on the worker that started it.
@@ -29,23 +33,103 @@ import java.util.function.Supplier;
  * kernels ran on the caller's thread and the 2-thread runs were no faster than 1-thread ones.)
  */
 public final class HostThreadPool implements HostThreads {
-    private static final Map<Integer, HostThreadPool> SHARED = new ConcurrentHashMap<>();
+    private static final Map<Integer, HostThreadPool> SHARED = new HashMap<>(); // guarded by itself
     private static final long SPIN_MICROS = 200;
+    /** How long a release waits for the workers to end (they end within a spin once woken). */
+    private static final long STOP_WAIT_MILLIS = 10_000;
 
     private final int size;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedDeque<Thread> sleeping = new ConcurrentLinkedDeque<>();
+    private final List<Worker> workers = new ArrayList<>();
+    private int users; // guarded by SHARED
+    private volatile boolean stopped;
 
     private HostThreadPool(int size) {
         this.size = size;
         for (int i = 0; i < size; i++) {
-            new Worker(this, "kiln-worker-" + size + "-" + (i + 1)).start();
+            Worker w = new Worker(this, "kiln-worker-" + size + "-" + (i + 1));
+            workers.add(w);
+            w.start();
         }
     }
 
-    /** The pool with this many threads, created on first use and kept for the life of the JVM. */
+    /**
+     * The pool with this many threads, kept for the life of the JVM: for code that has no engine
+     * to close (kernel tests, benchmarks). Engines {@link #acquire} instead.
+     */
     public static HostThreadPool shared(int threads) {
-        return SHARED.computeIfAbsent(threads, HostThreadPool::new);
+        return acquire(threads); // a user that never releases
+    }
+
+    /**
+     * The running pool with this many threads, started if none is, with one more user: each call
+     * must be matched by one {@link #release()}.
+     */
+    public static HostThreadPool acquire(int threads) {
+        synchronized (SHARED) {
+            HostThreadPool pool = SHARED.computeIfAbsent(threads, HostThreadPool::new);
+            pool.users++;
+            return pool;
+        }
+    }
+
+    /**
+     * One more user of a pool that already has one (an engine's model taking its own lease while
+     * the engine holds the pool): the same pool, never a new one.
+     *
+     * @throws IllegalStateException when the pool's last user has released it
+     */
+    public void retain() {
+        synchronized (SHARED) {
+            if (users <= 0) {
+                throw new IllegalStateException("the host thread pool of " + size + " threads has been closed");
+            }
+            users++;
+        }
+    }
+
+    /**
+     * One user fewer; the last one's release ends the workers (waiting for them, so that a caller
+     * counting threads sees them gone). Jobs running then finish first; a job handed to a pool
+     * after its end is refused.
+     */
+    public void release() {
+        synchronized (SHARED) {
+            if (users <= 0) {
+                throw new IllegalStateException("host thread pool of " + size + " released more often than acquired");
+            }
+            if (--users > 0) {
+                return;
+            }
+            SHARED.remove(size, this);
+            stopped = true;
+        }
+        for (Worker w : workers) {
+            LockSupport.unpark(w);
+        }
+        if (onThisPool()) {
+            return; // a worker cannot wait for itself; it ends when its job returns
+        }
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + STOP_WAIT_MILLIS * 1_000_000;
+        for (Worker w : workers) {
+            while (w.isAlive() && System.nanoTime() < deadline) {
+                try {
+                    w.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether the last user has released this pool and its workers have been told to end. */
+    public boolean stopped() {
+        return stopped;
     }
 
     @Override
@@ -135,6 +219,10 @@ public final class HostThreadPool implements HostThreads {
     }
 
     private void push(Runnable r) {
+        if (stopped) {
+            throw new IllegalStateException("the host thread pool of " + size + " threads has been closed"
+                    + " (every engine and model using it was closed)");
+        }
         queue.add(r);
         Thread sleeper = sleeping.poll();
         if (sleeper != null) {
@@ -153,10 +241,13 @@ public final class HostThreadPool implements HostThreads {
                 }
             }
             if (r == null) {
+                if (stopped) {
+                    return; // released by its last user, and nothing is left to run
+                }
                 // Announce the sleep, then look once more: a push after the announcement unparks us.
                 sleeping.push(self);
                 r = queue.poll();
-                if (r == null) {
+                if (r == null && !stopped) {
                     LockSupport.park(this);
                 }
                 sleeping.remove(self);

@@ -37,7 +37,7 @@ record Comparison(double relativeDifference, OptionalDouble onnxRuntimeRelativeD
             Map<String, Tensor> outputs = compiled.run(Map.of(compiled.inputs().getFirst().name(), input));
             double runSeconds = (System.nanoTime() - started) / 1e9;
             try {
-                Tensor output = outputs.get(compiled.outputs().getFirst());
+                Tensor output = outputs.get(compiled.outputNames().getFirst());
                 OptionalDouble fromOnnxRuntime = onnxRuntime == null ? OptionalDouble.empty()
                         : OptionalDouble.of(RelativeDifference.of(output.toFloatArray(),
                         onnxRuntime.output(file, batch, input, expected).values()));

@@ -1,0 +1,78 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The kiln command as named modules: Kiln's artifacts (this build's, as this test's class path has
+ * them) on the module path, started with {@code -m dev.kiln.cli/...}. The backends come in by
+ * service binding alone (nothing names them), picocli and Jackson reach the commands through the
+ * {@code opens} of {@code dev.kiln.cli}, and the engine's runtime package, exported to the command
+ * only, is enough for {@code explain}.
+ */
+class ModulePathTest {
+    /** Test-only entries, and oneDNN's jar, whose module descriptor requires JavaCPP: it goes on the class path. */
+    private static boolean classPathOnly(String entry) {
+        return entry.contains("dnnl");
+    }
+
+    private static boolean testOnly(String entry) {
+        return entry.endsWith("test-classes") || entry.contains("junit") || entry.contains("opentest4j")
+                || entry.contains("apiguardian") || entry.contains("surefire");
+    }
+
+    private static ChildProcess kiln(String... args) throws Exception {
+        List<String> modulePath = new ArrayList<>();
+        List<String> classPath = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (testOnly(entry)) {
+                continue;
+            }
+            (classPathOnly(entry) ? classPath : modulePath).add(entry);
+        }
+        List<String> command = new ArrayList<>(List.of(ChildProcess.java(),
+                "--enable-native-access=dev.kiln.nativelib,dev.kiln.onednn,dev.kiln.opencl,jocl",
+                "-Dkiln.select=" + System.getProperty("kiln.select", "rank"),
+                "-p", String.join(File.pathSeparator, modulePath),
+                "-cp", String.join(File.pathSeparator, classPath),
+                "-m", "dev.kiln.cli/dev.kiln.cli.Kiln"));
+        command.addAll(List.of(args));
+        return ChildProcess.run(command, Map.of());
+    }
+
+    @Test
+    void backendsAreBoundAsServicesOnTheModulePath() throws Exception {
+        ChildProcess c = kiln("backends", "--json");
+        JsonNode json = NamedBackendLoadsAloneTest.strictJson(c);
+        Set<String> available = new TreeSet<>();
+        for (JsonNode b : json.get("backends")) {
+            if (b.get("available").asBoolean()) {
+                available.add(b.get("id").asText());
+            }
+        }
+        // oneDNN comes in a registry package, so it is always there; OpenCL only with a driver.
+        assertTrue(available.containsAll(Set.of("cpu-simd", "onednn", "reference")), c.describe());
+        assertTrue(c.err().lines().noneMatch(l -> l.contains("restricted method")),
+                "native access should be granted by module name:\n" + c.describe());
+    }
+
+    @Test
+    void runAndExplainWorkAsNamedModules() throws Exception {
+        ChildProcess run = kiln("run", "--model", "mobilenet_v1_0.25_128", "--backend", "cpu-simd", "--json");
+        JsonNode result = NamedBackendLoadsAloneTest.strictJson(run);
+        assertEquals("cpu-simd", result.get("backend").asText(), run.describe());
+        ChildProcess explain = kiln("explain", "--model", "mobilenet_v1_0.25_128", "--backend", "onednn", "--json");
+        JsonNode plan = NamedBackendLoadsAloneTest.strictJson(explain);
+        assertTrue(plan.has("selection"), explain.describe());
+    }
+}

@@ -1,0 +1,34 @@
+/**
+ * Kiln's engine: the embedding API, the graph IR, the backend SPI with its toolkit, and the
+ * built-in reference backend. Depends on the JDK alone.
+ *
+ * <p>Exported, for users: {@code dev.kiln} (engine, compiled model, tensors, options,
+ * exceptions), {@code dev.kiln.graph} and {@code dev.kiln.graph.ops} (the IR, for building
+ * graphs), {@code dev.kiln.optimize} and {@code dev.kiln.selection} (the reports a compiled model
+ * gives). For backend authors: {@code dev.kiln.spi}, its toolkit {@code dev.kiln.spi.memory}
+ * (memory planner, heap value slots), {@code dev.kiln.reference} (the oracle and its kernel
+ * interface, for kernel plugins) and {@code dev.kiln.cache} (Kiln's cache folder). The runtime
+ * ({@code dev.kiln.runtime}: partitioning, plans, host thread pool) is internal: only Kiln's own
+ * command line and conformance kit read it.
+ */
+module dev.kiln {
+    requires jdk.management; // the host's physical memory (com.sun.management) for Device.HOST_CPU and limits
+
+    exports dev.kiln;
+    exports dev.kiln.graph;
+    exports dev.kiln.graph.ops;
+    exports dev.kiln.optimize;
+    exports dev.kiln.selection;
+    exports dev.kiln.spi;
+    exports dev.kiln.spi.memory;
+    exports dev.kiln.reference;
+    exports dev.kiln.cache;
+    exports dev.kiln.runtime to dev.kiln.cli, dev.kiln.conformance;
+
+    uses dev.kiln.spi.Backend;
+    uses dev.kiln.spi.KernelProvider;
+    uses dev.kiln.spi.ModelFormat;
+
+    provides dev.kiln.spi.Backend with dev.kiln.reference.ReferenceBackend;
+    provides dev.kiln.spi.KernelProvider with dev.kiln.reference.ReferenceKernels;
+}
