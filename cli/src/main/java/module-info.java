@@ -6,6 +6,7 @@ module dev.kiln.cli {
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
     requires me.tongfei.progressbar;
+    requires java.management;
 
     // picocli builds the commands by reflection; Jackson writes their JSON records.
     opens dev.kiln.cli to info.picocli, com.fasterxml.jackson.databind;
