@@ -7,6 +7,7 @@ import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.PluginFolder;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.PinCheck;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.Device;
 
@@ -194,6 +195,7 @@ public final class Engine {
         Graph runnable = report == null ? graph : report.graph();
         WeightStore weights = new WeightStore();
         try {
+            PinCheck.check(options.pins(), graph, runnable, registry);
             Map<Backend, CompileContext> contexts = new ConcurrentHashMap<>();
             String requested = options.backend();
             Function<Backend, CompileContext> contextOf = b -> contexts.computeIfAbsent(b, k -> new CompileContext(
@@ -215,8 +217,8 @@ public final class Engine {
             if (options.device() != null) {
                 contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
-            return new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf, threads, weights,
-                    this.options);
+            return new CompiledModel(runnable, requested, options.pins(), rank, registry.entries(), report, contextOf,
+                    threads, weights, this.options);
         } catch (RuntimeException e) {
             weights.close();
             if (report != null) {
