@@ -14,6 +14,7 @@ import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.selection.Selection;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -79,6 +80,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print JSON on stdout (progress stays on stderr).")
     boolean json;
+
+    @Mixin
+    PinOption pin = new PinOption();
 
     @Option(names = "--profile", paramLabel = "N", arity = "0..1", fallbackValue = "" + PROFILE_ROWS,
             description = "Also time every node (or partition, where a backend cannot tell nodes apart) over the timed"
@@ -285,7 +289,7 @@ final class BenchCommand implements Callable<Integer> {
         int timedRuns = runsFor(id);
         progress.next(id + ": compiling");
         long compileStarted = System.nanoTime();
-        try (CompiledModel compiled = engine.compile(graph, id)) {
+        try (CompiledModel compiled = engine.compile(graph, pin.applyTo(CompileOptions.defaults().withBackend(id)))) {
             compiled.planForBatch(batch); // the plan for this batch size is compiled here, not in the first run
             double compileMs = (System.nanoTime() - compileStarted) / 1e6;
             progress.done();
@@ -326,7 +330,8 @@ final class BenchCommand implements Callable<Integer> {
             Selection selection = compiled.selectionForBatch(batch);
             String chosen = selection.winner();
             ExecutionPlan plan = compiled.planForBatch(batch);
-            int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
+            // Pinned nodes and a mixed plan's nodes run where they were placed on purpose: only fallbacks count.
+            int fallbacks = (int) plan.placements().stream().filter(p -> p.reason().startsWith("fallback")).count();
             return new Measurement(id, chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
                     compileMs, selection.cache() == Selection.CacheUse.MISS ? selection.selectionMillis() : 0, profile);
         }

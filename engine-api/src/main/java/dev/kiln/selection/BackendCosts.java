@@ -12,7 +12,8 @@ import java.util.Map;
  * plan pays again for every partition it adds on this backend. Transfers are priced per byte from
  * the inputs' upload, the largest transfer a single-backend run makes; a download is priced as
  * the measured one (mostly its fixed cost: a network's output is small) plus the same rate per
- * byte.
+ * byte. Parts that add up to more than the run's median (profiled before the candidate settled)
+ * are scaled down to it.
  *
  * @param backend       the backend's id
  * @param nodeMillis    median milliseconds per node name
@@ -58,8 +59,15 @@ record BackendCosts(String backend, Map<String, Double> nodeMillis, double uploa
             return null;
         }
         double inNodes = nodes.values().stream().mapToDouble(Double::doubleValue).sum();
-        double overhead = Math.max(0, runMillis - inNodes - upload - download);
-        return new BackendCosts(backend, nodes, upload, download, overhead, inputBytes > 0 ? upload / inputBytes : 0);
+        double parts = inNodes + upload + download;
+        // Profiled earlier than its settled median was taken (the JIT or the machine's load then
+        // elsewhere), the parts may add up to more than a run: scaled down, so that a single
+        // backend's path costs what its run measured.
+        double scale = parts > runMillis && runMillis > 0 ? runMillis / parts : 1;
+        nodes.replaceAll((name, ms) -> ms * scale);
+        double overhead = Math.max(0, runMillis - parts * scale);
+        return new BackendCosts(backend, nodes, upload * scale, download * scale, overhead,
+                inputBytes > 0 ? upload * scale / inputBytes : 0);
     }
 
     /** Moving {@code bytes} from this backend to the host. */

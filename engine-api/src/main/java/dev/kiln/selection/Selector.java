@@ -365,26 +365,21 @@ public final class Selector {
                 t.compile(deadline, anyTimed);
                 t.runFor(firstPassEnd, deadline, candidates.size() - i + (mixedPossible ? 1 : 0));
                 if (mixedPossible) {
-                    t.profile(deadline, PROFILED_RUNS);
-                }
-            }
-            if (mixedPossible) {
-                mixed = planMixed(trials.values());
-                if (mixed.status() == MixedPlan.Status.MEASURED) {
-                    mixed = measureMixed(mixed, trials, candidates, firstPassEnd, deadline);
+                    t.profile(firstPassEnd, deadline, PROFILED_RUNS);
                 }
             }
             // Then, while budget is left, the candidates in turn, one run each per round: a machine's
             // load changes over seconds (other processes, the JIT still compiling the candidate measured
             // before), and alternating spreads it over all of them alike. These runs decide when there
             // are at least three rounds; candidates that had not settled finish warming up here too.
-            while (System.nanoTime() < deadline) {
-                List<Trial> live = trials.values().stream().filter(Trial::timed).toList();
-                if (live.size() < 2 || live.stream().allMatch(Trial::alternatedEnough)) {
-                    break;
-                }
-                for (Trial t : live) {
-                    t.alternate(deadline);
+            alternate(trials, deadline);
+            // The mixed plan is priced with the candidates' settled medians, then compiled, warmed
+            // and alternated with them for what is left of the budget.
+            if (mixedPossible) {
+                mixed = planMixed(trials.values());
+                if (mixed.status() == MixedPlan.Status.MEASURED) {
+                    mixed = measureMixed(mixed, trials, candidates, deadline);
+                    alternate(trials, deadline);
                 }
             }
             List<Candidate> results = trials.values().stream().map(Trial::result).toList();
@@ -463,6 +458,19 @@ public final class Selector {
         }
     }
 
+    /** Runs the timed candidates in turn, one run each per round, until each has enough such runs or the budget ends. */
+    private static void alternate(Map<String, Trial> trials, long deadline) {
+        while (System.nanoTime() < deadline) {
+            List<Trial> live = trials.values().stream().filter(Trial::timed).toList();
+            if (live.size() < 2 || live.stream().allMatch(Trial::alternatedEnough)) {
+                break;
+            }
+            for (Trial t : live) {
+                t.alternate(deadline);
+            }
+        }
+    }
+
     /** Prices each candidate timed node by node ({@link BackendCosts}) and plans the mixed placement. */
     private MixedPlan planMixed(java.util.Collection<Trial> trials) {
         List<BackendCosts> costs = new ArrayList<>();
@@ -487,11 +495,11 @@ public final class Selector {
     }
 
     /**
-     * Compiles the mixed plan as one more candidate, warms it for its share of the first pass and
-     * times its transfers; the alternating rounds then measure it with the others.
+     * Compiles the mixed plan as one more candidate, warms it for up to half of what is left of the
+     * budget and times its transfers; alternating rounds then measure it with the others.
      */
     private MixedPlan measureMixed(MixedPlan mixed, Map<String, Trial> trials, List<Backend> candidates,
-                                   long firstPassEnd, long deadline) {
+                                   long deadline) {
         Backend base = byId(candidates, mixed.base(), null);
         Trial t = new Trial(MixedPlan.ID, 0, base, mixed.pins(), graph, shapes, orderWith(base), contexts, options,
                 threads);
@@ -502,8 +510,9 @@ public final class Selector {
             return mixed;
         }
         t.compile(deadline, true);
-        t.runFor(firstPassEnd, deadline, 1);
-        t.profile(deadline, PROFILED_RUNS);
+        long warmEnd = System.nanoTime() + Math.max(0, deadline - System.nanoTime()) / 2;
+        t.runFor(warmEnd, deadline, 1);
+        t.profile(warmEnd, deadline, PROFILED_RUNS);
         RunProfile profile = t.profiled();
         if (profile == null) {
             return mixed;

@@ -185,14 +185,16 @@ final class Trial implements AutoCloseable {
     /**
      * Runs that time each node (and each transfer), for the mixed plan's prices; not counted in the
      * candidate's times, since timing nodes one by one may slow a backend (opencl waits for each).
-     * Stops at the deadline; a failed run drops the candidate as any run would.
+     * The first starts only before the deadline, the others only before {@code passEnd} (a big
+     * model's runs would otherwise eat the alternating rounds); a failed run drops the candidate as
+     * any run would.
      */
-    void profile(long deadline, int runs) {
+    void profile(long passEnd, long deadline, int runs) {
         if (dropped != null || plan == null || inputs.isEmpty()) {
             return;
         }
         RunProfile p = new RunProfile();
-        for (int i = 0; i < runs && System.nanoTime() < deadline; i++) {
+        for (int i = 0; i < runs && System.nanoTime() < (i == 0 ? deadline : passEnd); i++) {
             if (runOnce(deadline, p) == null) {
                 return;
             }
