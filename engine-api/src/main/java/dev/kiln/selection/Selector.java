@@ -351,7 +351,7 @@ public final class Selector {
         Map<String, Trial> trials = new LinkedHashMap<>();
         try {
             // First pass, in rank order: compile each candidate and run it for its share of what is
-            // left (the mixed plan, planned after them, takes one share too), then time its nodes.
+            // left (one share more is left over for the mixed plan), then time its nodes.
             for (int i = 0; i < candidates.size(); i++) {
                 Backend b = candidates.get(i);
                 boolean anyTimed = trials.values().stream().anyMatch(Trial::timed);
