@@ -330,8 +330,11 @@ final class BenchCommand implements Callable<Integer> {
             Selection selection = compiled.selectionForBatch(batch);
             String chosen = selection.winner();
             ExecutionPlan plan = compiled.planForBatch(batch);
-            // Pinned nodes and a mixed plan's nodes run where they were placed on purpose: only fallbacks count.
-            int fallbacks = (int) plan.placements().stream().filter(p -> p.reason().startsWith("fallback")).count();
+            // A pinned node (a mixed plan's too) runs where it was put on purpose; any other node off
+            // the chosen backend (a mixed plan's base) fell back, or its backend was dropped.
+            String expected = selection.mixedWon() ? selection.mixed().base() : chosen;
+            int fallbacks = (int) plan.placements().stream()
+                    .filter(p -> !p.reason().startsWith("pinned") && !p.backend().equals(expected)).count();
             return new Measurement(id, chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
                     compileMs, selection.cache() == Selection.CacheUse.MISS ? selection.selectionMillis() : 0, profile);
         }
