@@ -186,7 +186,10 @@ public final class Engine {
      * once per new input shape (a new batch size), on demand, and the optimized graph reads the
      * weights it keeps unchanged from the original.
      *
-     * @throws BackendUnavailableException if the named backend is unknown or unavailable
+     * @throws BackendUnavailableException if the named backend, or a backend a node is pinned to
+     *                                     ({@link CompileOptions#pins()}), is unknown or unavailable
+     * @throws KilnException               if a pinned node is not in the graph that runs, or its
+     *                                     backend cannot run it at batch 1
      */
     public CompiledModel compile(Graph graph, CompileOptions options) {
         // The optimizer reasons about shapes at a given batch: a graph whose image size is also open runs as written.
