@@ -478,20 +478,20 @@ public final class Selector {
         long inputBytes = MixedPlanner.inputBytes(graph, shapes);
         for (Trial t : trials) {
             if (!t.timed()) {
-                continue;
+                continue; // dropped: its reason is the candidate's note
             }
             RunProfile profile = t.profiled();
             BackendCosts c = profile == null ? null : BackendCosts.of(t.id(), profile, t.median(), inputBytes);
             if (c == null) {
-                without.add(t.id());
+                without.add(t.id() + (profile == null ? ": no profiled run within the budget"
+                        : ": it does not time nodes one by one"));
             } else {
                 costs.add(c);
             }
         }
         MixedPlan plan = MixedPlanner.plan(graph, graph.inferShapes(shapes), costs);
         return without.isEmpty() ? plan : plan.with(plan.status(), plan.note() + " (no node times from "
-                + String.join(", ", without) + ": " + (without.size() == 1 ? "it does" : "they do")
-                + " not time nodes one by one, or ran out of budget)");
+                + String.join("; ", without) + ")");
     }
 
     /**

@@ -203,7 +203,7 @@ class MixedPlanTest {
             Selection s = model.selection();
             assertEquals("fast", s.winner());
             assertEquals(MixedPlan.Status.NOT_PLANNED, s.mixed().status());
-            assertTrue(s.mixed().note().contains("not time nodes one by one"), s.mixed().note());
+            assertTrue(s.mixed().note().contains("fast: it does not time nodes one by one"), s.mixed().note());
         }
     }
 
