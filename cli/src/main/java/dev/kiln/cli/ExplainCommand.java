@@ -162,6 +162,11 @@ final class ExplainCommand implements Callable<Integer> {
                 mib(e.largestActivationBytes()));
         out.printf("placement: %s in %d partition(s) on %s; prepared weights %s%n", e.nodesPerBackend(),
                 e.partitions(), e.device(), mib(e.preparedWeightBytes()));
+        List<String> pinned = e.nodes().stream().filter(n -> n.reason().startsWith("pinned"))
+                .map(n -> n.name() + " -> " + n.backend()).toList();
+        if (!pinned.isEmpty()) {
+            out.printf("pinned: %s%n", String.join(", ", pinned));
+        }
         e.selection().print(out);
         if (!e.boundaries().isEmpty()) {
             long resident = e.boundaries().stream().filter(b -> b.crossing().equals("resident")).count();

@@ -105,6 +105,10 @@ class ExplainCommandTest {
         assertEquals(3, json.get("partitions").asInt(), json.toString());
         assertEquals("not planned", json.get("selection").get("mixed").get("status").asText(), json.toString());
 
+        CliRun text = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--pin",
+                node + "=reference");
+        assertTrue(text.out().contains("pinned: " + node + " -> reference"), text.describe());
+
         CliRun unknownNode = CliRun.of("explain", "--model", "mobilenet_v1", "--pin", "no.such.node=reference");
         assertEquals(1, unknownNode.exitCode(), unknownNode.describe());
         assertTrue(unknownNode.err().contains("'no.such.node'"), unknownNode.describe());
