@@ -42,6 +42,8 @@ import java.util.function.Supplier;
 public final class CompiledModel implements AutoCloseable {
     private final Graph graph;
     private final String requested;
+    /** The caller's placement pins: backend id by node name. */
+    private final Map<String, String> pins;
     /** auto's rank rule (or the explicit backend), worked out when first needed: it probes every backend. */
     private final Supplier<BackendSelection> rankSelection;
     private final List<BackendRegistry.Entry> backends;
@@ -65,12 +67,13 @@ public final class CompiledModel implements AutoCloseable {
     private volatile List<ValueInfo> outputInfos;
     private volatile boolean closed;
 
-    CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
+    CompiledModel(Graph graph, String requested, Map<String, String> pins, Supplier<BackendSelection> rankSelection,
                   List<BackendRegistry.Entry> backends, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
                   EngineOptions options) {
         this.graph = graph;
         this.requested = requested;
+        this.pins = pins;
         this.rankSelection = rankSelection;
         this.backends = backends;
         this.optimization = optimization;
@@ -109,7 +112,8 @@ public final class CompiledModel implements AutoCloseable {
      */
     public Selection selection() {
         if (!graph.hasFixedShapesBesidesBatch()) {
-            return Selector.choose(graph, Map.of(), requested, rankSelection, backends, contexts, options, threads)
+            return Selector.choose(graph, Map.of(), requested, pins, rankSelection, backends, contexts, options,
+                    threads)
                     .selection();
         }
         return selectionForBatch(1);
@@ -291,11 +295,11 @@ public final class CompiledModel implements AutoCloseable {
             // Compiled outside the lock: runs of other shapes go on meanwhile.
             try {
                 // Chosen outside the lock too: measuring the candidates takes up to the selection budget.
-                Selector.Choice choice = Selector.choose(graph, shapes, requested, rankSelection, backends, contexts,
-                        options, threads);
+                Selector.Choice choice = Selector.choose(graph, shapes, requested, pins, rankSelection, backends,
+                        contexts, options, threads);
                 choices.put(key, choice);
                 ExecutionPlan compiled = choice.plan() != null ? choice.plan() : threads.call(
-                        () -> ExecutionPlan.compile(graph, shapes, choice.order(), contexts, options));
+                        () -> ExecutionPlan.compile(graph, shapes, choice.order(), choice.pins(), contexts, options));
                 boolean keep;
                 synchronized (plans) {
                     keep = !closed && plans.get(key) == future;

@@ -7,6 +7,7 @@ import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.PluginFolder;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.PinCheck;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.Device;
 
@@ -298,7 +299,10 @@ public final class Engine implements AutoCloseable {
      * once per new input shape (a new batch size), on demand, and the optimized graph reads the
      * weights it keeps unchanged from the original.
      *
-     * @throws BackendUnavailableException if the named backend is unknown or unavailable
+     * @throws BackendUnavailableException if the named backend, or a backend a node is pinned to
+     *                                     ({@link CompileOptions#pins()}), is unknown or unavailable
+     * @throws KilnException               if a pinned node is not in the graph that runs, or its
+     *                                     backend cannot run it at batch 1
      */
     public CompiledModel compile(Graph graph, CompileOptions options) {
         checkOpen();
@@ -310,6 +314,7 @@ public final class Engine implements AutoCloseable {
         // The model's own lease on the threads, taken while this engine holds them: it may outlive the engine's close.
         threads.retain();
         try {
+            PinCheck.check(options.pins(), graph, runnable, registry);
             Map<Backend, CompileContext> contexts = new ConcurrentHashMap<>();
             String requested = options.backend();
             Function<Backend, CompileContext> contextOf = b -> contexts.computeIfAbsent(b, k -> new CompileContext(
@@ -331,8 +336,8 @@ public final class Engine implements AutoCloseable {
             if (options.device() != null) {
                 contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
-            CompiledModel model = new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf,
-                    threads, weights, this.options);
+            CompiledModel model = new CompiledModel(runnable, requested, options.pins(), rank, registry.entries(),
+                    report, contextOf, threads, weights, this.options);
             model.own(threads::release);
             return model;
         } catch (RuntimeException e) {

@@ -15,6 +15,7 @@ import dev.kiln.spi.Device;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.selection.Selection;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -88,6 +89,9 @@ final class BenchCommand implements Callable<Integer> {
                     + " distribution, images/s against batch size, the profile; with tables readable without"
                     + " JavaScript.")
     Path report;
+
+    @Mixin
+    PinOption pin = new PinOption();
 
     @Option(names = "--profile", paramLabel = "N", arity = "0..1", fallbackValue = "" + PROFILE_ROWS,
             description = "Also time every node (or partition, where a backend cannot tell nodes apart) over the timed"
@@ -329,7 +333,7 @@ final class BenchCommand implements Callable<Integer> {
         int timedRuns = runsFor(id);
         progress.next(id + ": compiling");
         long compileStarted = System.nanoTime();
-        try (CompiledModel compiled = engine.compile(graph, id)) {
+        try (CompiledModel compiled = engine.compile(graph, pin.applyTo(CompileOptions.defaults().withBackend(id)))) {
             compiled.planForBatch(batch); // the plan for this batch size is compiled here, not in the first run
             double compileMs = (System.nanoTime() - compileStarted) / 1e6;
             progress.done();
@@ -370,7 +374,11 @@ final class BenchCommand implements Callable<Integer> {
             Selection selection = compiled.selectionForBatch(batch);
             String chosen = selection.winner();
             ExecutionPlan plan = compiled.planForBatch(batch);
-            int fallbacks = (int) plan.placements().stream().filter(p -> !p.backend().equals(chosen)).count();
+            // A pinned node (a mixed plan's too) runs where it was put on purpose; any other node off
+            // the chosen backend (a mixed plan's base) fell back, or its backend was dropped.
+            String expected = selection.mixedWon() ? selection.mixed().base() : chosen;
+            int fallbacks = (int) plan.placements().stream()
+                    .filter(p -> !p.reason().startsWith("pinned") && !p.backend().equals(expected)).count();
             return new Measurement(id, chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
                     compileMs, selection.cache() == Selection.CacheUse.MISS ? selection.selectionMillis() : 0,
                     profile == null ? null : ProfileRow.of(profile, plan));

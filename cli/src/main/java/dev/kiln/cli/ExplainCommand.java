@@ -13,6 +13,7 @@ import dev.kiln.selection.Selection;
 import dev.kiln.runtime.PartitionSummary;
 import dev.kiln.spi.ProgramBuild;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -47,6 +48,9 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print JSON on stdout.")
     boolean json;
+
+    @Mixin
+    PinOption pin = new PinOption();
 
     /**
      * The JSON contract: op counts use ONNX op names for ops that came from ONNX; bytes are of
@@ -106,7 +110,8 @@ final class ExplainCommand implements Callable<Integer> {
         ModelSource source = ModelSource.resolve(model, spec.commandLine());
         Explanation e;
         try (Graph graph = source.build(0);
-             CompiledModel compiled = engine.compile(graph, new CompileOptions(backendId, Engine.configuredDevice(), true))) {
+             CompiledModel compiled = engine.compile(graph,
+                     pin.applyTo(new CompileOptions(backendId, Engine.configuredDevice(), true)))) {
             if (!graph.hasFixedShapesBesidesBatch()) {
                 throw new KilnException(source.name() + " has input shapes " + graph.inputs()
                         + " that are open beyond the batch; explain needs fixed image sizes");
@@ -157,6 +162,11 @@ final class ExplainCommand implements Callable<Integer> {
                 mib(e.largestActivationBytes()));
         out.printf("placement: %s in %d partition(s) on %s; prepared weights %s%n", e.nodesPerBackend(),
                 e.partitions(), e.device(), mib(e.preparedWeightBytes()));
+        List<String> pinned = e.nodes().stream().filter(n -> n.reason().startsWith("pinned"))
+                .map(n -> n.name() + " -> " + n.backend()).toList();
+        if (!pinned.isEmpty()) {
+            out.printf("pinned: %s%n", String.join(", ", pinned));
+        }
         e.selection().print(out);
         if (!e.boundaries().isEmpty()) {
             long resident = e.boundaries().stream().filter(b -> b.crossing().equals("resident")).count();

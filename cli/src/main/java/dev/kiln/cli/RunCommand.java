@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.Shape;
@@ -8,6 +9,7 @@ import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.io.Npy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -77,6 +79,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON on stdout.")
     boolean json;
 
+    @Mixin
+    PinOption pin = new PinOption();
+
     /**
      * What {@code run} prints as JSON. {@code output_shape} and {@code top5} are of the first
      * output; {@code top5} holds, per batch item, five {@code [class index, value]} pairs, best
@@ -107,7 +112,7 @@ final class RunCommand implements Callable<Integer> {
         try (Graph graph = source.build(seed)) {
             checkOutputOptions(graph);
             // Compiled before any input is made: a plan over the memory limit fails here, at once.
-            try (CompiledModel compiled = engine.compile(graph, backendId)) {
+            try (CompiledModel compiled = engine.compile(graph, pin.applyTo(CompileOptions.defaults().withBackend(backendId)))) {
                 try (ModelInputs in = readInputs(engine, graph, source.name())) {
                     run(compiled, graph, in, source.name());
                 }

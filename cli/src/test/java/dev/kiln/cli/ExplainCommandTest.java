@@ -90,6 +90,34 @@ class ExplainCommandTest {
     }
 
     @Test
+    void aPinnedNodeRunsOnItsBackendAndABadPinIsAnError() {
+        JsonNode plain = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--json").json();
+        String node = plain.get("nodes").get(3).get("name").asText();
+        CliRun pinned = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--pin",
+                node + "=reference", "--json");
+        assertEquals(0, pinned.exitCode(), pinned.describe());
+        JsonNode json = pinned.json();
+        JsonNode row = json.get("nodes").get(3);
+        assertEquals(node, row.get("name").asText());
+        assertEquals("reference", row.get("backend").asText(), row.toString());
+        assertEquals("pinned to reference", row.get("reason").asText(), row.toString());
+        assertEquals(1, json.get("nodes_per_backend").get("reference").asInt(), json.toString());
+        assertEquals(3, json.get("partitions").asInt(), json.toString());
+        assertEquals("not planned", json.get("selection").get("mixed").get("status").asText(), json.toString());
+
+        CliRun text = CliRun.of("explain", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--pin",
+                node + "=reference");
+        assertTrue(text.out().contains("pinned: " + node + " -> reference"), text.describe());
+
+        CliRun unknownNode = CliRun.of("explain", "--model", "mobilenet_v1", "--pin", "no.such.node=reference");
+        assertEquals(1, unknownNode.exitCode(), unknownNode.describe());
+        assertTrue(unknownNode.err().contains("'no.such.node'"), unknownNode.describe());
+        CliRun unknownBackend = CliRun.of("explain", "--model", "mobilenet_v1", "--pin", node + "=gpu9");
+        assertEquals(1, unknownBackend.exitCode(), unknownBackend.describe());
+        assertTrue(unknownBackend.err().contains("unknown backend 'gpu9'"), unknownBackend.describe());
+    }
+
+    @Test
     void humanOutputNamesThePassesAndThePlan() {
         CliRun run = CliRun.of("explain", "--model", "mobilenet_v1");
         assertEquals(0, run.exitCode(), run.describe());

@@ -183,10 +183,22 @@ public final class ExecutionPlan implements AutoCloseable {
      */
     public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<BackendRegistry.Entry> order,
                                         Function<Backend, CompileContext> contexts, EngineOptions options) {
+        return compile(graph, inputShapes, order, Map.of(), contexts, options);
+    }
+
+    /**
+     * As {@link #compile(Graph, Map, List, Function, EngineOptions)}, with some nodes pinned to a
+     * backend ({@code pins}: backend id by node name). A pinned node is never split or moved: a
+     * pinned backend that cannot run its node, or fails to compile its partition, fails the compile.
+     */
+    public static ExecutionPlan compile(Graph graph, Map<String, Shape> inputShapes, List<BackendRegistry.Entry> order,
+                                        Map<String, String> pins, Function<Backend, CompileContext> contexts,
+                                        EngineOptions options) {
         Map<String, Shape> original = graph.inferShapes(inputShapes);
         Backend first = order.stream().filter(BackendRegistry.Entry::available).findFirst()
                 .orElseThrow(() -> new KilnException("no backend is available")).backend();
-        FusedFormSplitting.Result split = FusedFormSplitting.apply(graph, original, first, contexts.apply(first));
+        FusedFormSplitting.Result split = FusedFormSplitting.apply(graph, original, first, contexts.apply(first),
+                pins.keySet());
         graph = split.graph();
         Map<String, Shape> shapes = split.notes().isEmpty() ? original : graph.inferShapes(inputShapes);
         List<BoundNode> bound = bind(graph, shapes);
@@ -194,7 +206,7 @@ public final class ExecutionPlan implements AutoCloseable {
         List<BackendRegistry.Entry> remaining = new ArrayList<>(order);
         List<String> skipped = new ArrayList<>();
         while (true) {
-            List<Placer.Assignment> assignments = Placer.assign(bound, remaining, contexts);
+            List<Placer.Assignment> assignments = Placer.assign(bound, remaining, contexts, pins);
             List<List<Placer.Assignment>> groups = group(assignments);
             List<Partition> partitions = new ArrayList<>();
             for (int i = 0; i < groups.size(); i++) {
@@ -211,6 +223,10 @@ public final class ExecutionPlan implements AutoCloseable {
                     compileMillis.add((System.nanoTime() - started) / 1e6);
                 } catch (RuntimeException | LinkageError e) {
                     compiled.forEach(CompiledPartition::close);
+                    if (pins.containsValue(b.id())) {
+                        throw new KilnException("backend '" + b.id() + "', to which nodes are pinned, failed to"
+                                + " compile partition " + i + " of graph '" + graph.name() + "': " + e.getMessage(), e);
+                    }
                     if (remaining.size() == 1 || b == remaining.getLast().backend()) {
                         throw new KilnException("backend '" + b.id() + "' failed to compile partition " + i
                                 + " of graph '" + graph.name() + "': " + e.getMessage(), e);

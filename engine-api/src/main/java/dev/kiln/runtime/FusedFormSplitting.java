@@ -46,6 +46,7 @@ final class FusedFormSplitting {
     private final Set<String> taken = new HashSet<>();
     private final Map<String, Shape> pieceShapes = new HashMap<>();
     private final Map<String, String> notes = new LinkedHashMap<>();
+    private Set<String> keepWhole = Set.of();
 
     /** The graph to place (the original when nothing was split) and, per piece, the fused node it came from. */
     record Result(Graph graph, Map<String, String> notes) {
@@ -65,14 +66,22 @@ final class FusedFormSplitting {
     }
 
     static Result apply(Graph graph, Map<String, Shape> shapes, Backend backend, CompileContext context) {
-        return new FusedFormSplitting(graph, shapes, backend, context).split();
+        return apply(graph, shapes, backend, context, Set.of());
+    }
+
+    /** @param keepWhole nodes never split (pinned ones: they run whole on their pinned backend) */
+    static Result apply(Graph graph, Map<String, Shape> shapes, Backend backend, CompileContext context,
+                        Set<String> keepWhole) {
+        FusedFormSplitting s = new FusedFormSplitting(graph, shapes, backend, context);
+        s.keepWhole = keepWhole;
+        return s.split();
     }
 
     private Result split() {
         List<Node> nodes = new ArrayList<>();
         boolean changed = false;
         for (Node n : graph.nodes()) {
-            List<Node> pieces = isFused(n) && !runs(n) ? pieces(n) : null;
+            List<Node> pieces = isFused(n) && !keepWhole.contains(n.name()) && !runs(n) ? pieces(n) : null;
             if (pieces == null) {
                 nodes.add(n);
             } else {

@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.BackendUnavailableException;
 import dev.kiln.KilnException;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -8,12 +9,14 @@ import dev.kiln.spi.Support;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
  * Assigns each node to the first backend in a preference order that supports it: the chosen
  * backend, then the others by rank, the reference backend (rank 0) last. A fallback backend's
- * availability is probed only when a node needs it.
+ * availability is probed only when a node needs it. A pinned node goes to its pinned backend or
+ * nowhere: a pin that cannot be honoured is an error, never a fallback.
  */
 final class Placer {
     private Placer() {
@@ -25,8 +28,19 @@ final class Placer {
 
     static List<Assignment> assign(List<BoundNode> nodes, List<BackendRegistry.Entry> order,
                                    Function<Backend, CompileContext> contexts) {
+        return assign(nodes, order, contexts, Map.of());
+    }
+
+    /** @param pins backend id by node name; every pinned node must run on its backend */
+    static List<Assignment> assign(List<BoundNode> nodes, List<BackendRegistry.Entry> order,
+                                   Function<Backend, CompileContext> contexts, Map<String, String> pins) {
         List<Assignment> out = new ArrayList<>(nodes.size());
         for (BoundNode n : nodes) {
+            String pinned = pins.get(n.node().name());
+            if (pinned != null) {
+                out.add(new Assignment(n, pinnedBackend(n, pinned, order, contexts), "pinned to " + pinned));
+                continue;
+            }
             StringBuilder refusals = new StringBuilder();
             Assignment chosen = null;
             for (BackendRegistry.Entry e : order) {
@@ -50,6 +64,23 @@ final class Placer {
             out.add(chosen);
         }
         return out;
+    }
+
+    private static Backend pinnedBackend(BoundNode n, String id, List<BackendRegistry.Entry> order,
+                                         Function<Backend, CompileContext> contexts) {
+        BackendRegistry.Entry e = order.stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow(
+                () -> new BackendUnavailableException(n.node().describe() + " is pinned to backend '" + id
+                        + "', which is not one of " + order.stream().map(BackendRegistry.Entry::id).toList()));
+        if (!e.available()) {
+            throw new BackendUnavailableException(n.node().describe() + " is pinned to backend '" + id
+                    + "', which is unavailable: " + e.availability().reason());
+        }
+        Support s = supports(e.backend(), n, contexts.apply(e.backend()));
+        if (!s.supported()) {
+            throw new KilnException(n.node().describe() + " is pinned to backend '" + id + "', which cannot run it: "
+                    + s.reason());
+        }
+        return e.backend();
     }
 
     static Support supports(Backend b, BoundNode n, CompileContext context) {

@@ -19,13 +19,29 @@ import java.util.Map;
  * @param winner         the chosen backend's id
  * @param selectionMillis the time the choice took, measuring and compiling the candidates included
  * @param explanation    the choice in one paragraph, for people
+ * @param mixed          the mixed plan: how it was planned, which nodes run where, what its
+ *                       boundaries cost (its status says when it was not planned, and why); the
+ *                       winner is {@value MixedPlan#ID} when it won
  */
 public record Selection(SelectionPolicy policy, String shapes, List<Candidate> candidates, CacheUse cache,
-                        Map<String, String> keyFields, String winner, double selectionMillis, String explanation) {
+                        Map<String, String> keyFields, String winner, double selectionMillis, String explanation,
+                        MixedPlan mixed) {
 
     public Selection {
         candidates = List.copyOf(candidates);
         keyFields = Map.copyOf(keyFields);
+        mixed = mixed == null ? MixedPlan.notPlanned("not considered") : mixed;
+    }
+
+    /** A selection in which no mixed plan was considered. */
+    public Selection(SelectionPolicy policy, String shapes, List<Candidate> candidates, CacheUse cache,
+                     Map<String, String> keyFields, String winner, double selectionMillis, String explanation) {
+        this(policy, shapes, candidates, cache, keyFields, winner, selectionMillis, explanation, null);
+    }
+
+    /** Whether the mixed plan won: then {@link #mixed()} says which nodes run where. */
+    public boolean mixedWon() {
+        return MixedPlan.ID.equals(winner);
     }
 
     /** Whether the tuning cache was consulted, and what it gave. */

@@ -28,6 +28,24 @@ final class SelectionKey {
      */
     static CacheKey of(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
                        HostFingerprint host) {
+        return of(graph, inputShapes, backends, threads, host, Map.of());
+    }
+
+    /** @param pins the caller's placement pins: a selection under pins is another question, so another key */
+    static CacheKey of(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
+                       HostFingerprint host, Map<String, String> pins) {
+        CacheKey key = keyOf(graph, inputShapes, backends, threads, host);
+        if (pins.isEmpty()) {
+            return key; // the key of a selection without pins stays what it was
+        }
+        StringBuilder text = new StringBuilder();
+        new java.util.TreeMap<>(pins).forEach((node, id) -> text.append(text.isEmpty() ? "" : ";").append(node)
+                .append("->").append(id));
+        return key.with("pins", CacheKey.sha256(text.toString()).substring(0, 16));
+    }
+
+    private static CacheKey keyOf(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
+                                  HostFingerprint host) {
         StringBuilder backendText = new StringBuilder();
         for (Backend b : backends) {
             backendText.append(backendText.isEmpty() ? "" : ",").append(b.id()).append('@').append(b.version());

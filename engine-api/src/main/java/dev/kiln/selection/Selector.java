@@ -2,6 +2,7 @@ package dev.kiln.selection;
 
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.RunProfile;
 import dev.kiln.SelectionPolicy;
 import dev.kiln.Shape;
 import dev.kiln.cache.CacheKey;
@@ -60,13 +61,25 @@ public final class Selector {
      */
     private static final Map<String, Map<String, String>> REMEMBERED = new ConcurrentHashMap<>();
 
-    /** The selection, and the winner's plan when choosing it compiled one (else null: compile it). */
-    public record Choice(Selection selection, List<BackendRegistry.Entry> order, ExecutionPlan plan) {
+    /** Profiled runs per candidate for the mixed plan's prices, and of the mixed plan for its boundaries' cost. */
+    static final int PROFILED_RUNS = 3;
+
+    /**
+     * The selection, the fallback order and pins to compile with (the caller's, or the mixed
+     * plan's), and the winner's plan when choosing it compiled one (else null: compile it).
+     */
+    public record Choice(Selection selection, List<BackendRegistry.Entry> order, Map<String, String> pins,
+                         ExecutionPlan plan) {
+        public Choice {
+            pins = Map.copyOf(pins);
+        }
     }
 
     private final Graph graph;
     private final Map<String, Shape> shapes;
     private final String requested;
+    /** The caller's pins: backend id by node name. */
+    private final Map<String, String> pins;
     private final Supplier<BackendSelection> rank;
     /** Every discovered backend in rank order, none probed by being listed here. */
     private final List<BackendRegistry.Entry> entries;
@@ -76,12 +89,14 @@ public final class Selector {
     private final HostFingerprint host;
     private final long started = System.nanoTime();
 
-    private Selector(Graph graph, Map<String, Shape> shapes, String requested, Supplier<BackendSelection> rank,
+    private Selector(Graph graph, Map<String, Shape> shapes, String requested, Map<String, String> pins,
+                     Supplier<BackendSelection> rank,
                      List<BackendRegistry.Entry> entries, Function<Backend, CompileContext> contexts,
                      EngineOptions options, HostThreadPool threads, HostFingerprint host) {
         this.graph = graph;
         this.shapes = shapes;
         this.requested = requested;
+        this.pins = pins;
         this.rank = rank;
         this.entries = entries;
         this.contexts = contexts;
@@ -95,16 +110,18 @@ public final class Selector {
      * asked for, else by the engine's policy.
      *
      * @param requested a backend id or {@code auto}
+     * @param pins      the caller's placement pins (backend id by node name), honoured by every
+     *                  candidate; with pins there is no mixed plan
      * @param rank      the rank rule's choice, asked for only where needed: working it out probes
      *                  every backend (loads native libraries, opens devices), which a cache hit
      *                  spares
      * @param entries   every discovered backend in rank order, unprobed
      */
-    public static Choice choose(Graph graph, Map<String, Shape> shapes, String requested,
+    public static Choice choose(Graph graph, Map<String, Shape> shapes, String requested, Map<String, String> pins,
                                 Supplier<BackendSelection> rank, List<BackendRegistry.Entry> entries,
                                 Function<Backend, CompileContext> contexts, EngineOptions options,
                                 HostThreadPool threads) {
-        return new Selector(graph, shapes, requested, rank, entries, contexts, options, threads,
+        return new Selector(graph, shapes, requested, pins, rank, entries, contexts, options, threads,
                 HostFingerprint.current()).choose();
     }
 
@@ -120,7 +137,7 @@ public final class Selector {
         // The key names every discovered backend and its version but probes none: a hit then
         // probes only its winner (checked to run here still, on the same device).
         CacheKey key = SelectionKey.of(graph, shapes, entries.stream().map(BackendRegistry.Entry::backend).toList(),
-                options.threads(), host);
+                options.threads(), host, pins);
         TuningCache cache = TuningCache.open(options.cacheRoot(), readOnlyRoots(), CACHE_KIND);
         String memoryKey = cache.folder() + "/" + key.digest();
         Map<String, String> cached = REMEMBERED.get(memoryKey);
@@ -149,13 +166,13 @@ public final class Selector {
             return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.NOT_USED, Map.of(),
                     only.id(), "auto (" + policy.label() + ") chose '" + only.id()
                             + "', the only available backend that runs every node; nothing to measure"
-                            + notCandidates(considered) + staleNote), orderWith(only), null);
+                            + notCandidates(considered) + staleNote), orderWith(only), pins, null);
         }
         if (policy == SelectionPolicy.CACHED) {
             BackendSelection byRank = rank.get();
             return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.MISS, key.fields(),
                     byRank.chosen().id(), "auto (cached) found no usable tuning cache entry and never measures, so"
-                            + " it went by rank: " + byRank.explanation() + staleNote), byRank.order(), null);
+                            + " it went by rank: " + byRank.explanation() + staleNote), byRank.order(), pins, null);
         }
         return measure(policy, shapeText, considered, candidates, key, cache, memoryKey,
                 stale == null ? cached : null, staleNote);
@@ -164,6 +181,9 @@ public final class Selector {
     /** Why a cached answer cannot be used here now (its winner unavailable, refusing a node, on another device); null when it can. */
     private String whyNotValid(Map<String, String> cached) {
         String id = cached.get("winner");
+        if (MixedPlan.ID.equals(id)) {
+            return whyMixedNotValid(cached);
+        }
         BackendRegistry.Entry e = entries.stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
         if (e == null) {
             return "'" + id + "' is not installed";
@@ -181,9 +201,74 @@ public final class Selector {
         return coverage.complete() ? null : "'" + id + "' no longer runs every node (" + coverage.firstRefusal() + ")";
     }
 
+    /** As {@link #whyNotValid} for a mixed winner: each of its backends available, on its device, running its nodes. */
+    private String whyMixedNotValid(Map<String, String> cached) {
+        List<String> on = MixedPlanner.decode(graph, cached.get("mixed.placement"));
+        if (on == null || !on.contains(cached.get("mixed.base"))) {
+            return "its mixed placement does not fit the graph";
+        }
+        List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(shapes));
+        for (String id : new java.util.LinkedHashSet<>(on)) {
+            BackendRegistry.Entry e = entries.stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
+            if (e == null) {
+                return "the mixed plan's '" + id + "' is not installed";
+            }
+            if (!e.available()) {
+                return "the mixed plan's '" + id + "' is unavailable: " + e.availability().reason();
+            }
+            CompileContext context = contexts.apply(e.backend());
+            String device = cached.get("device." + id);
+            if (device != null && !device.equals(context.device().name())) {
+                return "the mixed plan's '" + id + "' was measured on " + device + ", and would run on "
+                        + context.device().name();
+            }
+            List<BoundNode> mine = new ArrayList<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                if (on.get(i).equals(id)) {
+                    mine.add(nodes.get(i));
+                }
+            }
+            BackendSelection.Coverage coverage = BackendSelection.coverage(e.backend(), mine, context);
+            if (!coverage.complete()) {
+                return "the mixed plan's '" + id + "' no longer runs its nodes (" + coverage.firstRefusal() + ")";
+            }
+        }
+        return null;
+    }
+
+    /** The mixed plan a cache entry holds, with its placement (without costs: they are not kept). */
+    private MixedPlan cachedMixed(Map<String, String> cached) {
+        List<String> on = MixedPlanner.decode(graph, cached.get("mixed.placement"));
+        String note = cached.getOrDefault("mixed.note", "");
+        if (on == null) {
+            return MixedPlan.notPlanned(note.isEmpty() ? "not planned when measured" : note + " (when measured)");
+        }
+        String base = cached.get("mixed.base");
+        Map<String, String> mixedPins = new LinkedHashMap<>();
+        List<MixedPlan.Segment> segments = new ArrayList<>();
+        List<dev.kiln.graph.Node> nodes = graph.nodes();
+        for (int i = 0; i < on.size(); i++) {
+            if (!on.get(i).equals(base)) {
+                mixedPins.put(nodes.get(i).name(), on.get(i));
+            }
+            if (i == 0 || !on.get(i).equals(on.get(i - 1))) {
+                segments.add(new MixedPlan.Segment(on.get(i), i, i, nodes.get(i).name(), nodes.get(i).name(),
+                        Double.NaN, 0, Double.NaN, Double.NaN));
+            } else {
+                MixedPlan.Segment last = segments.removeLast();
+                segments.add(new MixedPlan.Segment(last.backend(), last.firstNode(), i, last.firstName(),
+                        nodes.get(i).name(), Double.NaN, 0, Double.NaN, Double.NaN));
+            }
+        }
+        return new MixedPlan(MixedPlan.Status.CACHED, note + " (when measured)", base, mixedPins, segments,
+                Double.NaN, null, Double.NaN);
+    }
+
     private Choice hit(SelectionPolicy policy, String shapeText, CacheKey key, Map<String, String> cached) {
-        Backend winner = entries.stream().filter(x -> x.id().equals(cached.get("winner"))).findFirst().orElseThrow()
-                .backend();
+        MixedPlan mixed = cachedMixed(cached);
+        boolean mixedWon = MixedPlan.ID.equals(cached.get("winner"));
+        Backend winner = entries.stream().filter(x -> x.id().equals(mixedWon ? mixed.base() : cached.get("winner")))
+                .findFirst().orElseThrow().backend();
         List<Candidate> listed = new ArrayList<>();
         for (BackendRegistry.Entry e : entries) {
             Backend b = e.backend();
@@ -199,15 +284,27 @@ public final class Selector {
                 listed.add(notOne(b, not != null ? not + " (when measured)" : "not considered when measured"));
             }
         }
-        return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.HIT, key.fields(), winner.id(),
-                "auto (" + policy.label() + ") chose '" + winner.id() + "' from the tuning cache (measured "
+        String mixedMs = cached.get("median_ms." + MixedPlan.ID);
+        String mixedDropped = cached.get("dropped." + MixedPlan.ID);
+        if (mixedMs != null) {
+            listed.add(new Candidate(MixedPlan.ID, 0, Candidate.Outcome.CACHED, parse(mixedMs), 0, "from the cache"));
+        } else if (mixedDropped != null) {
+            listed.add(new Candidate(MixedPlan.ID, 0, Candidate.Outcome.DROPPED, Double.NaN, 0,
+                    mixedDropped + " (when measured)"));
+        }
+        String id = mixedWon ? MixedPlan.ID : winner.id();
+        return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.HIT, key.fields(), id,
+                "auto (" + policy.label() + ") chose '" + id + "' from the tuning cache (measured "
                         + cached.getOrDefault("measured_at", "earlier") + "): " + times(listed)
-                        + notCandidates(listed)), orderWith(winner), null);
+                        + (mixedWon ? "; the mixed plan runs " + mixed.describe() : "")
+                        + notCandidates(listed), mixed), orderWith(winner), mixedWon ? mixed.pins() : pins, null);
     }
 
     /** Every backend with whether it is a candidate; returns the candidates, in rank order. */
     private List<Backend> candidates(List<Candidate> considered) {
-        List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(shapes));
+        // A candidate runs every node the caller did not pin elsewhere.
+        List<BoundNode> nodes = ExecutionPlan.bind(graph, graph.inferShapes(shapes)).stream()
+                .filter(n -> !pins.containsKey(n.node().name())).toList();
         List<Backend> full = new ArrayList<>();
         Backend reference = null;
         for (BackendRegistry.Entry e : entries) {
@@ -247,13 +344,18 @@ public final class Selector {
                            Map<String, String> previous, String staleNote) {
         long deadline = started + options.selectionBudget().toNanos();
         long firstPassEnd = started + options.selectionBudget().toNanos() * FIRST_PASS_PERCENT / 100;
+        // The mixed plan needs two candidates to mix, and is not planned over the caller's pins.
+        boolean mixedPossible = pins.isEmpty() && candidates.size() >= 2;
+        MixedPlan mixed = MixedPlan.notPlanned(!pins.isEmpty() ? "the caller pinned nodes, which fixes the placement"
+                : "only one candidate");
         Map<String, Trial> trials = new LinkedHashMap<>();
         try {
-            // First pass, in rank order: compile each candidate and run it for its share of what is left.
+            // First pass, in rank order: compile each candidate and run it for its share of what is
+            // left (one share more is left over for the mixed plan), then time its nodes.
             for (int i = 0; i < candidates.size(); i++) {
                 Backend b = candidates.get(i);
                 boolean anyTimed = trials.values().stream().anyMatch(Trial::timed);
-                Trial t = new Trial(b, graph, shapes, orderWith(b), contexts, options, threads);
+                Trial t = new Trial(b.id(), b.rank(), b, pins, graph, shapes, orderWith(b), contexts, options, threads);
                 trials.put(b.id(), t);
                 if (System.nanoTime() >= deadline && anyTimed) {
                     t.drop("not measured: the selection budget of " + options.selectionBudget().toMillis()
@@ -261,19 +363,23 @@ public final class Selector {
                     continue;
                 }
                 t.compile(deadline, anyTimed);
-                t.runFor(firstPassEnd, deadline, candidates.size() - i);
+                t.runFor(firstPassEnd, deadline, candidates.size() - i + (mixedPossible ? 1 : 0));
+                if (mixedPossible) {
+                    t.profile(firstPassEnd, deadline, PROFILED_RUNS);
+                }
             }
             // Then, while budget is left, the candidates in turn, one run each per round: a machine's
             // load changes over seconds (other processes, the JIT still compiling the candidate measured
             // before), and alternating spreads it over all of them alike. These runs decide when there
             // are at least three rounds; candidates that had not settled finish warming up here too.
-            while (System.nanoTime() < deadline) {
-                List<Trial> live = trials.values().stream().filter(Trial::timed).toList();
-                if (live.size() < 2 || live.stream().allMatch(Trial::alternatedEnough)) {
-                    break;
-                }
-                for (Trial t : live) {
-                    t.alternate(deadline);
+            alternate(trials, deadline);
+            // The mixed plan is priced with the candidates' settled medians, then compiled, warmed
+            // and alternated with them for what is left of the budget.
+            if (mixedPossible) {
+                mixed = planMixed(trials.values());
+                if (mixed.status() == MixedPlan.Status.MEASURED) {
+                    mixed = measureMixed(mixed, trials, candidates, deadline);
+                    alternate(trials, deadline);
                 }
             }
             List<Candidate> results = trials.values().stream().map(Trial::result).toList();
@@ -284,30 +390,33 @@ public final class Selector {
                 }
             }
             String why;
-            Backend winner;
+            String winner;
             if (best == null) {
-                winner = rank.get().chosen();
+                winner = rank.get().chosen().id();
                 why = "auto (" + policy.label() + ") measured no candidate successfully, so it went by rank: "
                         + rank.get().explanation();
             } else {
-                winner = byId(candidates, best.backend());
-                why = "auto (" + policy.label() + ") chose '" + winner.id() + "', the fastest by median of the"
+                winner = best.backend();
+                why = "auto (" + policy.label() + ") chose '" + winner + "', the fastest by median of the"
                         + " candidates measured now";
                 Candidate kept = previous == null ? null : results.stream()
                         .filter(c -> c.backend().equals(previous.get("winner"))).findFirst().orElse(null);
                 if (kept != null && kept != best && kept.timed()
                         && best.medianMillis() >= kept.medianMillis() * (1 - REPLACE_MARGIN)) {
-                    winner = byId(candidates, kept.backend());
-                    why = "auto (" + policy.label() + ") kept the cached winner '" + winner.id() + "': '"
+                    winner = kept.backend();
+                    why = "auto (" + policy.label() + ") kept the cached winner '" + winner + "': '"
                             + best.backend() + "' is faster by less than " + Math.round(REPLACE_MARGIN * 100) + "%";
                 }
             }
+            boolean mixedWon = winner.equals(MixedPlan.ID);
+            Backend base = best == null ? rank.get().chosen() : byId(candidates, mixedWon ? mixed.base() : winner, null);
             List<Candidate> listed = new ArrayList<>(considered);
             listed.replaceAll(c -> results.stream().filter(r -> r.backend().equals(c.backend())).findFirst().orElse(c));
+            results.stream().filter(r -> r.backend().equals(MixedPlan.ID)).forEach(listed::add);
             String stored = "";
             if (best != null) {
                 Map<String, String> values = new LinkedHashMap<>();
-                values.put("winner", winner.id());
+                values.put("winner", winner);
                 values.put("measured_at", Instant.now().toString());
                 values.put("budget_ms", Long.toString(options.selectionBudget().toMillis()));
                 for (Candidate c : results) {
@@ -316,38 +425,131 @@ public final class Selector {
                     } else {
                         values.put("dropped." + c.backend(), c.note());
                     }
-                    // The device it ran on: a hit checks its winner's, without probing the others.
-                    values.put("device." + c.backend(), contexts.apply(byId(candidates, c.backend())).device().name());
+                    if (!c.backend().equals(MixedPlan.ID)) {
+                        // The device it ran on: a hit checks its winner's, without probing the others.
+                        values.put("device." + c.backend(),
+                                contexts.apply(byId(candidates, c.backend(), null)).device().name());
+                    }
                 }
                 for (Candidate c : considered) {
                     if (c.outcome() == Candidate.Outcome.NOT_A_CANDIDATE) {
                         values.put("not_candidate." + c.backend(), c.note());
                     }
                 }
+                values.put("mixed.note", oneLine(mixed.note()));
+                if (mixed.base() != null) {
+                    values.put("mixed.base", mixed.base());
+                    values.put("mixed.placement", MixedPlanner.encode(graph, mixed.base(), mixed.pins()));
+                }
                 REMEMBERED.put(memoryKey, values);
                 stored = cache.put(key, values) ? "; stored in the tuning cache" : "; not stored (the cache"
                         + " cannot be written)";
             }
-            Trial won = trials.get(winner.id());
+            Trial won = trials.get(winner);
             ExecutionPlan plan = won == null ? null : won.takePlan(); // null: compiled by the caller
-            return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.MISS, key.fields(), winner.id(),
-                    why + " (" + times(listed) + ")" + notCandidates(listed) + staleNote + stored), orderWith(winner),
-                    plan);
+            String mixedText = mixed.status() == MixedPlan.Status.NOT_PLANNED && !mixedPossible ? ""
+                    : mixedWon ? "; the mixed plan runs " + mixed.describe()
+                    : "; mixed plan: " + mixed.note();
+            return new Choice(selection(policy, shapeText, listed, Selection.CacheUse.MISS, key.fields(), winner,
+                    why + " (" + times(listed) + ")" + mixedText + notCandidates(listed) + staleNote + stored, mixed),
+                    orderWith(base), mixedWon ? mixed.pins() : pins, plan);
         } finally {
             trials.values().forEach(Trial::close);
         }
     }
 
+    /** Runs the timed candidates in turn, one run each per round, until each has enough such runs or the budget ends. */
+    private static void alternate(Map<String, Trial> trials, long deadline) {
+        while (System.nanoTime() < deadline) {
+            List<Trial> live = trials.values().stream().filter(Trial::timed).toList();
+            if (live.size() < 2 || live.stream().allMatch(Trial::alternatedEnough)) {
+                break;
+            }
+            for (Trial t : live) {
+                t.alternate(deadline);
+            }
+        }
+    }
+
+    /** Prices each candidate timed node by node ({@link BackendCosts}) and plans the mixed placement. */
+    private MixedPlan planMixed(java.util.Collection<Trial> trials) {
+        List<BackendCosts> costs = new ArrayList<>();
+        List<String> without = new ArrayList<>();
+        long inputBytes = MixedPlanner.inputBytes(graph, shapes);
+        for (Trial t : trials) {
+            if (!t.timed()) {
+                continue; // dropped: its reason is the candidate's note
+            }
+            RunProfile profile = t.profiled();
+            BackendCosts c = profile == null ? null : BackendCosts.of(t.id(), profile, t.median(), inputBytes);
+            if (c == null) {
+                without.add(t.id() + (profile == null ? ": no profiled run within the budget"
+                        : ": it does not time nodes one by one"));
+            } else {
+                costs.add(c);
+            }
+        }
+        MixedPlan plan = MixedPlanner.plan(graph, graph.inferShapes(shapes), costs);
+        return without.isEmpty() ? plan : plan.with(plan.status(), plan.note() + " (no node times from "
+                + String.join("; ", without) + ")");
+    }
+
+    /**
+     * Compiles the mixed plan as one more candidate, warms it for up to half of what is left of the
+     * budget and times its transfers; alternating rounds then measure it with the others.
+     */
+    private MixedPlan measureMixed(MixedPlan mixed, Map<String, Trial> trials, List<Backend> candidates,
+                                   long deadline) {
+        Backend base = byId(candidates, mixed.base(), null);
+        Trial t = new Trial(MixedPlan.ID, 0, base, mixed.pins(), graph, shapes, orderWith(base), contexts, options,
+                threads);
+        trials.put(MixedPlan.ID, t);
+        if (System.nanoTime() >= deadline) {
+            t.drop("not measured: the selection budget of " + options.selectionBudget().toMillis()
+                    + " ms was spent on the candidates before it");
+            return mixed;
+        }
+        t.compile(deadline, true);
+        long warmEnd = System.nanoTime() + Math.max(0, deadline - System.nanoTime()) / 2;
+        t.runFor(warmEnd, deadline, 1);
+        t.profile(warmEnd, deadline, PROFILED_RUNS);
+        RunProfile profile = t.profiled();
+        if (profile == null) {
+            return mixed;
+        }
+        // What entering each partition took: its uploads and the downloads of the partition before it.
+        Map<String, Double> transfers = new java.util.HashMap<>();
+        profile.entries().stream().filter(e -> e.kind() == RunProfile.Kind.TRANSFER)
+                .forEach(e -> transfers.put(e.name(), e.medianMicros() / 1000));
+        List<MixedPlan.Segment> measured = new ArrayList<>();
+        for (int k = 0; k < mixed.segments().size(); k++) {
+            double ms = transfers.getOrDefault("upload to partition " + k, 0.0)
+                    + (k == 0 ? 0 : transfers.getOrDefault("download from partition " + (k - 1), 0.0));
+            measured.add(mixed.segments().get(k).withMeasured(ms));
+        }
+        return mixed.withSegments(measured);
+    }
+
+    private static String oneLine(String text) {
+        return text.replace('\n', ' ').replace('\r', ' ');
+    }
+
     private Choice fixed(SelectionPolicy policy, String shapeText, List<Candidate> considered, String why) {
         BackendSelection byRank = rank.get();
         return new Choice(selection(policy, shapeText, considered, Selection.CacheUse.NOT_USED, Map.of(),
-                byRank.chosen().id(), why), byRank.order(), null);
+                byRank.chosen().id(), why), byRank.order(), pins, null);
     }
 
     private Selection selection(SelectionPolicy policy, String shapeText, List<Candidate> candidates,
                                 Selection.CacheUse cache, Map<String, String> key, String winner, String why) {
+        return selection(policy, shapeText, candidates, cache, key, winner, why, null);
+    }
+
+    private Selection selection(SelectionPolicy policy, String shapeText, List<Candidate> candidates,
+                                Selection.CacheUse cache, Map<String, String> key, String winner, String why,
+                                MixedPlan mixed) {
         return new Selection(policy, shapeText, candidates, cache, key, winner, (System.nanoTime() - started) / 1e6,
-                why);
+                why, mixed);
     }
 
     private static double parse(String ms) {
@@ -381,8 +583,14 @@ public final class Selector {
         return new Candidate(b.id(), b.rank(), Candidate.Outcome.NOT_A_CANDIDATE, Double.NaN, 0, why);
     }
 
-    private static Backend byId(List<Backend> candidates, String id) {
-        return candidates.stream().filter(b -> b.id().equals(id)).findFirst().orElseThrow();
+    /** The candidate with this id; {@code otherwise} when none has it (the rank rule's choice, when nothing was measured). */
+    private static Backend byId(List<Backend> candidates, String id, Backend otherwise) {
+        return candidates.stream().filter(b -> b.id().equals(id)).findFirst().orElseGet(() -> {
+            if (otherwise == null) {
+                throw new IllegalStateException("no candidate '" + id + "'");
+            }
+            return otherwise;
+        });
     }
 
     /** The fallback order with {@code first} first, the others in rank order as before. */

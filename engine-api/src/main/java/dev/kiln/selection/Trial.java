@@ -1,12 +1,14 @@
 package dev.kiln.selection;
 
 import dev.kiln.EngineOptions;
+import dev.kiln.RunProfile;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
 import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.HostThreadPool;
+import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.CompileContext;
 
@@ -25,7 +27,13 @@ import java.util.function.Function;
  * time (one at least must have one for the choice to be measured at all), else none.
  */
 final class Trial implements AutoCloseable {
+    /** The candidate's id: its backend's, or {@link MixedPlan#ID}. */
+    private final String id;
+    private final int rank;
+    /** The backend of every node not pinned elsewhere. */
     private final Backend backend;
+    /** Backend id by node name: the caller's pins, or the mixed plan's. */
+    private final Map<String, String> pins;
     private final Graph graph;
     private final Map<String, Shape> shapes;
     private final List<BackendRegistry.Entry> order;
@@ -38,10 +46,25 @@ final class Trial implements AutoCloseable {
     private final Map<String, Tensor> inputs = new HashMap<>();
     private ExecutionPlan plan;
     private String dropped;
+    /** Node-by-node times from runs taken for the mixed plan; null until {@link #profile} ran. */
+    private RunProfile profile;
 
     /** @param order the fallback order with {@code backend} first: the plan it compiles is that order's */
     Trial(Backend backend, Graph graph, Map<String, Shape> shapes, List<BackendRegistry.Entry> order,
           Function<Backend, CompileContext> contexts, EngineOptions options, HostThreadPool threads) {
+        this(backend.id(), backend.rank(), backend, Map.of(), graph, shapes, order, contexts, options, threads);
+    }
+
+    /**
+     * A candidate with pinned nodes: the mixed plan (id {@link MixedPlan#ID}), or a backend under
+     * the caller's pins. Its plan may put only pinned nodes on other backends.
+     */
+    Trial(String id, int rank, Backend backend, Map<String, String> pins, Graph graph, Map<String, Shape> shapes,
+          List<BackendRegistry.Entry> order, Function<Backend, CompileContext> contexts, EngineOptions options,
+          HostThreadPool threads) {
+        this.id = id;
+        this.rank = rank;
+        this.pins = pins;
         this.backend = backend;
         this.graph = graph;
         this.shapes = shapes;
@@ -63,14 +86,14 @@ final class Trial implements AutoCloseable {
     void compile(long deadline, boolean othersTimed) {
         long before = System.nanoTime();
         try {
-            plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, order, contexts, options));
+            plan = threads.call(() -> ExecutionPlan.compile(graph, shapes, order, pins, contexts, options));
         } catch (RuntimeException | LinkageError e) {
             drop("failed to compile: " + e.getMessage());
             return;
         }
         long after = System.nanoTime();
-        List<String> elsewhere = plan.partitionSummaries().stream().map(s -> s.backend())
-                .filter(id -> !id.equals(backend.id())).distinct().toList();
+        List<String> elsewhere = plan.placements().stream().filter(p -> !pins.containsKey(p.node()))
+                .map(NodePlacement::backend).filter(b -> !b.equals(backend.id())).distinct().toList();
         if (!elsewhere.isEmpty()) {
             drop("compiled with nodes on " + elsewhere + " (" + String.join("; ", plan.skippedBackends()) + ")");
         } else if (after >= deadline && othersTimed) {
@@ -98,10 +121,14 @@ final class Trial implements AutoCloseable {
      * budget (the trial is dropped only if that was its first run: it has no time to show).
      */
     private Double runOnce(long deadline) {
+        return runOnce(deadline, null);
+    }
+
+    private Double runOnce(long deadline, RunProfile into) {
         try {
             long before = System.nanoTime();
             Map<String, Tensor> out = plan.computesOnHostThreads()
-                    ? threads.call(() -> plan.run(inputs, null)) : plan.run(inputs, null);
+                    ? threads.call(() -> plan.run(inputs, into)) : plan.run(inputs, into);
             long after = System.nanoTime();
             out.values().forEach(Tensor::close);
             if (after > deadline && before < deadline) {
@@ -155,16 +182,56 @@ final class Trial implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs that time each node (and each transfer), for the mixed plan's prices; not counted in the
+     * candidate's times, since timing nodes one by one may slow a backend (opencl waits for each).
+     * The first starts only before the deadline, the others only before {@code passEnd} (a big
+     * model's runs would otherwise eat the alternating rounds); a failed run drops the candidate as
+     * any run would.
+     */
+    void profile(long passEnd, long deadline, int runs) {
+        if (dropped != null || plan == null || inputs.isEmpty()) {
+            return;
+        }
+        RunProfile p = new RunProfile();
+        for (int i = 0; i < runs && System.nanoTime() < (i == 0 ? deadline : passEnd); i++) {
+            if (runOnce(deadline, p) == null) {
+                return;
+            }
+        }
+        if (!p.entries().isEmpty()) {
+            profile = p;
+        }
+    }
+
+    /** The profiled runs' entries; null when none were taken. */
+    RunProfile profiled() {
+        return dropped == null ? profile : null;
+    }
+
+    /** The median of its times so far (NaN without any). */
+    double median() {
+        return result().medianMillis();
+    }
+
+    String id() {
+        return id;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
     Candidate result() {
         if (dropped != null) {
-            return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.DROPPED, Double.NaN, timing.runs(), dropped);
+            return new Candidate(id, rank, Candidate.Outcome.DROPPED, Double.NaN, timing.runs(), dropped);
         }
         if (alternated.runs() >= 3) {
-            return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, alternated.median(),
+            return new Candidate(id, rank, Candidate.Outcome.MEASURED, alternated.median(),
                     timing.runs() + alternated.runs(), "settled after " + timing.runs() + " runs; median of "
                     + alternated.runs() + " runs taken in turn with the other candidates");
         }
-        return new Candidate(backend.id(), backend.rank(), Candidate.Outcome.MEASURED, timing.median(),
+        return new Candidate(id, rank, Candidate.Outcome.MEASURED, timing.median(),
                 timing.runs() + alternated.runs(), timing.settled() ? "settled after " + timing.runs() + " runs"
                 : timing.runs() == 1 ? "one run only (budget), warm-up included" : "not settled within the budget");
     }

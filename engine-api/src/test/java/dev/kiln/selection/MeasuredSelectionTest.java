@@ -269,6 +269,57 @@ class MeasuredSelectionTest {
         assertEquals(0, slow.compiles.get());
     }
 
+    /** One of {@link #twoJvmsTuningTheSameModelAtOnceBothChooseAndLeaveOneValidEntry}'s processes. */
+    public static final class Tuner {
+        public static void main(String[] args) {
+            GraphBuilder b = new GraphBuilder("relu");
+            b.input("x", Shape.of(1, 3));
+            b.add("y", new Activation(ActivationFunction.RELU), "x");
+            b.output("y");
+            EngineOptions o = EngineOptions.defaults().withThreads(1).withSelection(SelectionPolicy.MEASURED)
+                    .withSelectionBudget(Duration.ofSeconds(10)).withCacheRoot(Path.of(args[0]));
+            try (Graph g = b.build(); CompiledModel model = engine(o, slow(), fast()).compile(g, Engine.AUTO)) {
+                Selection s = model.selection();
+                System.out.println(s.winner() + " " + s.cache().label() + ": " + s.explanation());
+                System.exit(s.winner().equals("fast") ? 0 : 4);
+            }
+        }
+    }
+
+    @Test
+    void twoJvmsTuningTheSameModelAtOnceBothChooseAndLeaveOneValidEntry() throws Exception {
+        List<Process> tuners = new java.util.ArrayList<>();
+        List<Path> logs = new java.util.ArrayList<>();
+        for (String name : List.of("first", "second")) {
+            Path log = dir.resolve(name + ".log"); // a file, not a pipe: a hung child cannot block the test
+            logs.add(log);
+            tuners.add(new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                    System.getProperty("java.class.path"), Tuner.class.getName(), cacheRoot.toString())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start());
+        }
+        for (int i = 0; i < tuners.size(); i++) {
+            Process p = tuners.get(i);
+            boolean ended = p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS); // a hang guard
+            if (!ended) {
+                p.destroyForcibly();
+            }
+            assertTrue(ended, "a tuner hung");
+            assertEquals(0, p.exitValue(), Files.readString(logs.get(i)));
+        }
+        // The first to start measured; the second measured too, or found the first's answer if it began later.
+        String both = Files.readString(logs.get(0)) + Files.readString(logs.get(1));
+        assertTrue(both.contains("fast miss: auto (measured) chose 'fast'"), both);
+        try (var files = Files.list(cacheRoot.resolve(Selector.CACHE_KIND))) {
+            assertEquals(1, files.count(), "one entry, no temporary file left");
+        }
+        TimedBackend slow = slow();
+        try (CompiledModel model = engine(options(SelectionPolicy.CACHED), slow, fast()).compile(graph, Engine.AUTO)) {
+            assertEquals(Selection.CacheUse.HIT, model.selection().cache(), "the entry they left is valid");
+            assertEquals("fast", model.backend());
+        }
+        assertEquals(0, slow.compiles.get());
+    }
+
     @Test
     void aCandidateThatFailsToCompileIsDroppedWithItsReason() {
         TimedBackend broken = new TimedBackend("broken", 400, "1", 0);
