@@ -7,6 +7,8 @@
  *               convolution with oneDNN's swish post-op, against it without, then Kiln's pass
  *   winograd    ResNet's 3x3 convolutions with relu: oneDNN's direct convolution, against Kiln's
  *               input transform, oneDNN's batched matmul and Kiln's output transform
+ *   vgg         the same for VGG-16's 3x3 convolutions, whose transformed operands (3.2 to 51 MB)
+ *               outgrow the caches: where the last level cache ends Winograd's win
  *   se          EfficientNet-B0's seven excitations (SiLU, then a sigmoid gate): oneDNN's two 1x1
  *               convolutions on one pixel, against kiln_squeeze_excitation
  */
@@ -74,15 +76,15 @@ static prim matmul(long batch, long m, long k, long n) {
 }
 #define TIME(var, body) do { double best = 1e30; for (int rep_ = 0; rep_ < REPS; rep_++) { double t0 = now(); body; double t = now() - t0; if (t < best) best = t; } var = best; } while (0)
 
-/* kernels_vs_onednn <libkiln-onednn-kernels.so> <avx2|avx512> <swish|winograd|se> [runs] */
+/* kernels_vs_onednn <libkiln-onednn-kernels.so> <avx2|avx512> <swish|winograd|vgg|se> [runs] */
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: %s <libkiln-onednn-kernels.so> <avx2|avx512> <swish|winograd|se> [runs]\n", argv[0]); return 2; }
+    if (argc < 4) { fprintf(stderr, "usage: %s <libkiln-onednn-kernels.so> <avx2|avx512> <swish|winograd|vgg|se> [runs]\n", argv[0]); return 2; }
     void *lib = dlopen(argv[1], RTLD_NOW); if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 1; }
     const char *isa = argv[2]; char name[128];
 #define BIND(v, f) snprintf(name, sizeof name, "%s_%s", f, isa); v = dlsym(lib, name); if (!v) { fprintf(stderr, "no %s\n", name); return 1; }
     BIND(k_swish, "kiln_swish"); BIND(k_win_in, "kiln_winograd_input"); BIND(k_win_out, "kiln_winograd_output"); BIND(k_se, "kiln_squeeze_excitation");
     const char *what = argv[3]; if (argc > 4) REPS = atoi(argv[4]);
-    if (strcmp(what, "swish") && strcmp(what, "winograd") && strcmp(what, "se")) { fprintf(stderr, "swish, winograd or se?\n"); return 2; }
+    if (strcmp(what, "swish") && strcmp(what, "winograd") && strcmp(what, "vgg") && strcmp(what, "se")) { fprintf(stderr, "swish, winograd, vgg or se?\n"); return 2; }
     omp_set_num_threads(1);
     CHECK(dnnl_engine_create(&eng, dnnl_cpu, 0)); CHECK(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
     printf("oneDNN ISA 0x%x, Kiln form %s, 1 thread, min of %d\n", dnnl_get_effective_cpu_isa(), isa, REPS);
@@ -107,11 +109,14 @@ int main(int argc, char **argv) {
             tp += x; tk += y;
         }
         printf("swish total: oneDNN %.1f us, Kiln %.1f us, %+.1f%%\n", tp, tk, (tk / tp - 1) * 100);
-    } else if (!strcmp(what, "winograd")) {
-        /* ResNet's 3x3 stride-1 convolutions with relu: channels, size */
-        long shapes[][2] = {{64, 56}, {128, 28}, {256, 14}, {512, 7}};
+    } else if (!strcmp(what, "winograd") || !strcmp(what, "vgg")) {
+        /* 3x3 stride-1 convolutions with relu: channels, size; ResNet's, or VGG-16's */
+        long resnet[][2] = {{64, 56}, {128, 28}, {256, 14}, {512, 7}};
+        long vgg[][2] = {{64, 224}, {128, 112}, {256, 56}, {512, 28}, {512, 14}};
+        int count = !strcmp(what, "vgg") ? 5 : 4;
+        long (*shapes)[2] = !strcmp(what, "vgg") ? vgg : resnet;
         double tp = 0, tk = 0;
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < count; i++) {
             long c = shapes[i][0], h = shapes[i][1];
             float *dd; prim direct = conv(c, c, h, h, 3, 1, 1, dnnl_eltwise_relu, 0, &dd);
             wshape ws = {1, h, h, c, h, h, 1, 1, (h + 1) / 2, (h + 1) / 2}; long tiles = ws.tiles_down * ws.tiles_across;
@@ -123,8 +128,8 @@ int main(int argc, char **argv) {
             TIME(x, run(&direct));
             TIME(y, (k_win_in(src, v, &ws), run(&mm), k_win_out(mh, dst, bias, NULL, 0, 1e30f, &ws, c)));
             double ti, to, tm; TIME(ti, k_win_in(src, v, &ws)); TIME(tm, run(&mm)); TIME(to, k_win_out(mh, dst, bias, NULL, 0, 1e30f, &ws, c));
-            printf("winograd %3ld ch %2ldx%-2ld: oneDNN direct %8.1f us, Winograd %8.1f us (in %.1f, matmul %.1f, out %.1f) %+.1f%%\n",
-                   c, h, h, x, y, ti, tm, to, (y / x - 1) * 100);
+            printf("winograd %3ld ch %3ldx%-3ld (V %5.1f MB): oneDNN direct %8.1f us, Winograd %8.1f us (in %.1f, matmul %.1f, out %.1f) %+.1f%%\n",
+                   c, h, h, 16.0 * tiles * c * 4 / 1e6, x, y, ti, tm, to, (y / x - 1) * 100);
             tp += x; tk += y;
         }
         printf("winograd total: oneDNN %.1f us, Kiln %.1f us, %+.1f%%\n", tp, tk, (tk / tp - 1) * 100);

@@ -50,7 +50,9 @@ import java.util.function.Supplier;
  */
 final class PartitionLowering {
     // One core's rough rates, for deciding what is too small to share between threads.
-    private static final long MACS_PER_MICROSECOND = 50_000;
+    /** Multiply-adds per microsecond with 16-float vectors (AVX-512): about half of a 2-3 GHz core's peak. */
+    private static final long MACS_PER_MICROSECOND_512 = 50_000;
+    /** Elements moved per microsecond by memory-bound work, whatever the vector width. */
     private static final long ELEMENTS_PER_MICROSECOND = 2_000;
     private static final long SHARED_FROM_MICROS = 30;
     /** The values from which kernels.c runs its pass on every thread (its PARALLEL_FROM). */
@@ -78,6 +80,8 @@ final class PartitionLowering {
     private int nodeIndex;
     /** The engine's thread count, in force while primitives are created. */
     private final int threads;
+    /** One core's multiply-adds per microsecond at oneDNN's vector width here ({@link #macsPerMicrosecond}). */
+    private final long macsPerMicrosecond;
     /** Primitive descriptors created for one thread (see {@link #sized}), until their step is made. */
     private final Set<MemorySegment> oneThread = new HashSet<>();
     /** How many times nodes of the partition read each value, and which values leave it. */
@@ -97,6 +101,7 @@ final class PartitionLowering {
         this.context = context;
         this.partition = partition;
         this.threads = context.threads().parallelism();
+        this.macsPerMicrosecond = macsPerMicrosecond(dnnl.effectiveCpuIsa());
         for (BoundNode node : partition.nodes()) {
             node.node().inputs().forEach(name -> reads.merge(name, 1, Integer::sum));
         }
@@ -248,7 +253,7 @@ final class PartitionLowering {
         MemorySegment biasMd = hasBias ? plain(new long[]{outChannels}) : NULL;
         long macs = n.outputShape().elementCount() * weightShape.dim(1) * weightShape.dim(2) * weightShape.dim(3);
         // A grouped (depthwise) convolution does a few multiply-adds per element it moves: its bytes set its time.
-        long micros = groups == 1 ? macs / MACS_PER_MICROSECOND : Math.max(macs / MACS_PER_MICROSECOND,
+        long micros = groups == 1 ? macs / macsPerMicrosecond : Math.max(macs / macsPerMicrosecond,
                 (in.elementCount() + n.outputShape().elementCount()) / ELEMENTS_PER_MICROSECOND);
         Describe describe = (srcMd, weightsMd, inPlace) -> dnnl.convolution(engine, srcMd, weightsMd, biasMd,
                 inPlace ? values.get(residual).md() : any(outDims), new long[]{w.strideH(), w.strideW()},
@@ -578,6 +583,20 @@ final class PartitionLowering {
         }
     }
 
+    /**
+     * One core's multiply-adds per microsecond under oneDNN's effective ISA: the AVX-512 rate
+     * scaled by the vector width, since a core issues as many FMA instructions per cycle at
+     * either width (AVX2's 8 floats: half, so work counts as twice as long and is shared from
+     * half the size).
+     */
+    static long macsPerMicrosecond(int cpuIsa) {
+        if ((cpuIsa & Dnnl.CPU_ISA_AVX512_CORE) == Dnnl.CPU_ISA_AVX512_CORE) {
+            return MACS_PER_MICROSECOND_512;
+        }
+        return (cpuIsa & Dnnl.CPU_ISA_AVX2) == Dnnl.CPU_ISA_AVX2 ? MACS_PER_MICROSECOND_512 / 2
+                : MACS_PER_MICROSECOND_512 / 4;
+    }
+
     static long endPadding(int in, int out, int kernel, int stride, int padBegin, int dilation) {
         return (long) (out - 1) * stride + (long) (kernel - 1) * dilation + 1 - in - padBegin;
     }
@@ -760,7 +779,7 @@ final class PartitionLowering {
         MemorySegment attr = attr(postOps(n, List.of(new PostOp.Activate(activation)), -1, false));
         long[] zeros = {0, 0};
         long macs = in.dim(0) * weights.dim(0) * weights.dim(1);
-        MemorySegment pd = sized(macs / MACS_PER_MICROSECOND, () -> withWeightLayout(n, "input " + weightInput,
+        MemorySegment pd = sized(macs / macsPerMicrosecond, () -> withWeightLayout(n, "input " + weightInput,
                 dims(weights), weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims),
                         new long[]{1, 1}, zeros, zeros, zeros, attr, where(n))));
         int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));

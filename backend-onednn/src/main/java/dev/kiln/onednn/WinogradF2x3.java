@@ -21,8 +21,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Taken where the matmul beats oneDNN's direct convolution by enough to pay for the two
  * passes: ResNet-50's 3x3 convolutions at 56x56, 28x28 and 14x14 (the matmul 450-480 us against
- * 910-930 for the direct one, two threads). Not at 7x7 (16 tiles of which a quarter is padding,
- * and weights 16/9 the size where the layer waits on them), nor on few channels.
+ * 910-930 for the direct one, two threads). On 7x7 to 9x9 outputs (16 to 24 tiles, at 7x7 a
+ * quarter of them padding) only with at least 64 input channels and transformed weights of at
+ * most a quarter of the last-level cache: there the weights, 16/9 the direct convolution's, are
+ * what the layer waits on (kernels_vs_onednn.sh, one thread, 32 MB L3, 7x7, AVX2 / AVX-512:
+ * 128 to 384 channels 9-16% / 16-24% faster, 448 +1..-8% / -23%, 512 +11% / -11..-19% with its
+ * 16.8 MB of weights; 32 channels +9% / +13%). So GoogLeNet's last 3x3 convolutions (160 to
+ * 320 and 192 to 384 channels) take it, ResNet's 512-channel ones stay direct.
  *
  * @param batch       images
  * @param height      the input's height
@@ -38,19 +43,31 @@ record WinogradF2x3(long batch, long height, long width, long channels, long out
                     long outWidth, long padTop, long padLeft) {
     /** The positions of a 4x4 input tile: the batch of the matmul. */
     static final int POSITIONS = 16;
-    /** Fewer tiles per image than a 10x10 output has, and the matmul's rows are too few to gain. */
-    static final long MIN_TILES_PER_IMAGE = 25;
+    /** Fewer tiles per image than a 7x7 output has, and the matmul's rows are too few to gain. */
+    static final long MIN_TILES_PER_IMAGE = 16;
+    /** From this many tiles per image (a 10x10 output) the matmul's rows are enough whatever the weights. */
+    static final long MANY_TILES_PER_IMAGE = 25;
+    /** Fewer input channels with fewer tiles, and the transforms cost more than the matmul saves. */
+    static final long FEW_TILES_MIN_CHANNELS = 64;
     /** Fewer channels and the matmul is too thin to gain (VGG's first convolution reads 3). */
     static final long MIN_CHANNELS = 16;
     /**
-     * The most bytes one transformed operand may take: the passes then run through the caches
-     * (ResNet-50's largest, 56x56 by 64 channels, is 3.2 MB; VGG's first 224x224 layers, 51 MB
-     * each, keep the direct convolution).
+     * The most bytes one transformed operand may take: this machine's last-level cache, so that
+     * the matmul finds what the input transform wrote, and the output transform what the matmul
+     * wrote, still in it. Measured (kernels_vs_onednn.sh vgg, one thread, 32 MB L3, both ISAs):
+     * VGG-16's 112x112 layers (25.7 MB) 23-25% faster than the direct convolution, its 224x224
+     * ones (51 MB) 9% slower on AVX2; ResNet-50's largest is 3.2 MB. A fixed 16 MB, fitted on one
+     * host, left the 112x112 layers direct.
      */
-    static final long MAX_TRANSFORMED_BYTES = 16L << 20;
+    static final long MAX_TRANSFORMED_BYTES = LastLevelCache.BYTES;
 
     /** The Winograd form of a convolution, or null when it is not one this computes well. */
     static WinogradF2x3 of(Conv conv, Shape in, Shape weights, Shape out) {
+        return of(conv, in, weights, out, MAX_TRANSFORMED_BYTES);
+    }
+
+    /** As {@link #of(Conv, Shape, Shape, Shape)}, for transformed operands of at most {@code maxTransformedBytes}. */
+    static WinogradF2x3 of(Conv conv, Shape in, Shape weights, Shape out, long maxTransformedBytes) {
         Window w = conv.window().resolve(in);
         boolean threeByThreeStrideOne = conv.groups() == 1 && w.kernelH() == 3 && w.kernelW() == 3
                 && w.strideH() == 1 && w.strideW() == 1 && w.dilationH() == 1 && w.dilationW() == 1;
@@ -59,10 +76,12 @@ record WinogradF2x3(long batch, long height, long width, long channels, long out
         }
         WinogradF2x3 f = new WinogradF2x3(in.dim(0), in.dim(2), in.dim(3), in.dim(1), weights.dim(0), out.dim(2),
                 out.dim(3), w.padTop(), w.padLeft());
-        boolean worthIt = f.tilesDown() * f.tilesAcross() >= MIN_TILES_PER_IMAGE && f.channels >= MIN_CHANNELS
-                && f.outChannels >= MIN_CHANNELS
-                && f.transformedBytes(Math.max(f.channels, f.outChannels)) <= MAX_TRANSFORMED_BYTES;
-        return worthIt ? f : null;
+        long tiles = f.tilesDown() * f.tilesAcross();
+        boolean worthIt = tiles >= MIN_TILES_PER_IMAGE && f.channels >= MIN_CHANNELS && f.outChannels >= MIN_CHANNELS
+                && f.transformedBytes(Math.max(f.channels, f.outChannels)) <= maxTransformedBytes;
+        boolean enoughTiles = tiles >= MANY_TILES_PER_IMAGE
+                || f.channels >= FEW_TILES_MIN_CHANNELS && f.weightsBytes() <= maxTransformedBytes / 4;
+        return worthIt && enoughTiles ? f : null;
     }
 
     long tilesDown() {

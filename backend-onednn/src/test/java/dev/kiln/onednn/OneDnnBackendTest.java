@@ -463,8 +463,9 @@ class OneDnnBackendTest {
      * A 3x3 convolution of stride 1 with enough tiles and channels runs as Winograd F(2x2, 3x3):
      * odd output sizes (the last tiles half outside), channel counts past a multiple of 16, two
      * images, pads of 0, 1 and uneven ones, no bias, relu and clip, a residual added before them.
-     * At 7x7, on 8 channels, with a stride of 2, a dilation, a swish or a relu before the residual,
-     * the direct convolution computes it (as it computes all where the kernels are not loaded).
+     * At 7x7 on 32 channels (at 7x7 on 64 it is Winograd), on 8 channels, with a stride of 2, a
+     * dilation, a swish or a relu before the residual, the direct convolution computes it (as it
+     * computes all where the kernels are not loaded).
      * Same answers as the reference in every case.
      */
     @Test
@@ -483,6 +484,7 @@ class OneDnnBackendTest {
                 new Case(1, 32, 16, 12, 14, Window.square(3, 1, 0), relu6, false, false, true),
                 new Case(1, 24, 40, 11, 12, same.withPads(1, 0, 2, 1), relu, true, false, true),
                 new Case(1, 32, 32, 7, 7, same, relu, true, false, false),
+                new Case(1, 64, 72, 7, 7, same, relu, true, false, true),
                 new Case(1, 8, 32, 20, 20, same, relu, true, false, false),
                 new Case(1, 32, 32, 20, 20, Window.square(3, 2, 1), relu, true, false, false),
                 new Case(1, 32, 32, 20, 20, same.withDilations(2, 2).withPads(2, 2, 2, 2), relu, true, false, false),
