@@ -8,6 +8,7 @@ import dev.kiln.Tensor;
 import dev.kiln.conformance.Tolerance;
 import dev.kiln.conformance.verify.BackendVerdict;
 import dev.kiln.conformance.verify.LayerwiseVerifier;
+import dev.kiln.conformance.verify.TappedGraph;
 import dev.kiln.conformance.verify.ValueTolerances;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.Node;
@@ -132,16 +133,22 @@ public final class CaseChecker {
                 List.copyOf(forms), count);
     }
 
+    /**
+     * Both graphs run with every value captured ({@link TappedGraph}); the values the optimized
+     * graph shares by name with the unoptimized one (a fused node writes the value of the last node
+     * it replaced) are compared in the optimized graph's order, so the first one out of tolerance
+     * names the rewritten node at fault rather than some node downstream of it.
+     */
     private CaseResult optimizerCheck(Graph graph, Graph optimized, Map<String, Tensor> inputs, List<String> ops,
                                       int count) {
         Set<String> forms = new TreeSet<>();
         optimized.nodes().forEach(n -> forms.add(form(optimized, n)));
         Map<String, Tensor> plain = null;
         Map<String, Tensor> rewritten = null;
-        try {
-            plain = run(graph, inputs);
+        try (Graph tappedPlain = TappedGraph.of(graph); Graph tappedOptimized = TappedGraph.of(optimized)) {
+            plain = run(tappedPlain, inputs);
             try {
-                rewritten = run(optimized, inputs);
+                rewritten = run(tappedOptimized, inputs);
             } catch (RuntimeException e) {
                 return new CaseResult(OPTIMIZER, CaseResult.Verdict.FAILED, null, "the optimized graph does not run"
                         + " on the reference backend: " + e, ops, List.copyOf(forms), count);
@@ -150,21 +157,24 @@ public final class CaseChecker {
                     inputs.get(RecipeMaterializer.INPUT).shape())));
             Map<String, Tolerance> tolerances = ValueTolerances.of(graph, shapes);
             for (String o : graph.outputs()) {
-                Tolerance t = tolerances.get(o);
-                Tensor got = rewritten.get(o);
-                if (t == null) {
-                    continue;
-                }
-                if (got == null) {
+                if (!rewritten.containsKey(o) && tolerances.containsKey(o)) {
                     return new CaseResult(OPTIMIZER, CaseResult.Verdict.FAILED, null, "the optimized graph lost output"
                             + " '" + o + "'", ops, List.copyOf(forms), count);
                 }
-                Tolerance.Comparison c = t.compare(got.toFloatArray(), plain.get(o).toFloatArray());
-                if (!c.passed()) {
-                    Node producer = optimized.producer(o);
-                    return new CaseResult(OPTIMIZER, CaseResult.Verdict.DIVERGED, producer == null ? null
-                            : form(optimized, producer), "output '" + o + "' of the optimized graph differs from the"
-                            + " unoptimized graph's on the reference backend: " + c, ops, List.copyOf(forms), count);
+            }
+            for (Node n : optimized.nodes()) {
+                for (String v : n.outputs()) {
+                    Tolerance t = tolerances.get(v);
+                    if (v.isEmpty() || t == null || !plain.containsKey(v) || !rewritten.containsKey(v)) {
+                        continue;
+                    }
+                    Tolerance.Comparison c = t.compare(rewritten.get(v).toFloatArray(), plain.get(v).toFloatArray());
+                    if (!c.passed()) {
+                        return new CaseResult(OPTIMIZER, CaseResult.Verdict.DIVERGED, form(optimized, n), "value '" + v
+                                + "' (written by " + n.name() + ", " + form(optimized, n) + ") of the optimized graph"
+                                + " differs from the unoptimized graph's on the reference backend: " + c, ops,
+                                List.copyOf(forms), count);
+                    }
                 }
             }
             return new CaseResult(OPTIMIZER, CaseResult.Verdict.PASSED, null, "", ops, List.copyOf(forms), count);
@@ -191,7 +201,7 @@ public final class CaseChecker {
 
     /**
      * A node's form for coverage: its op type, with a convolution's or Gemm's epilogue in order
-     * ({@code FusedConv(Add,Relu)}) and a depthwise convolution marked.
+     * ({@code FusedConv(add+relu)}) and a depthwise convolution marked.
      */
     static String form(Graph graph, Node n) {
         List<PostOp> post = switch (n.op()) {
@@ -208,7 +218,7 @@ public final class CaseChecker {
             List<String> parts = new ArrayList<>();
             post.forEach(p -> parts.add(p instanceof PostOp.Activate a ? a.function().kind().name().toLowerCase()
                     : "add"));
-            s.append('(').append(String.join(",", parts)).append(')');
+            s.append('(').append(String.join("+", parts)).append(')');
         }
         return s.toString();
     }

@@ -63,8 +63,23 @@ public record CaseResult(String target, Verdict verdict, String op, String messa
         return s.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ');
     }
 
-    /** The same failure: same verdict at the same op (what the shrinker keeps while it shrinks). */
+    /**
+     * The same failure: same verdict at the same op kind (what the shrinker keeps while it
+     * shrinks). The kind leaves out the epilogue, so that {@code FusedConv/depthwise(relu)} may
+     * shrink to {@code Conv/depthwise} once the Relu is gone and the fault still shows.
+     */
     public boolean sameFailureAs(CaseResult other) {
-        return verdict.isFinding() && verdict == other.verdict && java.util.Objects.equals(op, other.op);
+        return verdict.isFinding() && verdict == other.verdict && java.util.Objects.equals(opKind(op),
+                opKind(other.op));
+    }
+
+    /** An op form without its epilogue and without "Fused": {@code FusedConv/depthwise(relu)} is {@code Conv/depthwise}. */
+    static String opKind(String form) {
+        if (form == null) {
+            return null;
+        }
+        int paren = form.indexOf('(');
+        String kind = paren < 0 ? form : form.substring(0, paren);
+        return kind.startsWith("Fused") ? kind.substring(5) : kind;
     }
 }

@@ -72,7 +72,7 @@ public final class Fuzzer {
                 }
                 failures.computeIfAbsent(target, k -> new TreeMap<>()).merge(r.op() == null ? r.verdict().name()
                         .toLowerCase() : r.op(), 1, Integer::sum);
-                String signature = target + " " + r.verdict() + " " + r.op();
+                String signature = target + " " + r.verdict() + " " + CaseResult.opKind(r.op());
                 if (signatures.add(signature)) {
                     findings.add(shrinkAndWrite(index, recipe, r, e.getValue()));
                 }
