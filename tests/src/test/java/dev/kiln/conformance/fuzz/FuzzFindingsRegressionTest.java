@@ -1,0 +1,53 @@
+package dev.kiln.conformance.fuzz;
+
+import dev.kiln.Engine;
+import dev.kiln.optimize.Optimizer;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every finding {@code kiln fuzz} made and that was fixed, kept as its shrunk recipe
+ * ({@code findings/<name>/recipe.txt}, with {@code about.txt} saying what it found and what fixed
+ * it), runs its check again on every build and must pass. A finding left open would hold a
+ * {@code known-failure.txt} with the reason, and must still fail (so that its fix is noticed).
+ */
+class FuzzFindingsRegressionTest {
+
+    static Stream<Path> findings() throws IOException, URISyntaxException {
+        Path root = Path.of(FuzzFindingsRegressionTest.class.getResource("findings").toURI());
+        try (Stream<Path> dirs = Files.list(root)) {
+            List<Path> all = dirs.filter(Files::isDirectory).sorted().toList();
+            assertTrue(!all.isEmpty(), "no findings under " + root);
+            return all.stream();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("findings")
+    void aFindingStaysFixed(Path dir, @TempDir Path scratch) throws IOException {
+        List<String> lines = Files.readAllLines(dir.resolve("recipe.txt"));
+        String target = lines.get(0).trim();
+        GraphRecipe recipe = GraphRecipe.parse(lines.get(1));
+        assertTrue(Files.isRegularFile(dir.resolve("about.txt")), "a finding says what it found: " + dir);
+        Engine engine = Engine.create();
+        CaseResult r = new CaseChecker(engine, new Optimizer(), scratch).check(recipe, target);
+        if (Files.exists(dir.resolve("known-failure.txt"))) {
+            assertTrue(r.verdict().isFinding(), "a known failure passes now; remove known-failure.txt of " + dir);
+            System.out.println("known failure " + dir.getFileName() + ": " + Files.readString(dir.resolve(
+                    "known-failure.txt")).trim());
+        } else {
+            assertEquals(CaseResult.Verdict.PASSED, r.verdict(), r::message);
+        }
+    }
+}
