@@ -305,8 +305,10 @@ public final class RecipeMaterializer {
     private Value pool(FuzzNode n, List<Value> in, List<AttributeProto> attributes) {
         int[] x = data4(n, in, 0);
         Window w = window(n, true);
-        w.resolve(x[2], x[3]).requirePadsSmallerThanKernel();
         boolean ceil = n.intAttribute("ceil_mode", 0) == 1;
+        Window resolved = w.resolve(x[2], x[3]);
+        resolved.requirePadsSmallerThanKernel();
+        resolved.requireEveryWindowOnInput(x[2], x[3], ceil);
         int[] y = outputDims(n, x, w, x[1], ceil);
         windowAttributes(n, attributes, n.op().equals("MaxPool"));
         copy(n, attributes, "ceil_mode", "count_include_pad");
