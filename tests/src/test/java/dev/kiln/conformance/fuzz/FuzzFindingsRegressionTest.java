@@ -17,10 +17,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every finding {@code kiln fuzz} made and that was fixed, kept as its shrunk recipe
- * ({@code findings/<name>/recipe.txt}, with {@code about.txt} saying what it found and what fixed
- * it), runs its check again on every build and must pass. A finding left open would hold a
- * {@code known-failure.txt} with the reason, and must still fail (so that its fix is noticed).
+ * Every finding {@code kiln fuzz} made, kept as its shrunk recipe ({@code findings/<name>/recipe.txt}:
+ * the target, then recipes one a line; those before the last run first in the same engine, for a
+ * finding that needs the state an earlier model left), with {@code about.txt} saying what it found
+ * and what fixed it, runs its check again on every build and must pass. A finding left open holds
+ * a {@code known-failure.txt} with the reason, and must still fail (so that its fix is noticed).
  */
 class FuzzFindingsRegressionTest {
 
@@ -38,10 +39,14 @@ class FuzzFindingsRegressionTest {
     void aFindingStaysFixed(Path dir, @TempDir Path scratch) throws IOException {
         List<String> lines = Files.readAllLines(dir.resolve("recipe.txt"));
         String target = lines.get(0).trim();
-        GraphRecipe recipe = GraphRecipe.parse(lines.get(1));
+        List<GraphRecipe> recipes = lines.stream().skip(1).filter(l -> !l.isBlank()).map(GraphRecipe::parse).toList();
         assertTrue(Files.isRegularFile(dir.resolve("about.txt")), "a finding says what it found: " + dir);
         Engine engine = Engine.create();
-        CaseResult r = new CaseChecker(engine, new Optimizer(), scratch).check(recipe, target);
+        CaseChecker checker = new CaseChecker(engine, new Optimizer(), scratch);
+        for (GraphRecipe before : recipes.subList(0, recipes.size() - 1)) {
+            assertEquals(CaseResult.Verdict.PASSED, checker.check(before, target).verdict(), before::toLine);
+        }
+        CaseResult r = checker.check(recipes.getLast(), target);
         if (Files.exists(dir.resolve("known-failure.txt"))) {
             assertTrue(r.verdict().isFinding(), "a known failure passes now; remove known-failure.txt of " + dir);
             System.out.println("known failure " + dir.getFileName() + ": " + Files.readString(dir.resolve(
