@@ -156,6 +156,7 @@ public final class CaseChecker {
             Map<String, Shape> shapes = new HashMap<>(graph.inferShapes(Map.of(RecipeMaterializer.INPUT,
                     inputs.get(RecipeMaterializer.INPUT).shape())));
             Map<String, Tolerance> tolerances = ValueTolerances.of(graph, shapes);
+            Map<String, Double> scales = ValueTolerances.errorScales(graph, plain);
             for (String o : graph.outputs()) {
                 if (!rewritten.containsKey(o) && tolerances.containsKey(o)) {
                     return new CaseResult(OPTIMIZER, CaseResult.Verdict.FAILED, null, "the optimized graph lost output"
@@ -168,7 +169,8 @@ public final class CaseChecker {
                     if (v.isEmpty() || t == null || !plain.containsKey(v) || !rewritten.containsKey(v)) {
                         continue;
                     }
-                    Tolerance.Comparison c = t.compare(rewritten.get(v).toFloatArray(), plain.get(v).toFloatArray());
+                    Tolerance.Comparison c = t.compare(rewritten.get(v).toFloatArray(), plain.get(v).toFloatArray(),
+                            scales.getOrDefault(v, 0.0));
                     if (!c.passed()) {
                         return new CaseResult(OPTIMIZER, CaseResult.Verdict.DIVERGED, form(optimized, n), "value '" + v
                                 + "' (written by " + n.name() + ", " + form(optimized, n) + ") of the optimized graph"
