@@ -51,17 +51,13 @@ public final class WorkerJvmRunner implements CaseRunner {
         }
     }
 
-    /** The options a worker needs for every backend Kiln ships: the Vector API module, native access. */
+    /** The options a worker needs for every backend Kiln ships (the Vector API module, native access) and this JVM's {@code kiln.*} properties. */
     public static List<String> defaultJvmOptions() {
         List<String> options = new ArrayList<>(List.of("--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED"));
-        for (String property : List.of("kiln.select", "kiln.plugins", "kiln.threads", "kiln.device",
-                "kiln.onednn.kernelIsa", "kiln.onednn.kernels")) {
-            String v = System.getProperty(property);
-            if (v != null) {
-                options.add("-D" + property + "=" + v);
-            }
-        }
+        // Kiln's settings as this JVM has them (--threads, --plugins, --max-memory, a backend's own switches).
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("kiln.")).sorted()
+                .forEach(k -> options.add("-D" + k + "=" + System.getProperty(k)));
         if (System.getProperty("kiln.select") == null) {
             options.add("-Dkiln.select=rank"); // the checks name their backend; nothing to measure
         }
