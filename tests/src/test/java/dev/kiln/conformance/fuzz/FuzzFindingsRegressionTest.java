@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the target, then recipes one a line; those before the last run first in the same engine, for a
  * finding that needs the state an earlier model left), with {@code about.txt} saying what it found
  * and what fixed it, runs its check again on every build and must pass. A finding left open holds
- * a {@code known-failure.txt} with the reason, and must still fail (so that its fix is noticed).
+ * a {@code known-failure.txt} with the reason, and must still fail (so that its fix is noticed),
+ * unless the reason starts "Rounding-dependent" (a false failure whose showing depends on the host).
  */
 class FuzzFindingsRegressionTest {
 
@@ -47,7 +48,14 @@ class FuzzFindingsRegressionTest {
             assertEquals(CaseResult.Verdict.PASSED, checker.check(before, target).verdict(), before::toLine);
         }
         CaseResult r = checker.check(recipes.getLast(), target);
-        if (Files.exists(dir.resolve("known-failure.txt"))) {
+        if (Files.exists(dir.resolve("known-failure.txt")) && Files.readString(dir.resolve("known-failure.txt"))
+                .startsWith("Rounding-dependent")) {
+            // A false failure of the tolerance model: whether it shows depends on the host's
+            // summation order (vector width, tiles), so it must run and stay a numeric verdict.
+            assertTrue(r.verdict() == CaseResult.Verdict.PASSED || r.verdict() == CaseResult.Verdict.DIVERGED,
+                    r::message);
+            System.out.println("known false failure " + dir.getFileName() + " on this host: " + r.verdict());
+        } else if (Files.exists(dir.resolve("known-failure.txt"))) {
             assertTrue(r.verdict().isFinding(), "a known failure passes now; remove known-failure.txt of " + dir);
             System.out.println("known failure " + dir.getFileName() + ": " + Files.readString(dir.resolve(
                     "known-failure.txt")).trim());
