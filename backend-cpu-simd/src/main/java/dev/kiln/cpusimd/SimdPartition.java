@@ -259,6 +259,13 @@ final class SimdPartition implements CompiledPartition {
 
         @Override
         public boolean importResident(int index, Object value) {
+            if (paddedUploads[index] != null) {
+                // Its convolution reads the padded compact layout that only upload writes; a
+                // producer's NCHWc array would be read as that layout (found by kiln fuzz: a
+                // 13-channel value handed over past a fallen-back LRN). Refused, it comes through
+                // the host: downloaded from the producer, uploaded here.
+                return false;
+            }
             int slot = slots.inputSlot(index);
             if (!(value instanceof ResidentValue(Shape shape, float[] buffer)) || !shape.equals(slots.shape(slot))) {
                 return false;

@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
         versionProvider = KilnVersion.class,
         description = "Kiln: a Java inference engine for convolutional networks with plugin backends.",
         subcommands = {ModelsCommand.class, BackendsCommand.class, RunCommand.class, BenchCommand.class,
-                ExplainCommand.class, InspectCommand.class, VerifyCommand.class, ExportCommand.class,
+                ExplainCommand.class, InspectCommand.class, VerifyCommand.class, ExportCommand.class, FuzzCommand.class,
                 TuneCommand.class, ReportCommand.class},
         footer = {"", "Environment: KILN_BACKEND picks the default backend, KILN_DEVICE its device, KILN_THREADS the"
                 + " number of host threads, KILN_PLUGINS a folder of plugin jars, KILN_MAX_MEMORY the memory limit; KILN_SELECT and KILN_SELECT_BUDGET how auto chooses, KILN_CACHE"

@@ -3,11 +3,21 @@ package dev.kiln.conformance;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.Tensor;
+import dev.kiln.conformance.fuzz.CaseChecker;
+import dev.kiln.conformance.fuzz.FuzzOptions;
+import dev.kiln.conformance.fuzz.FuzzReport;
+import dev.kiln.conformance.fuzz.Fuzzer;
+import dev.kiln.conformance.fuzz.InProcessRunner;
 import dev.kiln.graph.Graph;
+import dev.kiln.optimize.Optimizer;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.NodePlacement;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -192,6 +202,42 @@ public final class Conformance {
                 inputs.values().forEach(Tensor::close);
                 actual.values().forEach(Tensor::close);
             }
+        }
+    }
+
+    /**
+     * Fuzzes a backend with {@code cases} generated graphs of the given seed (see
+     * {@link Fuzzer}): each graph, optimized as Kiln optimizes it, is run
+     * on {@code backendId} and on the reference backend of {@code engine} and compared value by value;
+     * a failure is shrunk to a few nodes. Nodes the backend does not take fall back and are not
+     * compared. Runs in this process; the report lists the findings with their shrunk recipes
+     * ({@link FuzzReport#passed()} when there are none).
+     *
+     * <pre>{@code
+     * FuzzReport r = Conformance.fuzz(engine, "my-backend", 42, 100);
+     * assertTrue(r.passed(), r.findings()::toString);
+     * }</pre>
+     */
+    public static FuzzReport fuzz(Engine engine, String backendId, long seed, int cases) {
+        return fuzz(engine, backendId, FuzzOptions.cases(seed, cases));
+    }
+
+    /** As {@link #fuzz(Engine, String, long, int)} with every option (a folder for the findings, the graph size). */
+    public static FuzzReport fuzz(Engine engine, String backendId, FuzzOptions options) {
+        if (backendId.equals(ReferenceBackend.ID)) {
+            throw new IllegalArgumentException("fuzzing compares a backend with the reference backend; name another"
+                    + " backend than '" + backendId + "'");
+        }
+        Path scratch;
+        try {
+            scratch = Files.createTempDirectory("kiln-fuzz");
+        } catch (IOException e) {
+            throw new UncheckedIOException("creating a scratch folder for the fuzzer", e);
+        }
+        try (InProcessRunner runner = new InProcessRunner(engine, new CaseChecker(engine, new Optimizer(), scratch))) {
+            return new Fuzzer(options, Map.of(backendId, runner), line -> { }).run();
+        } finally {
+            scratch.toFile().delete();
         }
     }
 }

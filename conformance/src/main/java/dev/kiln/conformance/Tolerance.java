@@ -79,11 +79,20 @@ public record Tolerance(double atol, double rtol) {
      * an infinity only the same infinity; anything else involving them is an infinite error.
      */
     public Comparison compare(float[] actual, float[] expected) {
+        return compare(actual, expected, 0);
+    }
+
+    /**
+     * As {@link #compare(float[], float[])}, with the scale at least {@code scaleFloor}: the
+     * magnitude of the operands a value was computed from where it may be far smaller than they
+     * were (see {@link dev.kiln.conformance.verify.ValueTolerances#errorScales}).
+     */
+    public Comparison compare(float[] actual, float[] expected, double scaleFloor) {
         if (actual.length != expected.length) {
             throw new IllegalArgumentException("cannot compare " + actual.length + " values with "
                     + expected.length + " reference values");
         }
-        double scale = 0;
+        double scale = Double.isFinite(scaleFloor) ? Math.max(0, scaleFloor) : 0;
         for (float e : expected) {
             if (Float.isFinite(e)) {
                 scale = Math.max(scale, Math.abs(e));

@@ -1,5 +1,6 @@
 package dev.kiln.optimize;
 
+import dev.kiln.Shape;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.AveragePool;
 import dev.kiln.graph.ops.Conv;
@@ -58,7 +59,8 @@ public final class PadFolding implements Pass {
         Op folded = switch (reader.op()) {
             case Conv c when pad.value() == 0f -> grown(c.window(), pad) == null ? null
                     : new Conv(grown(c.window(), pad), c.groups(), c.postOps());
-            case MaxPool m when pad.value() == Float.NEGATIVE_INFINITY && poolable(grown(m.window(), pad)) ->
+            case MaxPool m when pad.value() == Float.NEGATIVE_INFINITY && poolable(grown(m.window(), pad))
+                    && onInput(grown(m.window(), pad), graph.shapes().of(padNode.input(0)), m.ceilMode()) ->
                     new MaxPool(grown(m.window(), pad), m.ceilMode());
             case AveragePool a when pad.value() == 0f && a.countIncludePad() && !a.ceilMode()
                     && poolable(grown(a.window(), pad)) -> new AveragePool(grown(a.window(), pad), false, true);
@@ -83,6 +85,19 @@ public final class PadFolding implements Pass {
             w.requirePadsSmallerThanKernel();
             return true;
         } catch (IllegalArgumentException tooLarge) {
+            return false;
+        }
+    }
+
+    /**
+     * A dilated window over the grown padding may take no tap from the input (its max was the
+     * Pad's -infinity); the pool refuses such a window, so the Pad stays.
+     */
+    private static boolean onInput(Window w, Shape input, boolean ceilMode) {
+        try {
+            w.requireEveryWindowOnInput(input.dim(2), input.dim(3), ceilMode);
+            return true;
+        } catch (IllegalArgumentException offInput) {
             return false;
         }
     }

@@ -16,8 +16,8 @@ import java.util.List;
  * shortcut of ResNet and of the inverted residuals of MobileNet v2 and EfficientNet. A Relu
  * after the Add then follows the fused conv directly, and {@link ActivationFusion} takes it.
  *
- * <p>Conditions: c is read by the Add alone and is not a graph output, the conv has no residual
- * yet, and r has exactly the Add's output shape at every batch size (no broadcasting). The fused
+ * <p>Conditions: c is read by the Add alone and is not a graph output, r is not a constant, the
+ * conv has no residual yet, and r has exactly the Add's output shape at every batch size (no broadcasting). The fused
  * conv runs where the Add ran, so r is computed before it; and r cannot depend on the conv,
  * because the conv's output has no reader besides the Add. When both operands qualify, the conv
  * that comes later in the order fuses: the main branch of a block, whose shortcut is ready
@@ -70,7 +70,9 @@ public final class ResidualAddFusion implements Pass {
         String convOutput = add.input(operand);
         String residual = add.input(1 - operand);
         ValueShapes shapes = graph.shapes();
-        return graph.isOnlyReadBy(convOutput, add) && shapes.sameAtEveryBatch(residual, add.output())
+        // A constant addend is no residual: backends read input 3 as an activation (cpu-simd's
+        // kernels found it null; kiln fuzz), and a constant is a bias's business anyway.
+        return !graph.isConstant(residual) && graph.isOnlyReadBy(convOutput, add) && shapes.sameAtEveryBatch(residual, add.output())
                 && shapes.sameAtEveryBatch(convOutput, add.output());
     }
 

@@ -69,6 +69,22 @@ class PadFoldingTest {
         }
     }
 
+    /** Folded, the dilated window would take no tap from the 1x1 input, which the pool refuses: the Pad stays. */
+    @Test
+    void keepsAMinusInfinityPadThatADilatedPoolWouldSkipEntirely() {
+        GraphFixtures f = new GraphFixtures("pad-dilated-maxpool", 3);
+        f.builder().input("x", Shape.of(Shape.DYNAMIC, 3, 1, 1));
+        String p = f.add("pad", new Pad(new int[] {0, 0, 1, 1, 0, 0, 1, 1}, Float.NEGATIVE_INFINITY), "x");
+        String y = f.add("pool", new MaxPool(Window.square(2, 2, 0).withDilations(2, 2), false), p);
+        try (Graph g = f.build(y)) {
+            OptimizationReport report = runPass(pass, g);
+            try (Graph opt = report.graph()) {
+                assertEquals(0, report.rewrites().get(pass.name()));
+                assertEquals(1, opt.opCounts().get("Pad"));
+            }
+        }
+    }
+
     @Test
     void keepsPadsWhoseValueTheWindowWouldNotUse() {
         GraphFixtures f = padThen("no-fold");

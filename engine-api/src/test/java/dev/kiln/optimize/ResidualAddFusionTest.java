@@ -98,6 +98,22 @@ class ResidualAddFusionTest {
         }
     }
 
+    /** Found by kiln fuzz: cpu-simd's kernels read a fused constant residual as a missing activation. */
+    @Test
+    void aConstantAddendIsNotAResidual() {
+        GraphFixtures f = new GraphFixtures("constant", 6);
+        f.builder().input("x", Shape.of(1, 1, 2, 2));
+        f.builder().initializer("k", Tensor.of(Shape.of(1, 1, 2, 2), 1, -2, 3, -4));
+        String c = f.conv("conv", "x", 1, 1, 1, 1, true);
+        try (Graph g = f.build(f.add("add", ADD, "k", c))) {
+            OptimizationReport report = runPass(pass, g);
+            try (Graph opt = report.graph()) {
+                assertEquals(0, report.rewrites().get(pass.name()));
+                assertSameOutputs(g, opt, 1);
+            }
+        }
+    }
+
     @Test
     void aBroadcastOperandIsNotAResidual() {
         GraphFixtures f = new GraphFixtures("broadcast", 5);

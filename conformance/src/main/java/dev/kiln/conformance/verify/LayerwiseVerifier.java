@@ -78,9 +78,10 @@ public final class LayerwiseVerifier {
                 graph.initializers().forEach((k, t) -> shapes.put(k, t.shape()));
                 reference.forEach((k, t) -> shapes.put(k, t.shape()));
                 Map<String, Tolerance> tolerances = ValueTolerances.of(graph, shapes);
+                Map<String, Double> scales = ValueTolerances.errorScales(graph, reference);
                 List<BackendVerdict> verdicts = new ArrayList<>();
                 for (String backend : backends) {
-                    verdicts.add(verdict(backend, graph, tapped, inputs, reference, shapes, tolerances));
+                    verdicts.add(verdict(backend, graph, tapped, inputs, reference, shapes, tolerances, scales));
                 }
                 return new Verification(graph.name(), graph.nodes().size(), reference.size(), verdicts);
             } finally {
@@ -91,7 +92,7 @@ public final class LayerwiseVerifier {
 
     private BackendVerdict verdict(String backend, Graph graph, Graph tapped, Map<String, Tensor> inputs,
                                    Map<String, Tensor> reference, Map<String, Shape> shapes,
-                                   Map<String, Tolerance> tolerances) {
+                                   Map<String, Tolerance> tolerances, Map<String, Double> scales) {
         List<String> problems = new ArrayList<>();
         Run run;
         try {
@@ -128,7 +129,8 @@ public final class LayerwiseVerifier {
                         continue;
                     }
                     Tolerance t = tolerances.get(v);
-                    Tolerance.Comparison c = t.compare(actual.get(v).toFloatArray(), reference.get(v).toFloatArray());
+                    Tolerance.Comparison c = t.compare(actual.get(v).toFloatArray(), reference.get(v).toFloatArray(),
+                            scales.getOrDefault(v, 0.0));
                     ValueCheck check = new ValueCheck(n.name(), n.op().type(), v, inShapes, shapes.get(v), c, t);
                     checks.add(check);
                     byValue.put(v, check);
@@ -155,7 +157,7 @@ public final class LayerwiseVerifier {
                 }
             }
             if (first == null) {
-                problems.addAll(plainRunDifferences(backend, graph, inputs, reference, tolerances));
+                problems.addAll(plainRunDifferences(backend, graph, inputs, reference, tolerances, scales));
             }
             boolean passed = first == null && problems.isEmpty();
             return new BackendVerdict(backend, passed, worst == null ? 0 : worst.relativeError(), worst, first,
@@ -171,7 +173,8 @@ public final class LayerwiseVerifier {
      * nothing runs in place), so a fault there would not show in the tapped values.
      */
     private List<String> plainRunDifferences(String backend, Graph graph, Map<String, Tensor> inputs,
-                                             Map<String, Tensor> reference, Map<String, Tolerance> tolerances) {
+                                             Map<String, Tensor> reference, Map<String, Tolerance> tolerances,
+                                             Map<String, Double> scales) {
         List<String> differences = new ArrayList<>();
         Map<String, Tensor> outputs;
         try {
@@ -185,7 +188,8 @@ public final class LayerwiseVerifier {
                 if (t == null || !reference.containsKey(o)) {
                     continue; // an output that no node computes (a graph input passed through)
                 }
-                Tolerance.Comparison c = t.compare(outputs.get(o).toFloatArray(), reference.get(o).toFloatArray());
+                Tolerance.Comparison c = t.compare(outputs.get(o).toFloatArray(), reference.get(o).toFloatArray(),
+                        scales.getOrDefault(o, 0.0));
                 if (!c.passed()) {
                     differences.add("output '" + o + "' of the model's own run (values not captured) is out of"
                             + " tolerance although every captured value is in it: a fault inside a partition"

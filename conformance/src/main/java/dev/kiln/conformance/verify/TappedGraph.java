@@ -13,12 +13,12 @@ import java.util.Set;
  * returns all of them. Compiled without the optimizer it stays node for node the graph it was
  * made from (an optimizer would fold or fuse differently now that every value is an output).
  */
-final class TappedGraph {
+public final class TappedGraph {
     private TappedGraph() {
     }
 
     /** Views the source's weights: closing the tapped graph frees nothing; the source must stay open. */
-    static Graph of(Graph source) {
+    public static Graph of(Graph source) {
         GraphBuilder b = new GraphBuilder(source.name());
         source.inputs().forEach(v -> b.input(v.name(), v.shape()));
         source.initializers().forEach((name, t) -> b.initializer(name, Tensor.wrap(t.segment(), t.shape())));

@@ -127,6 +127,17 @@ class ShapeInferenceTest {
         assertEquals(Shape.of(2, 8, 1, 1), outputOf(GlobalPool.MAX, Shape.of(2, 8, 3, 5)));
     }
 
+    /** Found by kiln fuzz: a dilated max pool whose every tap fell in the padding (oneDNN and the reference disagreed). */
+    @Test
+    void aDilatedPoolWindowOverPaddingOnlyIsRefused() {
+        Window skips = new Window(2, 2, 2, 2, 1, 1, 1, 1, 2, 2, Window.AutoPad.EXPLICIT);
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> outputOf(new MaxPool(skips, false), Shape.of(1, 1, 1, 1)));
+        assertTrue(e.getMessage().contains("covers only padding"), e.getMessage());
+        // The same window on an input it reaches is fine: one tap of each window lands on it.
+        assertEquals(Shape.of(1, 1, 2, 2), outputOf(new MaxPool(skips, false), Shape.of(1, 1, 3, 3)));
+    }
+
     @Test
     void gemm() {
         // VGG's first fully connected layer: [1, 25088] x [4096, 25088]^T.

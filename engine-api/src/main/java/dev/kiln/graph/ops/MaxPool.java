@@ -18,7 +18,9 @@ public record MaxPool(Window window, boolean ceilMode) implements Op {
     public List<Shape> inferShapes(List<Shape> in) {
         Shape x = in.getFirst();
         require(x.rank() == 4, "input must be NCHW (rank 4), got " + x);
-        window.resolve(x).requirePadsSmallerThanKernel();
+        Window w = window.resolve(x);
+        w.requirePadsSmallerThanKernel();
+        w.requireEveryWindowOnInput(x.dim(2), x.dim(3), ceilMode);
         return List.of(window.outputShape(x, x.dim(1), ceilMode));
     }
 }

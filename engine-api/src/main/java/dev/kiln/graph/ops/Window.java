@@ -90,6 +90,36 @@ public record Window(int kernelH, int kernelW, int strideH, int strideW,
                         + " must be smaller than the kernel " + kernelH + "x" + kernelW);
     }
 
+    /**
+     * A dilated pooling window can skip over the whole input although its pads are smaller than
+     * the kernel (kernel 2, dilation 2, one pad each side, one input row: both taps fall in the
+     * padding), and a max over no input is -infinity or whatever a backend starts from (oneDNN:
+     * the lowest float; found by kiln fuzz). Such a window is refused as the undilated ones are:
+     * every output position must have a tap on the input. Call on a resolved window.
+     */
+    public void requireEveryWindowOnInput(int inH, int inW, boolean ceilMode) {
+        requireOnInput("height", inH, kernelH, strideH, padTop, dilationH, outputHeight(inH, ceilMode));
+        requireOnInput("width", inW, kernelW, strideW, padLeft, dilationW, outputWidth(inW, ceilMode));
+    }
+
+    private static void requireOnInput(String axis, int in, int kernel, int stride, int padBegin, int dilation,
+                                       int out) {
+        if (dilation == 1) {
+            return; // pads smaller than the kernel already put a tap on the input
+        }
+        for (int o = 0; o < out; o++) {
+            long start = (long) o * stride - padBegin;
+            boolean touches = false;
+            for (int k = 0; k < kernel && !touches; k++) {
+                long at = start + (long) k * dilation;
+                touches = at >= 0 && at < in;
+            }
+            Op.require(touches, "window " + o + " along the " + axis + " (kernel " + kernel + ", dilation " + dilation
+                    + ", stride " + stride + ", pad " + padBegin + ") covers only padding of an input " + axis + " of "
+                    + in);
+        }
+    }
+
     /** Output shape for an NCHW input with {@code channels} output channels. */
     public Shape outputShape(Shape input, int channels, boolean ceilMode) {
         Window w = resolve(input);

@@ -6,6 +6,7 @@ import dev.kiln.conformance.Case;
 import dev.kiln.conformance.CheckResult;
 import dev.kiln.conformance.Conformance;
 import dev.kiln.conformance.ModelCases;
+import dev.kiln.conformance.fuzz.FuzzReport;
 import dev.kiln.conformance.OpCases;
 import dev.kiln.reference.ReferenceBackend;
 import org.junit.jupiter.api.Test;
@@ -69,5 +70,19 @@ class ExampleBackendConformanceTest {
             System.out.println(r.summary());
             assertTrue(r.passed(), r::describe);
         }
+    }
+
+    /**
+     * Generated graphs (every op the importer converts, the optimizer's fused forms) on this
+     * backend against the reference backend; the nodes it does not take fall back and are not
+     * compared. A finding comes with its graph shrunk to a few nodes.
+     */
+    @Test
+    void generatedGraphsMatchTheReference() {
+        FuzzReport r = Conformance.fuzz(ENGINE, ExampleBackend.ID, 42, 100);
+        assertTrue(r.passed(), () -> r.findings().toString());
+        assertEquals(100, r.cases());
+        assertTrue(r.targets().getFirst().forms().keySet().stream().anyMatch(f -> f.equals("Relu")),
+                "the backend ran no Relu of the generated graphs: " + r.targets().getFirst().forms());
     }
 }
