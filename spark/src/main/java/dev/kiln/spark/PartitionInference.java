@@ -3,6 +3,7 @@ package dev.kiln.spark;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.ValueInfo;
+import dev.kiln.runtime.HostThreadPool;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -50,7 +51,7 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         Shape itemShape = itemShape(loaded);
         RowInput input = imageBytes ? RowInput.images(itemShape, inputColumn, pathColumn)
                 : RowInput.tensors(itemShape, inputColumn);
-        return new Batches(rows, loaded, input, itemShape);
+        return new Batches(rows, loaded, input, itemShape, ThreadRule.perTask(settings.threadsPerTask()));
     }
 
     /** The model's input without its batch axis, checked against the declared shape when there is one. */
@@ -97,14 +98,16 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
         private final ExecutorModels.Loaded loaded;
         private final RowInput input;
         private final Shape itemShape;
+        private final int threads;
         private final List<Row> ready = new ArrayList<>();
         private int next;
 
-        Batches(Iterator<Row> rows, ExecutorModels.Loaded loaded, RowInput input, Shape itemShape) {
+        Batches(Iterator<Row> rows, ExecutorModels.Loaded loaded, RowInput input, Shape itemShape, int threads) {
             this.rows = rows;
             this.loaded = loaded;
             this.input = input;
             this.itemShape = itemShape;
+            this.threads = threads;
         }
 
         @Override
@@ -168,7 +171,8 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                         offset += itemSize;
                     }
                 }
-                try (Tensor out = loaded.model().run(batch)) {
+                // The executor's pool has all its cores; this task's run keeps to its share.
+                try (Tensor out = HostThreadPool.withParallelism(threads, () -> loaded.model().run(batch))) {
                     int classes = (int) (out.elementCount() / good);
                     int k = 0;
                     for (int i = 0; i < items.size(); i++) {

@@ -16,10 +16,11 @@ import java.util.regex.Pattern;
  *   <li>Backends that compute on Kiln's host pool (cpu-simd, reference): the executor's one
  *       engine has a pool of {@code spark.executor.cores} threads (local mode: the N of
  *       {@code local[N]}), shared by all its tasks. A task's thread hands its run to the pool
- *       and waits (it does not compute meanwhile), and kernels spread over the workers that are
- *       idle, so the threads that compute for Kiln are never more than the executor's cores.
- *       A task's run can take a worker that another task's share would use only while that
- *       other task is not running the model (between batches, while it decodes images).</li>
+ *       and waits (it does not compute meanwhile), and the run's loops use at most
+ *       {@code threadsPerTask} workers ({@link dev.kiln.runtime.HostThreadPool#withParallelism};
+ *       default {@code spark.task.cpus}). A task either decodes on its own thread or runs on at
+ *       most its share of workers, so the executor's tasks together never ask for more threads
+ *       than its cores.</li>
  *   <li>oneDNN runs on the calling task's thread with an OpenMP team of the engine's thread
  *       count, one team per concurrent task, so for it the engine's thread count is the task's
  *       share, {@code threadsPerTask} (default {@code spark.task.cpus}; Spark also sets
@@ -38,8 +39,13 @@ final class ThreadRule {
      * @param threadsPerTask the transformer's param; 0 means {@code spark.task.cpus}
      */
     static int engineThreads(String backend, int threadsPerTask) {
-        int perTask = threadsPerTask > 0 ? threadsPerTask : taskCpus();
+        int perTask = perTask(threadsPerTask);
         return "onednn".equals(backend) ? perTask : Math.max(perTask, executorCores());
+    }
+
+    /** The threads one task's run may use: the param, or 0 for {@code spark.task.cpus}. */
+    static int perTask(int threadsPerTask) {
+        return threadsPerTask > 0 ? threadsPerTask : taskCpus();
     }
 
     /** {@code spark.task.cpus} of the running task, else of the configuration, else 1. */
