@@ -37,6 +37,9 @@ public final class HostThreadPool implements HostThreads {
     private static final long SPIN_MICROS = 200;
     /** How long a release waits for the workers to end (they end within a spin once woken). */
     private static final long STOP_WAIT_MILLIS = 10_000;
+    // A caller's cap on the threads of its runs' loops (withParallelism), carried to the worker
+    // that runs the job.
+    private static final ScopedValue<Integer> CAP = ScopedValue.newInstance();
 
     private final int size;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
@@ -137,14 +140,35 @@ public final class HostThreadPool implements HostThreads {
         return size;
     }
 
+    /**
+     * Runs {@code job} so that every parallel loop it starts on a pool, through {@link #call} or
+     * {@link #parallelFor}, uses at most {@code maxThreads} threads, the one that runs the loop
+     * included: a caller that owns only part of the machine (a Spark task's share of an executor
+     * whose cores the pool has) keeps its model runs to that part. The work is split as without
+     * the cap, so results do not change; loops nested inside a loop's tasks are not capped.
+     *
+     * @throws IllegalArgumentException when {@code maxThreads < 1}
+     */
+    public static <T> T withParallelism(int maxThreads, Supplier<T> job) {
+        if (maxThreads < 1) {
+            throw new IllegalArgumentException("maxThreads must be at least 1, got " + maxThreads);
+        }
+        return ScopedValue.where(CAP, maxThreads).call(job::get);
+    }
+
     /** Runs {@code job} on one of the pool's threads (inline when already on one) and returns its result. */
     public <T> T call(Supplier<T> job) {
         if (onThisPool()) {
             return job.get();
         }
-        FutureTask<T> task = new FutureTask<>(job::get);
+        Supplier<T> run = CAP.isBound() ? capped(CAP.get(), job) : job;
+        FutureTask<T> task = new FutureTask<>(run::get);
         push(task);
         return await(task);
+    }
+
+    private static <T> Supplier<T> capped(int maxThreads, Supplier<T> job) {
+        return () -> ScopedValue.where(CAP, maxThreads).call(job::get);
     }
 
     /**
@@ -190,14 +214,15 @@ public final class HostThreadPool implements HostThreads {
             });
             return;
         }
-        if (count == 1 || size == 1) {
+        int width = CAP.isBound() ? Math.min(size, CAP.get()) : size;
+        if (count == 1 || width == 1) {
             for (int i = 0; i < count; i++) {
                 task.accept(i);
             }
             return;
         }
         Region region = new Region(count, task, Thread.currentThread());
-        for (int i = Math.min(count, size) - 1; i > 0; i--) {
+        for (int i = Math.min(count, width) - 1; i > 0; i--) {
             push(region);
         }
         region.run();

@@ -8,6 +8,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -97,6 +98,20 @@ public final class ImageNetPreprocessing {
      */
     public Tensor read(Path file) throws IOException {
         return apply(decode(file));
+    }
+
+    /**
+     * Decodes an image held in memory (a row of Spark's {@code binaryFile} source, an upload) and
+     * preprocesses it into a new tensor [1, 3, H, W], which the caller closes.
+     *
+     * @param source names the image in messages (its path or URL)
+     * @throws IOException naming {@code source} when the bytes are not an image ImageIO can
+     *                     decode, damaged, or larger than {@value #MAX_PIXELS} pixels
+     */
+    public Tensor read(byte[] encoded, String source) throws IOException {
+        try (ImageInputStream stream = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
+            return apply(decode(stream, source));
+        }
     }
 
     /** Preprocesses an image into a new tensor [1, 3, H, W], which the caller closes. */
@@ -208,37 +223,41 @@ public final class ImageNetPreprocessing {
             throw new NoSuchFileException(file.toString());
         }
         try (ImageInputStream stream = ImageIO.createImageInputStream(file.toFile())) {
-            Iterator<ImageReader> readers = stream == null ? null : ImageIO.getImageReaders(stream);
-            if (readers == null || !readers.hasNext()) {
-                throw new IOException(file + ": not an image ImageIO can read (JPEG, PNG, BMP, GIF, WBMP)");
-            }
-            ImageReader reader = readers.next();
+            return decode(stream, file.toString());
+        }
+    }
+
+    private static BufferedImage decode(ImageInputStream stream, String file) throws IOException {
+        Iterator<ImageReader> readers = stream == null ? null : ImageIO.getImageReaders(stream);
+        if (readers == null || !readers.hasNext()) {
+            throw new IOException(file + ": not an image ImageIO can read (JPEG, PNG, BMP, GIF, WBMP)");
+        }
+        ImageReader reader = readers.next();
+        try {
+            String format = reader.getFormatName();
+            reader.setInput(stream, true, true);
+            long pixels;
             try {
-                String format = reader.getFormatName();
-                reader.setInput(stream, true, true);
-                long pixels;
-                try {
-                    pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-                } catch (IOException | RuntimeException e) {
-                    throw cannotDecode(file, format, e);
-                }
-                if (pixels == 0 || pixels > MAX_PIXELS) {
-                    throw new IOException(file + ": the image is " + reader.getWidth(0) + "x" + reader.getHeight(0)
-                            + " pixels; Kiln decodes from 1 to " + MAX_PIXELS + " pixels");
-                }
-                try {
-                    return reader.read(0);
-                } catch (IOException | RuntimeException e) {
-                    throw cannotDecode(file, format, e);
-                }
-            } finally {
-                reader.dispose();
+                pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+            } catch (IOException | RuntimeException e) {
+                throw cannotDecode(file, format, e);
             }
+            if (pixels == 0 || pixels > MAX_PIXELS) {
+                throw new IOException(file + ": the image is " + reader.getWidth(0) + "x" + reader.getHeight(0)
+                        + " pixels; Kiln decodes from 1 to " + MAX_PIXELS + " pixels");
+            }
+            try {
+                return reader.read(0);
+            } catch (IOException | RuntimeException e) {
+                throw cannotDecode(file, format, e);
+            }
+        } finally {
+            reader.dispose();
         }
     }
 
     // ImageIO's own messages ("Unsupported Image Type", "Error reading PNG image data") name no file.
-    private static IOException cannotDecode(Path file, String format, Exception cause) {
+    private static IOException cannotDecode(String file, String format, Exception cause) {
         return new IOException(file + ": cannot decode this " + format + " image: "
                 + cause.getMessage(), cause);
     }

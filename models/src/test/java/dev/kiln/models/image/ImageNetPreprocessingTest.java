@@ -202,6 +202,27 @@ class ImageNetPreprocessingTest {
     }
 
     @Test
+    void bytesInMemoryGiveWhatTheirFileGives() throws IOException {
+        BufferedImage image = new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 200; y++) {
+            for (int x = 0; x < 300; x++) {
+                image.setRGB(x, y, new Color((x * 3) % 256, (y * 5) % 256, (x + y) % 256).getRGB());
+            }
+        }
+        Path jpeg = dir.resolve("photo.jpg");
+        assertTrue(ImageIO.write(image, "jpg", jpeg.toFile()));
+        ImageNetPreprocessing preprocessing = ImageNetPreprocessing.forInputSize(128, 128);
+        try (Tensor fromFile = preprocessing.read(jpeg);
+             Tensor fromBytes = preprocessing.read(Files.readAllBytes(jpeg), "s3://bucket/photo.jpg")) {
+            assertEquals(Shape.of(1, 3, 128, 128), fromBytes.shape());
+            assertArrayEquals(fromFile.toFloatArray(), fromBytes.toFloatArray());
+        }
+        IOException e = assertThrows(IOException.class,
+                () -> preprocessing.read("not a picture".getBytes(), "s3://bucket/notes.jpg"));
+        assertEquals("s3://bucket/notes.jpg: not an image ImageIO can read (JPEG, PNG, BMP, GIF, WBMP)", e.getMessage());
+    }
+
+    @Test
     void fileThatIsNoImageIsRefusedByName() throws IOException {
         Path text = Files.writeString(dir.resolve("holiday.jpg"), "not a picture");
         IOException e = assertThrows(IOException.class, () -> ImageNetPreprocessing.standard().read(text));
