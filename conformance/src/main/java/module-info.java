@@ -5,7 +5,9 @@
 module dev.kiln.conformance {
     requires transitive dev.kiln;
     requires transitive dev.kiln.models;
+    requires com.google.protobuf; // the fuzzer writes ONNX files (ByteString)
 
     exports dev.kiln.conformance;
+    exports dev.kiln.conformance.fuzz;
     exports dev.kiln.conformance.verify;
 }
