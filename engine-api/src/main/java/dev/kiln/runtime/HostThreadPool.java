@@ -10,7 +10,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
@@ -35,9 +37,12 @@ public final class HostThreadPool implements HostThreads {
     private final int size;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedDeque<Thread> sleeping = new ConcurrentLinkedDeque<>();
+    /** Parallel loops open now, where idle workers look for tasks before they look at the job queue. */
+    private final AtomicReferenceArray<Region> offered;
 
     private HostThreadPool(int size) {
         this.size = size;
+        this.offered = new AtomicReferenceArray<>(Math.max(8, 4 * size));
         for (int i = 0; i < size; i++) {
             new Worker(this, "kiln-worker-" + size + "-" + (i + 1)).start();
         }
@@ -106,18 +111,68 @@ public final class HostThreadPool implements HostThreads {
             });
             return;
         }
+        RunControl control = RunControl.current();
         if (count == 1 || size == 1) {
             for (int i = 0; i < count; i++) {
+                if (control != null) {
+                    control.check();
+                }
                 task.accept(i);
             }
             return;
         }
-        Region region = new Region(count, task, Thread.currentThread());
-        for (int i = Math.min(count, size) - 1; i > 0; i--) {
-            push(region);
+        Worker self = (Worker) Thread.currentThread();
+        Region region = self.spare;
+        if (region == null) {
+            region = new Region(); // a nested loop while this thread's own region is open
+        } else {
+            self.spare = null;
         }
-        region.run();
-        region.await();
+        int slot = -1;
+        try {
+            region.open(count, task, self, control);
+            slot = offer(region);
+            for (int i = Math.min(count, size) - 1; i > 0; i--) {
+                Thread sleeper = sleeping.poll();
+                if (sleeper == null) {
+                    break;
+                }
+                LockSupport.unpark(sleeper);
+            }
+            region.run();
+            region.await();
+        } finally {
+            if (slot >= 0) {
+                offered.set(slot, null);
+            }
+            if (self.spare == null) {
+                self.spare = region;
+            }
+        }
+    }
+
+    /**
+     * Puts an open loop where idle workers look for work, and returns its slot; -1 when every
+     * slot is taken (many loops open at once), and then the owner runs the loop alone.
+     */
+    private int offer(Region region) {
+        for (int i = 0; i < offered.length(); i++) {
+            if (offered.get(i) == null && offered.compareAndSet(i, null, region)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** An open loop with tasks left to claim, or null. */
+    private Region openRegion() {
+        for (int i = 0; i < offered.length(); i++) {
+            Region r = offered.get(i);
+            if (r != null && r.hasWork()) {
+                return r;
+            }
+        }
+        return null;
     }
 
     private boolean onThisPool() {
@@ -126,6 +181,8 @@ public final class HostThreadPool implements HostThreads {
 
     private static final class Worker extends Thread {
         final HostThreadPool pool;
+        /** This thread's reusable loop, null while it is open: a steady-state loop allocates nothing. */
+        Region spare = new Region();
 
         Worker(HostThreadPool pool, String name) {
             super(pool::work, name);
@@ -142,20 +199,25 @@ public final class HostThreadPool implements HostThreads {
         }
     }
 
+    private Runnable next() {
+        Runnable r = openRegion();
+        return r != null ? r : queue.poll();
+    }
+
     private void work() {
         Thread self = Thread.currentThread();
         while (true) {
-            Runnable r = queue.poll();
+            Runnable r = next();
             if (r == null) {
                 long deadline = System.nanoTime() + SPIN_MICROS * 1000;
-                while ((r = queue.poll()) == null && System.nanoTime() < deadline) {
+                while ((r = next()) == null && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
                 }
             }
             if (r == null) {
-                // Announce the sleep, then look once more: a push after the announcement unparks us.
+                // Announce the sleep, then look once more: a push or an offer after the announcement unparks us.
                 sleeping.push(self);
-                r = queue.poll();
+                r = next();
                 if (r == null) {
                     LockSupport.park(this);
                 }
@@ -168,43 +230,85 @@ public final class HostThreadPool implements HostThreads {
         }
     }
 
-    /** One parallel loop: participants claim indices until none are left; the owner waits for the last to finish. */
+    /**
+     * One parallel loop at a time, reused by its owner thread for loop after loop. Participants
+     * claim indices until none are left; the owner waits for the last to finish. A worker may
+     * still hold a region from a slot after its loop ended and the owner reopened it: the claim
+     * word carries a generation beside the next index, and a claim succeeds only in the
+     * generation whose task and count the participant read, so a late participant either joins
+     * the new loop properly or claims nothing.
+     *
+     * <p>Before each task a participant asks the run's {@link RunControl}; once the run should
+     * stop, the remaining indices are claimed and skipped, and the owner throws the
+     * {@link dev.kiln.RunCancelledException}.
+     */
     private static final class Region implements Runnable {
-        private final int count;
-        private final IntConsumer task;
-        private final Thread owner;
-        private final AtomicInteger next = new AtomicInteger();
+        /** Low 32 bits: the next index, or -1 (closed); high 32 bits: the generation. */
+        private final AtomicLong claim = new AtomicLong(0xFFFF_FFFFL);
         private final AtomicInteger done = new AtomicInteger();
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private volatile int count;
+        private volatile IntConsumer task;
+        private volatile Thread owner;
+        private volatile RunControl control;
 
-        Region(int count, IntConsumer task, Thread owner) {
+        void open(int count, IntConsumer task, Thread owner, RunControl control) {
+            long generation = (claim.get() >>> 32) + 1;
+            claim.set(generation << 32 | 0xFFFF_FFFFL); // closed: a late claim of the last generation fails
             this.count = count;
             this.task = task;
             this.owner = owner;
+            this.control = control;
+            failure.set(null);
+            done.set(0);
+            claim.set(generation << 32);
+        }
+
+        boolean hasWork() {
+            int next = (int) claim.get();
+            return next >= 0 && next < count;
         }
 
         @Override
         public void run() {
-            int i;
-            while ((i = next.getAndIncrement()) < count) {
+            while (true) {
+                long s = claim.get();
+                int i = (int) s;
+                IntConsumer t = task;
+                int c = count;
+                Thread o = owner;
+                RunControl ctl = control;
+                if (i < 0 || i >= c) {
+                    return;
+                }
+                if (!claim.compareAndSet(s, s + 1)) {
+                    continue;
+                }
+                RunControl previous = RunControl.enter(ctl);
                 try {
-                    task.accept(i);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
+                    if (ctl != null && ctl.stopped()) {
+                        failure.compareAndSet(null, ctl.stop());
+                    } else {
+                        t.accept(i);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
                 } finally {
-                    if (done.incrementAndGet() == count) {
-                        LockSupport.unpark(owner);
+                    RunControl.exit(previous);
+                    if (done.incrementAndGet() == c) {
+                        LockSupport.unpark(o);
                     }
                 }
             }
         }
 
         void await() {
+            int c = count;
             long deadline = System.nanoTime() + SPIN_MICROS * 1000;
-            while (done.get() < count && System.nanoTime() < deadline) {
+            while (done.get() < c && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
-            while (done.get() < count) {
+            while (done.get() < c) {
                 LockSupport.park(this);
             }
             Throwable t = failure.get();

@@ -28,7 +28,8 @@ final class MemoryBudget {
     private MemoryBudget() {
     }
 
-    static void check(Graph graph, Map<String, Shape> shapes, List<BoundNode> nodes, EngineOptions options) {
+    /** @return what one run needs, in bytes */
+    static long check(Graph graph, Map<String, Shape> shapes, List<BoundNode> nodes, EngineOptions options) {
         long inputs = 0;
         for (ValueInfo v : graph.inputs()) {
             Shape s = shapes.get(v.name());
@@ -65,6 +66,17 @@ final class MemoryBudget {
                     + EngineOptions.describeBytes(options.maxMemoryBytes()) + " (" + HOW_TO_CHANGE + ")",
                     needed, options.maxMemoryBytes());
         }
+        return needed;
+    }
+
+    /**
+     * How many runs needing {@code bytesPerRun} each may be in flight at once: the engine's
+     * {@link EngineOptions#concurrentRuns()}, fewer when that many would not fit in the memory
+     * limit together, and at least one (which {@link #check} has found to fit).
+     */
+    static int concurrentRuns(long bytesPerRun, EngineOptions options) {
+        long fit = options.maxMemoryBytes() / Math.max(bytesPerRun, 1);
+        return (int) Math.clamp(fit, 1, options.concurrentRuns());
     }
 
     private static long checkTensor(Graph graph, String what, Shape shape, EngineOptions options) {
