@@ -56,7 +56,7 @@ final class SimdPartition implements CompiledPartition {
             if (choice == null) {
                 throw new IllegalArgumentException("no cpu-simd kernel for " + n.node().describe());
             }
-            kernelOf.put(n, choice.factory().create(n, context));
+            kernelOf.put(n, choice.create(n, context));
             choices.add(choice);
         }
         this.paddedUploads = paddedUploads(partition, kernelOf);

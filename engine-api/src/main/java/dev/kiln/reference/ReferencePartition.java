@@ -53,7 +53,7 @@ final class ReferencePartition implements CompiledPartition {
             if (choice == null) {
                 throw new IllegalArgumentException("no reference kernel for " + n.node().describe());
             }
-            ReferenceKernel kernel = choice.factory().create(n, context);
+            ReferenceKernel kernel = choice.create(n, context);
             kernelOf.put(n, kernel);
             kernels.add(new NodeKernel(n.name(), choice.kernel(), choice.provider(), ""));
             steps.add(new Step(kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs())));
