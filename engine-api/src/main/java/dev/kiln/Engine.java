@@ -239,6 +239,17 @@ public final class Engine {
     }
 
     /**
+     * The memory one run of {@code graph} at these input shapes needs, as the memory check counts
+     * it (activations, dense float32 with elementwise ops in place, plus the run's inputs and
+     * outputs), whatever the limit: for a caller that reports it ({@code kiln inspect}).
+     *
+     * @throws dev.kiln.graph.GraphValidationException when the shapes do not fit the graph
+     */
+    public static long memoryPerRun(Graph graph, Map<String, Shape> inputShapes) {
+        return ExecutionPlan.memoryPerRun(graph, inputShapes);
+    }
+
+    /**
      * The device of a backend that {@code wanted} names: its id, its index in the backend's list,
      * or its name (case-insensitive substring); the backend's first device when null.
      *

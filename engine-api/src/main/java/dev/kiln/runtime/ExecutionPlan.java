@@ -274,6 +274,12 @@ public final class ExecutionPlan implements AutoCloseable {
         MemoryBudget.check(graph, shapes, bind(graph, shapes), options);
     }
 
+    /** What one run at these input shapes needs by the memory check, compared with no limit; see {@link dev.kiln.Engine#memoryPerRun}. */
+    public static long memoryPerRun(Graph graph, Map<String, Shape> inputShapes) {
+        Map<String, Shape> shapes = graph.inferShapes(inputShapes);
+        return MemoryBudget.perRun(graph, shapes, bind(graph, shapes));
+    }
+
     /** Every node with its concrete shapes and constant inputs. */
     public static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
         List<BoundNode> bound = new ArrayList<>();
