@@ -67,13 +67,16 @@ public final class CompiledModel implements AutoCloseable {
     /** Whether a node on another backend than the plan's, or a dropped backend, is an error ({@link CompileOptions#strict()}). */
     private final boolean strict;
     private final int distinctOutputs;
+    /** Whether the optimizer was asked for and did not run (input sizes open beyond the batch). */
+    private final boolean optimizerSkipped;
 
     CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
                   List<BackendRegistry.Entry> backends, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
-                  EngineOptions options, boolean strict) {
+                  EngineOptions options, CompileOptions compileOptions) {
         this.graph = graph;
-        this.strict = strict;
+        this.strict = compileOptions.strict();
+        this.optimizerSkipped = compileOptions.optimize() && optimization == null;
         this.distinctOutputs = new HashSet<>(graph.outputs()).size();
         this.requested = requested;
         this.rankSelection = rankSelection;
@@ -93,9 +96,26 @@ public final class CompiledModel implements AutoCloseable {
         return graph;
     }
 
-    /** What the optimizer did; empty when it was off, or when the input shapes are open beyond the batch. */
+    /**
+     * What the optimizer did; empty when it was off, or when it was skipped
+     * ({@link #optimizerSkipped()}).
+     */
     public Optional<OptimizationReport> optimization() {
         return Optional.ofNullable(optimization);
+    }
+
+    /**
+     * Why the optimizer, though asked for, did not run, or empty when it ran or was turned off.
+     * Its passes reason about concrete shapes, so a graph whose image size is open (only the
+     * batch may be) runs as written: unfused, so slower than the same graph with fixed sizes.
+     */
+    public Optional<String> optimizerSkipped() {
+        if (!optimizerSkipped) {
+            return Optional.empty();
+        }
+        return Optional.of("graph '" + graph.name() + "' runs unoptimized: its input shapes " + names(graph.inputs())
+                + " are open beyond the batch, and the optimizer's passes need concrete shapes; fix the image size"
+                + " (a model exported with a fixed height and width) to have it optimized");
     }
 
     /**

@@ -216,7 +216,7 @@ public final class Engine {
                 contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
             return new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf, threads, weights,
-                    this.options, options.strict());
+                    this.options, options);
         } catch (RuntimeException e) {
             weights.close();
             if (report != null) {
