@@ -62,9 +62,9 @@ public final class CompiledModel implements AutoCloseable {
      */
     private final List<ExecutionPlan> dropped = new ArrayList<>();
     private volatile boolean closed;
-    /** The plan of the latest run: a run with the same input shapes skips the lookup by shapes (and its allocations). */
+    /** The plan of the latest run: a run with the same input shapes skips the lookup by shapes and its allocations. */
     private volatile ExecutionPlan lastPlan;
-    /** Whether a node on another backend than the plan's, or a dropped backend, is an error ({@link CompileOptions#strict()}). */
+    /** Whether a node off the plan's backend, or a dropped backend, is an error ({@link CompileOptions#strict()}). */
     private final boolean strict;
     private final int distinctOutputs;
     /** Whether the optimizer was asked for and did not run (input sizes open beyond the batch). */
@@ -303,7 +303,7 @@ public final class CompiledModel implements AutoCloseable {
         return runAsync(inputs, RunOptions.NONE);
     }
 
-    /** As {@link #runAsync(Map)}, stopped early by the options: the future then fails with a {@link RunCancelledException}. */
+    /** As {@link #runAsync(Map)}, stopped early by the options (the future then fails with a {@link RunCancelledException}). */
     public CompletableFuture<Map<String, Tensor>> runAsync(Map<String, Tensor> inputs, RunOptions options) {
         checkOpen();
         CompletableFuture<Map<String, Tensor>> future = new CompletableFuture<>();
@@ -428,7 +428,7 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** The plan for these inputs, checked against the declared inputs; without any allocation when the last run had the same shapes. */
+    /** The plan for these inputs, checked against the declaration; allocates nothing when the last run had these shapes. */
     private ExecutionPlan planFor(Map<String, Tensor> inputs) {
         ExecutionPlan last = lastPlan;
         if (last != null && sameInputShapes(inputs, last)) {
@@ -454,7 +454,7 @@ public final class CompiledModel implements AutoCloseable {
         return true;
     }
 
-    /** Every graph output bound to an open tensor of its shape, none of them an input or another output, nothing else. */
+    /** Every graph output bound to an open tensor of its shape, none an input or another output, and nothing else. */
     private void checkOutputs(Map<String, Tensor> inputs, Map<String, Tensor> outputs, ExecutionPlan plan) {
         List<String> names = graph.outputs();
         for (int o = 0; o < names.size(); o++) {

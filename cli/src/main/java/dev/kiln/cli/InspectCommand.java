@@ -117,7 +117,8 @@ final class InspectCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "parameters    %,d%n", e.params());
         if (e.memoryPerRunBytes() != null) {
             out.printf(Locale.ROOT, "memory        %s per run at batch 1, limit %s%n",
-                    EngineOptions.describeBytes(e.memoryPerRunBytes()), EngineOptions.describeBytes(e.memoryLimitBytes()));
+                    EngineOptions.describeBytes(e.memoryPerRunBytes()),
+                    EngineOptions.describeBytes(e.memoryLimitBytes()));
         } else if (e.unsupportedOps().isEmpty()) {
             out.printf(Locale.ROOT, "memory        not known before a run: input sizes are open beyond the batch%n");
         }

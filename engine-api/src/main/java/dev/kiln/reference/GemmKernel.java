@@ -7,7 +7,7 @@ import dev.kiln.spi.HostThreads;
 
 
 
-/** Y[m][n] = alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n] (C broadcast), then the post-ops; runs of columns in parallel. */
+/** Y[m][n] = alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n] (C broadcast), then the post-ops; column runs in parallel. */
 final class GemmKernel {
     private static final int COLUMNS_PER_TASK = 256;
 

@@ -41,8 +41,9 @@ import java.util.function.Function;
  *
  * <p>Safe for concurrent {@link #run}: each run borrows a {@link RunState} (host boundary
  * tensors and one workspace per partition) from a pool of at most {@link #concurrentRuns()}, so
- * steady-state runs into bound outputs allocate no tensors. Closing waits for the runs in flight and refuses new ones; every run state is back in
- * the pool by then, so every workspace is closed before the partition that made it.
+ * steady-state runs into bound outputs allocate no tensors. Closing waits for the runs in flight
+ * and refuses new ones; every run state is back in the pool by then, so every workspace is closed
+ * before the partition that made it.
  */
 public final class ExecutionPlan implements AutoCloseable {
     private final Graph graph;
@@ -274,7 +275,7 @@ public final class ExecutionPlan implements AutoCloseable {
         MemoryBudget.check(graph, shapes, bind(graph, shapes), options);
     }
 
-    /** What one run at these input shapes needs by the memory check, compared with no limit; see {@link dev.kiln.Engine#memoryPerRun}. */
+    /** What one run at these input shapes needs by the memory check, with no limit: {@link dev.kiln.Engine#memoryPerRun}. */
     public static long memoryPerRun(Graph graph, Map<String, Shape> inputShapes) {
         Map<String, Shape> shapes = graph.inferShapes(inputShapes);
         return MemoryBudget.perRun(graph, shapes, bind(graph, shapes));
