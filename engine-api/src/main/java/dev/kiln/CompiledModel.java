@@ -8,6 +8,7 @@ import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.HostThreadPool;
 import dev.kiln.runtime.NodePlacement;
+import dev.kiln.runtime.RunControl;
 import dev.kiln.runtime.WeightStore;
 import dev.kiln.selection.Selection;
 import dev.kiln.selection.Selector;
@@ -66,14 +67,24 @@ public final class CompiledModel implements AutoCloseable {
     private final List<AutoCloseable> owned = new ArrayList<>();
     private volatile List<ValueInfo> outputInfos;
     private volatile boolean closed;
+    /** The plan of the latest run: a run with the same input shapes skips the lookup by shapes and its allocations. */
+    private volatile ExecutionPlan lastPlan;
+    /** Whether a node off the plan's backend, or a dropped backend, is an error ({@link CompileOptions#strict()}). */
+    private final boolean strict;
+    private final int distinctOutputs;
+    /** Whether the optimizer was asked for and did not run (input sizes open beyond the batch). */
+    private final boolean optimizerSkipped;
 
-    CompiledModel(Graph graph, String requested, Map<String, String> pins, Supplier<BackendSelection> rankSelection,
+    CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
                   List<BackendRegistry.Entry> backends, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
-                  EngineOptions options) {
+                  EngineOptions options, CompileOptions compileOptions) {
         this.graph = graph;
+        this.strict = compileOptions.strict();
+        this.optimizerSkipped = compileOptions.optimize() && optimization == null;
+        this.distinctOutputs = new HashSet<>(graph.outputs()).size();
         this.requested = requested;
-        this.pins = pins;
+        this.pins = compileOptions.pins();
         this.rankSelection = rankSelection;
         this.backends = backends;
         this.optimization = optimization;
@@ -91,19 +102,57 @@ public final class CompiledModel implements AutoCloseable {
         return graph;
     }
 
-    /** What the optimizer did; empty when it was off, or when the input shapes are open beyond the batch. */
+    /**
+     * What the optimizer did; empty when it was off, or when it was skipped
+     * ({@link #optimizerSkipped()}).
+     */
     public Optional<OptimizationReport> optimization() {
         return Optional.ofNullable(optimization);
     }
 
-    /** The backend the model runs on at batch 1, except for nodes that fell back to another. */
-    public String backend() {
-        return chosenAtBatchOne().getFirst().backend().id();
+    /**
+     * Why the optimizer, though asked for, did not run, or empty when it ran or was turned off.
+     * Its passes reason about concrete shapes, so a graph whose image size is open (only the
+     * batch may be) runs as written: unfused, so slower than the same graph with fixed sizes.
+     */
+    public Optional<String> optimizerSkipped() {
+        if (!optimizerSkipped) {
+            return Optional.empty();
+        }
+        return Optional.of("graph '" + graph.name() + "' runs unoptimized: its input shapes " + names(graph.inputs())
+                + " are open beyond the batch, and the optimizer's passes need concrete shapes; fix the image size"
+                + " (a model exported with a fixed height and width) to have it optimized");
     }
 
-    /** The device of the chosen backend it runs on. */
+    /**
+     * The backend the model runs on at batch 1, except for nodes that fell back to another: the
+     * chosen one, or, when it failed to compile the model and was dropped
+     * ({@link #skippedBackends()}), the one that took its place.
+     */
+    public String backend() {
+        return runningBackend().backend().id();
+    }
+
+    /** The device of the backend it runs on. */
     public String device() {
-        return contexts.apply(chosenAtBatchOne().getFirst().backend()).device().name();
+        return contexts.apply(runningBackend().backend()).device().name();
+    }
+
+    /** Backends dropped while compiling the plan at batch 1 (each failed to compile part of it), with the reason. */
+    public List<String> skippedBackends() {
+        if (!graph.hasFixedShapesBesidesBatch()) {
+            return List.of();
+        }
+        return plan(graph.inputShapesForBatch(1)).skippedBackends();
+    }
+
+    private BackendRegistry.Entry runningBackend() {
+        List<BackendRegistry.Entry> order = chosenAtBatchOne();
+        if (!graph.hasFixedShapesBesidesBatch()) {
+            return order.getFirst();
+        }
+        String primary = plan(graph.inputShapesForBatch(1)).primaryBackend();
+        return order.stream().filter(e -> e.id().equals(primary)).findFirst().orElse(order.getFirst());
     }
 
     /**
@@ -215,14 +264,18 @@ public final class CompiledModel implements AutoCloseable {
      * of its own backend, on the caller's thread, which then waits for them). Inputs by graph
      * input name; the caller keeps ownership of them, and they must stay unchanged until the call
      * returns. Returns new tensors, one per graph output in graph order, which the caller must
-     * close.
+     * close. Float32 only, as every tensor of Kiln.
+     *
+     * <p>At most {@link EngineOptions#concurrentRuns()} runs of one input shape are in flight at
+     * once (fewer when that many would not fit the memory limit: {@link #concurrentRuns()}); a run
+     * beyond them waits.
      *
      * @throws InvalidInputException for a missing or extra input, a closed tensor, or a shape
      *                               that does not match the declaration; the model stays usable
      * @throws IllegalStateException when the model is closed
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-        return run(inputs, null);
+        return runAllocating(inputs, null, null);
     }
 
     /**
@@ -230,26 +283,257 @@ public final class CompiledModel implements AutoCloseable {
      * null): per node, or per partition on a backend that does not time nodes one by one.
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs, RunProfile profile) {
-        checkOpen();
-        Map<String, Shape> shapes = checkInputs(inputs);
-        while (true) {
-            ExecutionPlan plan = plan(shapes);
-            try {
-                return plan.computesOnHostThreads() ? threads.call(() -> plan.run(inputs, profile))
-                        : plan.run(inputs, profile);
-            } catch (ExecutionPlan.Retired e) {
-                checkOpen(); // else the plan left the cache between lookup and run: compile it again
-            }
-        }
+        return runAllocating(inputs, profile, null);
+    }
+
+    /**
+     * As {@link #run(Map)}, stopped early by the options' timeout or cancel handle.
+     *
+     * @throws RunCancelledException when it was stopped; the model stays usable
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, RunOptions options) {
+        return runAllocating(inputs, null, control(options, null));
+    }
+
+    /**
+     * Runs the model into the caller's tensors ("bound outputs"): one per graph output, by name,
+     * each of exactly the output's shape at these inputs ({@link #outputShapes(Map)}), none of
+     * them an input or another output. Once the model has run at these input shapes, a run
+     * allocates no tensors and, on the host backends, next to nothing on the heap.
+     *
+     * @throws InvalidInputException for a missing, extra, closed, shared or wrongly shaped input
+     *                               or output, naming it and the shape expected; nothing is written
+     */
+    public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        runInto(inputs, outputs, null, null);
+    }
+
+    /**
+     * As {@link #run(Map, Map)}, stopped early by the options' timeout or cancel handle (the
+     * outputs may then hold part of a result).
+     *
+     * @throws RunCancelledException when it was stopped; the model stays usable
+     */
+    public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunOptions options) {
+        runInto(inputs, outputs, null, control(options, null));
     }
 
     /** Runs a model with one input and one output. */
     public Tensor run(Tensor input) {
+        requireOneInOne("run(Tensor)");
+        return run(Map.of(graph.inputs().getFirst().name(), input)).values().iterator().next();
+    }
+
+    /** Runs a model with one input and one output into {@code output} (see {@link #run(Map, Map)}). */
+    public void run(Tensor input, Tensor output) {
+        requireOneInOne("run(Tensor, Tensor)");
+        run(Map.of(graph.inputs().getFirst().name(), input), Map.of(graph.outputs().getFirst(), output));
+    }
+
+    /**
+     * Runs on another thread and returns at once. The inputs must stay open and unchanged until
+     * the future completes. Cancelling the future stops the run at its next check, as a cancel
+     * handle would; the outputs of a run that completes after all are closed.
+     */
+    public CompletableFuture<Map<String, Tensor>> runAsync(Map<String, Tensor> inputs) {
+        return runAsync(inputs, RunOptions.NONE);
+    }
+
+    /** As {@link #runAsync(Map)}, stopped early by the options (the future then fails with a {@link RunCancelledException}). */
+    public CompletableFuture<Map<String, Tensor>> runAsync(Map<String, Tensor> inputs, RunOptions options) {
+        checkOpen();
+        CompletableFuture<Map<String, Tensor>> future = new CompletableFuture<>();
+        CancelHandle own = new CancelHandle();
+        RunControl control = control(options, own);
+        future.whenComplete((result, failure) -> {
+            if (future.isCancelled()) {
+                own.cancel();
+            }
+        });
+        startAsync(future, () -> {
+            Map<String, Tensor> outputs = runAllocating(inputs, null, control);
+            if (!future.complete(outputs)) {
+                outputs.values().forEach(Tensor::close); // cancelled meanwhile: nobody will read them
+            }
+        });
+        return future;
+    }
+
+    /**
+     * As {@link #run(Map, Map, RunOptions)}, on another thread. Inputs and outputs belong to the
+     * run until the future completes; a future cancelled with {@code cancel} completes at once,
+     * while the run may write the outputs for a few more milliseconds, so a caller that reuses
+     * them at once should stop the run with a {@link CancelHandle} and wait for the future instead.
+     */
+    public CompletableFuture<Void> runAsync(Map<String, Tensor> inputs, Map<String, Tensor> outputs,
+                                            RunOptions options) {
+        checkOpen();
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        CancelHandle own = new CancelHandle();
+        RunControl control = control(options, own);
+        future.whenComplete((result, failure) -> {
+            if (future.isCancelled()) {
+                own.cancel();
+            }
+        });
+        startAsync(future, () -> {
+            runInto(inputs, outputs, null, control);
+            future.complete(null);
+        });
+        return future;
+    }
+
+    /**
+     * Each output's shape for inputs of these shapes (by input name): what {@link #run(Map, Map)}
+     * wants its output tensors to be. Compiles the plan for these shapes if it was not yet.
+     */
+    public Map<String, Shape> outputShapes(Map<String, Shape> inputShapes) {
+        ExecutionPlan plan = plan(inputShapes);
+        Map<String, Shape> out = new LinkedHashMap<>();
+        for (String name : graph.outputs()) {
+            out.put(name, plan.shapes().get(name));
+        }
+        return out;
+    }
+
+    /**
+     * How many runs of the plan at batch 1 may be in flight at once: the engine's
+     * {@link EngineOptions#concurrentRuns()}, or fewer where that many would not fit the memory limit.
+     */
+    public int concurrentRuns() {
+        return plan(graph.inputShapesForBatch(1)).concurrentRuns();
+    }
+
+    /** A run started on a virtual thread: it may wait for a free run state, and a native backend computes on it. */
+    private void startAsync(CompletableFuture<?> future, Runnable run) {
+        Thread.ofVirtual().name("kiln-run-async").start(() -> {
+            try {
+                run.run();
+            } catch (Throwable t) {
+                future.completeExceptionally(t);
+            }
+        });
+    }
+
+    private static RunControl control(RunOptions options, CancelHandle own) {
+        return options == null ? RunControl.start(null, null, own)
+                : RunControl.start(options.timeout(), options.cancellation(), own);
+    }
+
+    private void requireOneInOne(String method) {
         if (graph.inputs().size() != 1 || graph.outputs().size() != 1) {
-            throw new InvalidInputException("run(Tensor) needs a model with one input and one output; this one has "
+            throw new InvalidInputException(method + " needs a model with one input and one output; this one has "
                     + graph.inputs().size() + " inputs " + names(graph.inputs()) + " and outputs " + graph.outputs());
         }
-        return run(Map.of(graph.inputs().getFirst().name(), input)).values().iterator().next();
+    }
+
+    private Map<String, Tensor> runAllocating(Map<String, Tensor> inputs, RunProfile profile, RunControl control) {
+        checkOpen();
+        while (true) {
+            ExecutionPlan plan = planFor(inputs);
+            Map<String, Tensor> outputs = plan.allocateOutputs();
+            boolean ok = false;
+            try {
+                plan.run(inputs, outputs, profile, control, threads);
+                ok = true;
+                return outputs;
+            } catch (ExecutionPlan.Retired e) {
+                lastPlan = null;
+                checkOpen(); // else the plan left the cache between lookup and run: compile it again
+            } finally {
+                if (!ok) {
+                    outputs.values().forEach(Tensor::close);
+                }
+            }
+        }
+    }
+
+    private void runInto(Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunProfile profile,
+                         RunControl control) {
+        checkOpen();
+        while (true) {
+            ExecutionPlan plan = planFor(inputs);
+            checkOutputs(inputs, outputs, plan);
+            try {
+                plan.run(inputs, outputs, profile, control, threads);
+                return;
+            } catch (ExecutionPlan.Retired e) {
+                lastPlan = null;
+                checkOpen();
+            }
+        }
+    }
+
+    /** The plan for these inputs, checked against the declaration; allocates nothing when the last run had these shapes. */
+    private ExecutionPlan planFor(Map<String, Tensor> inputs) {
+        ExecutionPlan last = lastPlan;
+        if (last != null && sameInputShapes(inputs, last)) {
+            return last;
+        }
+        ExecutionPlan plan = plan(checkInputs(inputs));
+        lastPlan = plan;
+        return plan;
+    }
+
+    private boolean sameInputShapes(Map<String, Tensor> inputs, ExecutionPlan plan) {
+        List<ValueInfo> declared = graph.inputs();
+        if (inputs.size() != declared.size()) {
+            return false;
+        }
+        for (int i = 0; i < declared.size(); i++) {
+            String name = declared.get(i).name();
+            Tensor t = inputs.get(name);
+            if (t == null || t.isClosed() || !t.shape().equals(plan.shapes().get(name))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every graph output bound to an open tensor of its shape, none an input or another output, and nothing else. */
+    private void checkOutputs(Map<String, Tensor> inputs, Map<String, Tensor> outputs, ExecutionPlan plan) {
+        List<String> names = graph.outputs();
+        for (int o = 0; o < names.size(); o++) {
+            String name = names.get(o);
+            Shape expected = plan.shapes().get(name);
+            Tensor t = outputs.get(name);
+            if (t == null) {
+                throw new InvalidInputException("missing output '" + name + "' " + expected + "; expected outputs "
+                        + outputShapeList(plan) + ", got " + outputs.keySet());
+            }
+            if (t.isClosed()) {
+                throw new InvalidInputException("output '" + name + "' is a closed tensor");
+            }
+            if (!t.shape().equals(expected)) {
+                throw new InvalidInputException("output '" + name + "' must have shape " + expected
+                        + " for these inputs, got " + t.shape());
+            }
+            List<ValueInfo> declared = graph.inputs();
+            for (int i = 0; i < declared.size(); i++) {
+                if (inputs.get(declared.get(i).name()) == t) {
+                    throw new InvalidInputException("output '" + name + "' is the tensor given as input '"
+                            + declared.get(i).name() + "'; an output needs a tensor of its own");
+                }
+            }
+            for (int p = 0; p < o; p++) {
+                if (!names.get(p).equals(name) && outputs.get(names.get(p)) == t) {
+                    throw new InvalidInputException("outputs '" + names.get(p) + "' and '" + name
+                            + "' are the same tensor; each output needs a tensor of its own");
+                }
+            }
+        }
+        if (outputs.size() != distinctOutputs) {
+            for (String name : outputs.keySet()) {
+                if (!names.contains(name)) {
+                    throw new InvalidInputException("unexpected output '" + name + "'; expected outputs "
+                            + outputShapeList(plan));
+                }
+            }
+        }
+    }
+
+    private List<String> outputShapeList(ExecutionPlan plan) {
+        return graph.outputs().stream().distinct().map(n -> n + " " + plan.shapes().get(n)).toList();
     }
 
     private List<Shape> key(Map<String, Shape> shapes) {
@@ -300,6 +584,9 @@ public final class CompiledModel implements AutoCloseable {
                 choices.put(key, choice);
                 ExecutionPlan compiled = choice.plan() != null ? choice.plan() : threads.call(
                         () -> ExecutionPlan.compile(graph, shapes, choice.order(), choice.pins(), contexts, options));
+                if (strict) {
+                    StrictPlacement.check(graph, shapes, compiled);
+                }
                 boolean keep;
                 synchronized (plans) {
                     keep = !closed && plans.get(key) == future;
@@ -385,6 +672,7 @@ public final class CompiledModel implements AutoCloseable {
                 return;
             }
             closed = true;
+            lastPlan = null;
             all = new ArrayList<>(plans.values());
             plans.clear();
             retired = new ArrayList<>(dropped);

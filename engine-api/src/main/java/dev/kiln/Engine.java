@@ -336,8 +336,8 @@ public final class Engine implements AutoCloseable {
             if (options.device() != null) {
                 contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
-            CompiledModel model = new CompiledModel(runnable, requested, options.pins(), rank, registry.entries(),
-                    report, contextOf, threads, weights, this.options);
+            CompiledModel model = new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf,
+                    threads, weights, this.options, options);
             model.own(threads::release);
             return model;
         } catch (RuntimeException e) {
@@ -360,6 +360,17 @@ public final class Engine implements AutoCloseable {
      */
     public void checkMemory(Graph graph, Map<String, Shape> inputShapes) {
         ExecutionPlan.checkMemory(graph, inputShapes, options);
+    }
+
+    /**
+     * The memory one run of {@code graph} at these input shapes needs, as the memory check counts
+     * it (activations, dense float32 with elementwise ops in place, plus the run's inputs and
+     * outputs), whatever the limit: for a caller that reports it ({@code kiln inspect}).
+     *
+     * @throws dev.kiln.graph.GraphValidationException when the shapes do not fit the graph
+     */
+    public static long memoryPerRun(Graph graph, Map<String, Shape> inputShapes) {
+        return ExecutionPlan.memoryPerRun(graph, inputShapes);
     }
 
     /**

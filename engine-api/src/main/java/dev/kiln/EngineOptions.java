@@ -27,9 +27,13 @@ import java.util.Locale;
  *                       {@value #SELECT_BUDGET_PROPERTY} or {@value #SELECT_BUDGET_ENV}, else 10 s
  * @param cacheRoot      Kiln's cache folder (the tuning cache lives under it); null for none, by
  *                       default {@link dev.kiln.cache.KilnCache#configuredRoot()}
+ * @param concurrentRuns how many runs of one plan may be in flight at once, each with its own
+ *                       buffers (a run beyond them waits); the memory check allows fewer when
+ *                       that many runs would not fit the memory limit together. By default the
+ *                       thread count, at least 2: more runs at once than threads only queue.
  */
 public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, long maxTensorBytes,
-                            SelectionPolicy selection, Duration selectionBudget, Path cacheRoot) {
+                            SelectionPolicy selection, Duration selectionBudget, Path cacheRoot, int concurrentRuns) {
     public static final String THREADS_ENV = "KILN_THREADS";
     public static final String THREADS_PROPERTY = "kiln.threads";
     public static final String MAX_MEMORY_ENV = "KILN_MAX_MEMORY";
@@ -47,7 +51,22 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
                 dev.kiln.cache.KilnCache.configuredRoot());
     }
 
+    /** {@code concurrentRuns} by default: {@link #defaultConcurrentRuns(int)}. */
+    public EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, long maxTensorBytes,
+                         SelectionPolicy selection, Duration selectionBudget, Path cacheRoot) {
+        this(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, cacheRoot,
+                defaultConcurrentRuns(threads));
+    }
+
+    /** The default bound on runs in flight per plan: the thread count, at least 2. */
+    public static int defaultConcurrentRuns(int threads) {
+        return Math.max(2, threads);
+    }
+
     public EngineOptions {
+        if (concurrentRuns < 1) {
+            throw new IllegalArgumentException("concurrentRuns must be at least 1, got " + concurrentRuns);
+        }
         if (selection == null) {
             throw new IllegalArgumentException("selection must not be null");
         }
@@ -74,36 +93,49 @@ public record EngineOptions(int threads, int cachedPlans, long maxMemoryBytes, l
         return new EngineOptions(configuredThreads(), DEFAULT_CACHED_PLANS, memory, memory);
     }
 
+    /** Another thread count; {@code concurrentRuns} follows it while it is at its default. */
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, cacheRoot);
+        int runs = concurrentRuns == defaultConcurrentRuns(threads) ? defaultConcurrentRuns(n) : concurrentRuns;
+        return new EngineOptions(n, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, cacheRoot,
+                runs);
+    }
+
+    /** How many runs of one plan may be in flight at once (see {@link #concurrentRuns()}). */
+    public EngineOptions withConcurrentRuns(int n) {
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget,
+                cacheRoot, n);
     }
 
     public EngineOptions withCachedPlans(int n) {
-        return new EngineOptions(threads, n, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, cacheRoot);
+        return new EngineOptions(threads, n, maxMemoryBytes, maxTensorBytes, selection, selectionBudget,
+                cacheRoot, concurrentRuns);
     }
 
     /** A memory limit for a whole run; the single-tensor limit becomes the smaller of the two. */
     public EngineOptions withMaxMemoryBytes(long bytes) {
         return new EngineOptions(threads, cachedPlans, bytes, Math.min(maxTensorBytes, bytes), selection,
-                selectionBudget, cacheRoot);
+                selectionBudget, cacheRoot, concurrentRuns);
     }
 
     public EngineOptions withMaxTensorBytes(long bytes) {
-        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, bytes, selection, selectionBudget, cacheRoot);
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, bytes, selection, selectionBudget,
+                cacheRoot, concurrentRuns);
     }
 
     public EngineOptions withSelection(SelectionPolicy policy) {
         return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, policy, selectionBudget,
-                cacheRoot);
+                cacheRoot, concurrentRuns);
     }
 
     public EngineOptions withSelectionBudget(Duration budget) {
-        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, budget, cacheRoot);
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, budget,
+                cacheRoot, concurrentRuns);
     }
 
     /** Where the caches live; null for no cache on disk (selection is then remembered for the process only). */
     public EngineOptions withCacheRoot(Path root) {
-        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget, root);
+        return new EngineOptions(threads, cachedPlans, maxMemoryBytes, maxTensorBytes, selection, selectionBudget,
+                root, concurrentRuns);
     }
 
     /**

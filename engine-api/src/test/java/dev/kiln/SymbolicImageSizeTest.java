@@ -37,6 +37,9 @@ class SymbolicImageSizeTest {
              CompiledModel model = Engine.withBackends(List.of(new ReferenceBackend())).compile(g, "auto")) {
             assertFalse(g.hasFixedShapesBesidesBatch());
             assertTrue(model.optimization().isEmpty(), "the optimizer needs shapes fixed beyond the batch");
+            // ... and the model says so, instead of quietly running unfused.
+            String skipped = model.optimizerSkipped().orElseThrow();
+            assertTrue(skipped.contains("runs unoptimized") && skipped.contains("open beyond the batch"), skipped);
             assertTrue(model.selectionExplanation().contains("symbolic"), model.selectionExplanation());
             for (int size : new int[] {7, 12}) {
                 float[] ones = new float[2 * size * size];
@@ -48,6 +51,15 @@ class SymbolicImageSizeTest {
             }
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> model.planForBatch(1));
             assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anOptimizerTurnedOffIsNoSkip() {
+        try (Graph g = anySizeNet();
+             CompiledModel model = Engine.withBackends(List.of(new ReferenceBackend()))
+                     .compile(g, new CompileOptions("reference", false))) {
+            assertTrue(model.optimizerSkipped().isEmpty());
         }
     }
 }

@@ -15,6 +15,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * Dense convolution, and the fully connected layer, as one GEMM: each output pixel is a row,
@@ -34,6 +35,8 @@ import java.util.List;
  * accumulate in blocked form in scratch, and the epilogue writes only the N real columns.
  */
 public final class ConvGemmKernel implements SimdKernel {
+    /** The GEMM loop's task for the buffers of the last call (see {@link LastTask}). */
+    private final LastTask tasks = new LastTask();
     /** More groups than this go to a grouped or depthwise kernel: the dense form wastes groups-fold work. */
     public static final int MAX_GROUPS = 8;
 
@@ -334,11 +337,16 @@ public final class ConvGemmKernel implements SimdKernel {
         int wanted = threads.parallelism() == 1 ? 1 : 8 * threads.parallelism();
         int rowGroups = Math.clamp(Math.ceilDiv(wanted, pairGroups), 1, tiles);
         float[] input = x;
-        threads.parallelFor(pairGroups * rowGroups, task -> {
-            int pg = task / rowGroups, rg = task % rowGroups;
-            run(2 * split(pg, pairs, pairGroups), Math.min(packed.blocks, 2 * split(pg + 1, pairs, pairGroups)),
-                    split(rg, tiles, rowGroups), split(rg + 1, tiles, rowGroups), input, c, y, residual);
-        });
+        int count = pairGroups * rowGroups;
+        IntConsumer work = tasks.find(input, c, y, residual, count);
+        if (work == null) {
+            work = tasks.keep(input, c, y, residual, count, task -> {
+                int pg = task / rowGroups, rg = task % rowGroups;
+                run(2 * split(pg, pairs, pairGroups), Math.min(packed.blocks, 2 * split(pg + 1, pairs, pairGroups)),
+                        split(rg, tiles, rowGroups), split(rg + 1, tiles, rowGroups), input, c, y, residual);
+            });
+        }
+        threads.parallelFor(count, work);
     }
 
     /**

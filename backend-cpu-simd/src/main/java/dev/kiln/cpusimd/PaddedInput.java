@@ -6,6 +6,7 @@ import dev.kiln.spi.HostThreads;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * A zero-bordered copy of an NCHWc image, so that a convolution's inner loop reads every window
@@ -17,6 +18,9 @@ import java.util.Arrays;
  * kW x channels inputs, a single long tap for the micro-kernel instead of kW taps of 3.
  */
 final class PaddedInput {
+    /** The tasks of the last copy and upload, by buffers (see {@link LastTask}). */
+    private final LastTask copyTasks = new LastTask();
+    private final LastTask uploadTasks = new LastTask();
     private static final int L = BlockedLayout.LANES;
 
     private final int planes, channels, height, width, top, left;
@@ -51,29 +55,40 @@ final class PaddedInput {
      * for a network's input image this replaces the conversion to NCHWc and the copy from it.
      */
     void fromNchw(MemorySegment x, float[] padded, HostThreads threads) {
+        IntConsumer work = uploadTasks.find(x, padded, null, null, 0);
+        if (work == null) {
+            work = uploadTasks.keep(x, padded, null, null, 0, task -> fromNchwRow(x, padded, task));
+        }
+        threads.parallelFor(planes * paddedHeight, work);
+    }
+
+    private void fromNchwRow(MemorySegment x, float[] padded, int task) {
         int rowOut = paddedWidth * pixelStride;
-        threads.parallelFor(planes * paddedHeight, task -> {
-            int image = task / paddedHeight, row = task % paddedHeight, h = row - top;
-            int d = task * rowOut;
-            if (h < 0 || h >= height) {
-                Arrays.fill(padded, d, d + rowOut, 0f);
-                return;
+        int image = task / paddedHeight, row = task % paddedHeight, h = row - top;
+        int d = task * rowOut;
+        if (h < 0 || h >= height) {
+            Arrays.fill(padded, d, d + rowOut, 0f);
+            return;
+        }
+        int inside = d + left * pixelStride;
+        Arrays.fill(padded, d, inside, 0f);
+        for (int c = 0; c < channels; c++) {
+            long from = ((long) (image * channels + c) * height + h) * width;
+            for (int w = 0; w < width; w++) {
+                padded[inside + w * channels + c] = x.getAtIndex(ValueLayout.JAVA_FLOAT, from + w);
             }
-            int inside = d + left * pixelStride;
-            Arrays.fill(padded, d, inside, 0f);
-            for (int c = 0; c < channels; c++) {
-                long from = ((long) (image * channels + c) * height + h) * width;
-                for (int w = 0; w < width; w++) {
-                    padded[inside + w * channels + c] = x.getAtIndex(ValueLayout.JAVA_FLOAT, from + w);
-                }
-            }
-            Arrays.fill(padded, inside + width * pixelStride, d + rowOut, 0f);
-        });
+        }
+        Arrays.fill(padded, inside + width * pixelStride, d + rowOut, 0f);
     }
 
     /** Copies {@code x} into {@code padded}, one row of one channel block per task. */
     void copy(float[] x, float[] padded, HostThreads threads) {
-        threads.parallelFor(planes * paddedHeight, task -> copyRow(x, padded, task / paddedHeight, task % paddedHeight));
+        IntConsumer work = copyTasks.find(x, padded, null, null, 0);
+        if (work == null) {
+            work = copyTasks.keep(x, padded, null, null, 0,
+                    task -> copyRow(x, padded, task / paddedHeight, task % paddedHeight));
+        }
+        threads.parallelFor(planes * paddedHeight, work);
     }
 
     private void copyRow(float[] x, float[] padded, int plane, int row) {

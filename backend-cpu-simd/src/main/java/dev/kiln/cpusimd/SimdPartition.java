@@ -14,6 +14,7 @@ import dev.kiln.spi.KernelRegistry;
 import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Partition;
+import dev.kiln.spi.RunCheckpoint;
 import dev.kiln.spi.Workspace;
 
 import java.lang.foreign.MemorySegment;
@@ -55,7 +56,7 @@ final class SimdPartition implements CompiledPartition {
             if (choice == null) {
                 throw new IllegalArgumentException("no cpu-simd kernel for " + n.node().describe());
             }
-            kernelOf.put(n, choice.factory().create(n, context));
+            kernelOf.put(n, choice.create(n, context));
             choices.add(choice);
         }
         this.paddedUploads = paddedUploads(partition, kernelOf);
@@ -284,6 +285,7 @@ final class SimdPartition implements CompiledPartition {
         @Override
         public void execute() {
             for (int s = 0; s < steps.size(); s++) {
+                RunCheckpoint.check(); // besides the pool's check between tasks: a kernel may run on this thread alone
                 steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s], scratch, threads);
             }
         }

@@ -8,6 +8,7 @@ import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Partition;
+import dev.kiln.spi.RunCheckpoint;
 import dev.kiln.spi.Workspace;
 
 import java.lang.foreign.MemorySegment;
@@ -304,7 +305,8 @@ final class OneDnnPartition implements CompiledPartition {
         public void execute() {
             requireOpen();
             try {
-                oneDnnThread.run(() -> executeSteps(null));
+                RunCheckpoint checkpoint = RunCheckpoint.capture(); // this run's, for the oneDNN thread
+                oneDnnThread.run(() -> executeSteps(null, checkpoint));
             } finally {
                 releaseInputs();
             }
@@ -325,7 +327,8 @@ final class OneDnnPartition implements CompiledPartition {
             requireOpen();
             long[] nanos = new long[nodeCount];
             try {
-                oneDnnThread.run(() -> executeSteps(nanos));
+                RunCheckpoint checkpoint = RunCheckpoint.capture();
+                oneDnnThread.run(() -> executeSteps(nanos, checkpoint));
             } finally {
                 releaseInputs();
             }
@@ -340,10 +343,11 @@ final class OneDnnPartition implements CompiledPartition {
          * made for one thread still opens a parallel region when more are in force where it runs.
          * With {@code nanos}, adds each step's time to its node's.
          */
-        private void executeSteps(long[] nanos) {
+        private void executeSteps(long[] nanos, RunCheckpoint checkpoint) {
             int inForce = threads;
             dnnl.setThreads(inForce);
             for (int s = 0; s < steps.size(); s++) {
+                checkpoint.reached(); // a run may stop between two primitives, not inside one
                 Program.Step step = steps.get(s);
                 if (step.threads() != inForce) {
                     inForce = step.threads();

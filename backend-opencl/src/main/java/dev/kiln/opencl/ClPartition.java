@@ -62,7 +62,7 @@ final class ClPartition implements CompiledPartition {
             if (choice == null) {
                 throw new IllegalArgumentException("no opencl kernel for " + n.node().describe() + ": " + refusals);
             }
-            ClKernel kernel = choice.factory().create(n, context);
+            ClKernel kernel = choice.create(n, context);
             kernelOf.put(n, kernel);
             kernels.add(new NodeKernel(n.name(), choice.kernel(), choice.provider(), kernel.algorithm()));
             steps.add(new Step(n, kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs())));

@@ -113,6 +113,8 @@ final class RunCommand implements Callable<Integer> {
             checkOutputOptions(graph);
             // Compiled before any input is made: a plan over the memory limit fails here, at once.
             try (CompiledModel compiled = engine.compile(graph, pin.applyTo(CompileOptions.defaults().withBackend(backendId)))) {
+                // On stderr: stdout may be JSON, and this is about speed, not about the result.
+                compiled.optimizerSkipped().ifPresent(why -> spec.commandLine().getErr().println("kiln: note: " + why));
                 try (ModelInputs in = readInputs(engine, graph, source.name())) {
                     run(compiled, graph, in, source.name());
                 }

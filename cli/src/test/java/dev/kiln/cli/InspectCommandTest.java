@@ -83,4 +83,35 @@ class InspectCommandTest {
         assertTrue(missing.err().startsWith("kiln: error: ") && missing.err().contains("absent.onnx"),
                 missing.err());
     }
+
+    @Test
+    void theMemoryARunNeedsIsShownAgainstTheLimit() throws IOException {
+        // 1 x 2 x 64 x 64 in, 1 x 3 x 64 x 64 out: 32 KB + 48 KB, and the conv's output buffer.
+        Path model = OnnxTestFiles.convRelu(dir.resolve("conv64.onnx"), 2, 64, 64);
+        CliRun fits = CliRun.of("inspect", model.toString(), "--json");
+        assertEquals(0, fits.exitCode(), fits.describe());
+        long needed = fits.json().get("memory_per_run_bytes").asLong();
+        assertTrue(needed >= (2 + 3) * 64 * 64 * 4, fits.json().toString());
+        assertTrue(fits.json().get("runnable").asBoolean(), fits.json().toString());
+
+        CliRun tooSmall = CliRun.of("inspect", model.toString(), "--max-memory", Long.toString(needed - 1));
+        assertEquals(0, tooSmall.exitCode(), tooSmall.describe());
+        assertTrue(tooSmall.out().contains("Kiln cannot run this model here"), tooSmall.out());
+        assertTrue(tooSmall.out().contains("memory        " + dev.kiln.EngineOptions.describeBytes(needed)
+                + " per run at batch 1"), tooSmall.out());
+        CliRun json = CliRun.of("inspect", model.toString(), "--max-memory", Long.toString(needed - 1), "--json");
+        assertTrue(!json.json().get("runnable").asBoolean() && json.json().get("memory_limit_bytes").asLong() == needed - 1,
+                json.json().toString());
+    }
+
+    @Test
+    void aNegativeDimensionIsRefusedNamingTheInput() throws IOException {
+        Path model = OnnxTestFiles.reluWithLiteralDims(dir.resolve("negative.onnx"), 1, -5, 4, 4);
+        for (String command : new String[]{"inspect", "run"}) {
+            CliRun run = command.equals("inspect") ? CliRun.of("inspect", model.toString())
+                    : CliRun.of("run", "--model", model.toString());
+            assertEquals(ErrorReporter.RUNTIME, run.exitCode(), run.describe());
+            assertTrue(run.err().contains("graph input 'x' declares dimension -5 on axis 1"), run.describe());
+        }
+    }
 }

@@ -197,6 +197,25 @@ final class OnnxTestFiles {
         return t.build();
     }
 
+    /** {@code x} → Relu → {@code y}, with {@code x}'s dimensions written as literal values, negative ones too. */
+    static Path reluWithLiteralDims(Path file, long... dims) throws IOException {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (long d : dims) {
+            shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        }
+        ValueInfoProto x = ValueInfoProto.newBuilder().setName("x")
+                .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder()
+                        .setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape)))
+                .build();
+        GraphProto graph = GraphProto.newBuilder()
+                .setName("relu")
+                .addInput(x)
+                .addOutput(ValueInfoProto.newBuilder().setName("y"))
+                .addNode(node("Relu", List.of("x"), "y"))
+                .build();
+        return write(file, graph);
+    }
+
     /** A float tensor value; -1 is a symbolic dimension (the first one is called N). */
     private static ValueInfoProto value(String name, int... dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();

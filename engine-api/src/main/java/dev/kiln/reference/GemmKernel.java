@@ -7,8 +7,10 @@ import dev.kiln.spi.HostThreads;
 
 
 
-/** Y[m][n] = alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n] (C broadcast), then the post-ops; rows in parallel. */
+/** Y[m][n] = alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m][n] (C broadcast), then the post-ops; column runs in parallel. */
 final class GemmKernel {
+    private static final int COLUMNS_PER_TASK = 256;
+
     private GemmKernel() {
     }
 
@@ -19,8 +21,14 @@ final class GemmKernel {
         int depth = g.transA() ? as.dim(0) : as.dim(1);
         float[] a = in[0], b = in[1], c = in.length > 2 ? in[2] : null, y = out[0];
         int[] cStrides = c == null ? null : Broadcast.strides(node.inputShape(2), node.outputShape());
-        threads.parallelFor(rows, m -> {
-            for (int n = 0; n < cols; n++) {
+        // A task is a run of columns of one row, not a whole row: at batch 1 a fully connected
+        // layer is one row (VGG-16's first: 4096 columns of 25088 products, about 0.1 s here),
+        // which one task would leave to one thread and no cancel could interrupt.
+        int chunks = Math.ceilDiv(cols, COLUMNS_PER_TASK);
+        threads.parallelFor(rows * chunks, task -> {
+            int m = task / chunks, first = (task % chunks) * COLUMNS_PER_TASK;
+            int last = Math.min(cols, first + COLUMNS_PER_TASK);
+            for (int n = first; n < last; n++) {
                 double sum = 0; // double: the FC layers of VGG reduce over 25088 products
                 for (int k = 0; k < depth; k++) {
                     float av = g.transA() ? a[k * rows + m] : a[m * depth + k];
@@ -33,7 +41,7 @@ final class GemmKernel {
                 }
                 y[m * cols + n] = value;
             }
-            Epilogue.apply(g.postOps(), y, null, m * cols, cols);
+            Epilogue.apply(g.postOps(), y, null, m * cols + first, last - first);
         });
     }
 }

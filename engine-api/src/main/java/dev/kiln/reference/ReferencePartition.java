@@ -11,6 +11,7 @@ import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.NodeKernel;
 import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Partition;
+import dev.kiln.spi.RunCheckpoint;
 import dev.kiln.spi.Workspace;
 
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ final class ReferencePartition implements CompiledPartition {
             if (choice == null) {
                 throw new IllegalArgumentException("no reference kernel for " + n.node().describe());
             }
-            ReferenceKernel kernel = choice.factory().create(n, context);
+            ReferenceKernel kernel = choice.create(n, context);
             kernelOf.put(n, kernel);
             kernels.add(new NodeKernel(n.name(), choice.kernel(), choice.provider(), ""));
             steps.add(new Step(kernel, slots.slots(n.node().inputs()), slots.slots(n.node().outputs())));
@@ -132,6 +133,7 @@ final class ReferencePartition implements CompiledPartition {
         @Override
         public void execute() {
             for (int s = 0; s < steps.size(); s++) {
+                RunCheckpoint.check(); // the whole graph is often one partition here: stop between nodes
                 steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s]);
             }
         }
@@ -139,6 +141,7 @@ final class ReferencePartition implements CompiledPartition {
         @Override
         public boolean executeTimed(NodeTimes times) {
             for (int s = 0; s < steps.size(); s++) {
+                RunCheckpoint.check();
                 long started = System.nanoTime();
                 steps.get(s).kernel.execute(stepInputs[s], stepOutputs[s]);
                 times.record(s, System.nanoTime() - started);

@@ -26,7 +26,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
@@ -39,9 +40,10 @@ import java.util.function.Function;
  * backend's form when its partitions can ({@link CompiledPartition#handsOverResident()}).
  *
  * <p>Safe for concurrent {@link #run}: each run borrows a {@link RunState} (host boundary
- * tensors and one workspace per partition) from a pool, so steady-state runs allocate only their
- * outputs. Closing waits for the runs in flight and refuses new ones; every run state is back in
- * the pool by then, so every workspace is closed before the partition that made it.
+ * tensors and one workspace per partition) from a pool of at most {@link #concurrentRuns()}, so
+ * steady-state runs into bound outputs allocate no tensors. Closing waits for the runs in flight
+ * and refuses new ones; every run state is back in the pool by then, so every workspace is closed
+ * before the partition that made it.
  */
 public final class ExecutionPlan implements AutoCloseable {
     private final Graph graph;
@@ -60,7 +62,14 @@ public final class ExecutionPlan implements AutoCloseable {
     private final LongAdder residentHandovers = new LongAdder();
     private final List<PartitionSummary> summaries;
     private final boolean computesOnHostThreads;
-    private final ConcurrentLinkedDeque<RunState> pool = new ConcurrentLinkedDeque<>();
+    /** Run states not in use (guarded by itself); at most {@link #concurrentRuns} exist at once. */
+    private final RunState[] idle;
+    private int idleCount;
+    /** One permit per run state the plan may hold: a run beyond them waits for one. */
+    private final Semaphore permits;
+    private final int concurrentRuns;
+    private final long bytesPerRun;
+    private final String primaryBackend;
     private final Object lifecycle = new Object();
     private int inFlight;
     private boolean closing;
@@ -70,8 +79,14 @@ public final class ExecutionPlan implements AutoCloseable {
 
     private ExecutionPlan(Graph graph, Map<String, Shape> shapes, List<Partition> partitions,
                           List<CompiledPartition> compiled, List<Backend> partitionBackends,
-                          List<NodePlacement> placements, List<String> skipped, List<PartitionSummary> summaries) {
+                          List<NodePlacement> placements, List<String> skipped, List<PartitionSummary> summaries,
+                          long bytesPerRun, int concurrentRuns, String primaryBackend) {
         this.graph = graph;
+        this.primaryBackend = primaryBackend;
+        this.bytesPerRun = bytesPerRun;
+        this.concurrentRuns = concurrentRuns;
+        this.idle = new RunState[concurrentRuns];
+        this.permits = new Semaphore(concurrentRuns);
         this.shapes = shapes;
         this.partitions = partitions;
         this.compiled = compiled;
@@ -202,7 +217,8 @@ public final class ExecutionPlan implements AutoCloseable {
         graph = split.graph();
         Map<String, Shape> shapes = split.notes().isEmpty() ? original : graph.inferShapes(inputShapes);
         List<BoundNode> bound = bind(graph, shapes);
-        MemoryBudget.check(graph, shapes, bound, options); // before any backend allocates
+        long bytesPerRun = MemoryBudget.check(graph, shapes, bound, options); // before any backend allocates
+        int concurrentRuns = MemoryBudget.concurrentRuns(bytesPerRun, options);
         List<BackendRegistry.Entry> remaining = new ArrayList<>(order);
         List<String> skipped = new ArrayList<>();
         while (true) {
@@ -232,6 +248,7 @@ public final class ExecutionPlan implements AutoCloseable {
                                 + " of graph '" + graph.name() + "': " + e.getMessage(), e);
                     }
                     skipped.add(b.id() + ": compilation failed: " + e);
+                    DroppedBackendWarning.warnOnce(b.id(), graph.name(), i, e);
                     failed = b;
                     break;
                 }
@@ -261,8 +278,10 @@ public final class ExecutionPlan implements AutoCloseable {
                 summaries.add(new PartitionSummary(i, partitionBackends.get(i).id(), partitions.get(i).nodes().size(),
                         compileMillis.get(i), compiled.get(i).describe(), compiled.get(i).programBuild()));
             }
+            String primary = remaining.stream().filter(BackendRegistry.Entry::available).findFirst()
+                    .map(BackendRegistry.Entry::id).orElse(partitionBackends.getFirst().id());
             return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped,
-                    summaries);
+                    summaries, bytesPerRun, concurrentRuns, primary);
         }
     }
 
@@ -270,6 +289,12 @@ public final class ExecutionPlan implements AutoCloseable {
     public static void checkMemory(Graph graph, Map<String, Shape> inputShapes, EngineOptions options) {
         Map<String, Shape> shapes = graph.inferShapes(inputShapes);
         MemoryBudget.check(graph, shapes, bind(graph, shapes), options);
+    }
+
+    /** What one run at these input shapes needs by the memory check, with no limit: {@link dev.kiln.Engine#memoryPerRun}. */
+    public static long memoryPerRun(Graph graph, Map<String, Shape> inputShapes) {
+        Map<String, Shape> shapes = graph.inferShapes(inputShapes);
+        return MemoryBudget.perRun(graph, shapes, bind(graph, shapes));
     }
 
     /** Every node with its concrete shapes and constant inputs. */
@@ -390,6 +415,28 @@ public final class ExecutionPlan implements AutoCloseable {
         return skipped;
     }
 
+    /**
+     * The backend this plan runs on: the first of its preference order that was not dropped
+     * while compiling (nodes it cannot run fall back to others; {@link #placements()} says which).
+     */
+    public String primaryBackend() {
+        return primaryBackend;
+    }
+
+    /**
+     * How many runs of this plan may be in flight at once: the engine's
+     * {@link EngineOptions#concurrentRuns()}, fewer when that many runs would need more than the
+     * memory limit. A run beyond them waits for one to end.
+     */
+    public int concurrentRuns() {
+        return concurrentRuns;
+    }
+
+    /** The memory one run needs by the memory check: activations, inputs and outputs, dense float32. */
+    public long bytesPerRun() {
+        return bytesPerRun;
+    }
+
     public String backendOf(int partition) {
         return partitionBackends.get(partition).id();
     }
@@ -402,43 +449,156 @@ public final class ExecutionPlan implements AutoCloseable {
      *                               from the model's cache before this run began)
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-        return run(inputs, null);
+        return run(inputs, (RunProfile) null);
     }
 
     /** As {@link #run(Map)}, adding the run's times to {@code profile} when it is not null. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs, RunProfile profile) {
+        Map<String, Tensor> outputs = allocateOutputs();
+        boolean ok = false;
+        try {
+            run(inputs, outputs, profile, null, null);
+            ok = true;
+            return outputs;
+        } finally {
+            if (!ok) {
+                outputs.values().forEach(Tensor::close);
+            }
+        }
+    }
+
+    /** New tensors for the graph outputs, in graph order (an output listed twice is one tensor). */
+    public Map<String, Tensor> allocateOutputs() {
+        Map<String, Tensor> outputs = new LinkedHashMap<>();
+        try {
+            for (String name : graph.outputs()) {
+                if (!outputs.containsKey(name)) {
+                    outputs.put(name, Tensor.allocate(shapes.get(name)));
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            outputs.values().forEach(Tensor::close);
+            throw e;
+        }
+        return outputs;
+    }
+
+    /**
+     * Runs the graph on inputs and into outputs already checked against it (every graph output,
+     * by name, with its shape). Waits, on the caller's thread, for one of the plan's
+     * {@link #concurrentRuns()} run states; then runs on {@code threads} when a partition
+     * computes on host threads and {@code threads} is given, else on the caller's thread. A run
+     * that {@code control} stops, or that fails, discards its run state (its buffers may hold a
+     * half-done run), so the next run starts from fresh ones.
+     *
+     * @throws dev.kiln.RunCancelledException when {@code control} stops the run
+     */
+    public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunProfile profile, RunControl control,
+                    HostThreadPool threads) {
         acquire();
         try {
-            RunState state = pool.poll();
-            if (state == null) {
-                state = new RunState();
-            }
+            admit(control);
             try {
-                return runWith(state, inputs, profile);
+                if (threads != null && computesOnHostThreads) {
+                    threads.call(() -> {
+                        runOnThisThread(inputs, outputs, profile, control);
+                        return null;
+                    });
+                } else {
+                    runOnThisThread(inputs, outputs, profile, control);
+                }
             } finally {
-                pool.push(state);
+                permits.release();
             }
         } finally {
             release();
         }
     }
 
-    private Map<String, Tensor> runWith(RunState state, Map<String, Tensor> inputs, RunProfile profile) {
-        Map<String, Tensor> outputs = new LinkedHashMap<>();
+    /** Waits for a free run state's permit, giving up when {@code control} stops the run. */
+    private void admit(RunControl control) {
+        if (permits.tryAcquire()) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                if (control != null) {
+                    control.check();
+                }
+                try {
+                    if (permits.tryAcquire(control == null ? 1000 : 2, TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true; // as HostThreadPool.await: the run goes on, the interrupt is kept
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void runOnThisThread(Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunProfile profile,
+                                 RunControl control) {
+        RunControl previous = RunControl.enter(control);
+        RunState state = null;
+        synchronized (idle) {
+            if (idleCount > 0) {
+                state = idle[--idleCount];
+                idle[idleCount] = null;
+            }
+        }
         boolean ok = false;
         try {
-            for (String name : graph.outputs()) {
-                if (outputs.containsKey(name)) {
-                    continue; // a graph output listed twice is one tensor
+            if (state == null) {
+                state = new RunState();
+            }
+            runWith(state, inputs, outputs, profile, control);
+            ok = true;
+        } finally {
+            RunControl.exit(previous);
+            if (state != null) {
+                if (ok) {
+                    synchronized (idle) {
+                        idle[idleCount++] = state;
+                    }
+                } else {
+                    discard(state);
                 }
+            }
+        }
+    }
+
+    /** Closes a run state a failed or stopped run leaves, waiting first for what its backends still have queued. */
+    private static void discard(RunState state) {
+        for (Workspace ws : state.workspaces) {
+            try {
+                ws.finish();
+            } catch (RuntimeException e) {
+                // the run already failed; closing is what matters now
+            }
+        }
+        state.close();
+    }
+
+    private void runWith(RunState state, Map<String, Tensor> inputs, Map<String, Tensor> outputs, RunProfile profile,
+                         RunControl control) {
+        try {
+            List<String> graphOutputs = graph.outputs();
+            for (int o = 0; o < graphOutputs.size(); o++) {
+                String name = graphOutputs.get(o);
                 Tensor source = inputs.containsKey(name) ? inputs.get(name) : graph.initializers().get(name);
-                Tensor out = Tensor.allocate(shapes.get(name));
-                outputs.put(name, out);
                 if (source != null) {
-                    out.copyFrom(source); // an output that is an input or a constant is passed through
+                    outputs.get(name).copyFrom(source); // an output that is an input or a constant is passed through
                 }
             }
             for (int p = 0; p < partitions.size(); p++) {
+                if (control != null) {
+                    control.check();
+                }
                 Partition part = partitions.get(p);
                 Workspace ws = state.workspaces.get(p);
                 long started = profile == null ? 0 : System.nanoTime();
@@ -490,13 +650,8 @@ public final class ExecutionPlan implements AutoCloseable {
                     }
                 }
             }
-            ok = true;
-            return outputs;
         } finally {
             state.endRun();
-            if (!ok) {
-                outputs.values().forEach(Tensor::close);
-            }
         }
     }
 
@@ -701,9 +856,11 @@ public final class ExecutionPlan implements AutoCloseable {
 
     private void free() {
         try {
-            RunState s;
-            while ((s = pool.poll()) != null) {
-                s.close();
+            synchronized (idle) {
+                while (idleCount > 0) {
+                    idle[--idleCount].close();
+                    idle[idleCount] = null;
+                }
             }
             compiled.forEach(CompiledPartition::close);
         } finally {

@@ -6,13 +6,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
@@ -43,15 +44,24 @@ public final class HostThreadPool implements HostThreads {
 
     private final int size;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedDeque<Thread> sleeping = new ConcurrentLinkedDeque<>();
+    /**
+     * Parked workers, one slot per worker (null when it is awake): announcing a sleep and taking
+     * a sleeper to wake allocate nothing, unlike a linked queue's node per park, which on a busy
+     * host (workers parking between a run's loops) came to a kilobyte per ResNet-50 run.
+     */
+    private final AtomicReferenceArray<Thread> sleeping;
+    /** Parallel loops open now, where idle workers look for tasks before they look at the job queue. */
+    private final AtomicReferenceArray<Region> offered;
     private final List<Worker> workers = new ArrayList<>();
     private int users; // guarded by SHARED
     private volatile boolean stopped;
 
     private HostThreadPool(int size) {
         this.size = size;
+        this.offered = new AtomicReferenceArray<>(Math.max(8, 4 * size));
+        this.sleeping = new AtomicReferenceArray<>(size);
         for (int i = 0; i < size; i++) {
-            Worker w = new Worker(this, "kiln-worker-" + size + "-" + (i + 1));
+            Worker w = new Worker(this, "kiln-worker-" + size + "-" + (i + 1), i);
             workers.add(w);
             w.start();
         }
@@ -214,19 +224,69 @@ public final class HostThreadPool implements HostThreads {
             });
             return;
         }
+        RunControl control = RunControl.current();
         int width = CAP.isBound() ? Math.min(size, CAP.get()) : size;
         if (count == 1 || width == 1) {
             for (int i = 0; i < count; i++) {
+                if (control != null) {
+                    control.check();
+                }
                 task.accept(i);
             }
             return;
         }
-        Region region = new Region(count, task, Thread.currentThread());
-        for (int i = Math.min(count, width) - 1; i > 0; i--) {
-            push(region);
+        Worker self = (Worker) Thread.currentThread();
+        Region region = self.spare;
+        if (region == null) {
+            region = new Region(); // a nested loop while this thread's own region is open
+        } else {
+            self.spare = null;
         }
-        region.run();
-        region.await();
+        int slot = -1;
+        try {
+            region.open(count, task, self, control, width);
+            slot = offer(region);
+            for (int i = Math.min(count, width) - 1; i > 0; i--) {
+                Thread sleeper = takeSleeper();
+                if (sleeper == null) {
+                    break;
+                }
+                LockSupport.unpark(sleeper);
+            }
+            region.participate();
+            region.await();
+        } finally {
+            if (slot >= 0) {
+                offered.set(slot, null);
+            }
+            if (self.spare == null) {
+                self.spare = region;
+            }
+        }
+    }
+
+    /**
+     * Puts an open loop where idle workers look for work, and returns its slot; -1 when every
+     * slot is taken (many loops open at once), and then the owner runs the loop alone.
+     */
+    private int offer(Region region) {
+        for (int i = 0; i < offered.length(); i++) {
+            if (offered.get(i) == null && offered.compareAndSet(i, null, region)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** An open loop with tasks left to claim, or null. */
+    private Region openRegion() {
+        for (int i = 0; i < offered.length(); i++) {
+            Region r = offered.get(i);
+            if (r != null && r.hasWork()) {
+                return r;
+            }
+        }
+        return null;
     }
 
     private boolean onThisPool() {
@@ -235,10 +295,15 @@ public final class HostThreadPool implements HostThreads {
 
     private static final class Worker extends Thread {
         final HostThreadPool pool;
+        /** This thread's reusable loop, null while it is open: a steady-state loop allocates nothing. */
+        Region spare = new Region();
 
-        Worker(HostThreadPool pool, String name) {
+        final int index;
+
+        Worker(HostThreadPool pool, String name, int index) {
             super(pool::work, name);
             this.pool = pool;
+            this.index = index;
             setDaemon(true);
         }
     }
@@ -249,19 +314,35 @@ public final class HostThreadPool implements HostThreads {
                     + " (every engine and model using it was closed)");
         }
         queue.add(r);
-        Thread sleeper = sleeping.poll();
+        Thread sleeper = takeSleeper();
         if (sleeper != null) {
             LockSupport.unpark(sleeper);
         }
     }
 
+    private Runnable next() {
+        Runnable r = openRegion();
+        return r != null ? r : queue.poll();
+    }
+
+    /** A parked worker, now no longer listed as parked, or null when none is. */
+    private Thread takeSleeper() {
+        for (int i = 0; i < sleeping.length(); i++) {
+            Thread t = sleeping.get(i);
+            if (t != null && sleeping.compareAndSet(i, t, null)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
     private void work() {
-        Thread self = Thread.currentThread();
+        Worker self = (Worker) Thread.currentThread();
         while (true) {
-            Runnable r = queue.poll();
+            Runnable r = next();
             if (r == null) {
                 long deadline = System.nanoTime() + SPIN_MICROS * 1000;
-                while ((r = queue.poll()) == null && System.nanoTime() < deadline) {
+                while ((r = next()) == null && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
                 }
             }
@@ -269,13 +350,13 @@ public final class HostThreadPool implements HostThreads {
                 if (stopped) {
                     return; // released by its last user, and nothing is left to run
                 }
-                // Announce the sleep, then look once more: a push after the announcement unparks us.
-                sleeping.push(self);
-                r = queue.poll();
+                // Announce the sleep, then look once more: a push or an offer after the announcement unparks us.
+                sleeping.set(self.index, self);
+                r = next();
                 if (r == null && !stopped) {
                     LockSupport.park(this);
                 }
-                sleeping.remove(self);
+                sleeping.compareAndSet(self.index, self, null);
                 if (r == null) {
                     continue;
                 }
@@ -284,43 +365,100 @@ public final class HostThreadPool implements HostThreads {
         }
     }
 
-    /** One parallel loop: participants claim indices until none are left; the owner waits for the last to finish. */
+    /**
+     * One parallel loop at a time, reused by its owner thread for loop after loop. Participants
+     * claim indices until none are left; the owner waits for the last to finish. A worker may
+     * still hold a region from a slot after its loop ended and the owner reopened it: the claim
+     * word carries a generation beside the next index, and a claim succeeds only in the
+     * generation whose task and count the participant read, so a late participant either joins
+     * the new loop properly or claims nothing.
+     *
+     * <p>Before each task a participant asks the run's {@link RunControl}; once the run should
+     * stop, the remaining indices are claimed and skipped, and the owner throws the
+     * {@link dev.kiln.RunCancelledException}.
+     */
     private static final class Region implements Runnable {
-        private final int count;
-        private final IntConsumer task;
-        private final Thread owner;
-        private final AtomicInteger next = new AtomicInteger();
+        /** Low 32 bits: the next index, or -1 (closed); high 32 bits: the generation. */
+        private final AtomicLong claim = new AtomicLong(0xFFFF_FFFFL);
         private final AtomicInteger done = new AtomicInteger();
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private volatile int count;
+        private volatile IntConsumer task;
+        private volatile Thread owner;
+        private volatile RunControl control;
+        /** Threads working on the loop, the owner included, and how many may (a caller's cap). */
+        private final AtomicInteger joined = new AtomicInteger();
+        private volatile int width;
 
-        Region(int count, IntConsumer task, Thread owner) {
+        void open(int count, IntConsumer task, Thread owner, RunControl control, int width) {
+            long generation = (claim.get() >>> 32) + 1;
+            claim.set(generation << 32 | 0xFFFF_FFFFL); // closed: a late claim of the last generation fails
             this.count = count;
             this.task = task;
             this.owner = owner;
+            this.control = control;
+            failure.set(null);
+            done.set(0);
+            this.width = width;
+            joined.set(1);
+            claim.set(generation << 32);
         }
 
+        /** Tasks left to claim, and room for one more thread under the loop's width. */
+        boolean hasWork() {
+            int next = (int) claim.get();
+            return next >= 0 && next < count && joined.get() < width;
+        }
+
+        /** A worker joining the loop: it works only while the loop has room for it. */
         @Override
         public void run() {
-            int i;
-            while ((i = next.getAndIncrement()) < count) {
+            if (joined.incrementAndGet() > width) {
+                return;
+            }
+            participate();
+        }
+
+        /** Claims and runs tasks until none are left. */
+        void participate() {
+            while (true) {
+                long s = claim.get();
+                int i = (int) s;
+                IntConsumer t = task;
+                int c = count;
+                Thread o = owner;
+                RunControl ctl = control;
+                if (i < 0 || i >= c) {
+                    return;
+                }
+                if (!claim.compareAndSet(s, s + 1)) {
+                    continue;
+                }
+                RunControl previous = RunControl.enter(ctl);
                 try {
-                    task.accept(i);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
+                    if (ctl != null && ctl.stopped()) {
+                        failure.compareAndSet(null, ctl.stop());
+                    } else {
+                        t.accept(i);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
                 } finally {
-                    if (done.incrementAndGet() == count) {
-                        LockSupport.unpark(owner);
+                    RunControl.exit(previous);
+                    if (done.incrementAndGet() == c) {
+                        LockSupport.unpark(o);
                     }
                 }
             }
         }
 
         void await() {
+            int c = count;
             long deadline = System.nanoTime() + SPIN_MICROS * 1000;
-            while (done.get() < count && System.nanoTime() < deadline) {
+            while (done.get() < c && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
-            while (done.get() < count) {
+            while (done.get() < c) {
                 LockSupport.park(this);
             }
             Throwable t = failure.get();

@@ -28,7 +28,8 @@ final class MemoryBudget {
     private MemoryBudget() {
     }
 
-    static void check(Graph graph, Map<String, Shape> shapes, List<BoundNode> nodes, EngineOptions options) {
+    /** @return what one run needs, in bytes */
+    static long check(Graph graph, Map<String, Shape> shapes, List<BoundNode> nodes, EngineOptions options) {
         long inputs = 0;
         for (ValueInfo v : graph.inputs()) {
             Shape s = shapes.get(v.name());
@@ -45,17 +46,8 @@ final class MemoryBudget {
                 }
             }
         }
-        long outputs = 0;
-        for (String o : new LinkedHashSet<>(graph.outputs())) {
-            outputs = saturatedAdd(outputs, MemoryPlanner.denseBytes(shapes.get(o)));
-        }
-        List<String> inputNames = graph.inputs().stream().map(ValueInfo::name).toList();
-        Set<String> constants = graph.initializers().keySet();
-        long activations = 0;
-        for (long b : MemoryPlanner.plan(nodes, inputNames, graph.outputs(), constants, MemoryPlanner.ELEMENTWISE)
-                .bufferBytes()) {
-            activations = saturatedAdd(activations, b);
-        }
+        long outputs = outputBytes(graph, shapes);
+        long activations = activationBytes(graph, nodes);
         long needed = saturatedAdd(saturatedAdd(activations, inputs), outputs);
         if (needed > options.maxMemoryBytes()) {
             throw new MemoryLimitException("graph '" + graph.name() + "' at input shapes " + inputShapes(graph, shapes)
@@ -65,6 +57,52 @@ final class MemoryBudget {
                     + EngineOptions.describeBytes(options.maxMemoryBytes()) + " (" + HOW_TO_CHANGE + ")",
                     needed, options.maxMemoryBytes());
         }
+        return needed;
+    }
+
+    /**
+     * What one run needs by the same count as {@link #check}: the activation memory plan, dense
+     * float32 with elementwise ops in place, plus the run's input and output tensors; without
+     * comparing it with any limit.
+     */
+    static long perRun(Graph graph, Map<String, Shape> shapes, List<BoundNode> nodes) {
+        long inputs = 0;
+        for (ValueInfo v : graph.inputs()) {
+            Shape s = shapes.get(v.name());
+            if (s != null) {
+                inputs = saturatedAdd(inputs, MemoryPlanner.denseBytes(s));
+            }
+        }
+        return saturatedAdd(saturatedAdd(activationBytes(graph, nodes), inputs), outputBytes(graph, shapes));
+    }
+
+    private static long outputBytes(Graph graph, Map<String, Shape> shapes) {
+        long outputs = 0;
+        for (String o : new LinkedHashSet<>(graph.outputs())) {
+            outputs = saturatedAdd(outputs, MemoryPlanner.denseBytes(shapes.get(o)));
+        }
+        return outputs;
+    }
+
+    private static long activationBytes(Graph graph, List<BoundNode> nodes) {
+        List<String> inputNames = graph.inputs().stream().map(ValueInfo::name).toList();
+        Set<String> constants = graph.initializers().keySet();
+        long activations = 0;
+        for (long b : MemoryPlanner.plan(nodes, inputNames, graph.outputs(), constants, MemoryPlanner.ELEMENTWISE)
+                .bufferBytes()) {
+            activations = saturatedAdd(activations, b);
+        }
+        return activations;
+    }
+
+    /**
+     * How many runs needing {@code bytesPerRun} each may be in flight at once: the engine's
+     * {@link EngineOptions#concurrentRuns()}, fewer when that many would not fit in the memory
+     * limit together, and at least one (which {@link #check} has found to fit).
+     */
+    static int concurrentRuns(long bytesPerRun, EngineOptions options) {
+        long fit = options.maxMemoryBytes() / Math.max(bytesPerRun, 1);
+        return (int) Math.clamp(fit, 1, options.concurrentRuns());
     }
 
     private static long checkTensor(Graph graph, String what, Shape shape, EngineOptions options) {

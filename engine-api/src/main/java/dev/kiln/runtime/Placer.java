@@ -83,12 +83,20 @@ final class Placer {
         return e.backend();
     }
 
+    /**
+     * The backend's answer for a node. A backend that throws instead of answering has a bug, and
+     * treating the node as unsupported would hide it behind a quiet fallback: it is an error
+     * naming the backend and the node.
+     *
+     * @throws KilnException when the backend's {@code supports} throws
+     */
     static Support supports(Backend b, BoundNode n, CompileContext context) {
         try {
             Support s = b.supports(n, context);
             return s == null ? Support.no("no answer") : s;
         } catch (RuntimeException e) {
-            return Support.no("capability check failed: " + e);
+            throw new KilnException("backend '" + b.id() + "' failed while checking whether it can run "
+                    + n.node().describe() + ": " + e, e);
         }
     }
 }

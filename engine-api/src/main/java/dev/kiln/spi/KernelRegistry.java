@@ -20,6 +20,24 @@ public final class KernelRegistry {
         public String kernel() {
             return factory.name();
         }
+
+        /**
+         * The factory's kernel for this node. A user's bad model cannot make a factory that
+         * accepted a node throw, so a throw is the factory's bug: it is reported naming the
+         * factory, its provider and the node (and the backend then fails to compile its partition).
+         *
+         * @throws dev.kiln.KilnException when the factory throws
+         */
+        public K create(BoundNode node, CompileContext context) {
+            try {
+                return factory.create(node, context);
+            } catch (dev.kiln.KilnException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new dev.kiln.KilnException("kernel factory '" + factory.name() + "' of provider '" + provider
+                        + "' failed to create its kernel for " + node.node().describe() + ": " + e, e);
+            }
+        }
     }
 
     private final List<KernelProvider> providers;
@@ -91,7 +109,10 @@ public final class KernelRegistry {
             try {
                 s = r.factory().supports(node);
             } catch (RuntimeException e) {
-                s = KernelSupport.no("capability check failed: " + e);
+                // A factory that throws has a bug; skipping it would quietly run another kernel.
+                throw new dev.kiln.KilnException("kernel factory '" + r.factory().name() + "' of provider '"
+                        + r.provider() + "' for backend '" + backend + "' failed while checking "
+                        + node.node().describe() + ": " + e, e);
             }
             if (s.supported()) {
                 if (best == null || s.priority() > best.priority()) {

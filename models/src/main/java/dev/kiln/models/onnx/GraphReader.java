@@ -179,7 +179,7 @@ final class GraphReader {
                 continue;
             }
             DataType elem = DataType.forNumber(type.getTensorType().getElemType());
-            Shape shape = declaredShape(type);
+            Shape shape = declaredShape(type, "graph input '" + v.getName() + "'");
             if (shape != null) {
                 inputs.add(new ValueInfo(v.getName(), shape));
             }
@@ -199,8 +199,15 @@ final class GraphReader {
         }
     }
 
-    /** The declared shape with symbolic or missing dims as -1, or null when not even the rank is given. */
-    private static Shape declaredShape(TypeProto type) {
+    /**
+     * The declared shape with symbolic or missing dims as -1, or null when not even the rank is
+     * given. A literal dimension must be a size: ONNX has no negative one, and one past 2^31 - 1
+     * would not fit any tensor Kiln makes; either is a format error rather than a symbolic
+     * dimension, which would let the model load and claim it runs.
+     *
+     * @throws OnnxFormatException naming the value, the axis and the dimension
+     */
+    private static Shape declaredShape(TypeProto type, String what) {
         if (!type.hasTensorType() || !type.getTensorType().hasShape()) {
             return null;
         }
@@ -208,8 +215,12 @@ final class GraphReader {
         int[] dims = new int[shape.getDimCount()];
         for (int i = 0; i < dims.length; i++) {
             TensorShapeProto.Dimension d = shape.getDim(i);
-            dims[i] = d.hasDimValue() && d.getDimValue() >= 0 && d.getDimValue() <= Integer.MAX_VALUE
-                    ? (int) d.getDimValue() : Shape.DYNAMIC;
+            if (d.hasDimValue() && (d.getDimValue() < 0 || d.getDimValue() > Integer.MAX_VALUE)) {
+                throw new OnnxFormatException(what + " declares dimension " + d.getDimValue() + " on axis " + i
+                        + (d.getDimValue() < 0 ? "; ONNX dimensions are sizes, 0 or more (a symbolic one has a name"
+                        + " instead)" : "; Kiln supports dimensions up to " + Integer.MAX_VALUE));
+            }
+            dims[i] = d.hasDimValue() ? (int) d.getDimValue() : Shape.DYNAMIC;
         }
         return Shape.of(dims);
     }
@@ -460,7 +471,7 @@ final class GraphReader {
         }
         List<ValueInfo> outputs = new ArrayList<>();
         for (ValueInfoProto v : model.getGraph().getOutputList()) {
-            Shape declared = declaredShape(v.getType());
+            Shape declared = declaredShape(v.getType(), "graph output '" + v.getName() + "'");
             Shape known = declared != null ? declared : shapes.shapeOf(v.getName());
             outputs.add(new ValueInfo(v.getName(), known != null ? known : Shape.of()));
         }
