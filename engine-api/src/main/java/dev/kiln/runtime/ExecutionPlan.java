@@ -278,8 +278,10 @@ public final class ExecutionPlan implements AutoCloseable {
                 summaries.add(new PartitionSummary(i, partitionBackends.get(i).id(), partitions.get(i).nodes().size(),
                         compileMillis.get(i), compiled.get(i).describe(), compiled.get(i).programBuild()));
             }
+            // A graph with no node to run (an input passed straight to an output) has no partition.
             String primary = remaining.stream().filter(BackendRegistry.Entry::available).findFirst()
-                    .map(BackendRegistry.Entry::id).orElse(partitionBackends.getFirst().id());
+                    .map(BackendRegistry.Entry::id)
+                    .orElseGet(() -> partitionBackends.isEmpty() ? order.getFirst().id() : partitionBackends.getFirst().id());
             return new ExecutionPlan(graph, shapes, partitions, compiled, partitionBackends, placements, skipped,
                     summaries, bytesPerRun, concurrentRuns, primary);
         }
