@@ -293,9 +293,15 @@ class MeasuredSelectionTest {
         for (String name : List.of("first", "second")) {
             Path log = dir.resolve(name + ".log"); // a file, not a pipe: a hung child cannot block the test
             logs.add(log);
-            tuners.add(new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                    System.getProperty("java.class.path"), Tuner.class.getName(), cacheRoot.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start());
+            List<String> command = new java.util.ArrayList<>();
+            command.add(ProcessHandle.current().info().command().orElseThrow());
+            // The JVM's vector flags (-XX:UseAVX=2 in the suite's AVX2 runs) are part of the cache key
+            // (HostFingerprint): the tuners run with this JVM's, or their entry would not be this JVM's.
+            ProcessHandle.current().info().arguments().ifPresent(args -> java.util.Arrays.stream(args)
+                    .filter(a -> a.startsWith("-XX:")).forEach(command::add));
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Tuner.class.getName(),
+                    cacheRoot.toString()));
+            tuners.add(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start());
         }
         for (int i = 0; i < tuners.size(); i++) {
             Process p = tuners.get(i);
