@@ -31,6 +31,9 @@ class FuzzEveryBackendTest {
         if (!backend.equals("opencl") || System.getenv("KILN_REQUIRE_OPENCL") != null) {
             assertTrue(info.available(), backend + " is unavailable: " + info.reason());
         }
+        if (!info.available()) {
+            System.out.println("SKIPPED: " + backend + " is unavailable: " + info.reason()); // in the test output too
+        }
         Assumptions.assumeTrue(info.available(), () -> backend + " is unavailable: " + info.reason());
         try (FuzzTargets targets = FuzzTargets.open(engine, List.of(backend), true)) {
             FuzzOptions options = FuzzOptions.cases(2026, cases).withOut(out);
