@@ -7,11 +7,10 @@ import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.HostThreadPool;
-import dev.kiln.runtime.NodePlacement;
 import dev.kiln.runtime.RunControl;
+import dev.kiln.runtime.Selector;
 import dev.kiln.runtime.WeightStore;
 import dev.kiln.selection.Selection;
-import dev.kiln.selection.Selector;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.CompileContext;
 
@@ -200,13 +199,21 @@ public final class CompiledModel implements AutoCloseable {
         return choiceFor(graph.inputShapesForBatch(1)).order();
     }
 
-    /** Which node runs where and why, at batch 1. */
-    public List<NodePlacement> placements() {
-        return plan(graph.inputShapesForBatch(1)).placements();
+    /** Which node runs where and why, at batch 1: {@link #planForBatch(int) planForBatch(1)}'s placements. */
+    public List<PlanReport.Placement> placements() {
+        return planForBatch(1).placements();
     }
 
-    /** The plan for one batch size (compiled if it was not yet): partitions, placements, shapes. */
-    public ExecutionPlan planForBatch(int batch) {
+    /**
+     * How the model runs at one batch size, compiling that plan if it was not yet: its partitions
+     * with their nodes, the values crossing between them with their bytes, where each node runs.
+     */
+    public PlanReport planForBatch(int batch) {
+        return PlanReport.of(executionPlan(batch));
+    }
+
+    /** The runtime's plan for one batch size, for Kiln's own tools ({@link dev.kiln.runtime.InternalAccess}). */
+    ExecutionPlan executionPlan(int batch) {
         return plan(graph.inputShapesForBatch(batch));
     }
 

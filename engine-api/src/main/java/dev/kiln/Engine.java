@@ -12,6 +12,7 @@ import dev.kiln.spi.Backend;
 import dev.kiln.spi.Device;
 
 import dev.kiln.runtime.HostThreadPool;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.runtime.WeightStore;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.KernelRegistry;
@@ -59,7 +60,11 @@ public final class Engine implements AutoCloseable {
     public static final String PLUGINS_PROPERTY = "kiln.plugins";
     public static final String DEVICE_PROPERTY = "kiln.device";
 
-    private final BackendRegistry registry;
+    static {
+        InternalAccess.install(new RuntimeRoute()); // before any engine exists: Kiln's tools reach its runtime objects
+    }
+
+    final BackendRegistry registry; // read by the runtime through RuntimeRoute
     private final KernelRegistry kernels;
     private final EngineOptions options;
     private final HostThreadPool threads;
@@ -202,8 +207,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /** What a backend looks like from outside: identity, availability and devices. */
-    public record BackendInfo(String id, String description, int rank, boolean available, String reason,
-                              List<Device> devices) {
+    public record BackendInfo(String id, String version, String description, int rank, boolean available,
+                              String reason, List<Device> devices) {
     }
 
     /**
@@ -237,8 +242,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private static BackendInfo info(BackendRegistry.Entry e) {
-        return new BackendInfo(e.id(), e.backend().description(), e.backend().rank(), e.available(),
-                e.availability().reason(), e.available() ? safeDevices(e.backend()) : List.of());
+        return new BackendInfo(e.id(), e.backend().version(), e.backend().description(), e.backend().rank(),
+                e.available(), e.availability().reason(), e.available() ? safeDevices(e.backend()) : List.of());
     }
 
     private static List<Device> safeDevices(Backend b) {
@@ -423,18 +428,6 @@ public final class Engine implements AutoCloseable {
                 .orElseThrow(() -> new BackendUnavailableException("unknown backend '" + id + "'; known backends: "
                         + String.join(", ", backendIds())))
                 .probed();
-    }
-
-    /**
-     * The engine's internal registry.
-     *
-     * @deprecated its type is in the runtime package, which the {@code dev.kiln} module does not
-     * export: use {@link #backends()}, {@link #backendIds()}, {@link #backend(String)},
-     * {@link #loadFailures()} and {@link #probed(String)}. To be removed.
-     */
-    @Deprecated(forRemoval = true)
-    public BackendRegistry registry() {
-        return registry;
     }
 
     /** A value worked out on first use, once, whichever thread asks first. */

@@ -175,7 +175,7 @@ class ResidentBoundaryTest {
     @Test
     void theResidualAroundTheFallbackNodeStaysResidentAndOnlyTheFallbackNodesValuesCrossTheHost() {
         try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, UnaryOperator.identity())) {
-            ExecutionPlan plan = model.planForBatch(2);
+            ExecutionPlan plan = InternalAccess.plan(model, 2);
             assertEquals(List.of("no-lrn", "reference", "no-lrn"),
                     List.of(plan.backendOf(0), plan.backendOf(1), plan.backendOf(2)));
             assertEquals(List.of(
@@ -207,7 +207,7 @@ class ResidentBoundaryTest {
         b.node("merge2", Binary.ADD, List.of("e", "a"), List.of("y"));
         b.output("y");
         try (Graph g = b.build(); CompiledModel model = compile(g, UnaryOperator.identity())) {
-            ExecutionPlan plan = model.planForBatch(2);
+            ExecutionPlan plan = InternalAccess.plan(model, 2);
             assertEquals(new BoundaryValue("a", 0, List.of(2, 4), VALUE_BYTES, false, true),
                     plan.boundaries().getFirst());
             assertEquals(List.of(true, false, false, false, false),
@@ -222,7 +222,7 @@ class ResidentBoundaryTest {
     void aBackendThatDoesNotHandValuesOverSendsTheResidualThroughTheHost() {
         UnaryOperator<CompiledPartition> hostOnly = p -> new Wrapped(p, false, UnaryOperator.identity());
         try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, hostOnly)) {
-            ExecutionPlan plan = model.planForBatch(2);
+            ExecutionPlan plan = InternalAccess.plan(model, 2);
             assertEquals(List.of(false, false, false), plan.boundaries().stream().map(BoundaryValue::resident).toList());
             assertEquals(3 * VALUE_BYTES * 2, plan.boundaries().stream().mapToLong(BoundaryValue::hostBytesPerRun).sum());
 
@@ -236,7 +236,7 @@ class ResidentBoundaryTest {
         for (boolean exports : new boolean[] {true, false}) {
             UnaryOperator<CompiledPartition> unwilling = p -> new Wrapped(p, true, w -> new Unwilling(w, exports));
             try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, unwilling)) {
-                ExecutionPlan plan = model.planForBatch(2);
+                ExecutionPlan plan = InternalAccess.plan(model, 2);
                 assertEquals(List.of(true, false, false),
                         plan.boundaries().stream().map(BoundaryValue::resident).toList());
 
@@ -274,7 +274,7 @@ class ResidentBoundaryTest {
             } finally {
                 callers.shutdownNow();
             }
-            assertEquals(160, model.planForBatch(2).boundaryTraffic().residentHandovers());
+            assertEquals(160, InternalAccess.plan(model, 2).boundaryTraffic().residentHandovers());
         }
     }
 }
