@@ -3,6 +3,7 @@ package dev.kiln.runtime;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -189,6 +190,31 @@ class ResidentBoundaryTest {
             }
             // Per run: b and c are downloaded once and uploaded once each; a is handed over.
             assertEquals(new BoundaryTraffic(3, 3 * 4, 3 * 4 * VALUE_BYTES, 3), plan.boundaryTraffic());
+        }
+    }
+
+    /** What a user sees of the same plan: the report copies partitions, boundaries and placements. */
+    @Test
+    void thePlanReportNamesEachPartitionsNodesAndEachBoundarysBytes() {
+        try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, UnaryOperator.identity())) {
+            PlanReport report = model.planForBatch(2);
+            assertEquals(List.of("no-lrn", "reference", "no-lrn"),
+                    report.partitions().stream().map(PlanReport.Partition::backend).toList());
+            assertEquals(List.of(List.of("stem", "squeeze"), List.of("lrn"), List.of("merge")),
+                    report.partitions().stream().map(PlanReport.Partition::nodes).toList());
+            assertEquals(List.of(
+                            new PlanReport.Boundary("a", 0, List.of(2), VALUE_BYTES, false, true),
+                            new PlanReport.Boundary("b", 0, List.of(1), VALUE_BYTES, false, false),
+                            new PlanReport.Boundary("c", 1, List.of(2), VALUE_BYTES, false, false)),
+                    report.boundaries());
+            assertEquals(List.of(0L, 2 * VALUE_BYTES, 2 * VALUE_BYTES),
+                    report.boundaries().stream().map(PlanReport.Boundary::hostBytesPerRun).toList());
+            assertEquals(List.of("stem", "squeeze", "lrn", "merge"),
+                    report.placements().stream().map(PlanReport.Placement::node).toList());
+            assertEquals(List.of(0, 0, 1, 2), report.placements().stream().map(PlanReport.Placement::partition).toList());
+            assertEquals("no-lrn", report.primaryBackend());
+            assertEquals(Shape.of(2, 8, 6, 6), report.shapes().get("c"));
+            assertEquals(InternalAccess.plan(model, 2).bytesPerRun(), report.bytesPerRun());
         }
     }
 
