@@ -71,16 +71,16 @@ public final class CompiledModel implements AutoCloseable {
     /** Whether a node off the plan's backend, or a dropped backend, is an error ({@link CompileOptions#strict()}). */
     private final boolean strict;
     private final int distinctOutputs;
-    /** Whether the optimizer was asked for and did not run (input sizes open beyond the batch). */
-    private final boolean optimizerSkipped;
+    /** Why the optimizer, or some of its passes, did not run though asked for (input sizes open beyond the batch); else null. */
+    private final String optimizerSkipped;
 
     CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
                   List<BackendRegistry.Entry> backends, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
-                  EngineOptions options, CompileOptions compileOptions) {
+                  EngineOptions options, CompileOptions compileOptions, String optimizerSkipped) {
         this.graph = graph;
         this.strict = compileOptions.strict();
-        this.optimizerSkipped = compileOptions.optimize() && optimization == null;
+        this.optimizerSkipped = optimizerSkipped;
         this.distinctOutputs = new HashSet<>(graph.outputs()).size();
         this.requested = requested;
         this.pins = compileOptions.pins();
@@ -110,17 +110,14 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Why the optimizer, though asked for, did not run, or empty when it ran or was turned off.
-     * Its passes reason about concrete shapes, so a graph whose image size is open (only the
-     * batch may be) runs as written: unfused, so slower than the same graph with fixed sizes.
+     * Why the optimizer, or some of its passes, did not run though asked for; empty when every
+     * pass ran or the optimizer was turned off. Only a graph whose image size is open (only the
+     * batch may be, for every pass) gets one: it is optimized for its fixed axes without the
+     * passes that need a concrete size ({@link OptimizationReport#skippedPasses()}), or runs as
+     * written when its shapes do not infer at the sizes the optimizer probes.
      */
     public Optional<String> optimizerSkipped() {
-        if (!optimizerSkipped) {
-            return Optional.empty();
-        }
-        return Optional.of("graph '" + graph.name() + "' runs unoptimized: its input shapes " + names(graph.inputs())
-                + " are open beyond the batch, and the optimizer's passes need concrete shapes; fix the image size"
-                + " (a model exported with a fixed height and width) to have it optimized");
+        return Optional.ofNullable(optimizerSkipped);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.kiln;
 
 import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphValidationException;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.runtime.BackendRegistry;
@@ -311,9 +312,25 @@ public final class Engine implements AutoCloseable {
      */
     public CompiledModel compile(Graph graph, CompileOptions options) {
         checkOpen();
-        // The optimizer reasons about shapes at a given batch: a graph whose image size is also open runs as written.
-        boolean optimize = options.optimize() && graph.hasFixedShapesBesidesBatch();
-        OptimizationReport report = optimize ? new Optimizer().optimize(graph) : null;
+        OptimizationReport report = null;
+        String optimizerSkipped = null;
+        if (options.optimize()) {
+            try {
+                report = new Optimizer().optimize(graph);
+            } catch (GraphValidationException e) {
+                if (graph.hasFixedShapesBesidesBatch()) {
+                    throw e;
+                }
+                // An open image size is probed at sizes the graph may not take (a fixed-size classifier head):
+                // it then runs as written, and compiles at the sizes its inputs have.
+                optimizerSkipped = "graph '" + graph.name() + "' runs unoptimized: its input shapes " + graph.inputs()
+                        + " are open beyond the batch, and " + e.getMessage();
+            }
+            if (report != null && !report.skippedPasses().isEmpty()) {
+                optimizerSkipped = "graph '" + graph.name() + "' is optimized for its fixed axes (its input shapes "
+                        + graph.inputs() + " are open beyond the batch), without " + describe(report.skippedPasses());
+            }
+        }
         Graph runnable = report == null ? graph : report.graph();
         WeightStore weights = new WeightStore();
         // The model's own lease on the threads, taken while this engine holds them: it may outlive the engine's close.
@@ -342,7 +359,7 @@ public final class Engine implements AutoCloseable {
                 contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
             CompiledModel model = new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf,
-                    threads, weights, this.options, options);
+                    threads, weights, this.options, options, optimizerSkipped);
             model.own(threads::release);
             return model;
         } catch (RuntimeException e) {
@@ -428,6 +445,14 @@ public final class Engine implements AutoCloseable {
                 .orElseThrow(() -> new BackendUnavailableException("unknown backend '" + id + "'; known backends: "
                         + String.join(", ", backendIds())))
                 .probed();
+    }
+
+    /** "pad-folding (why)" for each pass skipped. */
+    private static String describe(Map<String, String> skippedPasses) {
+        StringBuilder text = new StringBuilder();
+        skippedPasses.forEach((pass, why) -> text.append(text.isEmpty() ? "" : "; ").append(pass).append(" (")
+                .append(why).append(')'));
+        return text.toString();
     }
 
     /** A value worked out on first use, once, whichever thread asks first. */
