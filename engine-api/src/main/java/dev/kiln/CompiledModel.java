@@ -30,14 +30,14 @@ import java.util.function.Supplier;
 
 /**
  * A graph compiled for a backend choice, ready to run from any number of threads at once.
- * One {@link ExecutionPlan} exists per distinct set of input shapes (batch sizes), compiled on
- * first use; the one for the declared shapes at batch 1 is compiled eagerly so that errors
- * surface at compile time. Weights are prepared once for all plans (a {@link WeightStore}); at
- * most {@link EngineOptions#cachedPlans()} plans are kept, the least recently used dropped
- * first. A plan compiles without blocking runs of other shapes.
+ * One plan exists per distinct set of input shapes (batch sizes), compiled on first use
+ * ({@link #planForBatch(int)} reports one); the one for the declared shapes at batch 1 is
+ * compiled eagerly so that errors surface at compile time. Weights are prepared once for all
+ * plans; at most {@link EngineOptions#cachedPlans()} plans are kept, the least recently used
+ * dropped first. A plan compiles without blocking runs of other shapes.
  *
  * <p>Under {@code auto}, each plan's backend is chosen when the plan is first compiled, by the
- * engine's {@link SelectionPolicy} ({@link Selector}): batch 1 and batch 32 may choose differently.
+ * engine's {@link SelectionPolicy}: batch 1 and batch 32 may choose differently.
  */
 public final class CompiledModel implements AutoCloseable {
     private final Graph graph;

@@ -89,7 +89,7 @@ public final class Engine implements AutoCloseable {
     /**
      * An engine with every backend and kernel provider found on the class path, and in the plugin
      * folder when one is configured ({@link #configuredPlugins()}). A plugin that fails to load is
-     * recorded in {@link BackendRegistry#loadFailures()}, never fatal.
+     * recorded in {@link #loadFailures()}, never fatal.
      */
     public static Engine create(EngineOptions options) {
         Path plugins = configuredPlugins();
