@@ -8,8 +8,10 @@
  * gives). For backend authors: {@code dev.kiln.spi}, its toolkit {@code dev.kiln.spi.memory}
  * (memory planner, heap value slots), {@code dev.kiln.reference} (the oracle and its kernel
  * interface, for kernel plugins) and {@code dev.kiln.cache} (Kiln's cache folder). The runtime
- * ({@code dev.kiln.runtime}: partitioning, plans, host thread pool) is internal: only Kiln's own
- * command line and conformance kit read it.
+ * ({@code dev.kiln.runtime}: partitioning, backend selection, plans, host thread pool) is internal:
+ * only Kiln's own command line reads it (through {@code InternalAccess}), and no exported type
+ * names one of its types ({@code ExportedApiTest}): the public API gives read-only reports
+ * ({@code PlanReport}, {@code Engine.BackendInfo}, {@code dev.kiln.selection}) instead.
  */
 module dev.kiln {
     requires jdk.management; // the host's physical memory (com.sun.management) for Device.HOST_CPU and limits
@@ -23,7 +25,7 @@ module dev.kiln {
     exports dev.kiln.spi.memory;
     exports dev.kiln.reference;
     exports dev.kiln.cache;
-    exports dev.kiln.runtime to dev.kiln.cli, dev.kiln.conformance;
+    exports dev.kiln.runtime to dev.kiln.cli;
 
     uses dev.kiln.spi.Backend;
     uses dev.kiln.spi.KernelProvider;

@@ -7,11 +7,10 @@ import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.runtime.BackendSelection;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.runtime.HostThreadPool;
-import dev.kiln.runtime.NodePlacement;
 import dev.kiln.runtime.RunControl;
+import dev.kiln.runtime.Selector;
 import dev.kiln.runtime.WeightStore;
 import dev.kiln.selection.Selection;
-import dev.kiln.selection.Selector;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.CompileContext;
 
@@ -31,14 +30,14 @@ import java.util.function.Supplier;
 
 /**
  * A graph compiled for a backend choice, ready to run from any number of threads at once.
- * One {@link ExecutionPlan} exists per distinct set of input shapes (batch sizes), compiled on
- * first use; the one for the declared shapes at batch 1 is compiled eagerly so that errors
- * surface at compile time. Weights are prepared once for all plans (a {@link WeightStore}); at
- * most {@link EngineOptions#cachedPlans()} plans are kept, the least recently used dropped
- * first. A plan compiles without blocking runs of other shapes.
+ * One plan exists per distinct set of input shapes (batch sizes), compiled on first use
+ * ({@link #planForBatch(int)} reports one); the one for the declared shapes at batch 1 is
+ * compiled eagerly so that errors surface at compile time. Weights are prepared once for all
+ * plans; at most {@link EngineOptions#cachedPlans()} plans are kept, the least recently used
+ * dropped first. A plan compiles without blocking runs of other shapes.
  *
  * <p>Under {@code auto}, each plan's backend is chosen when the plan is first compiled, by the
- * engine's {@link SelectionPolicy} ({@link Selector}): batch 1 and batch 32 may choose differently.
+ * engine's {@link SelectionPolicy}: batch 1 and batch 32 may choose differently.
  */
 public final class CompiledModel implements AutoCloseable {
     private final Graph graph;
@@ -72,16 +71,16 @@ public final class CompiledModel implements AutoCloseable {
     /** Whether a node off the plan's backend, or a dropped backend, is an error ({@link CompileOptions#strict()}). */
     private final boolean strict;
     private final int distinctOutputs;
-    /** Whether the optimizer was asked for and did not run (input sizes open beyond the batch). */
-    private final boolean optimizerSkipped;
+    /** Why the optimizer, or some of its passes, did not run though asked for (input sizes open beyond the batch); else null. */
+    private final String optimizerSkipped;
 
     CompiledModel(Graph graph, String requested, Supplier<BackendSelection> rankSelection,
                   List<BackendRegistry.Entry> backends, OptimizationReport optimization,
                   Function<Backend, CompileContext> contexts, HostThreadPool threads, WeightStore weights,
-                  EngineOptions options, CompileOptions compileOptions) {
+                  EngineOptions options, CompileOptions compileOptions, String optimizerSkipped) {
         this.graph = graph;
         this.strict = compileOptions.strict();
-        this.optimizerSkipped = compileOptions.optimize() && optimization == null;
+        this.optimizerSkipped = optimizerSkipped;
         this.distinctOutputs = new HashSet<>(graph.outputs()).size();
         this.requested = requested;
         this.pins = compileOptions.pins();
@@ -111,17 +110,14 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Why the optimizer, though asked for, did not run, or empty when it ran or was turned off.
-     * Its passes reason about concrete shapes, so a graph whose image size is open (only the
-     * batch may be) runs as written: unfused, so slower than the same graph with fixed sizes.
+     * Why the optimizer, or some of its passes, did not run though asked for; empty when every
+     * pass ran or the optimizer was turned off. Only a graph whose image size is open (only the
+     * batch may be, for every pass) gets one: it is optimized for its fixed axes without the
+     * passes that need a concrete size ({@link OptimizationReport#skippedPasses()}), or runs as
+     * written when its shapes do not infer at the sizes the optimizer probes.
      */
     public Optional<String> optimizerSkipped() {
-        if (!optimizerSkipped) {
-            return Optional.empty();
-        }
-        return Optional.of("graph '" + graph.name() + "' runs unoptimized: its input shapes " + names(graph.inputs())
-                + " are open beyond the batch, and the optimizer's passes need concrete shapes; fix the image size"
-                + " (a model exported with a fixed height and width) to have it optimized");
+        return Optional.ofNullable(optimizerSkipped);
     }
 
     /**
@@ -200,13 +196,21 @@ public final class CompiledModel implements AutoCloseable {
         return choiceFor(graph.inputShapesForBatch(1)).order();
     }
 
-    /** Which node runs where and why, at batch 1. */
-    public List<NodePlacement> placements() {
-        return plan(graph.inputShapesForBatch(1)).placements();
+    /** Which node runs where and why, at batch 1: {@link #planForBatch(int) planForBatch(1)}'s placements. */
+    public List<PlanReport.Placement> placements() {
+        return planForBatch(1).placements();
     }
 
-    /** The plan for one batch size (compiled if it was not yet): partitions, placements, shapes. */
-    public ExecutionPlan planForBatch(int batch) {
+    /**
+     * How the model runs at one batch size, compiling that plan if it was not yet: its partitions
+     * with their nodes, the values crossing between them with their bytes, where each node runs.
+     */
+    public PlanReport planForBatch(int batch) {
+        return PlanReport.of(executionPlan(batch));
+    }
+
+    /** The runtime's plan for one batch size, for Kiln's own tools ({@link dev.kiln.runtime.InternalAccess}). */
+    ExecutionPlan executionPlan(int batch) {
         return plan(graph.inputShapesForBatch(batch));
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln;
 
 import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphValidationException;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.runtime.BackendRegistry;
@@ -12,6 +13,7 @@ import dev.kiln.spi.Backend;
 import dev.kiln.spi.Device;
 
 import dev.kiln.runtime.HostThreadPool;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.runtime.WeightStore;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.KernelRegistry;
@@ -59,7 +61,11 @@ public final class Engine implements AutoCloseable {
     public static final String PLUGINS_PROPERTY = "kiln.plugins";
     public static final String DEVICE_PROPERTY = "kiln.device";
 
-    private final BackendRegistry registry;
+    static {
+        InternalAccess.install(new RuntimeRoute()); // before any engine exists: Kiln's tools reach its runtime objects
+    }
+
+    final BackendRegistry registry; // read by the runtime through RuntimeRoute
     private final KernelRegistry kernels;
     private final EngineOptions options;
     private final HostThreadPool threads;
@@ -83,7 +89,7 @@ public final class Engine implements AutoCloseable {
     /**
      * An engine with every backend and kernel provider found on the class path, and in the plugin
      * folder when one is configured ({@link #configuredPlugins()}). A plugin that fails to load is
-     * recorded in {@link BackendRegistry#loadFailures()}, never fatal.
+     * recorded in {@link #loadFailures()}, never fatal.
      */
     public static Engine create(EngineOptions options) {
         Path plugins = configuredPlugins();
@@ -202,8 +208,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /** What a backend looks like from outside: identity, availability and devices. */
-    public record BackendInfo(String id, String description, int rank, boolean available, String reason,
-                              List<Device> devices) {
+    public record BackendInfo(String id, String version, String description, int rank, boolean available,
+                              String reason, List<Device> devices) {
     }
 
     /**
@@ -237,8 +243,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private static BackendInfo info(BackendRegistry.Entry e) {
-        return new BackendInfo(e.id(), e.backend().description(), e.backend().rank(), e.available(),
-                e.availability().reason(), e.available() ? safeDevices(e.backend()) : List.of());
+        return new BackendInfo(e.id(), e.backend().version(), e.backend().description(), e.backend().rank(),
+                e.available(), e.availability().reason(), e.available() ? safeDevices(e.backend()) : List.of());
     }
 
     private static List<Device> safeDevices(Backend b) {
@@ -306,9 +312,25 @@ public final class Engine implements AutoCloseable {
      */
     public CompiledModel compile(Graph graph, CompileOptions options) {
         checkOpen();
-        // The optimizer reasons about shapes at a given batch: a graph whose image size is also open runs as written.
-        boolean optimize = options.optimize() && graph.hasFixedShapesBesidesBatch();
-        OptimizationReport report = optimize ? new Optimizer().optimize(graph) : null;
+        OptimizationReport report = null;
+        String optimizerSkipped = null;
+        if (options.optimize()) {
+            try {
+                report = new Optimizer().optimize(graph);
+            } catch (GraphValidationException e) {
+                if (graph.hasFixedShapesBesidesBatch()) {
+                    throw e;
+                }
+                // An open image size is probed at sizes the graph may not take (a fixed-size classifier head):
+                // it then runs as written, and compiles at the sizes its inputs have.
+                optimizerSkipped = "graph '" + graph.name() + "' runs unoptimized: its input shapes " + graph.inputs()
+                        + " are open beyond the batch, and " + e.getMessage();
+            }
+            if (report != null && !report.skippedPasses().isEmpty()) {
+                optimizerSkipped = "graph '" + graph.name() + "' is optimized for its fixed axes (its input shapes "
+                        + graph.inputs() + " are open beyond the batch), without " + describe(report.skippedPasses());
+            }
+        }
         Graph runnable = report == null ? graph : report.graph();
         WeightStore weights = new WeightStore();
         // The model's own lease on the threads, taken while this engine holds them: it may outlive the engine's close.
@@ -337,7 +359,7 @@ public final class Engine implements AutoCloseable {
                 contextOf.apply(rank.get().chosen()); // a device that does not exist fails here, naming the choices
             }
             CompiledModel model = new CompiledModel(runnable, requested, rank, registry.entries(), report, contextOf,
-                    threads, weights, this.options, options);
+                    threads, weights, this.options, options, optimizerSkipped);
             model.own(threads::release);
             return model;
         } catch (RuntimeException e) {
@@ -425,16 +447,12 @@ public final class Engine implements AutoCloseable {
                 .probed();
     }
 
-    /**
-     * The engine's internal registry.
-     *
-     * @deprecated its type is in the runtime package, which the {@code dev.kiln} module does not
-     * export: use {@link #backends()}, {@link #backendIds()}, {@link #backend(String)},
-     * {@link #loadFailures()} and {@link #probed(String)}. To be removed.
-     */
-    @Deprecated(forRemoval = true)
-    public BackendRegistry registry() {
-        return registry;
+    /** "pad-folding (why)" for each pass skipped. */
+    private static String describe(Map<String, String> skippedPasses) {
+        StringBuilder text = new StringBuilder();
+        skippedPasses.forEach((pass, why) -> text.append(text.isEmpty() ? "" : "; ").append(pass).append(" (")
+                .append(why).append(')'));
+        return text.toString();
     }
 
     /** A value worked out on first use, once, whichever thread asks first. */

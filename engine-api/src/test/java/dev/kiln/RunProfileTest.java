@@ -7,7 +7,6 @@ import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
@@ -128,7 +127,7 @@ class RunProfileTest {
                 assertTrue(e.medianMicros() >= 0 && e.medianMicros() <= e.totalMicros(), e.toString());
                 assertEquals(ReferenceBackend.ID, e.backend(), e.toString());
             }
-            Map<String, NodePlacement> placed = new java.util.HashMap<>();
+            Map<String, PlanReport.Placement> placed = new java.util.HashMap<>();
             model.placements().forEach(p -> placed.put(p.node(), p));
             for (RunProfile.Entry e : entries.subList(1, 4)) {
                 assertEquals(RunProfile.Kind.NODE, e.kind());

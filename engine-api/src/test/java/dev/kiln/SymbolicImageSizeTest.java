@@ -3,6 +3,8 @@ package dev.kiln;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.ops.Conv;
+import dev.kiln.graph.ops.Flatten;
+import dev.kiln.graph.ops.Gemm;
 import dev.kiln.graph.ops.GlobalPool;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
@@ -36,10 +38,10 @@ class SymbolicImageSizeTest {
         try (Graph g = anySizeNet();
              CompiledModel model = Engine.withBackends(List.of(new ReferenceBackend())).compile(g, "auto")) {
             assertFalse(g.hasFixedShapesBesidesBatch());
-            assertTrue(model.optimization().isEmpty(), "the optimizer needs shapes fixed beyond the batch");
-            // ... and the model says so, instead of quietly running unfused.
+            // Optimized for its fixed axes, without the pass that needs a concrete size, and the model says so.
+            assertTrue(model.optimization().isPresent(), "an open image size is no reason to skip the optimizer");
             String skipped = model.optimizerSkipped().orElseThrow();
-            assertTrue(skipped.contains("runs unoptimized") && skipped.contains("open beyond the batch"), skipped);
+            assertTrue(skipped.contains("optimized for its fixed axes") && skipped.contains("pad-folding"), skipped);
             assertTrue(model.selectionExplanation().contains("symbolic"), model.selectionExplanation());
             for (int size : new int[] {7, 12}) {
                 float[] ones = new float[2 * size * size];
@@ -51,6 +53,30 @@ class SymbolicImageSizeTest {
             }
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> model.planForBatch(1));
             assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+        }
+    }
+
+    /**
+     * A classifier whose flatten and fully connected layer fix the image size though the input
+     * says it is open: the optimizer's probe sizes do not infer, so it runs as written, saying why.
+     */
+    @Test
+    void aGraphWhoseShapesDoNotInferAtTheProbeSizesRunsUnoptimizedAndSaysWhy() {
+        GraphBuilder b = new GraphBuilder("fixed-head");
+        b.input("x", Shape.of(Shape.DYNAMIC, 1, Shape.DYNAMIC, Shape.DYNAMIC));
+        b.initializer("w", Tensor.of(Shape.of(1, 4), new float[] {1, 2, 3, 4}));
+        b.add("flatten", new Flatten(1), "x");
+        b.add("fc", Gemm.FULLY_CONNECTED, "flatten", "w");
+        b.output("fc");
+        try (Graph g = b.build();
+             CompiledModel model = Engine.withBackends(List.of(new ReferenceBackend())).compile(g, "reference")) {
+            assertTrue(model.optimization().isEmpty());
+            String skipped = model.optimizerSkipped().orElseThrow();
+            assertTrue(skipped.contains("runs unoptimized") && skipped.contains("open beyond the batch")
+                    && skipped.contains("224x"), skipped);
+            try (Tensor x = Tensor.of(Shape.of(1, 1, 2, 2), new float[] {1, 1, 1, 1}); Tensor y = model.run(x)) {
+                assertEquals(10f, y.get(0)); // the one size it takes still runs
+            }
         }
     }
 

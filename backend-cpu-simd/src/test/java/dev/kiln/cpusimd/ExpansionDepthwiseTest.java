@@ -4,6 +4,7 @@ import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -14,7 +15,6 @@ import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.KernelRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +57,7 @@ class ExpansionDepthwiseTest {
                     assertClose(expected.toFloatArray(), actual.toFloatArray());
                 }
             }
-            return simd.placements().stream().collect(Collectors.toMap(NodePlacement::node, NodePlacement::algorithm));
+            return simd.placements().stream().collect(Collectors.toMap(PlanReport.Placement::node, PlanReport.Placement::algorithm));
         }
     }
 
@@ -160,7 +160,7 @@ class ExpansionDepthwiseTest {
         try (Graph g = c.build()) {
             try (CompiledModel simd = Engine.withBackends(List.of(new CpuSimdBackend(), new ReferenceBackend()))
                     .compile(g, new CompileOptions(CpuSimdBackend.ID, false))) {
-                for (NodePlacement p : simd.placements()) {
+                for (PlanReport.Placement p : simd.placements()) {
                     assertFalse(p.algorithm().contains(FUSED), p.toString());
                 }
             }

@@ -3,6 +3,7 @@ package dev.kiln.cpusimd;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -12,7 +13,6 @@ import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.NodePlacement;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -51,7 +51,7 @@ class PaddedUploadTest {
                     assertArrayEquals(expected.toFloatArray(), actual.toFloatArray(), 1e-4f);
                 }
             }
-            return simd.placements().stream().collect(Collectors.toMap(NodePlacement::node, NodePlacement::algorithm));
+            return simd.placements().stream().collect(Collectors.toMap(PlanReport.Placement::node, PlanReport.Placement::algorithm));
         }
     }
 

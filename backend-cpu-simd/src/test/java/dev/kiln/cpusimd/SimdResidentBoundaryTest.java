@@ -21,6 +21,7 @@ import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.BoundaryTraffic;
 import dev.kiln.runtime.BoundaryValue;
 import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
@@ -135,7 +136,7 @@ class SimdResidentBoundaryTest {
                     result = y.toFloatArray();
                 }
             }
-            plan.add(model.planForBatch(N));
+            plan.add(InternalAccess.plan(model, N));
             return result;
         }
     }

@@ -4,6 +4,7 @@ import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -27,7 +28,7 @@ import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.onednn.NativeKernels.Kernel;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
@@ -649,7 +650,7 @@ class OneDnnBackendTest {
         try (Graph g = b.build(); CompiledModel model = twoThreads.compile(g,
                 new CompileOptions(OneDnnBackend.ID, false))) {
             Map<String, String> algorithms = model.placements().stream()
-                    .collect(Collectors.toMap(NodePlacement::node, NodePlacement::algorithm));
+                    .collect(Collectors.toMap(PlanReport.Placement::node, PlanReport.Placement::algorithm));
             assertTrue(algorithms.get("squeeze").endsWith(" on 1 thread"), algorithms.toString());
             assertFalse(algorithms.get("wide").contains(" on 1 thread"), algorithms.toString());
             assertFalse(algorithms.get("depthwise").contains(" on 1 thread"), algorithms.toString());
@@ -885,7 +886,7 @@ class OneDnnBackendTest {
     void aTimedRunReportsEveryNodeOnceAndComputesWhatAnUntimedRunDoes() {
         try (Graph g = everyOpKind(2); CompiledModel model = ENGINE.compile(g,
                 new CompileOptions(OneDnnBackend.ID, false)); Tensor x = input(2, 4)) {
-            Partition plan = model.planForBatch(2).partitions().getFirst();
+            Partition plan = InternalAccess.plan(model, 2).partitions().getFirst();
             try (CompiledPartition compiled = new OneDnnBackend().compile(plan, CompileContext.standalone(
                     Device.HOST_CPU)); Workspace workspace = compiled.newWorkspace();
                  Tensor untimed = Tensor.allocate(plan.shape(plan.outputs().getFirst()));

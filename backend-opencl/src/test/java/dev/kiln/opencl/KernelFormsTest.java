@@ -15,6 +15,7 @@ import dev.kiln.graph.ops.GlobalPool;
 import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.Device;
@@ -100,7 +101,7 @@ class KernelFormsTest {
              Tensor x = Tensor.of(Shape.of(1, CHANNELS, SIZE, SIZE), values(new SplittableRandom(9),
                      CHANNELS * SIZE * SIZE));
              Tensor want = reference.run(x)) {
-            Partition partition = reference.planForBatch(1).partitions().getFirst();
+            Partition partition = InternalAccess.plan(reference, 1).partitions().getFirst();
             CompileContext context = new CompileContext(EngineOptions.defaults(), asKind, HostThreads.SEQUENTIAL,
                     KernelRegistry.discover(), PreparedWeights.unshared());
             try (CompiledPartition compiled = new OpenClBackend().compile(partition, context);

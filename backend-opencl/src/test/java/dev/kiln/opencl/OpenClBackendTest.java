@@ -14,6 +14,7 @@ import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.SqueezeExcitation;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.runtime.PartitionSummary;
@@ -121,8 +122,8 @@ class OpenClBackendTest {
         try (Graph g = block();
              CompiledModel first = engine.compile(g, "opencl");
              CompiledModel second = engine.compile(g, "opencl")) {
-            PartitionSummary a = first.planForBatch(1).partitionSummaries().getFirst();
-            PartitionSummary b = second.planForBatch(1).partitionSummaries().getFirst();
+            PartitionSummary a = InternalAccess.plan(first, 1).partitionSummaries().getFirst();
+            PartitionSummary b = InternalAccess.plan(second, 1).partitionSummaries().getFirst();
             ProgramBuild built = a.programBuild().orElseThrow();
             ProgramBuild reused = b.programBuild().orElseThrow();
             // The first may have opened the device's context (compiled, or loaded from disk) or
@@ -244,7 +245,7 @@ class OpenClBackendTest {
     @Test
     void aWorkspaceClosesOnceAndRefusesWorkAfterwards() {
         try (Graph g = block(); CompiledModel m = Engine.create().compile(g, "opencl")) {
-            var partition = new OpenClBackend().compile(m.planForBatch(1).partitions().getFirst(),
+            var partition = new OpenClBackend().compile(InternalAccess.plan(m, 1).partitions().getFirst(),
                     dev.kiln.spi.CompileContext.standalone(new OpenClBackend().devices().getFirst()));
             var workspace = partition.newWorkspace();
             workspace.close();
@@ -258,7 +259,7 @@ class OpenClBackendTest {
     @Test
     void aTimedRunReportsEveryNodeOnceAndComputesWhatAnUntimedRunDoes() {
         try (Graph g = block(); CompiledModel m = Engine.create().compile(g, "opencl"); Tensor x = input(3, 1)) {
-            var plan = m.planForBatch(1).partitions().getFirst();
+            var plan = InternalAccess.plan(m, 1).partitions().getFirst();
             try (var partition = new OpenClBackend().compile(plan,
                     dev.kiln.spi.CompileContext.standalone(new OpenClBackend().devices().getFirst()));
                  var workspace = partition.newWorkspace();

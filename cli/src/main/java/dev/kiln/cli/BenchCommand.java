@@ -11,6 +11,7 @@ import dev.kiln.cli.report.BenchPage;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.Models;
 import dev.kiln.reference.ReferenceBackend;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.spi.Device;
 import dev.kiln.runtime.ExecutionPlan;
 import dev.kiln.selection.Selection;
@@ -373,7 +374,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             Selection selection = compiled.selectionForBatch(batch);
             String chosen = selection.winner();
-            ExecutionPlan plan = compiled.planForBatch(batch);
+            ExecutionPlan plan = InternalAccess.plan(compiled, batch);
             // A pinned node (a mixed plan's too) runs where it was put on purpose; any other node off
             // the chosen backend (a mixed plan's base) fell back, or its backend was dropped.
             String expected = selection.mixedWon() ? selection.mixed().base() : chosen;

@@ -1,15 +1,11 @@
 package dev.kiln.cli;
 
 import dev.kiln.Engine;
-import dev.kiln.runtime.BackendRegistry;
 import dev.kiln.selection.HostFingerprint;
 import dev.kiln.spi.Device;
 
 import java.lang.management.ManagementFactory;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * The machine and the software a report's numbers were measured on: what a reader needs to judge
@@ -34,10 +30,8 @@ record Environment(String cpu, String isa, int cores, long memoryBytes, String j
     static Environment probe(Engine engine) {
         HostFingerprint host = HostFingerprint.current();
         BuildInfo build = BuildInfo.current();
-        Map<String, BackendRegistry.Entry> entries = engine.registry().entries().stream()
-                .collect(Collectors.toMap(BackendRegistry.Entry::id, Function.identity()));
         List<BackendRow> backends = engine.backends().stream()
-                .map(b -> new BackendRow(b.id(), entries.get(b.id()).backend().version(), b.available(),
+                .map(b -> new BackendRow(b.id(), b.version(), b.available(),
                         b.available() ? "" : b.reason(), b.devices().stream().map(Device::name).toList()))
                 .toList();
         return new Environment(host.cpu(), host.isa(), Runtime.getRuntime().availableProcessors(),

@@ -7,6 +7,7 @@ import dev.kiln.KilnException;
 import dev.kiln.graph.Graph;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.runtime.ExecutionPlan;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.spi.memory.MemoryPlan;
 import dev.kiln.runtime.NodePlacement;
 import dev.kiln.selection.Selection;
@@ -117,7 +118,7 @@ final class ExplainCommand implements Callable<Integer> {
                         + " that are open beyond the batch; explain needs fixed image sizes");
             }
             OptimizationReport report = compiled.optimization().orElseThrow();
-            ExecutionPlan plan = compiled.planForBatch(batch);
+            ExecutionPlan plan = InternalAccess.plan(compiled, batch);
             MemoryPlan memory = plan.wholeGraphMemoryPlan();
             Map<String, Integer> perBackend = new LinkedHashMap<>();
             for (NodePlacement p : plan.placements()) {

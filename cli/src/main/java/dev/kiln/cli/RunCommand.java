@@ -7,6 +7,7 @@ import dev.kiln.Engine;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
+import dev.kiln.models.image.TopClasses;
 import dev.kiln.models.io.Npy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,7 +92,11 @@ final class RunCommand implements Callable<Integer> {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Report(String model, String backend, int batch, int[] outputShape, List<List<List<Number>>> top5,
                   double latencyMs, List<InputReport> inputs, List<OutputReport> outputs,
-                  List<List<ImageNetPredictions.Prediction>> labels) {
+                  List<List<Prediction>> labels) {
+    }
+
+    /** One ImageNet class of an item as {@code labels} lists it. */
+    record Prediction(int index, String label, double probability) {
     }
 
     /** A model input and where its values came from. */
@@ -179,16 +184,20 @@ final class RunCommand implements Callable<Integer> {
                         Map<String, Tensor> outs) throws IOException {
         Map<String, String> files = writeOutputs(graph, outs);
         Tensor first = outs.get(graph.outputs().getFirst());
-        List<List<TopK.Entry>> top = first.shape().rank() == 0 ? List.of() : TopK.of(first, TOP);
-        List<List<ImageNetPredictions.Prediction>> labels =
-                ImageNetPredictions.applies(first) ? ImageNetPredictions.of(first, top) : null;
+        List<List<TopClasses.Ranked>> top = first.shape().rank() == 0 || first.shape().dim(0) == 0 ? List.of()
+                : TopClasses.of(first, TOP);
+        boolean imageNet = !top.isEmpty() && top.getFirst().getFirst().label() != null; // 1000 classes per item
+        List<List<Prediction>> labels = !imageNet ? null : top.stream()
+                .map(item -> item.stream().map(r -> new Prediction(r.index(), r.label(), r.probability())).toList())
+                .toList();
         List<InputReport> inputReports = new ArrayList<>();
         in.tensors().forEach((name, t) -> inputReports.add(new InputReport(name, t.shape().dims(),
                 in.sources().get(name))));
         List<OutputReport> outputReports = new ArrayList<>();
         outs.forEach((name, t) -> outputReports.add(new OutputReport(name, t.shape().dims(), files.get(name))));
-        Report report = new Report(modelName, backendId, n, first.shape().dims(),
-                top.stream().map(item -> item.stream().map(TopK.Entry::pair).toList()).toList(), latencyMs,
+        List<List<List<Number>>> pairs = top.stream()
+                .map(item -> item.stream().map(r -> List.<Number>of(r.index(), r.score())).toList()).toList();
+        Report report = new Report(modelName, backendId, n, first.shape().dims(), pairs, latencyMs,
                 inputReports, outputReports, labels);
         print(report, top);
     }
@@ -211,7 +220,7 @@ final class RunCommand implements Callable<Integer> {
         return written;
     }
 
-    private void print(Report report, List<List<TopK.Entry>> top) {
+    private void print(Report report, List<List<TopClasses.Ranked>> top) {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Json.print(out, report);
@@ -234,15 +243,15 @@ final class RunCommand implements Callable<Integer> {
             String heading = "top-" + TOP + (top.size() > 1 ? " of item " + item : "");
             if (report.labels() == null) {
                 String classes = top.get(item).stream()
-                        .map(e -> String.format(Locale.ROOT, "%d (%.4g)", e.index(), e.value()))
+                        .map(e -> String.format(Locale.ROOT, "%d (%.4g)", e.index(), e.score()))
                         .collect(Collectors.joining(", "));
                 out.printf(Locale.ROOT, "%s  %s%n", heading, classes);
                 continue;
             }
             String indent = " ".repeat(heading.length());
-            List<ImageNetPredictions.Prediction> predictions = report.labels().get(item);
+            List<Prediction> predictions = report.labels().get(item);
             for (int rank = 0; rank < predictions.size(); rank++) {
-                ImageNetPredictions.Prediction p = predictions.get(rank);
+                Prediction p = predictions.get(rank);
                 out.printf(Locale.ROOT, "%s  %6.2f%%  %s (%d)%n", rank == 0 ? heading : indent,
                         p.probability() * 100, p.label(), p.index());
             }

@@ -1,17 +1,14 @@
 package dev.kiln.cli;
 
-import dev.kiln.Shape;
-import dev.kiln.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The small calculations behind the commands' output: timings, errors, top-k, tables. */
+/** The small calculations behind the commands' output: timings, errors, tables. */
 class SummariesTest {
 
     @Test
@@ -43,16 +40,6 @@ class SummariesTest {
         assertEquals(0.25, RelativeError.max(new float[]{0.25f, 0}, new float[]{0, 0}), "absolute when ref is 0");
         assertEquals(Double.POSITIVE_INFINITY, RelativeError.max(new float[]{Float.NaN, -4, 2}, reference));
         assertThrows(IllegalArgumentException.class, () -> RelativeError.max(new float[2], new float[3]));
-    }
-
-    @Test
-    void topKIsPerBatchItemBestFirstWithTiesByIndex() {
-        try (Tensor logits = Tensor.of(Shape.of(2, 4), 0.1f, 0.9f, 0.9f, -1f, 3f, 2f, 1f, 0f)) {
-            List<List<TopK.Entry>> top = TopK.of(logits, 3);
-            assertEquals(List.of(new TopK.Entry(1, 0.9f), new TopK.Entry(2, 0.9f), new TopK.Entry(0, 0.1f)),
-                    top.get(0));
-            assertEquals(List.of(new TopK.Entry(0, 3f), new TopK.Entry(1, 2f), new TopK.Entry(2, 1f)), top.get(1));
-        }
     }
 
     @Test

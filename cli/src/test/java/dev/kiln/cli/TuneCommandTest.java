@@ -2,7 +2,7 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.cache.KilnCache;
-import dev.kiln.selection.Selector;
+import dev.kiln.runtime.Selector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

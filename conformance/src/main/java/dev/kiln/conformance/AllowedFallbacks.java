@@ -1,6 +1,6 @@
 package dev.kiln.conformance;
 
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.PlanReport;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.Objects;
  * a network, or refuses a form of an op it has a kernel for, would otherwise pass by comparing
  * the reference backend with itself.
  *
- * <p>An entry names the backend, the op type as {@link NodePlacement#op()} gives it
+ * <p>An entry names the backend, the op type as {@link PlanReport.Placement#op()} gives it
  * ({@code "MatMul"}, {@code "Add"}), and optionally a fragment of the backend's own refusal (what
  * its {@code supports} said, as {@code kiln explain} prints it), so that a backend allowed to
  * refuse one form of an op (general broadcasting) still fails on another (a same-shape
@@ -35,7 +35,7 @@ public final class AllowedFallbacks {
      * One allowance.
      *
      * @param backend the backend under test it applies to
-     * @param op      the op type, as {@link NodePlacement#op()} names it, or {@link #ANY_OP}
+     * @param op      the op type, as {@link PlanReport.Placement#op()} names it, or {@link #ANY_OP}
      * @param refusal a fragment of the backend's refusal that must appear in it, or empty for any
      * @param why     why this fallback is legitimate, for the reports
      */
@@ -50,7 +50,7 @@ public final class AllowedFallbacks {
             }
         }
 
-        boolean matches(String backendId, NodePlacement p) {
+        boolean matches(String backendId, PlanReport.Placement p) {
             if (!backend.equals(backendId) || !(op.equals(ANY_OP) || op.equals(p.op()))) {
                 return false;
             }
@@ -109,7 +109,7 @@ public final class AllowedFallbacks {
      * The entry that allows {@code p} to have run elsewhere than on {@code backend}, or null when
      * none does; null too for a node that ran on {@code backend}.
      */
-    public Entry allowing(String backend, NodePlacement p) {
+    public Entry allowing(String backend, PlanReport.Placement p) {
         if (p.backend().equals(backend)) {
             return null;
         }
@@ -126,9 +126,9 @@ public final class AllowedFallbacks {
      * entry allowing it: the node, its op, where it ran and why; empty when placement is as
      * required.
      */
-    public List<String> unexpected(String backend, List<NodePlacement> placements) {
+    public List<String> unexpected(String backend, List<PlanReport.Placement> placements) {
         List<String> lines = new ArrayList<>();
-        for (NodePlacement p : placements) {
+        for (PlanReport.Placement p : placements) {
             if (!p.backend().equals(backend) && allowing(backend, p) == null) {
                 lines.add("node '" + p.node() + "' (" + p.op() + ") ran on " + p.backend() + ", not on " + backend
                         + ": " + p.reason());

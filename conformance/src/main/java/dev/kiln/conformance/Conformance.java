@@ -2,6 +2,7 @@ package dev.kiln.conformance;
 
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.PlanReport;
 import dev.kiln.Tensor;
 import dev.kiln.conformance.fuzz.CaseChecker;
 import dev.kiln.conformance.fuzz.FuzzOptions;
@@ -11,8 +12,6 @@ import dev.kiln.conformance.fuzz.InProcessRunner;
 import dev.kiln.graph.Graph;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.ExecutionPlan;
-import dev.kiln.runtime.NodePlacement;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -61,7 +60,7 @@ public final class Conformance {
      * Where each node of {@code c} runs once compiled for {@code backendId} at the case's batch,
      * without running it: on the backend, or elsewhere with the reason.
      */
-    public static List<NodePlacement> placements(Engine engine, String backendId, Case c) {
+    public static List<PlanReport.Placement> placements(Engine engine, String backendId, Case c) {
         try (Graph graph = c.buildGraph();
              CompiledModel model = engine.compile(graph, c.compileOptions(backendId))) {
             return model.planForBatch(c.batch()).placements();
@@ -75,7 +74,7 @@ public final class Conformance {
      * and false when any falls back unexpectedly: that case must be checked, and fails.
      */
     public static boolean fallsBackEntirely(Engine engine, String backendId, Case c, AllowedFallbacks allowed) {
-        List<NodePlacement> placements = placements(engine, backendId, c);
+        List<PlanReport.Placement> placements = placements(engine, backendId, c);
         return placements.stream().noneMatch(p -> p.backend().equals(backendId))
                 && allowed.unexpected(backendId, placements).isEmpty();
     }
@@ -159,7 +158,7 @@ public final class Conformance {
         }
         try (Graph graph = c.buildGraph();
              CompiledModel tested = engine.compile(graph, c.compileOptions(backendId))) {
-            ExecutionPlan plan = tested.planForBatch(c.batch());
+            PlanReport plan = tested.planForBatch(c.batch());
             // Counted on the compiled plan, not the graph: compilation may rewrite nodes (fusion).
             int onBackend = (int) plan.placements().stream().filter(p -> p.backend().equals(backendId)).count();
             int nodeCount = plan.placements().size();
@@ -168,7 +167,7 @@ public final class Conformance {
             boolean passed = unexpected.isEmpty();
             details.addAll(unexpected);
             Map<AllowedFallbacks.Entry, Integer> allowedFallbacks = new LinkedHashMap<>();
-            for (NodePlacement p : plan.placements()) {
+            for (PlanReport.Placement p : plan.placements()) {
                 AllowedFallbacks.Entry allowance = allowed.allowing(backendId, p);
                 if (allowance != null) {
                     allowedFallbacks.merge(allowance, 1, Integer::sum);

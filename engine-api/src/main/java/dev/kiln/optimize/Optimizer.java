@@ -3,9 +3,11 @@ package dev.kiln.optimize;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.GraphValidationException;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The pass manager: runs a fixed list of passes, in order, round after round until a whole round
@@ -33,6 +35,12 @@ import java.util.Map;
  * </ol>
  * Every rewrite removes a node or a batch-norm and none adds one, so the rounds end;
  * {@link #MAX_ROUNDS} guards against a future pass that would undo another's work.
+ *
+ * <p>A graph whose image size is open (inputs {@code [?, 3, ?, ?]}) is optimized for its fixed
+ * axes: the passes read shapes whose size-dependent dimensions are unknown ({@link ValueShapes})
+ * and rewrite only what holds at every size, and a pass that needs a concrete size
+ * ({@link Pass#needsConcreteImageSize()}: pad folding) is skipped, named with its reason in the
+ * report.
  */
 public final class Optimizer {
     /** ResNet needs three rounds: fuse, fuse the Relu after each Add, and one that finds nothing. */
@@ -64,15 +72,27 @@ public final class Optimizer {
      * Optimizes a graph into a new one, which the caller closes. The source graph must stay open
      * while the new one is used: the new graph reads the weights it keeps unchanged from it.
      *
-     * @throws GraphValidationException if the graph's shapes do not infer
+     * @throws GraphValidationException if the graph's shapes do not infer (for an open image
+     *                                  size: at one of the sizes {@link ValueShapes} probes)
      * @throws IllegalStateException    if the passes still rewrite after {@link #MAX_ROUNDS} rounds
      */
     public OptimizationReport optimize(Graph graph) {
         Map<String, Integer> before = graph.opCounts();
         Map<String, Integer> rewrites = new LinkedHashMap<>();
-        passes.forEach(p -> rewrites.put(p.name(), 0));
+        Map<String, String> skipped = new LinkedHashMap<>();
+        List<Pass> running = new ArrayList<>();
+        for (Pass p : passes) {
+            var needsSize = graph.hasFixedShapesBesidesBatch() ? Optional.<String>empty() : p.needsConcreteImageSize();
+            if (needsSize.isPresent()) {
+                skipped.put(p.name(), needsSize.get());
+            } else {
+                running.add(p);
+                rewrites.put(p.name(), 0);
+            }
+        }
         WorkingGraph working = new WorkingGraph(graph);
         try {
+            working.shapes(); // a graph whose shapes do not infer (at a probe size, if its size is open) fails here
             int rounds = 0;
             boolean changed = true;
             while (changed) {
@@ -82,7 +102,7 @@ public final class Optimizer {
                 }
                 rounds++;
                 changed = false;
-                for (Pass pass : passes) {
+                for (Pass pass : running) {
                     int n = pass.run(working);
                     if (n > 0) {
                         changed = true;
@@ -91,7 +111,7 @@ public final class Optimizer {
                 }
             }
             Graph optimized = working.toGraph();
-            return new OptimizationReport(optimized, rewrites, before, optimized.opCounts(), rounds);
+            return new OptimizationReport(optimized, rewrites, before, optimized.opCounts(), rounds, skipped);
         } catch (RuntimeException e) {
             working.discard();
             throw e;

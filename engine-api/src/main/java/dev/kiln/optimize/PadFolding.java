@@ -11,6 +11,7 @@ import dev.kiln.graph.ops.Window;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Folds a constant Pad of the two spatial axes into the explicit pads of the convolution or
@@ -31,6 +32,12 @@ public final class PadFolding implements Pass {
     @Override
     public String name() {
         return "pad-folding";
+    }
+
+    @Override
+    public Optional<String> needsConcreteImageSize() {
+        return Optional.of("a Pad folds into a max-pool only where every pooling window still reaches the input,"
+                + " which depends on the image size");
     }
 
     @Override

@@ -242,31 +242,24 @@ public final class WorkingGraph {
         return true;
     }
 
-    /** Shapes of every value at batch 1 (and 2, to tell batch-independent facts); cached until the next change. */
+    /**
+     * Shapes of every value at batch 1 (and 2, to tell batch-independent facts; and at probe sizes
+     * where the image size is open: see {@link ValueShapes}); cached until the next change.
+     *
+     * @throws GraphValidationException when shapes do not infer at one of those input shapes
+     */
     public ValueShapes shapes() {
         if (shapes == null) {
-            shapes = ValueShapes.of(this::inferShapes, hasSymbolicInput());
+            shapes = ValueShapes.of(this::inferShapes, inputs);
         }
         return shapes;
     }
 
-    private boolean hasSymbolicInput() {
-        return inputs.stream().anyMatch(v -> !v.shape().isConcrete());
-    }
-
-    /** Propagates shapes as {@link dev.kiln.graph.ShapeInference} does, over the current nodes. */
-    private Map<String, Shape> inferShapes(int batch) {
+    /** Propagates shapes as {@link dev.kiln.graph.ShapeInference} does, over the current nodes, from concrete input shapes. */
+    private Map<String, Shape> inferShapes(Map<String, Shape> inputShapes) {
         Map<String, Shape> result = new HashMap<>();
         initializers.forEach((k, t) -> result.put(k, t.shape()));
-        for (ValueInfo v : inputs) {
-            int[] d = v.shape().dims();
-            for (int i = 0; i < d.length; i++) {
-                if (d[i] == Shape.DYNAMIC) {
-                    d[i] = batch;
-                }
-            }
-            result.put(v.name(), Shape.of(d));
-        }
+        result.putAll(inputShapes);
         for (Node n : nodes) {
             List<Shape> in = new ArrayList<>();
             for (String v : n.inputs()) {
@@ -276,8 +269,8 @@ public final class WorkingGraph {
             try {
                 out = n.op().inferShapes(in);
             } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new GraphValidationException(n.describe() + " with inputs " + in + " at batch " + batch + ": "
-                        + e.getMessage(), e);
+                throw new GraphValidationException(n.describe() + " with inputs " + in + " for graph inputs "
+                        + inputShapes + ": " + e.getMessage(), e);
             }
             for (int i = 0; i < n.outputs().size(); i++) {
                 // An output the op does not compute (Dropout's mask) has the first output's shape.

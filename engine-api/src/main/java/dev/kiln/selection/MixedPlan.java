@@ -68,21 +68,25 @@ public record MixedPlan(Status status, String note, String base, Map<String, Str
             return lastNode - firstNode + 1;
         }
 
-        Segment withMeasured(double ms) {
+        /** This segment with the transfer time its profiled runs measured. */
+        public Segment withMeasured(double ms) {
             return new Segment(backend, firstNode, lastNode, firstName, lastName, nodeMillis, bytesIn,
                     predictedTransferMillis, ms);
         }
     }
 
-    static MixedPlan notPlanned(String why) {
+    /** A plan that was not made, and why. */
+    public static MixedPlan notPlanned(String why) {
         return new MixedPlan(Status.NOT_PLANNED, why, null, Map.of(), List.of(), Double.NaN, null, Double.NaN);
     }
 
-    MixedPlan with(Status s, String why) {
+    /** This plan with another status and note. */
+    public MixedPlan with(Status s, String why) {
         return new MixedPlan(s, why, base, pins, segments, predictedMillis, bestSingle, bestSinglePredictedMillis);
     }
 
-    MixedPlan withSegments(List<Segment> measured) {
+    /** This plan with its segments' measured transfer times. */
+    public MixedPlan withSegments(List<Segment> measured) {
         return new MixedPlan(status, note, base, pins, measured, predictedMillis, bestSingle,
                 bestSinglePredictedMillis);
     }

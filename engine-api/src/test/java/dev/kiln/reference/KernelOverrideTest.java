@@ -4,6 +4,7 @@ import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -11,7 +12,6 @@ import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
-import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
 import dev.kiln.spi.KernelFactory;
@@ -94,7 +94,7 @@ class KernelOverrideTest {
         return b.build();
     }
 
-    private static float[] run(Engine engine, Graph graph, List<NodePlacement> placements) {
+    private static float[] run(Engine engine, Graph graph, List<PlanReport.Placement> placements) {
         try (CompiledModel model = engine.compile(graph, new CompileOptions(ReferenceBackend.ID, false));
              Tensor x = Tensor.of(Shape.of(2, 3, 5, 5), uniform(150, 9));
              Tensor y = model.run(x)) {
@@ -110,20 +110,20 @@ class KernelOverrideTest {
         Engine withVendor = Engine.withBackends(List.of(new ReferenceBackend()), KernelRegistry.discover().with(vendor),
                 EngineOptions.defaults());
         try (Graph graph = graph()) {
-            List<NodePlacement> plainPlacements = new java.util.ArrayList<>();
-            List<NodePlacement> vendorPlacements = new java.util.ArrayList<>();
+            List<PlanReport.Placement> plainPlacements = new java.util.ArrayList<>();
+            List<PlanReport.Placement> vendorPlacements = new java.util.ArrayList<>();
             float[] expected = run(plain, graph, plainPlacements);
             float[] actual = run(withVendor, graph, vendorPlacements);
             assertArrayEquals(expected, actual);
             assertEquals(1, vendor.executions.get());
 
-            NodePlacement relu = vendorPlacements.stream().filter(p -> p.node().equals("relu")).findFirst().orElseThrow();
+            PlanReport.Placement relu = vendorPlacements.stream().filter(p -> p.node().equals("relu")).findFirst().orElseThrow();
             assertEquals("branchy-relu", relu.kernel());
             assertEquals("test-vendor", relu.provider());
-            NodePlacement add = vendorPlacements.stream().filter(p -> p.node().equals("add")).findFirst().orElseThrow();
+            PlanReport.Placement add = vendorPlacements.stream().filter(p -> p.node().equals("add")).findFirst().orElseThrow();
             assertEquals("binary", add.kernel());
             assertEquals(ReferenceKernels.PROVIDER, add.provider());
-            NodePlacement plainRelu = plainPlacements.stream().filter(p -> p.node().equals("relu")).findFirst()
+            PlanReport.Placement plainRelu = plainPlacements.stream().filter(p -> p.node().equals("relu")).findFirst()
                     .orElseThrow();
             assertEquals("activation", plainRelu.kernel());
         }
@@ -135,7 +135,7 @@ class KernelOverrideTest {
         Engine withVendor = Engine.withBackends(List.of(new ReferenceBackend()), KernelRegistry.discover().with(vendor),
                 EngineOptions.defaults());
         try (Graph graph = graph()) {
-            List<NodePlacement> placements = new java.util.ArrayList<>();
+            List<PlanReport.Placement> placements = new java.util.ArrayList<>();
             run(withVendor, graph, placements);
             assertEquals(0, vendor.executions.get());
             assertEquals("activation", placements.stream().filter(p -> p.node().equals("relu")).findFirst()

@@ -3,6 +3,7 @@ package dev.kiln.runtime;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -175,7 +176,7 @@ class ResidentBoundaryTest {
     @Test
     void theResidualAroundTheFallbackNodeStaysResidentAndOnlyTheFallbackNodesValuesCrossTheHost() {
         try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, UnaryOperator.identity())) {
-            ExecutionPlan plan = model.planForBatch(2);
+            ExecutionPlan plan = InternalAccess.plan(model, 2);
             assertEquals(List.of("no-lrn", "reference", "no-lrn"),
                     List.of(plan.backendOf(0), plan.backendOf(1), plan.backendOf(2)));
             assertEquals(List.of(
@@ -189,6 +190,31 @@ class ResidentBoundaryTest {
             }
             // Per run: b and c are downloaded once and uploaded once each; a is handed over.
             assertEquals(new BoundaryTraffic(3, 3 * 4, 3 * 4 * VALUE_BYTES, 3), plan.boundaryTraffic());
+        }
+    }
+
+    /** What a user sees of the same plan: the report copies partitions, boundaries and placements. */
+    @Test
+    void thePlanReportNamesEachPartitionsNodesAndEachBoundarysBytes() {
+        try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, UnaryOperator.identity())) {
+            PlanReport report = model.planForBatch(2);
+            assertEquals(List.of("no-lrn", "reference", "no-lrn"),
+                    report.partitions().stream().map(PlanReport.Partition::backend).toList());
+            assertEquals(List.of(List.of("stem", "squeeze"), List.of("lrn"), List.of("merge")),
+                    report.partitions().stream().map(PlanReport.Partition::nodes).toList());
+            assertEquals(List.of(
+                            new PlanReport.Boundary("a", 0, List.of(2), VALUE_BYTES, false, true),
+                            new PlanReport.Boundary("b", 0, List.of(1), VALUE_BYTES, false, false),
+                            new PlanReport.Boundary("c", 1, List.of(2), VALUE_BYTES, false, false)),
+                    report.boundaries());
+            assertEquals(List.of(0L, 2 * VALUE_BYTES, 2 * VALUE_BYTES),
+                    report.boundaries().stream().map(PlanReport.Boundary::hostBytesPerRun).toList());
+            assertEquals(List.of("stem", "squeeze", "lrn", "merge"),
+                    report.placements().stream().map(PlanReport.Placement::node).toList());
+            assertEquals(List.of(0, 0, 1, 2), report.placements().stream().map(PlanReport.Placement::partition).toList());
+            assertEquals("no-lrn", report.primaryBackend());
+            assertEquals(Shape.of(2, 8, 6, 6), report.shapes().get("c"));
+            assertEquals(InternalAccess.plan(model, 2).bytesPerRun(), report.bytesPerRun());
         }
     }
 
@@ -207,7 +233,7 @@ class ResidentBoundaryTest {
         b.node("merge2", Binary.ADD, List.of("e", "a"), List.of("y"));
         b.output("y");
         try (Graph g = b.build(); CompiledModel model = compile(g, UnaryOperator.identity())) {
-            ExecutionPlan plan = model.planForBatch(2);
+            ExecutionPlan plan = InternalAccess.plan(model, 2);
             assertEquals(new BoundaryValue("a", 0, List.of(2, 4), VALUE_BYTES, false, true),
                     plan.boundaries().getFirst());
             assertEquals(List.of(true, false, false, false, false),
@@ -222,7 +248,7 @@ class ResidentBoundaryTest {
     void aBackendThatDoesNotHandValuesOverSendsTheResidualThroughTheHost() {
         UnaryOperator<CompiledPartition> hostOnly = p -> new Wrapped(p, false, UnaryOperator.identity());
         try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, hostOnly)) {
-            ExecutionPlan plan = model.planForBatch(2);
+            ExecutionPlan plan = InternalAccess.plan(model, 2);
             assertEquals(List.of(false, false, false), plan.boundaries().stream().map(BoundaryValue::resident).toList());
             assertEquals(3 * VALUE_BYTES * 2, plan.boundaries().stream().mapToLong(BoundaryValue::hostBytesPerRun).sum());
 
@@ -236,7 +262,7 @@ class ResidentBoundaryTest {
         for (boolean exports : new boolean[] {true, false}) {
             UnaryOperator<CompiledPartition> unwilling = p -> new Wrapped(p, true, w -> new Unwilling(w, exports));
             try (Graph g = residualBlockAroundLrn(); CompiledModel model = compile(g, unwilling)) {
-                ExecutionPlan plan = model.planForBatch(2);
+                ExecutionPlan plan = InternalAccess.plan(model, 2);
                 assertEquals(List.of(true, false, false),
                         plan.boundaries().stream().map(BoundaryValue::resident).toList());
 
@@ -274,7 +300,7 @@ class ResidentBoundaryTest {
             } finally {
                 callers.shutdownNow();
             }
-            assertEquals(160, model.planForBatch(2).boundaryTraffic().residentHandovers());
+            assertEquals(160, InternalAccess.plan(model, 2).boundaryTraffic().residentHandovers());
         }
     }
 }

@@ -12,6 +12,8 @@ import dev.kiln.graph.Graph;
 import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.runtime.SelectionKey;
+import dev.kiln.runtime.Selector;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.KernelRegistry;
 import org.junit.jupiter.api.AfterEach;

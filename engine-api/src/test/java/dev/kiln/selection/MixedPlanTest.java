@@ -3,6 +3,7 @@ package dev.kiln.selection;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.PlanReport;
 import dev.kiln.SelectionPolicy;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
@@ -10,7 +11,8 @@ import dev.kiln.graph.Graph;
 import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.runtime.MixedPlanner;
+import dev.kiln.runtime.Selector;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.KernelRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -81,7 +83,7 @@ class MixedPlanTest {
     }
 
     private static Map<String, String> backendByNode(CompiledModel model) {
-        return model.placements().stream().collect(Collectors.toMap(NodePlacement::node, NodePlacement::backend));
+        return model.placements().stream().collect(Collectors.toMap(PlanReport.Placement::node, PlanReport.Placement::backend));
     }
 
     /** The model computes sigmoid(relu(x)) (a ReLU of a ReLU is one ReLU, and so on), checked element by element. */

@@ -6,6 +6,7 @@ import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
 import dev.kiln.KilnException;
+import dev.kiln.PlanReport;
 import dev.kiln.SelectionPolicy;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
@@ -15,7 +16,7 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.runtime.Selector;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
@@ -78,8 +79,8 @@ class PinnedPlacementTest {
         return new OpCostBackend(id, rank, 0, 0, 0, 0);
     }
 
-    private static Map<String, NodePlacement> placed(CompiledModel model) {
-        return model.placements().stream().collect(Collectors.toMap(NodePlacement::node, p -> p));
+    private static Map<String, PlanReport.Placement> placed(CompiledModel model) {
+        return model.placements().stream().collect(Collectors.toMap(PlanReport.Placement::node, p -> p));
     }
 
     private static void assertComputes(CompiledModel model) {
@@ -121,7 +122,7 @@ class PinnedPlacementTest {
         Engine engine = engine(options(SelectionPolicy.RANK), plain("a", 200), plain("b", 100),
                 new ReferenceBackend());
         try (CompiledModel model = engine.compile(graph, new CompileOptions("a", true).withPin("s1", "b"))) {
-            Map<String, NodePlacement> on = placed(model);
+            Map<String, PlanReport.Placement> on = placed(model);
             assertEquals("b", on.get("s1").backend());
             assertEquals("pinned to b", on.get("s1").reason());
             assertEquals("a", on.get("r1").backend());

@@ -157,7 +157,7 @@ public final class KilnTransformer extends Transformer implements DefaultParamsW
             }
         }
         out = out.add($(logitsCol), DataTypes.createArrayType(DataTypes.FloatType, false), true);
-        out = out.add($(topCol), DataTypes.createArrayType(TopClasses.SCHEMA, false), true);
+        out = out.add($(topCol), DataTypes.createArrayType(TopClassRows.SCHEMA, false), true);
         return out.add($(errorCol), DataTypes.StringType, true);
     }
 

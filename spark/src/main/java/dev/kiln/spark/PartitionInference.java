@@ -194,7 +194,7 @@ final class PartitionInference implements MapPartitionsFunction<Row, Row> {
                 values[i] = row.get(i);
             }
             values[width] = logits;
-            values[width + 1] = logits == null ? null : TopClasses.of(logits, settings.topK());
+            values[width + 1] = logits == null ? null : TopClassRows.of(logits, settings.topK());
             values[width + 2] = error;
             return RowFactory.create(values);
         }

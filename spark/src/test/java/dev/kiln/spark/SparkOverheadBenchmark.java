@@ -91,7 +91,7 @@ public final class SparkOverheadBenchmark {
                         float[] logits = out.toFloatArray();
                         int classes = logits.length / n;
                         for (int i = 0; i < n; i++) {
-                            TopClasses.of(java.util.Arrays.copyOfRange(logits, i * classes, (i + 1) * classes), 5);
+                            TopClassRows.of(java.util.Arrays.copyOfRange(logits, i * classes, (i + 1) * classes), 5);
                         }
                     }
                 }

@@ -19,7 +19,8 @@ import java.util.Map;
  * What a warm run with bound outputs costs in memory: heap bytes allocated per run (all threads,
  * the engine's pool included), against a run that allocates its outputs, and the process's
  * resident memory after the first 1,000 bound runs and after all of them (after a full
- * collection each time: garbage on the heap is not memory the runs keep).
+ * collection each time: garbage on the heap is not memory the runs keep), with a reading every
+ * 1,000 runs on the way.
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
  *     -cp tests/target/kiln-benchmarks.jar dev.kiln.benchmarks.BoundRunMemory \
@@ -77,14 +78,21 @@ public final class BoundRunMemory {
         long bound = (threads.getTotalThreadAllocatedBytes() - before) / sample;
         System.out.printf(Locale.ROOT, "%s %s batch 1: heap bytes per warm run %d with bound outputs (%.1f ms a run)%n",
                 modelName, backend, bound, ms);
-        for (int i = 0; i < Math.min(1_000, runs); i++) {
-            model.run(in, out);
+        long after1000 = runs == 0 ? residentBytes() : 0;
+        long afterAll = after1000;
+        for (int done = 0; done < runs; ) {
+            // A reading every 1,000 runs shows a trend while the runs go on (a loaded host may take hours).
+            int next = Math.min(runs, done + 1_000);
+            for (; done < next; done++) {
+                model.run(in, out);
+            }
+            afterAll = residentBytes();
+            if (done == Math.min(1_000, runs)) {
+                after1000 = afterAll;
+            }
+            System.out.printf(Locale.ROOT, "%s %s: resident memory %d KB after %,d bound runs%n", modelName, backend,
+                    afterAll / 1024, done);
         }
-        long after1000 = residentBytes();
-        for (int i = 1_000; i < runs; i++) {
-            model.run(in, out);
-        }
-        long afterAll = residentBytes();
         System.out.printf(Locale.ROOT, "%s %s: resident memory %d KB after 1,000 bound runs, %d KB after %,d (%+.2f%%),"
                         + " load average %.2f%n", modelName, backend, after1000 / 1024, afterAll / 1024, runs,
                 100.0 * (afterAll - after1000) / after1000,

@@ -2,11 +2,11 @@ package dev.kiln.conformance;
 
 import dev.kiln.Engine;
 import dev.kiln.ExtendedSuite;
+import dev.kiln.PlanReport;
 import dev.kiln.conformance.blocked.BlockedTestBackend;
 import dev.kiln.graph.Graph;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.BackendRegistry;
-import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.Backend;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -127,7 +127,7 @@ class BackendConformanceTest {
         for (String id : backendsUnderTest()) {
             List<String> leftOut = new ArrayList<>();
             for (Case c : OpCases.all()) {
-                List<NodePlacement> placements = Conformance.placements(ENGINE, id, c);
+                List<PlanReport.Placement> placements = Conformance.placements(ENGINE, id, c);
                 boolean allAllowedElsewhere = placements.stream()
                         .allMatch(p -> ExpectedFallbacks.OP_CASES.allowing(id, p) != null);
                 if (allAllowedElsewhere) {

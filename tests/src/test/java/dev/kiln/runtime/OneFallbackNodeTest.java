@@ -85,7 +85,7 @@ class OneFallbackNodeTest {
         Engine engine = Engine.withBackends(List.of(new CpuSimdButOne(refused, handsOver), new ReferenceBackend()));
         try (CompiledModel model = engine.compile(graph, new CompileOptions("cpu-simd-but-one", true));
              Tensor y = model.run(input)) {
-            ExecutionPlan plan = model.planForBatch(1);
+            ExecutionPlan plan = InternalAccess.plan(model, 1);
             return new Outcome(y.toFloatArray(), plan, plan.boundaryTraffic());
         }
     }

@@ -3,6 +3,7 @@ package dev.kiln.conformance.verify;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.conformance.Tolerance;
@@ -11,8 +12,6 @@ import dev.kiln.graph.Node;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.ExecutionPlan;
-import dev.kiln.runtime.NodePlacement;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -106,7 +105,7 @@ public final class LayerwiseVerifier {
         try {
             List<String> fallbacks = new ArrayList<>();
             int onBackend = 0;
-            for (NodePlacement p : run.placements()) {
+            for (PlanReport.Placement p : run.placements()) {
                 if (p.backend().equals(backend)) {
                     onBackend++;
                 } else {
@@ -203,7 +202,8 @@ public final class LayerwiseVerifier {
     }
 
     /** One run: the outputs (the caller closes them), where each node ran, and the backends skipped with why. */
-    private record Run(Map<String, Tensor> outputs, List<NodePlacement> placements, List<String> skippedBackends) {
+    private record Run(Map<String, Tensor> outputs, List<PlanReport.Placement> placements,
+                       List<String> skippedBackends) {
     }
 
     /** Runs {@code graph} as written on one backend. */
@@ -215,7 +215,7 @@ public final class LayerwiseVerifier {
                 return new Run(out, List.of(), List.of());
             }
             Tensor first = inputs.get(graph.inputs().getFirst().name());
-            ExecutionPlan plan = model.planForBatch(first.shape().rank() == 0 ? 1 : first.shape().dim(0));
+            PlanReport plan = model.planForBatch(first.shape().rank() == 0 ? 1 : first.shape().dim(0));
             return new Run(out, plan.placements(), plan.skippedBackends());
         }
     }

@@ -3,6 +3,7 @@ package dev.kiln.conformance.blocked;
 import dev.kiln.CompileOptions;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.conformance.RandomTensors;
@@ -20,7 +21,7 @@ import dev.kiln.graph.ops.PostOp;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.ExecutionPlan;
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.runtime.InternalAccess;
 import dev.kiln.spi.Partition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -106,7 +107,7 @@ class BlockedBackendTest {
         Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), blocked));
         try (Graph graph = mixedGraph(); CompiledModel model = engine.compile(graph, AS_WRITTEN.withBackend(BlockedTestBackend.ID))) {
             assertEquals("test-blocked", model.backend());
-            for (NodePlacement p : model.placements()) {
+            for (PlanReport.Placement p : model.placements()) {
                 boolean fallsBack = List.of("pool", "flatten", "fc").contains(p.node());
                 assertEquals(fallsBack ? "reference" : "test-blocked", p.backend(), p.toString());
                 if (fallsBack) {
@@ -122,7 +123,7 @@ class BlockedBackendTest {
     void aChainOfSupportedNodesIsOnePartition() {
         Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), new BlockedTestBackend()));
         try (Graph graph = mixedGraph(); CompiledModel model = engine.compile(graph, AS_WRITTEN.withBackend(BlockedTestBackend.ID))) {
-            ExecutionPlan plan = model.planForBatch(1);
+            ExecutionPlan plan = InternalAccess.plan(model, 1);
             List<Partition> partitions = plan.partitions();
             assertEquals(4, partitions.size());
             assertEquals(List.of("conv1", "relu1"), nodeNames(partitions.get(0)));
@@ -165,7 +166,7 @@ class BlockedBackendTest {
         Engine engine = Engine.withBackends(List.of(new ReferenceBackend(), blocked));
         try (Graph graph = coveredGraph(); CompiledModel model = engine.compile(graph, AS_WRITTEN.withBackend(Engine.AUTO))) {
             assertEquals("test-blocked", model.backend(), model.selectionExplanation());
-            assertEquals(1, model.planForBatch(2).partitions().size());
+            assertEquals(1, InternalAccess.plan(model, 2).partitions().size());
             for (int run = 1; run <= 2; run++) {
                 try (Tensor x = RandomTensors.uniform(Shape.of(2, 18, 6, 6), SEED, "x", -1, 1);
                      Tensor y = model.run(x)) {

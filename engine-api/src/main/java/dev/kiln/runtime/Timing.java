@@ -1,4 +1,4 @@
-package dev.kiln.selection;
+package dev.kiln.runtime;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,10 @@
-package dev.kiln.selection;
+package dev.kiln.runtime;
 
 import dev.kiln.Shape;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ValueInfo;
+import dev.kiln.selection.MixedPlan;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +28,7 @@ import java.util.Map;
  * it is not even compiled unless it predicts a gain of {@value #MIN_GAIN_PERCENT}% over the best
  * single backend (below that, the noise of the measured parts decides).
  */
-final class MixedPlanner {
+public final class MixedPlanner {
     static final int MIN_GAIN_PERCENT = 3;
 
     private MixedPlanner() {
@@ -172,7 +173,7 @@ final class MixedPlanner {
     }
 
     /** Per cut between node {@code k} and {@code k+1}: the bytes of the values computed before it and read after it. */
-    static long[] cutBytes(Graph graph, Map<String, Shape> shapes) {
+    public static long[] cutBytes(Graph graph, Map<String, Shape> shapes) {
         List<Node> nodes = graph.nodes();
         int n = nodes.size();
         Map<Node, Integer> index = new HashMap<>();

@@ -1,4 +1,4 @@
-package dev.kiln.selection;
+package dev.kiln.runtime;
 
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
@@ -9,10 +9,10 @@ import dev.kiln.cache.CacheKey;
 import dev.kiln.cache.TuningCache;
 import dev.kiln.graph.Graph;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.BackendRegistry;
-import dev.kiln.runtime.BackendSelection;
-import dev.kiln.runtime.ExecutionPlan;
-import dev.kiln.runtime.HostThreadPool;
+import dev.kiln.selection.Candidate;
+import dev.kiln.selection.HostFingerprint;
+import dev.kiln.selection.MixedPlan;
+import dev.kiln.selection.Selection;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;

@@ -1,14 +1,12 @@
-package dev.kiln.selection;
+package dev.kiln.runtime;
 
 import dev.kiln.EngineOptions;
 import dev.kiln.RunProfile;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
-import dev.kiln.runtime.BackendRegistry;
-import dev.kiln.runtime.ExecutionPlan;
-import dev.kiln.runtime.HostThreadPool;
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.selection.Candidate;
+import dev.kiln.selection.MixedPlan;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.CompileContext;
 

@@ -1,10 +1,11 @@
-package dev.kiln.selection;
+package dev.kiln.runtime;
 
 import dev.kiln.Shape;
 import dev.kiln.cache.CacheKey;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ValueInfo;
+import dev.kiln.selection.HostFingerprint;
 import dev.kiln.spi.Backend;
 
 import java.util.List;
@@ -16,7 +17,7 @@ import java.util.Map;
  * not by its weights' values, which do not change a dense kernel's speed: a fine-tuned copy of a
  * network reuses the answer.
  */
-final class SelectionKey {
+public final class SelectionKey {
     private SelectionKey() {
     }
 
@@ -26,8 +27,8 @@ final class SelectionKey {
      *                 them were candidates, and on which device, is part of the stored answer, and a
      *                 hit checks its winner's device.
      */
-    static CacheKey of(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
-                       HostFingerprint host) {
+    public static CacheKey of(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
+                              HostFingerprint host) {
         return of(graph, inputShapes, backends, threads, host, Map.of());
     }
 

@@ -1,4 +1,4 @@
-package dev.kiln.selection;
+package dev.kiln.runtime;
 
 import dev.kiln.RunProfile;
 
