@@ -1,0 +1,153 @@
+package dev.kiln.cpusimd;
+
+import dev.kiln.cache.CacheKey;
+import dev.kiln.cache.KilnCache;
+import dev.kiln.cache.TuningCache;
+import dev.kiln.selection.HostFingerprint;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The FP32 throughput this JVM reaches on this machine: independent fused multiply-add chains of
+ * the Vector API's preferred species (as the JVM settled it: {@code -XX:UseAVX=2} makes it 256
+ * bits, {@code -XX:MaxVectorSize=16} 128) with nothing else in the loop ({@link FmaChains}), on
+ * {@code threads} platform threads at once, best of a few rounds of 40 ms. The ceiling a Java
+ * kernel can approach, not the CPU's datasheet figure: a C kernel may do better (AVX-512 from C
+ * under {@code -XX:UseAVX=2}, or a CPU whose boost the JVM's code does not reach).
+ *
+ * <p>How to read it: a layer's achieved GFLOP/s ({@code 2 * MACs / time}, as {@code kiln bench
+ * --profile} gives it per node) over {@link #gflopPerS()} at the same thread count is the share of
+ * the machine's arithmetic the layer used. A dense 1x1 or 3x3 convolution (a GEMM) can reach 70-90%;
+ * a depthwise convolution or a fully connected layer at batch 1 moves a byte or more per FLOP and is
+ * bound by memory, so a few percent is normal there. A measurement taken while other processes ran
+ * reads low, as does every timing beside it.
+ *
+ * <p>Measured once per process and thread count ({@link #of(int)}, about 0.2-0.5 s the first time,
+ * mostly C2 compiling the chains), and kept in the tuning cache (kind {@value #CACHE_KIND}) under the
+ * CPU, its ISA flags and the JVM's limits on them, the JDK and the thread count ({@link
+ * HostFingerprint}), so later processes reuse it; {@code kiln tune --clear} does not forget it, removing
+ * {@code <cache>/machine-peak} does.
+ *
+ * @param threads      the platform threads that ran the chains at once
+ * @param vectorBits   the preferred species' width
+ * @param accumulators independent chains per thread (12 with 16 vector registers, 24 with 32)
+ * @param gflopPerS    FP32 GFLOP/s of all threads together, two FLOPs per FMA lane
+ * @param source       measured by this process, or read from the tuning cache
+ */
+public record MachinePeak(int threads, int vectorBits, int accumulators, double gflopPerS, Source source) {
+    static final String CACHE_KIND = "machine-peak";
+    /** Part of the cache key: a change to how the probe measures makes earlier entries another question. */
+    static final String PROBE_VERSION = "1";
+
+    /** Where a peak came from. */
+    public enum Source { MEASURED, TUNING_CACHE }
+
+    private static final Map<Integer, MachinePeak> MEASURED = new ConcurrentHashMap<>();
+
+    public MachinePeak {
+        if (threads < 1) {
+            throw new IllegalArgumentException("a peak needs at least one thread, got " + threads);
+        }
+        if (!(gflopPerS > 0) || Double.isInfinite(gflopPerS)) {
+            throw new IllegalArgumentException("a peak must be a positive, finite GFLOP/s, got " + gflopPerS);
+        }
+    }
+
+    /** Why no peak can be measured in this JVM (the Vector API module is not readable); empty when it can. */
+    public static Optional<String> unavailableReason() {
+        return ModuleLayer.boot().findModule(CpuSimdBackend.VECTOR_MODULE).isPresent() ? Optional.empty()
+                : Optional.of("no peak measured: " + CpuSimdBackend.reason(false));
+    }
+
+    /**
+     * The peak on {@code threads} threads: this process's measurement, else the tuning cache's,
+     * else measured now (and stored).
+     *
+     * @throws UnsupportedOperationException when {@link #unavailableReason()} says why
+     */
+    public static MachinePeak of(int threads) {
+        return of(threads, TuningCache.open(KilnCache.configuredRoot(), CACHE_KIND));
+    }
+
+    /** As {@link #of(int)}, with the tuning cache given (tests use a folder of their own, or none). */
+    static MachinePeak of(int threads, TuningCache cache) {
+        checkThreads(threads);
+        return MEASURED.computeIfAbsent(threads, t -> cachedOrMeasured(t, cache));
+    }
+
+    /** The tuning cache's peak for this key, else one measured now and stored there. */
+    static MachinePeak cachedOrMeasured(int threads, TuningCache cache) {
+        CacheKey key = key(threads);
+        Optional<MachinePeak> stored = cache.get(key).flatMap(values -> fromCache(threads, values));
+        if (stored.isPresent()) {
+            return stored.get();
+        }
+        MachinePeak peak = measure(threads);
+        cache.put(key, Map.of("gflop_per_s", Double.toString(peak.gflopPerS()),
+                "vector_bits", Integer.toString(peak.vectorBits()),
+                "accumulators", Integer.toString(peak.accumulators())));
+        return peak;
+    }
+
+    /**
+     * Measures now, on {@code threads} threads, caching nothing (the benchmark of the probe, and
+     * callers that want a fresh figure).
+     *
+     * @throws UnsupportedOperationException when {@link #unavailableReason()} says why
+     */
+    public static MachinePeak measure(int threads) {
+        checkThreads(threads);
+        unavailableReason().ifPresent(why -> {
+            throw new UnsupportedOperationException(why);
+        });
+        FmaChains chains = new FmaChains(RegisterTiles.MACHINE.vectorRegisters());
+        chains.warmUp();
+        try {
+            return new MachinePeak(threads, FmaChains.SPECIES.vectorBitSize(), chains.accumulators(),
+                    chains.flopsPerSecond(threads) / 1e9, Source.MEASURED);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while measuring the machine peak", e);
+        }
+    }
+
+    /** {@code gflopPerS} as a percentage of this peak. */
+    public double percentOf(double gflopPerS) {
+        return 100 * gflopPerS / this.gflopPerS;
+    }
+
+    /** For people: e.g. "345.2 GFLOP/s FP32 on 2 threads (512-bit vectors, 24 FMA chains per thread, measured)". */
+    public String describe() {
+        return String.format(java.util.Locale.ROOT, "%.1f GFLOP/s FP32 on %d thread%s (%d-bit vectors, %d FMA chains"
+                        + " per thread, %s)", gflopPerS, threads, threads == 1 ? "" : "s", vectorBits, accumulators,
+                source == Source.MEASURED ? "measured" : "from the tuning cache");
+    }
+
+    private static void checkThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("a peak needs at least one thread, got " + threads);
+        }
+    }
+
+    static CacheKey key(int threads) {
+        HostFingerprint host = HostFingerprint.current();
+        return CacheKey.of().with("probe", "fma-chains-" + PROBE_VERSION).with("threads", Integer.toString(threads))
+                .with("cpu", host.cpu()).with("isa", host.isa()).with("jdk", host.jdk());
+    }
+
+    /** A stored peak, when its values are whole and still describe this JVM's species. */
+    private static Optional<MachinePeak> fromCache(int threads, Map<String, String> values) {
+        try {
+            int bits = Integer.parseInt(values.get("vector_bits"));
+            if (unavailableReason().isPresent() || bits != FmaChains.SPECIES.vectorBitSize()) {
+                return Optional.empty();
+            }
+            return Optional.of(new MachinePeak(threads, bits, Integer.parseInt(values.get("accumulators")),
+                    Double.parseDouble(values.get("gflop_per_s")), Source.TUNING_CACHE));
+        } catch (RuntimeException e) { // a value missing or not a number: measure again
+            return Optional.empty();
+        }
+    }
+}
