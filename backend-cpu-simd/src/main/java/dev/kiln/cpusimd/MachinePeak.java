@@ -24,17 +24,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * bound by memory, so a few percent is normal there. A measurement taken while other processes ran
  * reads low, as does every timing beside it.
  *
- * <p>Measured once per process and thread count ({@link #of(int)}, about 0.2-0.5 s the first time,
- * mostly C2 compiling the chains), and kept in the tuning cache (kind {@value #CACHE_KIND}) under the
- * CPU, its ISA flags and the JVM's limits on them, the JDK and the thread count ({@link
- * HostFingerprint}), so later processes reuse it; {@code kiln tune --clear} does not forget it, removing
- * {@code <cache>/machine-peak} does.
+ * <p>Measured once per process and thread count by {@link #of(int)} (about 0.2 s on an idle host,
+ * mostly C2 compiling the chains; up to a second or two on a busy one), which then keeps the best
+ * figure seen for the CPU, its ISA flags and the JVM's limits on them, the JDK and the thread count
+ * ({@link HostFingerprint}) in the tuning cache (kind {@value #CACHE_KIND}): a measurement taken on a
+ * busy host reads low and does not lower it. Removing {@code <cache>/machine-peak} forgets it.
  *
  * @param threads      the platform threads that ran the chains at once
  * @param vectorBits   the preferred species' width
  * @param accumulators independent chains per thread (12 with 16 vector registers, 24 with 32)
  * @param gflopPerS    FP32 GFLOP/s of all threads together, two FLOPs per FMA lane
- * @param source       measured by this process, or read from the tuning cache
+ * @param source       measured by this process, or the tuning cache's higher figure
  */
 public record MachinePeak(int threads, int vectorBits, int accumulators, double gflopPerS, Source source) {
     static final String CACHE_KIND = "machine-peak";
@@ -42,7 +42,12 @@ public record MachinePeak(int threads, int vectorBits, int accumulators, double 
     static final String PROBE_VERSION = "1";
 
     /** Where a peak came from. */
-    public enum Source { MEASURED, TUNING_CACHE }
+    public enum Source {
+        /** Measured by this process. */
+        MEASURED,
+        /** The best figure the tuning cache holds, higher than this process's. */
+        TUNING_CACHE
+    }
 
     private static final Map<Integer, MachinePeak> MEASURED = new ConcurrentHashMap<>();
 
@@ -62,8 +67,8 @@ public record MachinePeak(int threads, int vectorBits, int accumulators, double 
     }
 
     /**
-     * The peak on {@code threads} threads: this process's measurement, else the tuning cache's,
-     * else measured now (and stored).
+     * The peak on {@code threads} threads: measured once per process, then the higher of that and the
+     * best the tuning cache holds for this key (where the higher is this process's, it is stored).
      *
      * @throws UnsupportedOperationException when {@link #unavailableReason()} says why
      */
@@ -74,21 +79,24 @@ public record MachinePeak(int threads, int vectorBits, int accumulators, double 
     /** As {@link #of(int)}, with the tuning cache given (tests use a folder of their own, or none). */
     static MachinePeak of(int threads, TuningCache cache) {
         checkThreads(threads);
-        return MEASURED.computeIfAbsent(threads, t -> cachedOrMeasured(t, cache));
+        return MEASURED.computeIfAbsent(threads, t -> bestOf(measure(t), cache));
     }
 
-    /** The tuning cache's peak for this key, else one measured now and stored there. */
-    static MachinePeak cachedOrMeasured(int threads, TuningCache cache) {
-        CacheKey key = key(threads);
-        Optional<MachinePeak> stored = cache.get(key).flatMap(values -> fromCache(threads, values));
-        if (stored.isPresent()) {
+    /**
+     * The higher of a measured peak and the one stored for its key, storing the measured one where it
+     * is higher or nothing valid is stored. A peak is a maximum: another process, a loaded moment,
+     * only ever lowers a measurement, so the best one seen is the truest.
+     */
+    static MachinePeak bestOf(MachinePeak measured, TuningCache cache) {
+        CacheKey key = key(measured.threads());
+        Optional<MachinePeak> stored = cache.get(key).flatMap(values -> fromCache(measured.threads(), values));
+        if (stored.isPresent() && stored.get().gflopPerS() > measured.gflopPerS()) {
             return stored.get();
         }
-        MachinePeak peak = measure(threads);
-        cache.put(key, Map.of("gflop_per_s", Double.toString(peak.gflopPerS()),
-                "vector_bits", Integer.toString(peak.vectorBits()),
-                "accumulators", Integer.toString(peak.accumulators())));
-        return peak;
+        cache.put(key, Map.of("gflop_per_s", Double.toString(measured.gflopPerS()),
+                "vector_bits", Integer.toString(measured.vectorBits()),
+                "accumulators", Integer.toString(measured.accumulators())));
+        return measured;
     }
 
     /**

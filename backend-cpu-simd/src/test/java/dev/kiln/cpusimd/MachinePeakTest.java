@@ -60,30 +60,34 @@ class MachinePeakTest {
     }
 
     @Test
-    void theTuningCacheKeepsAPeakForTheNextProcess() throws Exception {
+    void theTuningCacheKeepsTheBestPeakSeen() {
         TuningCache cache = TuningCache.open(dir, MachinePeak.CACHE_KIND);
-        MachinePeak measured = MachinePeak.cachedOrMeasured(1, cache);
-        assertEquals(MachinePeak.Source.MEASURED, measured.source());
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        MachinePeak low = new MachinePeak(1, bits, 12, 10, MachinePeak.Source.MEASURED);
+        assertSame(low, MachinePeak.bestOf(low, cache), "nothing stored yet");
         assertEquals(1, cache.entries().size(), "stored under " + cache.folder());
-        MachinePeak again = MachinePeak.cachedOrMeasured(1, cache);
-        assertEquals(MachinePeak.Source.TUNING_CACHE, again.source());
-        assertEquals(measured.gflopPerS(), again.gflopPerS());
-        assertEquals(measured.vectorBits(), again.vectorBits());
-        assertEquals(measured.accumulators(), again.accumulators());
+        MachinePeak high = new MachinePeak(1, bits, 12, 20, MachinePeak.Source.MEASURED);
+        assertSame(high, MachinePeak.bestOf(high, cache), "higher than the stored one, which it replaces");
+        MachinePeak best = MachinePeak.bestOf(low, cache);
+        assertEquals(MachinePeak.Source.TUNING_CACHE, best.source(), "a lower measurement does not lower it");
+        assertEquals(20, best.gflopPerS());
+        assertEquals(bits, best.vectorBits());
         // Another thread count is another key.
-        assertEquals(MachinePeak.Source.MEASURED, MachinePeak.cachedOrMeasured(2, cache).source());
+        MachinePeak two = new MachinePeak(2, bits, 12, 15, MachinePeak.Source.MEASURED);
+        assertSame(two, MachinePeak.bestOf(two, cache));
     }
 
     @Test
-    void aStoredPeakOfAnotherWidthOrUnreadableIsMeasuredAgain() {
+    void aStoredPeakOfAnotherWidthOrUnreadableIsIgnored() {
         TuningCache cache = TuningCache.open(dir, MachinePeak.CACHE_KIND);
-        int otherBits = FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512 ? 256 : 512;
-        cache.put(MachinePeak.key(1), Map.of("gflop_per_s", "1.0", "vector_bits", Integer.toString(otherBits),
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        MachinePeak measured = new MachinePeak(1, bits, 12, 10, MachinePeak.Source.MEASURED);
+        cache.put(MachinePeak.key(1), Map.of("gflop_per_s", "1000.0", "vector_bits",
+                Integer.toString(bits == 512 ? 256 : 512), "accumulators", "12"));
+        assertSame(measured, MachinePeak.bestOf(measured, cache));
+        cache.put(MachinePeak.key(1), Map.of("gflop_per_s", "fast", "vector_bits", Integer.toString(bits),
                 "accumulators", "12"));
-        assertEquals(MachinePeak.Source.MEASURED, MachinePeak.cachedOrMeasured(1, cache).source());
-        cache.put(MachinePeak.key(1), Map.of("gflop_per_s", "fast", "vector_bits",
-                Integer.toString(FloatVector.SPECIES_PREFERRED.vectorBitSize()), "accumulators", "12"));
-        assertEquals(MachinePeak.Source.MEASURED, MachinePeak.cachedOrMeasured(1, cache).source());
+        assertSame(measured, MachinePeak.bestOf(measured, cache));
     }
 
     @Test
