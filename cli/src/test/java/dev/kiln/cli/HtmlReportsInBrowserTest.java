@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -54,11 +55,30 @@ class HtmlReportsInBrowserTest {
         for (JsonNode r : results) {
             assertEquals(r.get("runs").asInt(), r.get("run_ms").size(), "every timed run is in the JSON: " + r);
         }
-        // A latency chart per batch size, images/s against batch size, a profile per result.
-        ReportBrowser.Page page = browser.check(report, results, "bench", 2 + 1 + results.size());
+        // A latency chart per batch size, images/s against batch size, a profile and its GFLOP/s per result.
+        ReportBrowser.Page page = browser.check(report, results, "bench", 2 + 1 + 2 * results.size());
         assertEquals("bench", page.kind());
         String text = browser.text();
         assertTrue(text.contains("Environment") && text.contains("commit"), text);
+        // The convolution's GFLOP/s beside the machine peak where the backend computes on the host CPU;
+        // "no peak measured" for a device of its own (OpenCL, where a driver is installed).
+        for (JsonNode r : results) {
+            JsonNode conv = r.get("profile").findParents("op_class").stream()
+                    .filter(e -> e.get("op_class").asText().equals("3x3 conv")).findFirst().orElseThrow();
+            JsonNode convClass = r.get("profile_classes").get(0);
+            assertEquals("3x3 conv", convClass.get("op_class").asText(), "the convolution takes the time: " + r);
+            if (r.get("backend").asText().equals("opencl")) {
+                assertTrue(r.get("peak").asText().startsWith("no peak measured"), r.toString());
+                assertFalse(r.has("peak_gflop_per_s") || conv.has("pct_of_peak"), r.toString());
+                assertTrue(text.contains(r.get("peak").asText()), "said on the page: " + r.get("peak"));
+            } else {
+                double peak = r.get("peak_gflop_per_s").asDouble();
+                assertTrue(peak > 0, r.toString());
+                assertEquals(100 * conv.get("gflop_per_s").asDouble() / peak, conv.get("pct_of_peak").asDouble(), 0.06,
+                        "the node's share of the peak: " + conv);
+                assertTrue(convClass.has("pct_of_peak"), convClass.toString());
+            }
+        }
     }
 
     @Test

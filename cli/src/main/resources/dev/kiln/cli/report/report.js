@@ -139,6 +139,29 @@
             }, [indexes(entries.length), entries.map(e => e.median_micros)], [colour(0)]);
         },
 
+        // The GFLOP/s of each node with multiply-accumulates in execution order, the machine's peak
+        // (where the row has one) as a dashed line at its height.
+        gflops(el, items) {
+            const r = data[items[0]];
+            const nodes = r.profile.filter(e => e.macs > 0);
+            const names = nodes.map(e => e.name);
+            const xs = indexes(nodes.length);
+            const columns = [xs, nodes.map(e => e.gflop_per_s)];
+            const series = [{label: 'node', value: (u, v) => (v == null ? '--' : names[v])}, bars(0, 'GFLOP/s')];
+            const colours = [colour(0)];
+            if (typeof r.peak_gflop_per_s === 'number') {
+                columns.push(xs.map(() => r.peak_gflop_per_s));
+                series.push({label: 'peak', stroke: colour(1), width: 2, dash: [8, 4],
+                    points: {show: nodes.length === 1, size: 8, fill: colour(1)}});
+                colours.push(colour(1));
+            }
+            draw(el, {
+                scales: {x: {time: false, range: [-0.5, nodes.length - 0.5]}, y: barScale(columns.slice(1))},
+                axes: [categoryAxis(names, 'node with multiply-accumulates, in execution order'), yAxis('GFLOP/s')],
+                series: series,
+            }, columns, colours);
+        },
+
         // Every value's relative error along the network per backend, the tolerance as a band.
         errors(el, items) {
             const backends = items.map(i => data.backends[i]);
