@@ -210,6 +210,31 @@
             }, [indexes(names.length), winner, others], [colour(2), colour(0)]);
         },
 
+        // The mixed plan's placement along the network: a strip with a bar per node, coloured by the
+        // backend that runs it; each boundary marked with what entering the next segment costs.
+        placement(el, items) {
+            const segments = data.tuned[items[0]].selection.mixed.segments;
+            const count = segments[segments.length - 1].last_node + 1;
+            const xs = indexes(count);
+            const backends = [...new Set(segments.map(g => g.backend))];
+            const names = xs.map(() => '');
+            segments.forEach(g => {
+                names[g.first_node] = g.first_name;
+                names[g.last_node] = g.last_name;
+            });
+            const columns = [xs].concat(backends.map(b => xs.map(x =>
+                (segments.some(g => g.backend === b && g.first_node <= x && x <= g.last_node) ? 1 : null))));
+            const marks = segments.slice(1).map(g => ({at: g.first_node, cost: g.predicted_transfer_ms}));
+            draw(el, {
+                height: 200,
+                scales: {x: {time: false, range: [-0.5, count - 0.5]}, y: {range: [0, 1.3]}},
+                axes: [categoryAxis(names, 'node, in execution order'), {show: false}],
+                series: [{label: 'node', value: (u, v) => (v == null ? '--' : String(v))}]
+                    .concat(backends.map((b, i) => Object.assign(bars(i, b), {paths: uPlot.paths.bars({size: [1, 200]})}))),
+                hooks: {draw: [u => markBoundaries(u, marks)]},
+            }, columns, backends.map((b, i) => colour(i)));
+        },
+
         // The change of each row's median, regressions in red.
         change(el, items) {
             const rows = items.map(i => data.rows[i]);
@@ -226,6 +251,28 @@
                 pick(v => v === 'unchanged')], [colour(1), colour(2), colour(7)]);
         },
     };
+
+    // A dashed line at each boundary of a mixed plan, with the predicted cost of entering what follows.
+    function markBoundaries(u, marks) {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = '#333';
+        ctx.fillStyle = '#333';
+        ctx.lineWidth = 1;
+        ctx.font = '12px sans-serif';
+        ctx.setLineDash([4, 3]);
+        marks.forEach(m => {
+            const x = u.valToPos(m.at - 0.5, 'x', true);
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            if (typeof m.cost === 'number') {
+                ctx.fillText('enter: ' + tick(m.cost) + ' ms', x + 4, u.bbox.top + 14);
+            }
+        });
+        ctx.restore();
+    }
 
     // Shades the fallback nodes' columns and draws a line at each backend's first divergent node.
     function markNodes(u, marks) {
