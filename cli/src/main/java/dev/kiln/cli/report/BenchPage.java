@@ -187,7 +187,9 @@ public final class BenchPage {
                 + "</p>\n<p class=\"note\">The peak is the FP32 FMA throughput this JVM reaches on the engine's"
                 + " threads (Vector API FMA chains at its preferred width, measured at start). Dense 1x1 and 3x3"
                 + " convolutions can come near it; depthwise convolutions and fully connected layers at batch 1 wait"
-                + " on memory and reach a few percent.</p>\n";
+                + " on memory and reach a few percent. A node's GFLOP/s count its direct form's multiply-adds, so"
+                + " an algorithm that does fewer (Winograd) can show more than the peak, as can any node when the"
+                + " peak was measured on a busy host.</p>\n";
     }
 
     /** The profile by class of layer: time, share, GFLOP/s and share of the peak. */
