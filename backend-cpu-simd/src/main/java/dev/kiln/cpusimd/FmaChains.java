@@ -28,7 +28,13 @@ final class FmaChains {
     static final double COMPILED_FMAS_PER_NANO = 0.25;
     /** Whether this process has seen the 12- and the 24-chain loop compiled (a hint: a stale false costs a warm-up). */
     private static final boolean[] COMPILED = new boolean[2];
-    private static final int WARMUP_CHUNK = 64;
+    /**
+     * Iterations per call while warming up: C2 is asked for after enough calls as well as loop
+     * iterations, so short calls get there with fewer interpreted FMAs. In fresh JVMs, alternated
+     * (2-core host, load 17-21): 16 took 0.8-1.2 s to the first figure, 64 took 1.3-2.2 s, 4 no less
+     * than 16.
+     */
+    private static final int WARMUP_CHUNK = 16;
     private static final long WARMUP_WINDOW_NANOS = 10_000_000L;
     /** Timed rounds per measurement, the best kept: a round that another process interrupted reads low. */
     static final int ROUNDS = 3;
