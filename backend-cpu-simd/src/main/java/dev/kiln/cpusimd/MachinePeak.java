@@ -19,15 +19,16 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>How to read it: a layer's achieved GFLOP/s ({@code 2 * MACs / time}, as {@code kiln bench
  * --profile} gives it per node) over {@link #gflopPerS()} at the same thread count is the share of
- * the machine's arithmetic the layer used. A dense 1x1 or 3x3 convolution (a GEMM) can reach 70-90%;
- * a depthwise convolution or a fully connected layer at batch 1 moves a byte or more per FLOP and is
+ * the machine's arithmetic the layer used. A dense 1x1 or 3x3 convolution (a GEMM) can come near it
+ * (measured on these hosts against the C peak of FMA chains: oneDNN's sgemm 71%, cpu-simd's 1x1 layer
+ * 84% on one core in {@code ConvKernelBenchmark}); a depthwise convolution or a fully connected layer at batch 1 moves a byte or more per FLOP and is
  * bound by memory, so a few percent is normal there. A measurement taken while other processes ran
  * reads low, as does every timing beside it.
  *
- * <p>Measured once per process and thread count by {@link #of(int)} (about 0.2 s on an idle host,
- * mostly C2 compiling the chains; up to a second or two on a busy one), which then keeps the best
- * figure seen for the CPU, its ISA flags and the JVM's limits on them, the JDK and the thread count
- * ({@link HostFingerprint}) in the tuning cache (kind {@value #CACHE_KIND}): a measurement taken on a
+ * <p>Measured once per process and thread count by {@link #of(int)} (the first one 0.3-0.8 s on a
+ * 2-core host at load 5-10, 0.8-1.2 s at load 17-21, mostly C2 compiling the chains; each later one
+ * about 0.15 s more), which then keeps the best figure seen for the CPU, its ISA flags and the
+ * JVM's limits on them, the JDK and the thread count ({@link HostFingerprint}) in the tuning cache (kind {@value #CACHE_KIND}): a measurement taken on a
  * busy host reads low and does not lower it. Removing {@code <cache>/machine-peak} forgets it.
  *
  * @param threads      the platform threads that ran the chains at once
