@@ -101,6 +101,9 @@ final class BenchCommand implements Callable<Integer> {
 
     static final int PROFILE_ROWS = 15;
 
+    /** With --profile, the machine peak of each backend. */
+    private ProfilePeak.PerBackend peaks;
+
     /**
      * One model on one backend. The JSON keys are a contract for scripts: {@code model},
      * {@code backend}, {@code device}, {@code batch}, {@code runs}, {@code median_ms},
@@ -109,7 +112,11 @@ final class BenchCommand implements Callable<Integer> {
      * (the 90th percentile of the runs, nearest rank), {@code p99_ms} and {@code run_ms} (every timed
      * run, in the order run).
      *
-     * With {@code --profile}, {@code profile} lists where the time went (see {@link ProfileRow}).
+     * With {@code --profile}, {@code profile} lists where the time went (see {@link ProfileRow}),
+     * {@code profile_classes} the same by class of layer ({@link ProfileClass}), {@code peak} what the
+     * GFLOP/s are read against ({@link ProfilePeak}: the machine peak measured on the engine's threads, or
+     * "no peak measured: why" for a backend whose device is not the host CPU) and
+     * {@code peak_gflop_per_s} its figure, absent where there is none.
      *
      * @param backend       the backend asked for: an id, or {@code auto}
      * @param selectedBackend the backend that ran: the one asked for, or the one auto chose for this batch size
@@ -121,7 +128,10 @@ final class BenchCommand implements Callable<Integer> {
     record Result(String model, String backend, String selectedBackend, String device, int batch, int runs, int warmup,
                   double medianMs, double minMs, double maxMs, double imagesPerS, double maxRelError, int fallbackNodes,
                   double compileMs, double selectionMs, double p90Ms, double p99Ms, double[] runMs,
-                  @JsonInclude(JsonInclude.Include.NON_NULL) List<ProfileRow> profile) {
+                  @JsonInclude(JsonInclude.Include.NON_NULL) List<ProfileRow> profile,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) List<ProfileClass> profileClasses,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) String peak,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) Double peakGflopPerS) {
     }
 
     @Override
@@ -132,6 +142,9 @@ final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--profile must be at least 1, got " + profileRows);
         }
         Engine engine = Engine.create();
+        // Measured before any model runs, so that neither disturbs the other.
+        peaks = profileRows == null ? null
+                : ProfilePeak.PerBackend.of(engine, ProfilePeak.measure(engine.options().threads()));
         List<String> backendIds = backend == null
                 ? engine.backends().stream().filter(Engine.BackendInfo::available).map(Engine.BackendInfo::id).toList()
                 : List.of(BackendChoice.require(engine, backend, spec.commandLine()));
@@ -247,7 +260,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (oracle == null) {
                     oracle = m.firstOutput();
                 }
-                modelResults.add(m.result(source.name(), deviceOf(engine, m.selected()), oracle));
+                modelResults.add(m.result(source.name(), deviceOf(engine, m.selected()), oracle, peaks));
                 for (String skipped : m.skippedBackends()) {
                     notices.add(Notice.warning(what + " on " + id + ": a backend was dropped ("
                             + skipped + "); " + m.fallbackNodes() + " nodes ran on fallbacks"));
@@ -314,8 +327,8 @@ final class BenchCommand implements Callable<Integer> {
     private record Measurement(String backend, String selected, int batch, int warmup, int fallbackNodes,
                                List<String> skippedBackends, long[] nanos, float[] firstOutput,
                                float[] lastOutput, double compileMs, double selectionMs,
-                               List<ProfileRow> profile) {
-        Result result(String model, String device, float[] oracle) {
+                               List<ProfileRow> profile, ProfilePeak peak) {
+        Result result(String model, String device, float[] oracle, ProfilePeak.PerBackend peaks) {
             Timings t = Timings.ofNanos(nanos);
             double[] runMs = new double[nanos.length];
             for (int i = 0; i < nanos.length; i++) {
@@ -325,7 +338,9 @@ final class BenchCommand implements Callable<Integer> {
                     roundMicros(t.minMs()), roundMicros(t.maxMs()),
                     Math.round(batch * 1000.0 / t.medianMs() * 100) / 100.0,
                     RelativeError.max(lastOutput, oracle), fallbackNodes, roundMicros(compileMs),
-                    roundMicros(selectionMs), roundMicros(t.p90Ms()), roundMicros(t.p99Ms()), runMs, profile);
+                    roundMicros(selectionMs), roundMicros(t.p90Ms()), roundMicros(t.p99Ms()), runMs, profile,
+                    profile == null ? null : ProfileClass.of(profile, peaks), profile == null ? null : peak.description(),
+                    profile == null ? null : peak.gflopPerS());
         }
     }
 
@@ -382,7 +397,8 @@ final class BenchCommand implements Callable<Integer> {
                     .filter(p -> !p.reason().startsWith("pinned") && !p.backend().equals(expected)).count();
             return new Measurement(id, chosen, batch, warmupRuns, fallbacks, plan.skippedBackends(), nanos, first, last,
                     compileMs, selection.cache() == Selection.CacheUse.MISS ? selection.selectionMillis() : 0,
-                    profile == null ? null : ProfileRow.of(profile, plan));
+                    profile == null ? null : ProfileRow.of(profile, plan, peaks),
+                    profile == null ? null : peaks.of(expected));
         }
     }
 
@@ -428,13 +444,28 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%s on %s, batch %d: the %d slowest of %d entries (sum of medians %.2f ms, median run"
                         + " %.2f ms)%n", r.model(), r.backend(), r.batch(), Math.min(profileRows, slowest.size()),
                 slowest.size(), sum / 1000, r.medianMs());
-        Table table = new Table("median us", "share", "node", "op", "backend", "algorithm");
+        out.println("peak: " + r.peak());
+        Table table = new Table("median us", "share", "GFLOP/s", "% of peak", "node", "op", "backend", "algorithm");
         for (ProfileRow e : slowest.subList(0, Math.min(profileRows, slowest.size()))) {
             table.row(String.format(Locale.ROOT, "%.1f", e.medianMicros()),
-                    String.format(Locale.ROOT, "%.1f%%", sum == 0 ? 0 : 100 * e.medianMicros() / sum), e.name(),
-                    e.op(), e.backend(), e.algorithm());
+                    String.format(Locale.ROOT, "%.1f%%", sum == 0 ? 0 : 100 * e.medianMicros() / sum),
+                    e.macs() == 0 ? "-" : fixed(e.gflopPerS()), percent(e.pctOfPeak()), e.name(), e.op(), e.backend(),
+                    e.algorithm());
         }
         table.print(out);
+        out.println();
+        out.println("by class of layer:");
+        Table classes = new Table("class", "nodes", "median us", "share", "GFLOP/s", "% of peak");
+        for (ProfileClass c : r.profileClasses()) {
+            classes.row(c.opClass(), c.nodes(), String.format(Locale.ROOT, "%.1f", c.medianMicros()),
+                    String.format(Locale.ROOT, "%.1f%%", c.sharePct()), c.macs() == 0 ? "-" : fixed(c.gflopPerS()),
+                    percent(c.pctOfPeak()));
+        }
+        classes.print(out);
+    }
+
+    private static String percent(Double pct) {
+        return pct == null ? "-" : String.format(Locale.ROOT, "%.1f%%", pct);
     }
 
     private static String fixed(double value) {

@@ -4,7 +4,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.CompiledModel;
+import dev.kiln.Engine;
+import dev.kiln.EngineOptions;
+import dev.kiln.SelectionPolicy;
+import dev.kiln.Shape;
 import dev.kiln.cache.KilnCache;
+import dev.kiln.cli.report.TunePage;
+import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphBuilder;
+import dev.kiln.graph.ops.Activation;
+import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.selection.MixedPlan;
+import dev.kiln.selection.Selection;
+import dev.kiln.spi.KernelRegistry;
 import dev.kiln.runtime.Selector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,9 +25,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -54,11 +72,30 @@ class HtmlReportsInBrowserTest {
         for (JsonNode r : results) {
             assertEquals(r.get("runs").asInt(), r.get("run_ms").size(), "every timed run is in the JSON: " + r);
         }
-        // A latency chart per batch size, images/s against batch size, a profile per result.
-        ReportBrowser.Page page = browser.check(report, results, "bench", 2 + 1 + results.size());
+        // A latency chart per batch size, images/s against batch size, a profile and its GFLOP/s per result.
+        ReportBrowser.Page page = browser.check(report, results, "bench", 2 + 1 + 2 * results.size());
         assertEquals("bench", page.kind());
         String text = browser.text();
         assertTrue(text.contains("Environment") && text.contains("commit"), text);
+        // The convolution's GFLOP/s beside the machine peak where the backend computes on the host CPU;
+        // "no peak measured" for a device of its own (OpenCL, where a driver is installed).
+        for (JsonNode r : results) {
+            JsonNode conv = r.get("profile").findParents("op_class").stream()
+                    .filter(e -> e.get("op_class").asText().equals("3x3 conv")).findFirst().orElseThrow();
+            JsonNode convClass = r.get("profile_classes").get(0);
+            assertEquals("3x3 conv", convClass.get("op_class").asText(), "the convolution takes the time: " + r);
+            if (r.get("backend").asText().equals("opencl")) {
+                assertTrue(r.get("peak").asText().startsWith("no peak measured"), r.toString());
+                assertFalse(r.has("peak_gflop_per_s") || conv.has("pct_of_peak"), r.toString());
+                assertTrue(text.contains(r.get("peak").asText()), "said on the page: " + r.get("peak"));
+            } else {
+                double peak = r.get("peak_gflop_per_s").asDouble();
+                assertTrue(peak > 0, r.toString());
+                assertEquals(100 * conv.get("gflop_per_s").asDouble() / peak, conv.get("pct_of_peak").asDouble(), 0.06,
+                        "the node's share of the peak: " + conv);
+                assertTrue(convClass.has("pct_of_peak"), convClass.toString());
+            }
+        }
     }
 
     @Test
@@ -140,6 +177,59 @@ class HtmlReportsInBrowserTest {
         assertEquals(0, run.exitCode(), run.describe());
         browser.check(report, run.json(), "tune", 2);
         assertEquals(2, browser.count("tr.winner"), "a winner per batch size");
+    }
+
+    /**
+     * A tune report whose mixed plan won: two test backends, each fast at one op (1 ms a node) and
+     * slow at the other (20 ms), on four ReLUs then four sigmoids; alone each takes 84 ms a run, mixed
+     * 8 ms. {@code kiln tune} measures every backend on the class path, and the real ones run this
+     * chain faster than any sleep, so the report is written from the API's selection through the same
+     * JSON that {@code tune --json} prints ({@link TuneCommand.Report}).
+     */
+    @Test
+    void tuneReportDrawsTheMixedPlansPlacement() throws Exception {
+        GraphBuilder b = new GraphBuilder("relus-then-sigmoids");
+        b.input("x", Shape.of(1, 16, 8, 8));
+        String v = "x";
+        for (int i = 1; i <= 4; i++) {
+            v = b.add("r" + i, new Activation(ActivationFunction.RELU), v);
+        }
+        for (int i = 1; i <= 4; i++) {
+            v = b.add("s" + i, new Activation(ActivationFunction.SIGMOID), v);
+        }
+        b.output(v);
+        EngineOptions options = EngineOptions.defaults().withThreads(1).withSelection(SelectionPolicy.MEASURED)
+                .withSelectionBudget(Duration.ofSeconds(10)).withCacheRoot(dir.resolve("cache"));
+        Engine engine = Engine.withBackends(List.of(new SleepingOpBackend("relus", 200, 1, 20),
+                new SleepingOpBackend("sigmoids", 100, 20, 1)), KernelRegistry.discover(), options);
+        Path report = dir.resolve("tune-mixed.html");
+        Selector.forgetRemembered();
+        try (Graph graph = b.build(); CompiledModel model = engine.compile(graph, Engine.AUTO)) {
+            Selection s = model.selection();
+            assertEquals(MixedPlan.ID, s.winner(), s.explanation());
+            TuneCommand.Report tuned = new TuneCommand.Report(dir.resolve("cache").toString(), 0, 0, 0,
+                    List.of(new TuneCommand.Tuned(graph.name(), 1, SelectionReport.of(s))));
+            // As the command does: the page from the tree, --json from the same object as text.
+            TunePage.write(Json.tree(tuned), Json.tree(Environment.probe(engine)), report);
+            StringWriter printed = new StringWriter();
+            Json.print(new PrintWriter(printed), tuned);
+            JsonNode json = new ObjectMapper().readTree(printed.toString());
+            JsonNode segments = json.at("/tuned/0/selection/mixed/segments");
+            assertEquals(2, segments.size(), segments.toString());
+            // The candidates' chart and the placement's.
+            browser.check(report, json, "tune-mixed", 2);
+            assertEquals(2, browser.count("table.placement tbody tr"), "a row per segment");
+            String text = browser.text();
+            for (JsonNode g : segments) {
+                assertTrue(text.contains(g.get("first_name").asText()) && text.contains(g.get("last_name").asText()),
+                        "each segment's first and last node are named: " + g);
+            }
+            assertEquals("relus", segments.get(0).get("backend").asText());
+            assertEquals("sigmoids", segments.get(1).get("backend").asText());
+        } finally {
+            Selector.forgetRemembered();
+            engine.close();
+        }
     }
 
     @Test

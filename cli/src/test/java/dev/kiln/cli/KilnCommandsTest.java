@@ -17,9 +17,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -247,6 +249,39 @@ class KilnCommandsTest {
         Set<String> placed = new HashSet<>();
         explain.json().get("nodes").forEach(n -> placed.add(n.get("name").asText()));
         assertEquals(placed, nodes, "one profile entry per node of the compiled graph");
+        // Against the machine peak, cpu-simd being on the host CPU; and by class of layer.
+        double peak = result.get("peak_gflop_per_s").asDouble();
+        assertTrue(peak > 0 && result.get("peak").asText().contains("GFLOP/s FP32 on"), result.get("peak").toString());
+        Map<String, long[]> nodesAndMacs = new HashMap<>();
+        Map<String, Double> micros = new HashMap<>();
+        for (JsonNode e : profile) {
+            if (e.get("kind").asText().equals("NODE")) {
+                String c = e.get("op_class").asText();
+                long[] n = nodesAndMacs.computeIfAbsent(c, k -> new long[2]);
+                n[0]++;
+                n[1] += e.get("macs").asLong();
+                micros.merge(c, e.get("median_micros").asDouble(), Double::sum);
+                assertEquals(e.get("macs").asLong() > 0, e.has("pct_of_peak"), e.toString());
+                if (e.get("macs").asLong() > 0 && e.get("median_micros").asDouble() > 0) {
+                    assertEquals(100 * e.get("gflop_per_s").asDouble() / peak, e.get("pct_of_peak").asDouble(), 0.06,
+                            e.toString());
+                }
+            }
+        }
+        assertTrue(nodesAndMacs.keySet().containsAll(List.of("1x1 conv", "3x3 conv", "depthwise conv")),
+                "MobileNet v1's layers: " + nodesAndMacs.keySet());
+        JsonNode classes = result.get("profile_classes");
+        assertEquals(nodesAndMacs.size(), classes.size(), classes.toString());
+        for (JsonNode c : classes) {
+            long[] n = nodesAndMacs.get(c.get("op_class").asText());
+            assertEquals(n[0], c.get("nodes").asLong(), c.toString());
+            assertEquals(n[1], c.get("macs").asLong(), c.toString());
+            if (n[1] > 0) {
+                double gflops = 2.0 * n[1] / (micros.get(c.get("op_class").asText()) * 1e3);
+                assertEquals(gflops, c.get("gflop_per_s").asDouble(), 0.006 + 1e-3 * gflops, c.toString());
+                assertEquals(100 * gflops / peak, c.get("pct_of_peak").asDouble(), 0.06 + 1e-3 * gflops, c.toString());
+            }
+        }
         assertTrue(CliRun.of("bench", "--model", "mobilenet_v1", "--backend", "cpu-simd", "--runs", "1", "--warmup-time", "0",
                 "--json").json().get(0)
                 .get("profile") == null, "no profile unless asked for");
@@ -256,8 +291,12 @@ class KilnCommandsTest {
         assertEquals(0, table.exitCode(), table.describe());
         List<String> lines = table.out().lines().toList();
         assertTrue(lines.get(3).startsWith("mobilenet_v1 on cpu-simd, batch 1: the 3 slowest of"), table.out());
-        assertTrue(lines.get(4).contains("median us") && lines.get(4).contains("algorithm"), table.out());
-        assertEquals(8, lines.size(), table.out());
+        assertTrue(lines.get(4).startsWith("peak: ") && lines.get(4).contains("GFLOP/s FP32 on"), table.out());
+        assertTrue(lines.get(5).contains("median us") && lines.get(5).contains("% of peak")
+                && lines.get(5).contains("algorithm"), table.out());
+        assertEquals("by class of layer:", lines.get(10), table.out());
+        assertTrue(lines.get(11).contains("class") && lines.get(11).contains("% of peak"), table.out());
+        assertTrue(lines.stream().skip(12).anyMatch(l -> l.startsWith("depthwise conv")), table.out());
         assertEquals(ErrorReporter.USAGE, CliRun.of("bench", "--profile", "0").exitCode());
     }
 

@@ -2,8 +2,11 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +67,22 @@ class ModulePathTest {
         assertTrue(available.containsAll(Set.of("cpu-simd", "onednn", "reference")), c.describe());
         assertTrue(c.err().lines().noneMatch(l -> l.contains("restricted method")),
                 "native access should be granted by module name:\n" + c.describe());
+    }
+
+    /**
+     * A report inlines uPlot from its WebJar, which must be readable from the named module too; and
+     * the profile's machine peak comes from cpu-simd, which the command reads only if it is there.
+     */
+    @Test
+    void benchWritesItsReportWithThePeakAsNamedModules(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("bench.html");
+        ChildProcess bench = kiln("bench", "--model", "mobilenet_v1_0.25_128", "--backend", "cpu-simd", "--runs", "2",
+                "--warmup-time", "0", "--profile", "--json", "--report", report.toString());
+        JsonNode results = NamedBackendLoadsAloneTest.strictJson(bench);
+        assertTrue(results.get(0).get("peak_gflop_per_s").asDouble() > 0, bench.describe());
+        String html = Files.readString(report);
+        assertTrue(html.contains("uPlot"), "uPlot is inlined");
+        assertTrue(html.contains("GFLOP/s FP32 on"), "the peak is on the page");
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.kiln.Tensor;
 import dev.kiln.cpusimd.BlockedLayout;
 import dev.kiln.cpusimd.ConvGemmKernel;
 import dev.kiln.cpusimd.DepthwiseConvKernel;
+import dev.kiln.cpusimd.MachinePeak;
 import dev.kiln.cpusimd.SimdKernel;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.ActivationFunction;
@@ -54,8 +55,9 @@ import java.util.concurrent.TimeUnit;
  * <p>JMH's score is microseconds per call. At the end of each trial the fork also prints one line,
  * from its own timing of the measurement iterations' calls (the same mean as the score, give or
  * take a {@code System.nanoTime} per call), e.g.
- * {@code ConvKernel conv1x1_256_64_56 threads=1: 696.9 us/op, 147.5 GFLOP/s, 84% of 175 GFLOP/s FP32 peak
- * (7178 calls) [1x1 conv as GEMM ...]}; for the fully connected layer, which streams its 411 MB of
+ * {@code ConvKernel conv1x1_256_64_56 threads=1: 696.9 us/op, 147.5 GFLOP/s, 84% of the measured 175 GFLOP/s
+ * FP32 peak (7178 calls) [1x1 conv as GEMM ...]} (the peak: {@link MachinePeak} on as many threads); for the
+ * fully connected layer, which streams its 411 MB of
  * weights once per call at batch 1, the weights' GB/s as well. JMH shows it inside the last
  * measurement iteration's line, before that iteration's score: {@code grep '^ConvKernel'} collects
  * them. The calls go through {@link HostThreadPool#call} for one thread too, so both counts pay the
@@ -71,15 +73,6 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "--sun-misc-unsafe-memory-access=allow"})
 public class ConvKernelBenchmark {
-
-    /**
-     * Peak FP32 of one core of the benchmark machine: independent {@code _mm512_fmadd_ps} chains
-     * in C reached about 175 GFLOP/s per core and 345 GFLOP/s on both cores
-     * ({@code ../shared/TOOLCHAIN.md}, "The machine's limits").
-     */
-    static final double PEAK_GFLOPS_PER_CORE = 175;
-    /** Both cores together, from the same measurement: a little under twice one core. */
-    static final double PEAK_GFLOPS_TWO_CORES = 345;
 
     /**
      * The layer: {@code conv<k>x<k>[s<stride>]_<in>_<out>_<size>} (ResNet-50 and VGG),
@@ -101,6 +94,8 @@ public class ConvKernelBenchmark {
     private double flops;
     /** Bytes of weights a call reads, for the fully connected layer; 0 for convolutions. */
     private double weightBytes;
+    /** {@link MachinePeak} on as many threads as the kernel has. */
+    private double peakGflops;
 
     private boolean measuring;
     private long measuredNanos, measuredCalls;
@@ -131,6 +126,7 @@ public class ConvKernelBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        peakGflops = peakGflops(threads); // measured (or read) before the kernel runs, not beside it
         pool = HostThreadPool.shared(threads);
         if (layer.equals("fc_25088_4096")) {
             setUpFullyConnected(25088, 4096);
@@ -216,7 +212,7 @@ public class ConvKernelBenchmark {
         }
         double seconds = measuredNanos / 1e9 / measuredCalls;
         double gflops = flops / seconds / 1e9;
-        double peak = peakGflops(threads);
+        double peak = peakGflops;
         String bandwidth = weightBytes > 0
                 ? String.format(Locale.ROOT, "%.1f GB/s of weights, ", weightBytes / seconds / 1e9) : "";
         return String.format(Locale.ROOT, "ConvKernel %s threads=%d: %.1f us/op, %s%.1f GFLOP/s, %.0f%% of %.0f GFLOP/s"
@@ -224,9 +220,13 @@ public class ConvKernelBenchmark {
                 100 * gflops / peak, peak, measuredCalls, algorithm);
     }
 
-    /** This machine's FP32 limit for {@code threads} cores ({@code ../shared/TOOLCHAIN.md}). */
+    /**
+     * The FP32 limit of this JVM on {@code threads} threads: {@link MachinePeak}, measured by FMA
+     * chains of the same species the kernels use (once per fork, the best figure kept in the tuning
+     * cache).
+     */
     static double peakGflops(int threads) {
-        return threads == 2 ? PEAK_GFLOPS_TWO_CORES : threads * PEAK_GFLOPS_PER_CORE;
+        return MachinePeak.of(threads).gflopPerS();
     }
 
     private static Tensor random(Shape s, long seed) {

@@ -1,5 +1,6 @@
 package dev.kiln.benchmarks;
 
+import dev.kiln.cpusimd.MachinePeak;
 import org.junit.jupiter.api.Test;
 import org.openjdk.jmh.annotations.Param;
 
@@ -12,7 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The kernel benchmark is in JMH's list, and every layer it names is one it can build. */
+/**
+ * The kernel benchmark (and the machine peak's) is in JMH's list, every layer it names is one it can
+ * build, and its share of the peak is of the measured one.
+ */
 class ConvKernelBenchmarkTest {
 
     @Test
@@ -21,6 +25,7 @@ class ConvKernelBenchmarkTest {
             assertNotNull(list, "no /META-INF/BenchmarkList: the JMH annotation processor did not run");
             String text = new String(list.readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(text.contains(ConvKernelBenchmark.class.getName()), text);
+            assertTrue(text.contains(MachinePeakBenchmark.class.getName()), text);
         }
     }
 
@@ -35,9 +40,13 @@ class ConvKernelBenchmarkTest {
         }
     }
 
+    /** The percentages it prints are of the probe's peak at the kernel's thread count, not of a constant. */
     @Test
-    void thePeakIsThisMachinesMeasuredOne() {
-        assertEquals(175, ConvKernelBenchmark.peakGflops(1));
-        assertEquals(345, ConvKernelBenchmark.peakGflops(2));
+    void thePeakIsTheProbesOnAsManyThreads() {
+        for (int threads : new int[]{1, 2}) {
+            MachinePeak peak = MachinePeak.of(threads);
+            assertEquals(threads, peak.threads());
+            assertEquals(peak.gflopPerS(), ConvKernelBenchmark.peakGflops(threads));
+        }
     }
 }

@@ -2,19 +2,21 @@ package dev.kiln.cli.report;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 
 /**
  * What every page inlines: its skeleton, style and chart code (resources of this package) and uPlot
- * with its stylesheet and licence, read from uPlot's WebJar on the class path (whose version its own
- * Maven properties give, so that upgrading the dependency needs no code change). A missing one is a
- * packaging bug, reported as such.
+ * with its stylesheet and licence, which the build copies from uPlot's WebJar into this package's
+ * {@code uplot/} folder (maven-dependency-plugin, with the WebJar's pom.properties for its version,
+ * so that upgrading the dependency needs no code change). Read through this class's own module, they
+ * are found on the class path and on the module path alike. A missing one is a packaging bug,
+ * reported as such.
  */
 final class Assets {
-    private static final String WEBJAR_PROPERTIES = "META-INF/maven/org.webjars.npm/uplot/pom.properties";
-    private static final String WEBJAR_ROOT = "META-INF/resources/webjars/uplot/";
+    private static final String UPLOT = "uplot/";
 
     private Assets() {
     }
@@ -30,31 +32,23 @@ final class Assets {
 
     static String uplotVersion() {
         Properties p = new Properties();
-        try (InputStream in = Assets.class.getClassLoader().getResourceAsStream(WEBJAR_PROPERTIES)) {
-            if (in == null) {
-                throw new IllegalStateException("uPlot's WebJar (org.webjars.npm:uplot) is not on the class path: no "
-                        + WEBJAR_PROPERTIES);
-            }
-            p.load(in);
+        try {
+            p.load(new StringReader(own(UPLOT + "pom.properties")));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return p.getProperty("version");
     }
 
-    /** A file of uPlot's package, e.g. {@code dist/uPlot.iife.min.js}. */
+    /** A file of uPlot's package by its name: {@code uPlot.iife.min.js}, {@code uPlot.min.css}, {@code LICENSE}. */
     static String uplot(String file) {
-        String path = WEBJAR_ROOT + uplotVersion() + "/" + file;
-        try (InputStream in = Assets.class.getClassLoader().getResourceAsStream(path)) {
-            return read(in, path);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return own(UPLOT + file);
     }
 
     private static String read(InputStream in, String path) throws IOException {
         if (in == null) {
-            throw new IllegalStateException("a resource of the HTML reports is missing from the class path: " + path);
+            throw new IllegalStateException("a resource of the HTML reports is missing: " + path
+                    + " (the build copies uPlot's into " + UPLOT + ")");
         }
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }

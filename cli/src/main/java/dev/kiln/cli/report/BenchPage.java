@@ -14,7 +14,9 @@ import java.util.Set;
 /**
  * The report of {@code kiln bench}: the environment, every result in one table, per model the
  * latency distribution of every timed run per batch size (and images/s against batch size when
- * several were run), and each result's profile when {@code --profile} was given.
+ * several were run), and each result's profile when {@code --profile} was given: every entry's time,
+ * each node's GFLOP/s against the machine's peak (a chart with the peak as a line), and the time and
+ * GFLOP/s per class of layer.
  */
 public final class BenchPage {
     /** The profile table's rows; the chart draws every entry. */
@@ -142,7 +144,7 @@ public final class BenchPage {
         order.sort(Comparator.comparingDouble((Integer e) -> entries.get(e).path("median_micros").asDouble())
                 .reversed());
         HtmlTable t = new HtmlTable(results, "data", "node", "op", "backend", "algorithm", "median us",
-                "share %", "MACs", "GFLOP/s");
+                "share %", "MACs", "GFLOP/s", "% of peak");
         for (int e : order.subList(0, Math.min(PROFILE_ROWS, order.size()))) {
             String at = "/" + item + "/profile/" + e + "/";
             JsonNode entry = entries.get(e);
@@ -151,16 +153,62 @@ public final class BenchPage {
                     .text(entry.path("algorithm").asText())
                     .number(at + "median_micros", NumberFormat.MEASURE).number(at + "share_pct", NumberFormat.ONE_DECIMAL);
             if (node && entry.path("macs").asLong() > 0) {
-                t.number(at + "macs", NumberFormat.INTEGER).number(at + "gflop_per_s", NumberFormat.MEASURE);
+                t.number(at + "macs", NumberFormat.INTEGER).number(at + "gflop_per_s", NumberFormat.MEASURE)
+                        .number(at + "pct_of_peak", NumberFormat.ONE_DECIMAL);
+            } else {
+                t.text("-").text("-").text("-");
+            }
+            t.endRow();
+        }
+        boolean anyMacs = false;
+        for (JsonNode entry : entries) {
+            anyMacs |= entry.path("macs").asLong() > 0;
+        }
+        return "<p class=\"note\">Every node (or partition, where a backend cannot time its nodes, and the copies"
+                + " between host and backend) in execution order, by its median time over the timed runs.</p>\n"
+                + Chart.of("profile", "where the time goes per node", List.of(item))
+                + peak(results, item)
+                + (anyMacs ? "<h3>GFLOP/s per node against the peak</h3>\n"
+                + Chart.of("gflops", "GFLOP/s of each node with multiply-accumulates, the machine's peak as a line",
+                List.of(item)) : "")
+                + classes(results, item)
+                + "<h3>The " + Math.min(PROFILE_ROWS, order.size()) + " slowest of " + entries.size()
+                + " entries</h3>\n" + t.html();
+    }
+
+    /** What the GFLOP/s are read against: the measured peak, or why there is none. */
+    private static String peak(JsonNode results, int item) {
+        JsonNode r = results.get(item);
+        String figure = r.has("peak_gflop_per_s")
+                ? "<strong><span data-json=\"/" + item + "/peak_gflop_per_s\">"
+                + NumberFormat.MEASURE.format(r.path("peak_gflop_per_s").asDouble()) + "</span> GFLOP/s</strong>: "
+                : "";
+        return "<p class=\"peak\">machine peak: " + figure + Html.escape(r.path("peak").asText("not given"))
+                + "</p>\n<p class=\"note\">The peak is the FP32 FMA throughput this JVM reaches on the engine's"
+                + " threads (Vector API FMA chains at its preferred width, measured at start). Dense 1x1 and 3x3"
+                + " convolutions can come near it; depthwise convolutions and fully connected layers at batch 1 wait"
+                + " on memory and reach a few percent. A node's GFLOP/s count its direct form's multiply-adds, so"
+                + " an algorithm that does fewer (Winograd) can show more than the peak, as can any node when the"
+                + " peak was measured on a busy host.</p>\n";
+    }
+
+    /** The profile by class of layer: time, share, GFLOP/s and share of the peak. */
+    private static String classes(JsonNode results, int item) {
+        JsonNode classes = results.get(item).path("profile_classes");
+        HtmlTable t = new HtmlTable(results, "data", "class of layer", "nodes", "median us (sum)", "share %",
+                "GFLOP/s", "% of peak");
+        for (int c = 0; c < classes.size(); c++) {
+            String at = "/" + item + "/profile_classes/" + c + "/";
+            JsonNode row = classes.get(c);
+            t.text(row.path("op_class").asText()).number(at + "nodes", NumberFormat.INTEGER)
+                    .number(at + "median_micros", NumberFormat.MEASURE).number(at + "share_pct", NumberFormat.ONE_DECIMAL);
+            if (row.path("macs").asLong() > 0) {
+                t.number(at + "gflop_per_s", NumberFormat.MEASURE).number(at + "pct_of_peak", NumberFormat.ONE_DECIMAL);
             } else {
                 t.text("-").text("-");
             }
             t.endRow();
         }
-        return "<p class=\"note\">Every node (or partition, where a backend cannot time its nodes, and the copies"
-                + " between host and backend) in execution order, by its median time over the timed runs.</p>\n"
-                + Chart.of("profile", "where the time goes per node", List.of(item))
-                + "<h3>The " + Math.min(PROFILE_ROWS, order.size()) + " slowest of " + entries.size()
-                + " entries</h3>\n" + t.html();
+        return "<h3>By class of layer</h3>\n" + t.html();
     }
 }

@@ -95,9 +95,9 @@ final class HtmlPage {
                 "generated", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 "body", body.toString(),
                 "data", embeddable(json(data)),
-                "uplot_css", Assets.uplot("dist/uPlot.min.css"),
+                "uplot_css", Assets.uplot("uPlot.min.css"),
                 "uplot_license", "uPlot " + uplotVersion + "\n" + Assets.uplot("LICENSE").replace("*/", "* /"),
-                "uplot_js", scriptSafe(Assets.uplot("dist/uPlot.iife.min.js")),
+                "uplot_js", scriptSafe(Assets.uplot("uPlot.iife.min.js")),
                 "report_css", Assets.own("report.css"),
                 "report_js", scriptSafe(Assets.own("report.js")));
         Matcher m = SLOT.matcher(Assets.own("report.html"));

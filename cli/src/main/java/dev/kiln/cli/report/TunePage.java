@@ -7,8 +7,10 @@ import java.util.List;
 
 /**
  * The report of {@code kiln tune}: per model and batch size the candidates with their medians
- * (or why they were not candidates) and the winner. Drawn from tune's {@code --json} as it is;
- * a mixed plan's placement along the network, once selection has one, is not drawn yet.
+ * (or why they were not candidates), the winner, and the mixed plan: its status and, where it was
+ * planned, its placement along the network (which backend runs which run of nodes, and what each
+ * boundary costs), drawn as a strip coloured by backend and given as a table. Drawn from tune's
+ * {@code --json} as it is ({@code selection.mixed}, as {@code kiln explain --json} has it).
  */
 public final class TunePage {
     private TunePage() {
@@ -52,6 +54,48 @@ public final class TunePage {
         }
         return "<p>winner: <strong>" + Html.escape(s.path("winner").asText()) + "</strong></p>\n"
                 + (rows.isEmpty() ? "" : Chart.of("candidates", "median time of each candidate", List.of(item)))
-                + t.html();
+                + t.html() + mixed(report, item);
+    }
+
+    /** The mixed plan: its status, and where it was planned its segments along the network. */
+    private static String mixed(JsonNode report, int item) {
+        JsonNode m = report.path("tuned").get(item).path("selection").path("mixed");
+        if (m.isMissingNode()) {
+            return "";
+        }
+        StringBuilder html = new StringBuilder("<h3>Mixed plan</h3>\n<p>")
+                .append(Html.escape(m.path("status").asText())).append(": ").append(Html.escape(m.path("note").asText()))
+                .append("</p>\n");
+        JsonNode segments = m.path("segments");
+        if (segments.size() < 2) { // one segment is a single backend, which the candidates already show
+            return html.toString();
+        }
+        String at = "/tuned/" + item + "/selection/mixed/";
+        HtmlTable summary = new HtmlTable(report, "data", "", "");
+        summary.text("base backend (runs every node not placed elsewhere)").text(m.path("base").asText()).endRow()
+                .text("predicted ms per run, mixed").number(at + "predicted_ms", NumberFormat.MEASURE).endRow()
+                .text("predicted ms per run, best single backend (" + m.path("best_single").asText() + ")")
+                .number(at + "best_single_predicted_ms", NumberFormat.MEASURE).endRow();
+        HtmlTable t = new HtmlTable(report, "data placement", "backend", "first node", "last node",
+                "from", "to", "nodes", "node ms (predicted)", "bytes in", "entering ms (predicted)",
+                "entering ms (measured)");
+        for (int g = 0; g < segments.size(); g++) {
+            String sat = at + "segments/" + g + "/";
+            JsonNode seg = segments.get(g);
+            t.text(seg.path("backend").asText())
+                    .number(sat + "first_node", NumberFormat.INTEGER).number(sat + "last_node", NumberFormat.INTEGER)
+                    .text(seg.path("first_name").asText()).text(seg.path("last_name").asText())
+                    .number(sat + "nodes", NumberFormat.INTEGER).number(sat + "node_ms", NumberFormat.MEASURE)
+                    .number(sat + "bytes_in", NumberFormat.INTEGER)
+                    .number(sat + "predicted_transfer_ms", NumberFormat.MEASURE)
+                    .number(sat + "measured_transfer_ms", NumberFormat.MEASURE).endRow();
+        }
+        return html.append(summary.html())
+                .append("<p class=\"note\">Where each node runs, in the optimized graph's node order: a run of nodes on one"
+                        + " backend is a segment; entering one costs the downloads from the segment before, the uploads"
+                        + " to it and one more partition (predicted from the candidates' profiles, measured on the"
+                        + " mixed plan's own profiled runs).</p>\n")
+                .append(Chart.of("placement", "the mixed plan's placement along the network", List.of(item)))
+                .append(t.html()).toString();
     }
 }

@@ -139,6 +139,29 @@
             }, [indexes(entries.length), entries.map(e => e.median_micros)], [colour(0)]);
         },
 
+        // The GFLOP/s of each node with multiply-accumulates in execution order, the machine's peak
+        // (where the row has one) as a dashed line at its height.
+        gflops(el, items) {
+            const r = data[items[0]];
+            const nodes = r.profile.filter(e => e.macs > 0);
+            const names = nodes.map(e => e.name);
+            const xs = indexes(nodes.length);
+            const columns = [xs, nodes.map(e => e.gflop_per_s)];
+            const series = [{label: 'node', value: (u, v) => (v == null ? '--' : names[v])}, bars(0, 'GFLOP/s')];
+            const colours = [colour(0)];
+            if (typeof r.peak_gflop_per_s === 'number') {
+                columns.push(xs.map(() => r.peak_gflop_per_s));
+                series.push({label: 'peak', stroke: colour(1), width: 2, dash: [8, 4],
+                    points: {show: nodes.length === 1, size: 8, fill: colour(1)}});
+                colours.push(colour(1));
+            }
+            draw(el, {
+                scales: {x: {time: false, range: [-0.5, nodes.length - 0.5]}, y: barScale(columns.slice(1))},
+                axes: [categoryAxis(names, 'node with multiply-accumulates, in execution order'), yAxis('GFLOP/s')],
+                series: series,
+            }, columns, colours);
+        },
+
         // Every value's relative error along the network per backend, the tolerance as a band.
         errors(el, items) {
             const backends = items.map(i => data.backends[i]);
@@ -187,6 +210,31 @@
             }, [indexes(names.length), winner, others], [colour(2), colour(0)]);
         },
 
+        // The mixed plan's placement along the network: a strip with a bar per node, coloured by the
+        // backend that runs it; each boundary marked with what entering the next segment costs.
+        placement(el, items) {
+            const segments = data.tuned[items[0]].selection.mixed.segments;
+            const count = segments[segments.length - 1].last_node + 1;
+            const xs = indexes(count);
+            const backends = [...new Set(segments.map(g => g.backend))];
+            const names = xs.map(() => '');
+            segments.forEach(g => {
+                names[g.first_node] = g.first_name;
+                names[g.last_node] = g.last_name;
+            });
+            const columns = [xs].concat(backends.map(b => xs.map(x =>
+                (segments.some(g => g.backend === b && g.first_node <= x && x <= g.last_node) ? 1 : null))));
+            const marks = segments.slice(1).map(g => ({at: g.first_node, cost: g.predicted_transfer_ms}));
+            draw(el, {
+                height: 200,
+                scales: {x: {time: false, range: [-0.5, count - 0.5]}, y: {range: [0, 1.3]}},
+                axes: [categoryAxis(names, 'node, in execution order'), {show: false}],
+                series: [{label: 'node', value: (u, v) => (v == null ? '--' : String(v))}]
+                    .concat(backends.map((b, i) => Object.assign(bars(i, b), {paths: uPlot.paths.bars({size: [1, 200]})}))),
+                hooks: {draw: [u => markBoundaries(u, marks)]},
+            }, columns, backends.map((b, i) => colour(i)));
+        },
+
         // The change of each row's median, regressions in red.
         change(el, items) {
             const rows = items.map(i => data.rows[i]);
@@ -203,6 +251,28 @@
                 pick(v => v === 'unchanged')], [colour(1), colour(2), colour(7)]);
         },
     };
+
+    // A dashed line at each boundary of a mixed plan, with the predicted cost of entering what follows.
+    function markBoundaries(u, marks) {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = '#333';
+        ctx.fillStyle = '#333';
+        ctx.lineWidth = 1;
+        ctx.font = '12px sans-serif';
+        ctx.setLineDash([4, 3]);
+        marks.forEach(m => {
+            const x = u.valToPos(m.at - 0.5, 'x', true);
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            if (typeof m.cost === 'number') {
+                ctx.fillText('enter: ' + tick(m.cost) + ' ms', x + 4, u.bbox.top + 14);
+            }
+        });
+        ctx.restore();
+    }
 
     // Shades the fallback nodes' columns and draws a line at each backend's first divergent node.
     function markNodes(u, marks) {
