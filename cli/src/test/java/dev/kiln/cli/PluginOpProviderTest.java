@@ -130,7 +130,14 @@ class PluginOpProviderTest {
         assertTrue(without.err().contains("com.example.plugin") && without.err().contains("Scale")
                 && without.err().contains("no shape rule"), without.describe());
 
-        CliRun with = CliRun.of("--plugins", pluginFolder().toString(), "run", "--model", model.toString(),
+        Path plugins = pluginFolder();
+        CliRun listed = CliRun.of("--plugins", plugins.toString(), "backends");
+        assertEquals(0, listed.exitCode(), listed.describe());
+        assertTrue(listed.out().contains("op com.example.plugin.Scale: from " + Scale.class.getName()),
+                listed.describe());
+        assertTrue(!CliRun.of("backends").out().contains("com.example.plugin.Scale"), "only from the folder");
+
+        CliRun with = CliRun.of("--plugins", plugins.toString(), "run", "--model", model.toString(),
                 "--backend", "reference", "--input", dir.resolve("x.npy").toString(), "--output", y.toString());
         assertEquals(0, with.exitCode(), with.describe());
         try (Tensor out = Npy.read(y)) {
