@@ -15,8 +15,14 @@ import dev.kiln.models.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.kiln.models.onnx.proto.OnnxProto.TypeProto;
 import dev.kiln.models.onnx.proto.OnnxProto.ValueInfoProto;
 import dev.kiln.reference.ReferenceKernel;
+import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
+import dev.kiln.spi.CompileContext;
+import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.OpProvider;
+import dev.kiln.spi.Partition;
+import dev.kiln.spi.Support;
+import dev.kiln.spi.Workspace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * An {@link OpProvider} in a jar of the {@code --plugins} folder is seen by {@code kiln} as a
  * backend there is: a model using its op, which does not load without it (its output has no
- * declared shape), runs with it.
+ * declared shape), runs with it. And an op no provider knows, claimed by a backend of the folder,
+ * runs and is verified around: {@code kiln verify} marks it not verifiable.
  */
 class PluginOpProviderTest {
     @TempDir
@@ -75,8 +82,65 @@ class PluginOpProviderTest {
         }
     }
 
+    /** Claims com.vendor.Twice (y = 2x), an op no provider knows; named only by the jar the test writes. */
+    public static final class ClaimsTwice implements Backend {
+        @Override
+        public String id() {
+            return "claims-twice";
+        }
+
+        @Override
+        public Support supports(BoundNode node, CompileContext context) {
+            return node.op() instanceof ProvidedOp p && p.type().equals("com.vendor.Twice") ? Support.YES
+                    : Support.no("only com.vendor.Twice");
+        }
+
+        @Override
+        public CompiledPartition compile(Partition partition, CompileContext context) {
+            return new CompiledPartition() {
+                @Override
+                public Workspace newWorkspace() {
+                    float[][] values = new float[1][];
+                    return new Workspace() {
+                        @Override
+                        public void upload(int index, Tensor host) {
+                            values[0] = host.toFloatArray();
+                        }
+
+                        @Override
+                        public void execute() {
+                            for (int i = 0; i < values[0].length; i++) {
+                                values[0][i] *= 2;
+                            }
+                        }
+
+                        @Override
+                        public void download(int index, Tensor host) {
+                            host.copyFrom(values[0]);
+                        }
+
+                        @Override
+                        public void close() {
+                        }
+                    };
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+    }
+
     /** x [N, 2, 3] -> com.example.plugin.Scale(factor 2.5) -> y, whose shape the file does not declare. */
     private Path model() throws IOException {
+        return model("Scale", "com.example.plugin", false);
+    }
+
+    /**
+     * x [N, 2, 3] -> op (factor 2.5) -> t -> Relu -> y; t's shape in value_info when {@code declared}.
+     */
+    private Path model(String op, String domain, boolean declared) throws IOException {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
                 .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"))
                 .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(2))
@@ -85,30 +149,59 @@ class PluginOpProviderTest {
         GraphProto graph = GraphProto.newBuilder().setName("scaled")
                 .addInput(ValueInfoProto.newBuilder().setName("x")
                         .setType(TypeProto.newBuilder().setTensorType(floats.clone().setShape(shape))))
-                .addNode(NodeProto.newBuilder().setName("scale").setOpType("Scale").setDomain("com.example.plugin")
-                        .addInput("x").addOutput("y").addAttribute(AttributeProto.newBuilder().setName("factor")
-                                .setType(AttributeProto.AttributeType.FLOAT).setF(2.5f)))
+                .addNode(NodeProto.newBuilder().setName(op.toLowerCase(java.util.Locale.ROOT)).setOpType(op)
+                        .setDomain(domain).addInput("x").addOutput("t").addAttribute(AttributeProto.newBuilder()
+                                .setName("factor").setType(AttributeProto.AttributeType.FLOAT).setF(2.5f)))
+                .addNode(NodeProto.newBuilder().setName("relu").setOpType("Relu").addInput("t").addOutput("y"))
                 .addOutput(ValueInfoProto.newBuilder().setName("y").setType(TypeProto.newBuilder().setTensorType(floats)))
                 .build();
+        if (declared) {
+            graph = graph.toBuilder().addValueInfo(ValueInfoProto.newBuilder().setName("t")
+                    .setType(TypeProto.newBuilder().setTensorType(floats.clone().setShape(shape)))).build();
+        }
         ModelProto model = ModelProto.newBuilder().setIrVersion(OnnxTestFiles.IR_VERSION)
                 .setProducerName(OnnxTestFiles.PRODUCER)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OnnxTestFiles.OPSET))
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("com.example.plugin").setVersion(1))
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(domain).setVersion(1))
                 .setGraph(graph).build();
-        Path file = dir.resolve("scaled.onnx");
+        Path file = dir.resolve(op + ".onnx");
         Files.write(file, model.toByteArray());
         return file;
     }
 
-    private Path pluginFolder() throws IOException {
-        Path folder = Files.createDirectories(dir.resolve("plugins"));
-        try (OutputStream file = Files.newOutputStream(folder.resolve("scale-op.jar"));
+    /** A plugin folder with one jar that registers {@code type}'s {@code implementation} (classes from the class path). */
+    private Path pluginFolder(Class<?> type, Class<?> implementation) throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("plugins-" + implementation.getSimpleName()));
+        try (OutputStream file = Files.newOutputStream(folder.resolve("plugin.jar"));
              JarOutputStream jar = new JarOutputStream(file)) {
-            jar.putNextEntry(new JarEntry("META-INF/services/dev.kiln.spi.OpProvider"));
-            jar.write((Scale.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+            jar.putNextEntry(new JarEntry("META-INF/services/" + type.getName()));
+            jar.write((implementation.getName() + "\n").getBytes(StandardCharsets.UTF_8));
             jar.closeEntry();
         }
         return folder;
+    }
+
+    @Test
+    void anOpaqueOpClaimedByAPluginBackendRunsAndVerifyMarksItNotVerifiable() throws IOException {
+        Path model = model("Twice", "com.vendor", true);
+        Path plugins = pluginFolder(Backend.class, ClaimsTwice.class);
+
+        CliRun verify = CliRun.of("--plugins", plugins.toString(), "verify", "--model", model.toString(),
+                "--backends", "claims-twice", "--json");
+        assertEquals(0, verify.exitCode(), verify.describe());
+        var backend = verify.json().get("backends").get(0);
+        assertTrue(backend.get("passed").asBoolean(), verify.describe());
+        assertEquals("[\"twice\"]", backend.get("not_verifiable").toString(), verify.describe());
+        assertEquals("[\"relu\"]", backend.get("fallback_nodes").toString(), verify.describe());
+
+        CliRun text = CliRun.of("--plugins", plugins.toString(), "verify", "--model", model.toString(),
+                "--backends", "claims-twice");
+        assertTrue(text.out().contains("not verifiable (no reference kernel): twice"), text.describe());
+
+        CliRun unclaimed = CliRun.of("run", "--model", model.toString(), "--backend", "reference");
+        assertEquals(1, unclaimed.exitCode(), unclaimed.describe());
+        assertTrue(unclaimed.err().contains("node 'twice' (com.vendor.Twice) cannot run on any backend"),
+                unclaimed.describe());
     }
 
     @Test
@@ -130,7 +223,7 @@ class PluginOpProviderTest {
         assertTrue(without.err().contains("com.example.plugin") && without.err().contains("Scale")
                 && without.err().contains("no shape rule"), without.describe());
 
-        Path plugins = pluginFolder();
+        Path plugins = pluginFolder(OpProvider.class, Scale.class);
         CliRun listed = CliRun.of("--plugins", plugins.toString(), "backends");
         assertEquals(0, listed.exitCode(), listed.describe());
         assertTrue(listed.out().contains("op com.example.plugin.Scale: from " + Scale.class.getName()),
@@ -144,7 +237,7 @@ class PluginOpProviderTest {
             assertEquals(shape, out.shape());
             float[] values = out.toFloatArray();
             for (int i = 0; i < x.length; i++) {
-                assertEquals(x[i] * 2.5f, values[i], 0f, "element " + i);
+                assertEquals(Math.max(0, x[i] * 2.5f), values[i], 0f, "element " + i);
             }
         }
     }
