@@ -74,6 +74,25 @@ public record ProvidedOp(OpProvider provider, OpAttributes attributes) implement
         return provider.macs(inputs, outputs, attributes);
     }
 
+    /**
+     * Same op, same attributes. Providers are stateless, so two instances of one provider class
+     * (two imports of a file each discover their own) are the same op; an {@link OpaqueOp} carries
+     * its declared shapes and compares by them.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ProvidedOp p && p.attributes.equals(attributes)
+                && (p.provider.equals(provider) || !(provider instanceof OpaqueOp)
+                && p.provider.getClass() == provider.getClass() && p.domain().equals(domain())
+                && p.name().equals(name()));
+    }
+
+    @Override
+    public int hashCode() {
+        int identity = provider instanceof OpaqueOp ? provider.hashCode() : provider.getClass().getName().hashCode();
+        return (identity * 31 + type().hashCode()) * 31 + attributes.hashCode();
+    }
+
     /** Stable text (no identity hash codes): selection keys hash the ops' text. */
     @Override
     public String toString() {

@@ -99,8 +99,12 @@ class ProvidedOpImportTest {
 
     @Test
     void theProviderOnTheClassPathIsFoundWithoutBeingNamed() {
-        try (Graph graph = OnnxImporter.load(geluModel("found.onnx", gelu("tanh")))) {
+        Path file = geluModel("found.onnx", gelu("tanh"));
+        try (Graph graph = OnnxImporter.load(file); Graph again = OnnxImporter.load(file)) {
             assertEquals(GELU, graph.nodes().getFirst().op().type());
+            // Each load discovers its own provider instance: still the same op.
+            assertEquals(graph.nodes().getFirst().op(), again.nodes().getFirst().op());
+            assertEquals(graph.nodes().getFirst().op().hashCode(), again.nodes().getFirst().op().hashCode());
         }
     }
 
