@@ -192,6 +192,20 @@ class ProvidedOpImportTest {
     }
 
     @Test
+    void anUnknownOpWritingAGraphOutputTakesItsShapeFromTheOutputsType() {
+        Path file = TestModel.opset(13).input("x", -1, 2, 3)
+                .node(NodeProto.newBuilder().setName("twice").setOpType("Twice").setDomain("com.vendor")
+                        .addInput("x").addOutput("y").build())
+                .output("y", DataType.FLOAT, -1, 2, 3)
+                .save(dir.resolve("twice_output.onnx"));
+        try (Graph graph = OnnxImporter.load(file, NO_OPS)) {
+            OpaqueOp op = assertInstanceOf(OpaqueOp.class, ((ProvidedOp) graph.nodes().getFirst().op()).provider());
+            assertEquals(List.of(Shape.of(-1, 2, 3)), op.outputs());
+            assertEquals(Shape.of(5, 2, 3), graph.inferShapes(graph.inputShapesForBatch(5)).get("y"));
+        }
+    }
+
+    @Test
     void anUnknownOpNoBackendClaimsFailsAtCompileNamingTheOpAndTheNode() {
         try (Graph graph = OnnxImporter.load(twiceModel(true), NO_OPS);
              Engine engine = engineWith()) {
