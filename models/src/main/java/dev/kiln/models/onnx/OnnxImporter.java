@@ -21,7 +21,7 @@ import java.nio.file.Path;
  * node becomes several Kiln nodes, the extra ones are named {@code <node>/<purpose>}.
  *
  * <p>An op Kiln does not have imports through the {@link dev.kiln.spi.OpProvider} that provides
- * it (by ONNX domain and op type). One no provider knows imports as an opaque node
+ * it (by ONNX domain and op type; where Kiln imports an ai.onnx op itself, its own conversion wins). One no provider knows imports as an opaque node
  * ({@link dev.kiln.graph.ops.OpaqueOp}) when the file declares the shape of each of its outputs
  * ({@code value_info}, or the graph outputs' types): it then runs only on a backend that claims
  * it, and compiling fails naming the op and the node where none does. Without declared shapes
