@@ -12,6 +12,8 @@ import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.OpAttributes;
 import dev.kiln.graph.ops.OpaqueOp;
 import dev.kiln.graph.ops.ProvidedOp;
+import dev.kiln.optimize.Optimizer;
+import dev.kiln.models.onnx.proto.OnnxProto.ModelProto;
 import dev.kiln.models.onnx.proto.OnnxProto.NodeProto;
 import dev.kiln.models.onnx.proto.OnnxProto.TensorProto.DataType;
 import dev.kiln.models.onnx.proto.OnnxProto.TensorShapeProto;
@@ -19,12 +21,17 @@ import dev.kiln.models.onnx.proto.OnnxProto.TypeProto;
 import dev.kiln.models.onnx.proto.OnnxProto.ValueInfoProto;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.runtime.NodePlacement;
+import dev.kiln.spi.Backend;
 import dev.kiln.spi.KernelRegistry;
 import dev.kiln.spi.OpRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -160,9 +167,9 @@ class ProvidedOpImportTest {
         }
         Path file = dir.resolve(declared ? "twice_declared.onnx" : "twice.onnx");
         try {
-            java.nio.file.Files.write(file, model.toByteArray());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            Files.write(file, model.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return file;
     }
@@ -245,8 +252,8 @@ class ProvidedOpImportTest {
                 e.getMessage());
     }
 
-    private static Engine engineWith(dev.kiln.spi.Backend... extra) {
-        List<dev.kiln.spi.Backend> backends = new java.util.ArrayList<>(List.of(extra));
+    private static Engine engineWith(Backend... extra) {
+        List<Backend> backends = new ArrayList<>(List.of(extra));
         backends.add(new ReferenceBackend());
         return Engine.withBackends(backends, KernelRegistry.discover(), EngineOptions.defaults());
     }
@@ -285,14 +292,14 @@ class ProvidedOpImportTest {
                 .output("y")
                 .save(dir.resolve("constants.onnx"));
         try {
-            var model = dev.kiln.models.onnx.proto.OnnxProto.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(file));
+            var model = ModelProto.parseFrom(Files.readAllBytes(file));
             model = model.toBuilder().setGraph(model.getGraph().toBuilder().addValueInfo(valueInfo("t", 2))).build();
-            java.nio.file.Files.write(file, model.toByteArray());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            Files.write(file, model.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         try (Graph graph = OnnxImporter.load(file, OPS)) {
-            Graph optimized = new dev.kiln.optimize.Optimizer().optimize(graph).graph();
+            Graph optimized = new Optimizer().optimize(graph).graph();
             try {
                 List<String> types = optimized.nodes().stream().map(n -> n.op().type()).toList();
                 assertTrue(types.contains(TWICE) && types.contains(GELU), types.toString());
