@@ -30,6 +30,7 @@ module dev.kiln {
     uses dev.kiln.spi.Backend;
     uses dev.kiln.spi.KernelProvider;
     uses dev.kiln.spi.ModelFormat;
+    uses dev.kiln.spi.OpProvider;
 
     provides dev.kiln.spi.Backend with dev.kiln.reference.ReferenceBackend;
     provides dev.kiln.spi.KernelProvider with dev.kiln.reference.ReferenceKernels;

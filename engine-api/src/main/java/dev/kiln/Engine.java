@@ -97,7 +97,7 @@ public final class Engine implements AutoCloseable {
             return new Engine(BackendRegistry.discover(), KernelRegistry.discover(), options,
                     Engine.class.getClassLoader());
         }
-        PluginFolder folder = PluginFolder.open(plugins, Engine.class.getClassLoader());
+        PluginFolder folder = PluginFolder.shared(plugins);
         return new Engine(BackendRegistry.discover(folder.loader(), folder.failures()),
                 KernelRegistry.discover(folder.loader()), options, folder.loader());
     }

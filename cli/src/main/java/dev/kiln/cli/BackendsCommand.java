@@ -2,7 +2,9 @@ package dev.kiln.cli;
 
 import dev.kiln.Engine;
 import dev.kiln.SelectionPolicy;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.spi.Device;
+import dev.kiln.spi.OpRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -16,7 +18,8 @@ import java.util.stream.Collectors;
 
 /** {@code kiln backends}: what was discovered, what can run here, and what {@code auto} picks. */
 @Command(name = "backends", mixinStandardHelpOptions = true,
-        description = "List the backends found on the class path, whether each can run here, and the one auto picks.")
+        description = "List the backends found on the class path, whether each can run here, and the one auto picks;"
+                + " then the ops that plugins add.")
 final class BackendsCommand implements Callable<Integer> {
 
     @Spec
@@ -48,9 +51,14 @@ final class BackendsCommand implements Callable<Integer> {
     /**
      * {@code auto}: the backend the rank rule picks (what auto picks under {@code --select rank}, and
      * where nothing can be measured); {@code selection}: the policy in force.
-     * {@code load_failures}: plugins (backends, kernel providers, jars of the plugin folder) that did not load.
+     * {@code load_failures}: plugins (backends, kernel providers, op providers, jars of the plugin folder)
+     * that did not load. {@code op_providers}: the ops plugins add ({@code domain.name}) and their providers.
      */
-    record Report(String auto, String selection, List<BackendRow> backends, List<String> loadFailures) {
+    record Report(String auto, String selection, List<BackendRow> backends, List<String> loadFailures,
+                  List<OpProviderRow> opProviders) {
+    }
+
+    record OpProviderRow(String op, String provider, boolean referenceKernel) {
     }
 
     @Override
@@ -62,7 +70,12 @@ final class BackendsCommand implements Callable<Integer> {
                 .toList();
         List<String> failures = new java.util.ArrayList<>(engine.loadFailures());
         failures.addAll(engine.kernels().loadFailures());
-        Report report = new Report(engine.autoChoice(), engine.options().selection().label(), backends, failures);
+        OpRegistry ops = OpRegistry.discover();
+        ops.loadFailures().stream().filter(f -> !failures.contains(f)).forEach(failures::add); // the folder's own once
+        List<OpProviderRow> opProviders = ops.providers().stream().map(p -> new OpProviderRow(
+                ProvidedOp.qualifiedName(p.domain(), p.name()), p.getClass().getName(), p.hasReferenceKernel())).toList();
+        Report report = new Report(engine.autoChoice(), engine.options().selection().label(), backends, failures,
+                opProviders);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Json.print(out, report);
@@ -83,6 +96,10 @@ final class BackendsCommand implements Callable<Integer> {
             out.println("auto picks per model and batch size (--select " + report.selection() + "): the fastest"
                     + " backend that runs the whole model, measured once on this machine and kept in the tuning"
                     + " cache ('kiln tune', 'kiln explain'); by rank alone: " + report.auto());
+        }
+        for (OpProviderRow op : opProviders) {
+            out.println("op " + op.op() + ": from " + op.provider()
+                    + (op.referenceKernel() ? "" : " (no reference kernel: runs only where a backend claims it)"));
         }
         for (String failure : failures) {
             out.println("failed to load: " + failure);

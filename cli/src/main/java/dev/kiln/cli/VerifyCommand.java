@@ -87,7 +87,7 @@ final class VerifyCommand implements Callable<Integer> {
     record BackendReport(String backend, boolean passed, double maxRelError, NodeReport worstNode,
                          NodeReport firstDivergentNode, List<NodeReport> inputsInTolerance,
                          List<String> fallbackNodes, int nodesOnBackend, List<String> problems,
-                         ReducedReport reduced, List<ValueRow> values) {
+                         ReducedReport reduced, List<ValueRow> values, List<String> notVerifiable) {
     }
 
     /**
@@ -204,7 +204,7 @@ final class VerifyCommand implements Callable<Integer> {
         List<BackendReport> reports = v.verdicts().stream().map(b -> new BackendReport(b.backend(), b.passed(),
                 finite(b.maxRelError()), NodeReport.of(b.worstNode()), NodeReport.of(b.firstDivergent()),
                 b.inputsInTolerance().stream().map(NodeReport::of).toList(), b.fallbackNodes(), b.nodesOnBackend(),
-                b.problems(), reduced.get(b.backend()), valueRows(b))).toList();
+                b.problems(), reduced.get(b.backend()), valueRows(b), b.notVerifiable())).toList();
         Report whole = new Report(modelName, v.nodes(), v.values(), v.passed(), reports);
         if (report != null) {
             VerifyPage.write(Json.tree(whole), Json.tree(Environment.probe(engine)), report);
@@ -223,6 +223,10 @@ final class VerifyCommand implements Callable<Integer> {
                             : ", " + b.fallbackNodes().size() + " fell back: " + abbreviate(b.fallbackNodes()));
             for (String p : b.problems()) {
                 out.printf(Locale.ROOT, "  problem: %s%n", p);
+            }
+            if (!b.notVerifiable().isEmpty()) {
+                out.printf(Locale.ROOT, "  not verifiable (no reference kernel): %s; what follows is checked from"
+                        + " this backend's own output of them%n", abbreviate(b.notVerifiable()));
             }
             if (b.worstNode() != null) {
                 out.printf(Locale.ROOT, "  worst relative error %.3g at %s (%s), tolerance there %.3g%n",

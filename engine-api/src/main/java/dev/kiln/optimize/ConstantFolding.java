@@ -3,6 +3,7 @@ package dev.kiln.optimize;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Node;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompileContext;
@@ -22,7 +23,7 @@ import java.util.Map;
  * holding its outputs. Nodes are visited in topological order, so a chain of such nodes folds
  * in one run. The reference backend computes the values, through the backend SPI, so folding
  * gives exactly what running the node would. A node that writes a graph output stays: the
- * graph's outputs remain computed values.
+ * graph's outputs remain computed values. A {@link ProvidedOp} stays too (opaque to the passes).
  */
 public final class ConstantFolding implements Pass {
     private final ReferenceBackend evaluator = new ReferenceBackend();
@@ -49,6 +50,9 @@ public final class ConstantFolding implements Pass {
     }
 
     private static boolean isFoldable(Node n, WorkingGraph graph) {
+        if (n.op() instanceof ProvidedOp) {
+            return false; // a plugin's op is opaque to Kiln's passes, and may have no reference kernel to fold it with
+        }
         boolean readsAny = false;
         for (String in : n.inputs()) {
             if (in.isEmpty()) {

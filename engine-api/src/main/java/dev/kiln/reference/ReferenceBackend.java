@@ -31,6 +31,9 @@ public final class ReferenceBackend implements Backend {
                 return Support.no("input " + shape + " is larger than a Java array");
             }
         }
+        if (node.op() instanceof dev.kiln.graph.ops.ProvidedOp p && !p.hasReferenceKernel()) {
+            return Support.no(ReferenceKernels.noReferenceKernel(p));
+        }
         StringBuilder refusals = new StringBuilder();
         return context.kernels().best(ID, ReferenceKernel.class, node, refusals) != null ? Support.YES
                 : Support.no("no reference kernel for " + node.op().type()

@@ -14,6 +14,7 @@ import dev.kiln.graph.ops.MatMul;
 import dev.kiln.graph.ops.MaxPool;
 import dev.kiln.graph.ops.Op;
 import dev.kiln.graph.ops.Pad;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
@@ -82,7 +83,8 @@ public final class ReferenceKernels implements KernelProvider {
             kernel("lrn", Lrn.class, serial(LrnKernel::execute), NOT_IN_PLACE),
             kernel("squeeze-excitation", SqueezeExcitation.class, serial(SqueezeExcitationKernel::execute), NOT_IN_PLACE),
             kernel("pad", Pad.class, serial(PadKernel::execute), NOT_IN_PLACE),
-            kernel("transpose", Transpose.class, serial(TransposeKernel::execute), NOT_IN_PLACE));
+            kernel("transpose", Transpose.class, serial(TransposeKernel::execute), NOT_IN_PLACE),
+            providedOps());
 
     @Override
     public String name() {
@@ -97,6 +99,31 @@ public final class ReferenceKernels implements KernelProvider {
     @Override
     public List<KernelFactory<?>> kernels() {
         return KERNELS;
+    }
+
+    /** An op from an {@link dev.kiln.spi.OpProvider}: the provider's own reference kernel, where it has one. */
+    private static KernelFactory<ReferenceKernel> providedOps() {
+        return KernelFactory.of(ReferenceKernel.class, "provided-op",
+                node -> !(node.op() instanceof ProvidedOp p) ? KernelSupport.no("not a provided op")
+                        : p.hasReferenceKernel() ? KernelSupport.yes() : KernelSupport.no(noReferenceKernel(p)),
+                (node, context) -> {
+                    ProvidedOp p = (ProvidedOp) node.op();
+                    ReferenceKernel k = p.provider().referenceKernel(node);
+                    if (k == null) {
+                        throw new IllegalStateException("the provider of " + p.type()
+                                + " says it has a reference kernel but gave none");
+                    }
+                    return k;
+                });
+    }
+
+    /** Why the reference backend cannot run a provided op: what names the op and its origin in the compile's error. */
+    static String noReferenceKernel(ProvidedOp p) {
+        return "op " + p.type() + " has no reference kernel"
+                + (p.provider() instanceof dev.kiln.graph.ops.OpaqueOp
+                ? ": no op provider knows it; it was imported as an opaque node from its declared output shapes,"
+                + " so only a backend that claims it can run it"
+                : " (its provider " + p.provider().getClass().getName() + " gives none)");
     }
 
     private static KernelFactory<ReferenceKernel> kernel(String name, Class<? extends Op> op, Loops loops,

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
@@ -26,6 +28,32 @@ public record PluginFolder(ClassLoader loader, List<Path> jars, List<String> fai
     public PluginFolder {
         jars = List.copyOf(jars);
         failures = List.copyOf(failures);
+    }
+
+    /** Folders opened by {@link #shared}, by their path and the jars seen in them (name, size, time). */
+    private static final Map<String, PluginFolder> SHARED = new ConcurrentHashMap<>();
+
+    /**
+     * The folder's jars on one class loader under Kiln's for the whole process while the jars stay
+     * as they are: backends, kernel providers and op providers of one jar then share its classes
+     * (a backend may test for its vendor's op provider class), however many engines and imports
+     * read the folder. A jar added, removed or rewritten opens the folder anew.
+     */
+    public static PluginFolder shared(Path folder) {
+        return SHARED.computeIfAbsent(fingerprint(folder), k -> open(folder, PluginFolder.class.getClassLoader()));
+    }
+
+    private static String fingerprint(Path folder) {
+        StringBuilder key = new StringBuilder(folder.toAbsolutePath().normalize().toString());
+        try (Stream<Path> listing = Files.list(folder)) {
+            for (Path jar : listing.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList()) {
+                key.append('\n').append(jar.getFileName()).append(' ').append(Files.size(jar)).append(' ')
+                        .append(Files.getLastModifiedTime(jar).toMillis());
+            }
+        } catch (IOException | RuntimeException e) {
+            key.append("\nunreadable");
+        }
+        return key.toString();
     }
 
     /** Opens {@code folder}'s jars on a class loader under {@code parent}. */

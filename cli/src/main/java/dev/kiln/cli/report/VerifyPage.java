@@ -58,7 +58,7 @@ public final class VerifyPage {
         JsonNode backends = report.path("backends");
         HtmlTable t = new HtmlTable(report, "data", "backend", "verdict", "max rel err", "worst node",
                 "tolerance there", "first divergent node", "its rel err", "its tolerance", "nodes on it",
-                "fallback nodes", "problems");
+                "fallback nodes", "not verifiable", "problems");
         for (int b = 0; b < backends.size(); b++) {
             JsonNode v = backends.get(b);
             String at = "/backends/" + b + "/";
@@ -71,6 +71,7 @@ public final class VerifyPage {
                     .number(at + "first_divergent_node/tolerance", NumberFormat.SCIENTIFIC)
                     .number(at + "nodes_on_backend", NumberFormat.INTEGER)
                     .text(String.join(", ", texts(v.path("fallback_nodes"))))
+                    .text(String.join(", ", texts(v.path("not_verifiable"))))
                     .text(String.join("; ", texts(v.path("problems")))).endRow();
         }
         return t.html();

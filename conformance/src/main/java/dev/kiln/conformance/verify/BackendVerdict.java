@@ -16,16 +16,27 @@ import java.util.List;
  * @param nodesOnBackend   how many nodes it ran
  * @param problems         what went wrong besides the numbers: a skipped compile, a failed run
  * @param checks           every value compared, in execution order
+ * @param notVerifiable    nodes with no reference kernel: not compared, and what follows them is
+ *                         checked from this backend's own output of them
  */
 public record BackendVerdict(String backend, boolean passed, double maxRelError, ValueCheck worstNode,
                              ValueCheck firstDivergent, List<ValueCheck> inputsInTolerance,
                              List<String> fallbackNodes, int nodesOnBackend, List<String> problems,
-                             List<ValueCheck> checks) {
+                             List<ValueCheck> checks, List<String> notVerifiable) {
 
     public BackendVerdict {
         inputsInTolerance = List.copyOf(inputsInTolerance);
         fallbackNodes = List.copyOf(fallbackNodes);
         problems = List.copyOf(problems);
         checks = List.copyOf(checks);
+        notVerifiable = List.copyOf(notVerifiable);
+    }
+
+    /** A verdict with every node verifiable. */
+    public BackendVerdict(String backend, boolean passed, double maxRelError, ValueCheck worstNode,
+                          ValueCheck firstDivergent, List<ValueCheck> inputsInTolerance, List<String> fallbackNodes,
+                          int nodesOnBackend, List<String> problems, List<ValueCheck> checks) {
+        this(backend, passed, maxRelError, worstNode, firstDivergent, inputsInTolerance, fallbackNodes, nodesOnBackend,
+                problems, checks, List.of());
     }
 }

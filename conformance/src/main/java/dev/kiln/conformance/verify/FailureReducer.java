@@ -54,8 +54,13 @@ public final class FailureReducer {
             }
             Node divergent = optimized.nodes().stream().filter(n -> n.name().equals(full.firstDivergent().node()))
                     .findFirst().orElseThrow();
-            for (Candidate c : List.of(singleNode(optimized, divergent, inputs), ancestors(optimized, divergent,
-                    inputs))) {
+            // The node alone needs its inputs from the reference backend, which cannot run a node
+            // with no reference kernel upstream: then only its ancestors, run as the model runs, remain.
+            boolean unverifiableUpstream = ancestorNodes(optimized, divergent).stream()
+                    .anyMatch(LayerwiseVerifier::notVerifiable);
+            List<Candidate> candidates = unverifiableUpstream ? List.of(ancestors(optimized, divergent, inputs))
+                    : List.of(singleNode(optimized, divergent, inputs), ancestors(optimized, divergent, inputs));
+            for (Candidate c : candidates) {
                 BackendVerdict v = verifier.verifyAsWritten(c.graph(), c.inputs(), List.of(backend))
                         .verdicts().getFirst();
                 if (!v.passed()) {

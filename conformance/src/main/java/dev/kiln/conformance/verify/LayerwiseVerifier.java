@@ -8,15 +8,20 @@ import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.conformance.Tolerance;
 import dev.kiln.graph.Graph;
+import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.Node;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
 import dev.kiln.reference.ReferenceBackend;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Compares every value of a graph, as the optimizer leaves it, computed by each backend on its
@@ -26,6 +31,11 @@ import java.util.Map;
  * {@link TappedGraph}), so a value is compared exactly where it was computed, and once more as
  * it is, whose outputs must agree too (a fault that only shows when values stay inside a
  * partition is reported as a problem, with no divergent node).
+ *
+ * <p>A node the reference backend cannot run (an op with no reference kernel: an opaque node, or
+ * a provided op whose provider gives none) is not verifiable: its values are not compared, and
+ * the reference backend computes what follows it from the backend's own output of it
+ * ({@link BackendVerdict#notVerifiable()}).
  *
  * <pre>{@code
  * Verification v = new LayerwiseVerifier(Engine.create()).verify(graph, inputs, List.of("cpu-simd"));
@@ -69,29 +79,104 @@ public final class LayerwiseVerifier {
 
     /** As {@link #verify}, on {@code graph} exactly as written (the caller optimized it, or wants it so). */
     public Verification verifyAsWritten(Graph graph, Map<String, Tensor> inputs, List<String> backends) {
+        List<Node> unverifiable = graph.nodes().stream().filter(LayerwiseVerifier::notVerifiable).toList();
         try (Graph tapped = TappedGraph.of(graph)) {
-            Map<String, Tensor> reference = runOn(ReferenceBackend.ID, tapped, inputs).outputs();
-            try {
-                Map<String, Shape> shapes = new HashMap<>();
-                inputs.forEach((k, t) -> shapes.put(k, t.shape()));
-                graph.initializers().forEach((k, t) -> shapes.put(k, t.shape()));
-                reference.forEach((k, t) -> shapes.put(k, t.shape()));
-                Map<String, Tolerance> tolerances = ValueTolerances.of(graph, shapes);
-                Map<String, Double> scales = ValueTolerances.errorScales(graph, reference);
-                List<BackendVerdict> verdicts = new ArrayList<>();
-                for (String backend : backends) {
-                    verdicts.add(verdict(backend, graph, tapped, inputs, reference, shapes, tolerances, scales));
+            List<BackendVerdict> verdicts = new ArrayList<>();
+            int values;
+            if (unverifiable.isEmpty()) {
+                Map<String, Tensor> reference = runOn(ReferenceBackend.ID, tapped, inputs).outputs();
+                try {
+                    Expected expected = Expected.of(graph, inputs, reference);
+                    for (String backend : backends) {
+                        verdicts.add(verdict(backend, graph, tapped, inputs, actual -> expected, List.of()));
+                    }
+                    values = reference.size();
+                } finally {
+                    reference.values().forEach(Tensor::close);
                 }
-                return new Verification(graph.name(), graph.nodes().size(), reference.size(), verdicts);
-            } finally {
-                reference.values().forEach(Tensor::close);
+            } else {
+                // The reference backend cannot run these nodes: each backend's own output of them
+                // feeds the reference run of what follows, so the rest is still checked.
+                List<Expected> made = new ArrayList<>();
+                try {
+                    for (String backend : backends) {
+                        verdicts.add(verdict(backend, graph, tapped, inputs, actual -> {
+                            Expected e = Expected.of(graph, inputs, referenceAfter(graph, inputs, actual, unverifiable));
+                            made.add(e);
+                            return e;
+                        }, unverifiable.stream().map(Node::name).toList()));
+                    }
+                } finally {
+                    made.forEach(e -> e.values().values().forEach(Tensor::close));
+                }
+                values = (int) graph.nodes().stream().filter(n -> !unverifiable.contains(n))
+                        .flatMap(n -> n.outputs().stream()).filter(v -> !v.isEmpty()).count();
             }
+            return new Verification(graph.name(), graph.nodes().size(), values, verdicts);
+        }
+    }
+
+    /** A node the reference backend cannot run: an op with no reference kernel (an opaque or provided op). */
+    public static boolean notVerifiable(Node n) {
+        return n.op() instanceof ProvidedOp p && !p.hasReferenceKernel();
+    }
+
+    /** The reference values, with the shapes, tolerances and error scales they are compared with. */
+    private record Expected(Map<String, Tensor> values, Map<String, Shape> shapes, Map<String, Tolerance> tolerances,
+                            Map<String, Double> scales) {
+        static Expected of(Graph graph, Map<String, Tensor> inputs, Map<String, Tensor> reference) {
+            Map<String, Shape> shapes = new HashMap<>();
+            inputs.forEach((k, t) -> shapes.put(k, t.shape()));
+            graph.initializers().forEach((k, t) -> shapes.put(k, t.shape()));
+            reference.forEach((k, t) -> shapes.put(k, t.shape()));
+            return new Expected(reference, shapes, ValueTolerances.of(graph, shapes),
+                    ValueTolerances.errorScales(graph, reference));
+        }
+    }
+
+    /**
+     * Every value of {@code graph} on the reference backend, where each node in {@code cut}
+     * is replaced by the values the backend under test computed for it (copies, which the caller
+     * closes with the rest): the graph without those nodes, their outputs made inputs.
+     */
+    private Map<String, Tensor> referenceAfter(Graph graph, Map<String, Tensor> inputs, Map<String, Tensor> actual,
+                                               List<Node> cut) {
+        Set<String> cutValues = new LinkedHashSet<>();
+        cut.forEach(n -> n.outputs().stream().filter(v -> !v.isEmpty()).forEach(cutValues::add));
+        GraphBuilder b = new GraphBuilder(graph.name());
+        graph.inputs().forEach(v -> b.input(v.name(), v.shape()));
+        cutValues.forEach(v -> b.input(v, actual.get(v).shape()));
+        graph.initializers().forEach((name, t) -> b.initializer(name, Tensor.wrap(t.segment(), t.shape())));
+        Set<String> outputs = new LinkedHashSet<>();
+        for (Node n : graph.nodes()) {
+            if (!cut.contains(n)) {
+                b.node(n);
+                n.outputs().stream().filter(v -> !v.isEmpty()).forEach(outputs::add);
+            }
+        }
+        Map<String, Tensor> values = new HashMap<>();
+        try {
+            if (!outputs.isEmpty()) {
+                outputs.forEach(b::output);
+                Map<String, Tensor> feeds = new HashMap<>(inputs);
+                cutValues.forEach(v -> feeds.put(v, actual.get(v)));
+                try (Graph rest = b.build()) {
+                    values.putAll(runOn(ReferenceBackend.ID, rest, feeds).outputs());
+                }
+            }
+            for (String v : cutValues) {
+                Tensor a = actual.get(v);
+                values.put(v, Tensor.of(a.shape(), a.toFloatArray()));
+            }
+            return values;
+        } catch (RuntimeException e) {
+            values.values().forEach(Tensor::close);
+            throw e;
         }
     }
 
     private BackendVerdict verdict(String backend, Graph graph, Graph tapped, Map<String, Tensor> inputs,
-                                   Map<String, Tensor> reference, Map<String, Shape> shapes,
-                                   Map<String, Tolerance> tolerances, Map<String, Double> scales) {
+                                   Function<Map<String, Tensor>, Expected> expectedFor, List<String> notVerifiable) {
         List<String> problems = new ArrayList<>();
         Run run;
         try {
@@ -99,10 +184,23 @@ public final class LayerwiseVerifier {
         } catch (RuntimeException e) {
             problems.add("could not run on " + backend + ": " + e.getMessage());
             return new BackendVerdict(backend, false, Double.NaN, null, null, List.of(), List.of(), 0, problems,
-                    List.of());
+                    List.of(), notVerifiable);
         }
         Map<String, Tensor> actual = run.outputs();
         try {
+            Expected expected;
+            try {
+                expected = expectedFor.apply(actual);
+            } catch (RuntimeException e) {
+                problems.add("the reference run after the nodes it cannot run (" + notVerifiable + ") failed: "
+                        + e.getMessage());
+                return new BackendVerdict(backend, false, Double.NaN, null, null, List.of(), List.of(), 0, problems,
+                        List.of(), notVerifiable);
+            }
+            Map<String, Tensor> reference = expected.values();
+            Map<String, Shape> shapes = expected.shapes();
+            Map<String, Tolerance> tolerances = expected.tolerances();
+            Map<String, Double> scales = expected.scales();
             List<String> fallbacks = new ArrayList<>();
             int onBackend = 0;
             for (PlanReport.Placement p : run.placements()) {
@@ -122,6 +220,9 @@ public final class LayerwiseVerifier {
             ValueCheck worst = null;
             ValueCheck first = null;
             for (Node n : graph.nodes()) {
+                if (notVerifiable.contains(n.name())) {
+                    continue; // its values are the backend's own: what follows is checked from them
+                }
                 List<Shape> inShapes = n.inputs().stream().map(v -> v.isEmpty() ? null : shapes.get(v)).toList();
                 for (String v : n.outputs()) {
                     if (v.isEmpty()) {
@@ -160,7 +261,7 @@ public final class LayerwiseVerifier {
             }
             boolean passed = first == null && problems.isEmpty();
             return new BackendVerdict(backend, passed, worst == null ? 0 : worst.relativeError(), worst, first,
-                    feeding, fallbacks, onBackend, problems, checks);
+                    feeding, fallbacks, onBackend, problems, checks, notVerifiable);
         } finally {
             actual.values().forEach(Tensor::close);
         }

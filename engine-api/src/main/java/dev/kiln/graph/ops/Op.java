@@ -9,12 +9,14 @@ import java.util.List;
  * its arity and its shape rule; kernels live with the backends. Op types are ONNX's names where
  * ONNX has the op.
  *
- * <p>Adding an op: a record here with its shape rule, a reference kernel in
- * {@code dev.kiln.reference}, an ONNX mapping, and each backend's kernel.
+ * <p>Adding an op to Kiln: a record here with its shape rule, a reference kernel in
+ * {@code dev.kiln.reference}, an ONNX mapping, and each backend's kernel. An op from outside
+ * Kiln is a {@link ProvidedOp}: its {@link dev.kiln.spi.OpProvider} plugin gives the shape rule,
+ * the reference kernel and the ONNX identity, and the sealed list stays Kiln's own ops.
  */
 public sealed interface Op permits Conv, BatchNormalization, Activation, Binary, Concat, MaxPool, AveragePool,
         GlobalPool, Gemm, MatMul, Flatten, Reshape, Softmax, Passthrough, Lrn, SqueezeExcitation, Pad,
-        Transpose {
+        Transpose, ProvidedOp {
 
     /** The op type, e.g. {@code "Conv"}; ONNX's name for ops that exist in ONNX. */
     String type();

@@ -7,6 +7,9 @@ import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.GraphValidationException;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ValueInfo;
+import dev.kiln.graph.ops.OpAttributes;
+import dev.kiln.graph.ops.OpaqueOp;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.models.onnx.proto.OnnxProto.GraphProto;
 import dev.kiln.models.onnx.proto.OnnxProto.ModelProto;
 import dev.kiln.models.onnx.proto.OnnxProto.NodeProto;
@@ -16,6 +19,8 @@ import dev.kiln.models.onnx.proto.OnnxProto.TensorProto.DataType;
 import dev.kiln.models.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.kiln.models.onnx.proto.OnnxProto.TypeProto;
 import dev.kiln.models.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.kiln.spi.OpProvider;
+import dev.kiln.spi.OpRegistry;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,6 +50,9 @@ final class GraphReader {
 
     private final ModelFile file;
     private final boolean inspecting;
+    private final OpRegistry ops;
+    /** The types the file declares for values (value_info, graph outputs), for ops Kiln has no shape rule for. */
+    private final Map<String, TypeProto> declaredTypes = new HashMap<>();
     private final Map<String, Long> opsets = new LinkedHashMap<>();
     private final Map<String, ImportedValue> values = new HashMap<>();
     private final Set<String> graphInputs = new HashSet<>();
@@ -58,13 +66,14 @@ final class GraphReader {
     private final Set<String> unsupported = new TreeSet<>();
     private final Map<String, Integer> opCounts = new LinkedHashMap<>();
 
-    private GraphReader(ModelFile file, boolean inspecting) {
+    private GraphReader(ModelFile file, boolean inspecting, OpRegistry ops) {
         this.file = file;
         this.inspecting = inspecting;
+        this.ops = ops;
     }
 
-    static Graph load(ModelFile file) {
-        GraphReader reader = new GraphReader(file, false);
+    static Graph load(ModelFile file, OpRegistry ops) {
+        GraphReader reader = new GraphReader(file, false, ops);
         reader.convert();
         return reader.build();
     }
@@ -74,8 +83,8 @@ final class GraphReader {
      * as {@link #load} does, so that inspect validates exactly what loading validates (cycles,
      * undefined values, shapes that do not fit their nodes).
      */
-    static OnnxSummary inspect(ModelFile file) {
-        GraphReader reader = new GraphReader(file, true);
+    static OnnxSummary inspect(ModelFile file, OpRegistry ops) {
+        GraphReader reader = new GraphReader(file, true, ops);
         reader.convert();
         if (reader.unsupported.isEmpty()) {
             try (Graph validated = reader.build()) {
@@ -124,6 +133,12 @@ final class GraphReader {
         }
         for (ValueInfoProto v : graph.getOutputList()) {
             read.add(v.getName());
+        }
+        for (ValueInfoProto v : graph.getValueInfoList()) {
+            declaredTypes.put(v.getName(), v.getType());
+        }
+        for (ValueInfoProto v : graph.getOutputList()) {
+            declaredTypes.put(v.getName(), v.getType());
         }
         readInitializers(graph);
         readInputs(graph);
@@ -289,19 +304,27 @@ final class GraphReader {
         String name = proto.getName().isEmpty() ? opType + "_" + index : proto.getName();
         String domain = proto.getDomain().equals("ai.onnx") ? "" : proto.getDomain();
         try {
+            OpConverter kilns = domain.isEmpty() ? OnnxOps.converter(opType) : null;
+            OpProvider provider = kilns == null ? ops.find(domain, opType) : null;
+            if (provider != null) {
+                convertProvided(proto, name, provider);
+                return;
+            }
             if (!domain.isEmpty()) {
-                throw new UnsupportedNodeException(domain + "." + opType, "node '" + name + "': op " + opType
-                        + " of domain '" + domain + "' is not supported by Kiln");
+                convertOpaque(proto, name, domain, "node '" + name + "': op " + opType + " of domain '" + domain
+                        + "' is not supported by Kiln");
+                return;
             }
             Long opset = opsets.get("");
             if (opset == null) {
                 throw new OnnxFormatException("node '" + name + "' (" + opType
                         + "): the model imports no opset for the ai.onnx domain");
             }
-            OpConverter converter = OnnxOps.converter(opType);
+            OpConverter converter = kilns;
             if (converter == null) {
-                throw new UnsupportedNodeException(opType, "node '" + name + "': op " + opType + " (opset " + opset
+                convertOpaque(proto, name, domain, "node '" + name + "': op " + opType + " (opset " + opset
                         + ") is not supported by Kiln");
+                return;
             }
             if (opset > NEWEST_OPSET) {
                 throw new UnsupportedNodeException(opType + " (opset " + opset + ")", "node '" + name + "': op "
@@ -329,6 +352,71 @@ final class GraphReader {
             unsupported.add(opType + " (invalid: " + e.getMessage() + ")");
             markUnavailable(proto);
         }
+    }
+
+    /** A node of an op a plugin's {@link OpProvider} adds: its attributes through the provider, its inputs as data. */
+    private void convertProvided(NodeProto proto, String name, OpProvider provider) {
+        String where = "node '" + name + "' (" + ProvidedOp.qualifiedName(provider.domain(), provider.name())
+                + ", from op provider " + provider.getClass().getName() + ")";
+        OpAttributes attributes;
+        try {
+            attributes = provider.importAttributes(OnnxAttributeView.read(proto, where, file.folder()));
+        } catch (IllegalArgumentException e) {
+            throw new OnnxFormatException(where + ": " + e.getMessage(), e);
+        }
+        addOpaqueOrProvided(proto, name, new ProvidedOp(provider, attributes), where);
+    }
+
+    /**
+     * A node of an op neither Kiln nor any provider knows: kept as an {@link OpaqueOp} when the file
+     * declares the shape of each output it writes, which a backend may claim; otherwise unsupported,
+     * saying why ({@code refusal} begins the message).
+     */
+    private void convertOpaque(NodeProto proto, String name, String domain, String refusal) {
+        String op = ProvidedOp.qualifiedName(domain, proto.getOpType());
+        List<Shape> declared = new ArrayList<>();
+        for (String out : proto.getOutputList()) {
+            TypeProto type = declaredTypes.get(out);
+            Shape shape = out.isEmpty() || type == null ? null
+                    : declaredShape(type, "value '" + out + "' of node '" + name + "'");
+            if (shape == null) {
+                throw new UnsupportedNodeException(op, refusal + ": no op provider knows it, and the file"
+                        + " declares no shape for its output '" + out + "' (in value_info or the graph's outputs),"
+                        + " so it has no shape rule");
+            }
+            declared.add(shape);
+        }
+        if (declared.isEmpty()) {
+            throw new UnsupportedNodeException(op, refusal + ": no op provider knows it, and it has no outputs");
+        }
+        String where = "node '" + name + "' (" + op + ", opaque)";
+        if (inspecting) {
+            // It loads, but only a backend that claims it can run it: inspect says so.
+            unsupported.add(op + " (no op provider; opaque, runs only on a backend that claims it)");
+        }
+        OpAttributes attributes = OnnxAttributeView.read(proto, where, file.folder());
+        addOpaqueOrProvided(proto, name, new ProvidedOp(new OpaqueOp(domain, proto.getOpType(),
+                proto.getInputCount(), declared), attributes), where);
+    }
+
+    /** Adds the node with every present input read as float data. */
+    private void addOpaqueOrProvided(NodeProto proto, String name, ProvidedOp op, String where) {
+        int given = proto.getInputCount();
+        if (given < op.minInputs() || given > op.maxInputs()) {
+            throw new OnnxFormatException(where + " has " + given + " inputs; the op takes " + op.minInputs()
+                    + (op.maxInputs() == op.minInputs() ? "" : " to " + op.maxInputs()));
+        }
+        if (proto.getOutputCount() > op.outputCount()) {
+            throw new OnnxFormatException(where + " has " + proto.getOutputCount() + " outputs; the op computes "
+                    + op.outputCount());
+        }
+        long opset = opsets.getOrDefault(op.domain(), 1L);
+        NodeContext context = new NodeContext(this, proto, name, opset);
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < given; i++) {
+            inputs.add(context.optionalData(i));
+        }
+        addNode(new Node(name, op, inputs, proto.getOutputList()));
     }
 
     private void markUnavailable(NodeProto proto) {

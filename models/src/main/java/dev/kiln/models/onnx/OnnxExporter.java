@@ -22,6 +22,8 @@ import dev.kiln.graph.ops.MaxPool;
 import dev.kiln.graph.ops.Pad;
 import dev.kiln.graph.ops.Passthrough;
 import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.OpaqueOp;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.graph.ops.Softmax;
 import dev.kiln.graph.ops.SqueezeExcitation;
@@ -48,6 +50,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Writes a Kiln graph as a standard ONNX model (opset {@value #OPSET}) that ONNX Runtime or any
@@ -67,9 +70,15 @@ public final class OnnxExporter {
 
     private final GraphProto.Builder out = GraphProto.newBuilder();
     private final Map<String, Shape> shapes;
+    /** The shapes at batch 2, to tell which dimensions of a provided op's outputs are the batch. */
+    private final Map<String, Shape> shapesAtTwo;
+    /** The domains of provided ops written, each imported at version 1. */
+    private final TreeSet<String> domains = new TreeSet<>();
 
     private OnnxExporter(Graph graph) {
-        this.shapes = graph.hasFixedShapesBesidesBatch() ? graph.inferShapes(graph.inputShapesForBatch(1)) : Map.of();
+        boolean fixed = graph.hasFixedShapesBesidesBatch();
+        this.shapes = fixed ? graph.inferShapes(graph.inputShapesForBatch(1)) : Map.of();
+        this.shapesAtTwo = fixed ? graph.inferShapes(graph.inputShapesForBatch(2)) : Map.of();
     }
 
     /** Writes {@code graph} to {@code file}. */
@@ -99,9 +108,10 @@ public final class OnnxExporter {
             e.out.addOutput(ValueInfoProto.newBuilder().setName(o).setType(TypeProto.newBuilder()
                     .setTensorType(TypeProto.Tensor.newBuilder().setElemType(DataType.FLOAT_VALUE))));
         }
-        return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("kiln").setProducerVersion("0.1")
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-                .setGraph(e.out).build();
+        ModelProto.Builder model = ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("kiln")
+                .setProducerVersion("0.1").addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
+        e.domains.forEach(d -> model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(d).setVersion(1)));
+        return model.setGraph(e.out).build();
     }
 
     private void node(Node n) {
@@ -155,7 +165,48 @@ public final class OnnxExporter {
             case Transpose t -> emit(n.name(), "Transpose", n.inputs(), n.outputs(),
                     t.perm().length == 0 ? List.of() : List.of(ints("perm", toLongs(t.perm()))));
             case SqueezeExcitation se -> squeezeExcitation(n, se);
+            case ProvidedOp p -> provided(n, p);
         }
+    }
+
+    /**
+     * A plugin's op (or an opaque one) with its domain, op type and attributes, and the shapes of
+     * its outputs in {@code value_info}: where no provider knows the op on reading, they are what
+     * lets it import as an opaque node again.
+     */
+    private void provided(Node n, ProvidedOp p) {
+        if (!p.domain().isEmpty()) {
+            domains.add(p.domain());
+        }
+        out.addNode(NodeProto.newBuilder().setName(n.name()).setOpType(p.name()).setDomain(p.domain())
+                .addAllInput(trimmed(n.inputs())).addAllOutput(n.outputs())
+                .addAllAttribute(OnnxAttributeView.write(p.attributes())));
+        for (int i = 0; i < n.outputs().size(); i++) {
+            String v = n.outputs().get(i);
+            Shape shape = declaredShape(p, i, v);
+            if (!v.isEmpty() && shape != null) {
+                out.addValueInfo(valueInfo(v, shape));
+            }
+        }
+    }
+
+    /** An output's shape with the batch-dependent dimensions symbolic; an opaque op's as declared; null when open. */
+    private Shape declaredShape(ProvidedOp p, int output, String value) {
+        if (p.provider() instanceof OpaqueOp o) {
+            return o.outputs().get(output);
+        }
+        Shape one = shapes.get(value);
+        Shape two = shapesAtTwo.get(value);
+        if (one == null || two == null || one.rank() != two.rank()) {
+            return one;
+        }
+        int[] dims = one.dims();
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] != two.dim(i)) {
+                dims[i] = Shape.DYNAMIC;
+            }
+        }
+        return Shape.of(dims);
     }
 
     /** A fused epilogue as nodes after the producer, in order; the last writes {@code y}. */

@@ -4,6 +4,7 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Flatten;
 import dev.kiln.graph.ops.GlobalPool;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -14,8 +15,9 @@ import dev.kiln.spi.Support;
 
 /**
  * A partial backend, as a vendor would start one: it runs activations, elementwise binary ops on
- * operands of the output's shape, global pooling and the shape-only Flatten and Reshape, and
- * leaves every other node to Kiln's fallback. Registered by its
+ * operands of the output's shape, global pooling, the shape-only Flatten and Reshape, and the
+ * vendor's own op {@code com.example.GELU} ({@link GeluOp}, which it claims by domain and name),
+ * and leaves every other node to Kiln's fallback. Registered by its
  * {@code META-INF/services/dev.kiln.spi.Backend} line; the three methods below are all the SPI
  * asks for.
  */
@@ -48,6 +50,7 @@ public final class ExampleBackend implements Backend {
             case GlobalPool g -> node.inputShape(0).rank() == 4 ? Support.YES : Support.no("rank 4 only");
             case Flatten f -> Support.YES;
             case Reshape r -> Support.YES;
+            case ProvidedOp p when p.domain().equals(GeluOp.DOMAIN) && p.name().equals(GeluOp.NAME) -> Support.YES;
             default -> Support.no(node.op().type() + " is not implemented");
         };
     }

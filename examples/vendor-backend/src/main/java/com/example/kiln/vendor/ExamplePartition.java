@@ -6,6 +6,7 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.GlobalPool;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.CompiledPartition;
 import dev.kiln.spi.Partition;
@@ -99,7 +100,24 @@ final class ExamplePartition implements CompiledPartition {
                 }
             }
             case GlobalPool g -> globalPool(g, n.inputShape(0), x, y);
+            case ProvidedOp p -> gelu(GeluOp.usesTanh(p), x, y); // the only provided op the backend claims
             default -> System.arraycopy(x, 0, y, 0, y.length); // Flatten, Reshape: same elements, same order
+        }
+    }
+
+    /**
+     * The backend's own GELU kernel, in float: the tanh form as x * sigmoid(2u), since
+     * (1 + tanh(u)) / 2 = sigmoid(2u), a different formula from the reference kernel's.
+     */
+    private static void gelu(boolean tanh, float[] x, float[] y) {
+        for (int i = 0; i < y.length; i++) {
+            float v = x[i];
+            if (tanh) {
+                float u2 = 1.5957691f * (v + 0.044715f * v * v * v);
+                y[i] = v / (1 + (float) Math.exp(-u2));
+            } else {
+                y[i] = (float) (0.5 * v * (1 + GeluOp.erf(v * 0.70710678)));
+            }
         }
     }
 
