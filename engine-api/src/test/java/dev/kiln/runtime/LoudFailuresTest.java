@@ -149,6 +149,11 @@ class LoudFailuresTest {
             }
 
             @Override
+            public int contractVersion() {
+                return ReferenceKernel.CONTRACT_VERSION;
+            }
+
+            @Override
             public List<KernelFactory<?>> kernels() {
                 return List.of(broken);
             }

@@ -75,6 +75,11 @@ final class OpFormFaultBackend implements Backend {
         }
 
         @Override
+        public int contractVersion() {
+            return ReferenceKernel.CONTRACT_VERSION;
+        }
+
+        @Override
         public List<KernelFactory<?>> kernels() {
             return List.of(KernelFactory.of(ReferenceKernel.class, "wrong-last-column",
                     node -> faulty.test(node) ? KernelSupport.withPriority(1_000) : KernelSupport.no("not the form"),

@@ -90,6 +90,11 @@ final class NodeFaultBackend implements Backend {
         }
 
         @Override
+        public int contractVersion() {
+            return ReferenceKernel.CONTRACT_VERSION;
+        }
+
+        @Override
         public List<KernelFactory<?>> kernels() {
             return List.of(KernelFactory.of(ReferenceKernel.class, "wrong-" + faultyNode,
                     node -> node.node().name().equals(faultyNode) ? KernelSupport.withPriority(1_000)
