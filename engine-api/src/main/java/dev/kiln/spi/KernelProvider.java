@@ -29,4 +29,38 @@ public interface KernelProvider {
     int contractVersion();
 
     List<KernelFactory<?>> kernels();
+
+    /**
+     * A provider from its parts, as {@link KernelFactory#of} makes a factory: for kernels an
+     * embedder or a test adds with {@link KernelRegistry#with}. A service needs a class of its own.
+     */
+    static KernelProvider of(String name, String backend, int contractVersion, List<KernelFactory<?>> kernels) {
+        List<KernelFactory<?>> copy = List.copyOf(kernels);
+        return new KernelProvider() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String backend() {
+                return backend;
+            }
+
+            @Override
+            public int contractVersion() {
+                return contractVersion;
+            }
+
+            @Override
+            public List<KernelFactory<?>> kernels() {
+                return copy;
+            }
+
+            @Override
+            public String toString() {
+                return "kernel provider '" + name + "' for backend '" + backend + "'";
+            }
+        };
+    }
 }
