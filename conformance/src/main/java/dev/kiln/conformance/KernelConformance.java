@@ -28,8 +28,8 @@ import java.util.ServiceLoader;
  * run alone on that backend and compared with the reference backend's plain kernels.
  *
  * <p>For every kernel (factory) of the provider, the cases are the {@link OpCases} whose node it
- * says it runs ({@link KernelFactory#supports}): odd sizes, channel counts that are not a multiple
- * of any lane count, asymmetric padding, batches above 1, every post-op. Each case is compiled on
+ * says it runs ({@link KernelFactory#supports}): odd sizes, channel counts that leave a partial
+ * block at 4, 8 and 16 lanes, asymmetric padding, batches above 1, every post-op. Each case is compiled on
  * the backend with that kernel as the backend's only kernel (the backend's own and other
  * providers' kernels for it are left out, so nothing else can take the node), run on the case's
  * seeded inputs, and compared with the reference backend's outputs under the case's
