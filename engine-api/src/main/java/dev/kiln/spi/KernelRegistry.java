@@ -60,7 +60,14 @@ public final class KernelRegistry {
         List<KernelProvider> accepted = new ArrayList<>();
         List<String> failures = new ArrayList<>(loadFailures);
         for (KernelProvider p : candidates) {
-            String refusal = contractRefusal(p);
+            String refusal;
+            try {
+                refusal = contractRefusal(p);
+            } catch (RuntimeException | LinkageError e) {
+                // A provider that cannot say who it is or what it offers is refused like one that fails to load.
+                refusal = "kernel provider " + p.getClass().getName() + " failed while its kernel contract was"
+                        + " checked: " + e;
+            }
             if (refusal == null) {
                 accepted.add(p);
             } else {

@@ -96,4 +96,22 @@ class KernelContractTest {
                 && registry.loadFailures().getFirst().contains("declares no kernel contract version"),
                 registry.loadFailures().getFirst());
     }
+
+    @Test
+    void aProviderThatThrowsWhileItsContractIsCheckedIsRefusedNotFatal() {
+        KernelProvider current = reluProvider("broken-kernels", ReferenceKernel.CONTRACT_VERSION);
+        KernelProvider broken = (KernelProvider) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[]{KernelProvider.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("kernels")) {
+                        throw new IllegalStateException("cannot list its kernels");
+                    }
+                    return method.invoke(current, args);
+                });
+        KernelRegistry registry = KernelRegistry.discover().with(broken);
+        assertTrue(registry.loadFailures().stream().anyMatch(f -> f.contains(broken.getClass().getName())
+                && f.contains("cannot list its kernels")), registry.loadFailures().toString());
+        // The registry still serves the backend's own kernels.
+        assertTrue(registry.kernels(ReferenceBackend.ID, ReferenceKernel.class).stream()
+                .anyMatch(r -> r.provider().equals("reference")));
+    }
 }
