@@ -15,6 +15,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.List;
+import java.util.Set;
 import java.util.function.IntConsumer;
 
 /**
@@ -34,7 +35,7 @@ import java.util.function.IntConsumer;
  * <p>For {@link Gemm} ({@link #forGemm}), A is row-major [M, K] and Y row-major [M, N]: sums
  * accumulate in blocked form in scratch, and the epilogue writes only the N real columns.
  */
-public final class ConvGemmKernel implements SimdKernel {
+public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
     /** The GEMM loop's task for the buffers of the last call (see {@link LastTask}). */
     private final LastTask tasks = new LastTask();
     /** More groups than this go to a grouped or depthwise kernel: the dense form wastes groups-fold work. */
@@ -297,16 +298,24 @@ public final class ConvGemmKernel implements SimdKernel {
      * compact), or null. A partition that writes its input in that layout itself, straight from
      * the host, calls {@link #takePaddedInput} at compile time.
      */
-    PaddedInput compactPaddedInput() {
+    @Override
+    public PaddedInput compactPaddedInput() {
         return padded != null && padded.pixelStride != L ? padded : null;
     }
 
     /** From now on input 0 arrives as {@link #compactPaddedInput()} lays it out; called before any execution. */
-    void takePaddedInput() {
+    @Override
+    public void takePaddedInput() {
         if (compactPaddedInput() == null) {
             throw new IllegalStateException("this kernel does not compact its input: " + algorithm);
         }
         inputPadded = true;
+    }
+
+    @Override
+    public Set<FusedForm> fusedForms() {
+        return FusedForm.where(finishesRowsAlone(), FusedForm.EXPANSION_ROWS, compactPaddedInput() != null,
+                FusedForm.COMPACT_PADDED_INPUT);
     }
 
     @Override
@@ -358,7 +367,8 @@ public final class ConvGemmKernel implements SimdKernel {
         return padded == null && !plainOutput && taps.chunks() == 1 && !addsResidual;
     }
 
-    int outputBlocks() {
+    @Override
+    public int outputBlocks() {
         return packed.blocks;
     }
 
@@ -367,7 +377,8 @@ public final class ConvGemmKernel implements SimdKernel {
      * and, when {@code pair}, block {@code block + 1}: bias, epilogue and all, stored in {@code c}
      * at {@code cRow[r] - cRow[first] + toA} and {@code ... + toB}, so contiguous there.
      */
-    void finishRows(float[] x, int first, int end, int block, boolean pair, float[] c, int toA, int toB) {
+    @Override
+    public void finishRows(float[] x, int first, int end, int block, boolean pair, float[] c, int toA, int toB) {
         int shift = cRow[first];
         int cA = toA - shift, cB = toB - shift;
         if (pair) {

@@ -10,6 +10,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Set;
 
 /**
  * Depthwise convolution (groups == channels == output channels) on NCHWc values. Each channel
@@ -22,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * image, and a right border; only the borders check columns. Rows whose taps fall above or below
  * the image skip those filter rows, a test per row rather than per element.
  */
-public final class DepthwiseConvKernel implements SimdKernel {
+public final class DepthwiseConvKernel implements DepthwiseRows {
     private static final VectorSpecies<Float> SPECIES = BlockedLayout.SPECIES;
     private static final int L = BlockedLayout.LANES;
     /** Interior pixels computed together; 8 accumulators cover the FMA latency of two units. */
@@ -168,20 +169,24 @@ public final class DepthwiseConvKernel implements SimdKernel {
     }
 
     /** The first input row that output row {@code oy} reads (clamped to the image). */
-    int firstInputRow(int oy) {
+    @Override
+    public int firstInputRow(int oy) {
         return Math.clamp((long) oy * strideH - padTop, 0, height);
     }
 
     /** One past the last input row that output row {@code oy} reads (clamped to the image). */
-    int endInputRow(int oy) {
+    @Override
+    public int endInputRow(int oy) {
         return Math.clamp((long) oy * strideH - padTop + (long) (kernelH - 1) * dilationH + 1, 0, height);
     }
 
-    int blocks() {
+    @Override
+    public int blocks() {
         return blocks;
     }
 
-    int outputRows() {
+    @Override
+    public int outputRows() {
         return outH;
     }
 
@@ -191,6 +196,11 @@ public final class DepthwiseConvKernel implements SimdKernel {
                 + (dilationH * dilationW > 1 ? " dilation " + dilationH + "x" + dilationW : "")
                 + ", one FMA per tap on " + L + "-channel vectors, border columns split off"
                 + (epilogueText.isEmpty() ? "" : ", epilogue " + epilogueText);
+    }
+
+    @Override
+    public Set<FusedForm> fusedForms() {
+        return computesPlaneRows() ? Set.of(FusedForm.DEPTHWISE_ROWS) : Set.of();
     }
 
     @Override
@@ -299,7 +309,8 @@ public final class DepthwiseConvKernel implements SimdKernel {
      * would start, so a buffer holding only the rows these outputs read may stand in for the
      * whole plane ({@link ExpansionDepthwiseKernel}).
      */
-    void computeRows(float[] x, int inPlane, float[] y, float[] residual, int plane, int rowStart, int rowEnd) {
+    @Override
+    public void computeRows(float[] x, int inPlane, float[] y, float[] residual, int plane, int rowStart, int rowEnd) {
         int block = plane % blocks;
         int outPlane = plane * outH * outW * L;
         int weightBase = block * kernelH * kernelW * L;

@@ -13,16 +13,17 @@ import dev.kiln.spi.HostThreads;
  * twice; each task's buffer keeps the rows shared by its next few output rows instead of
  * recomputing them.
  *
- * <p>Built by {@link SimdPartition} from the two kernels the registry chose, when
- * {@link ConvGemmKernel#finishesRowsAlone} and {@link DepthwiseConvKernel#computesPlaneRows}.
+ * <p>Built by {@link SimdPartition} from the two kernels the registry chose, when the first
+ * takes {@link FusedForm#EXPANSION_ROWS} and the second {@link FusedForm#DEPTHWISE_ROWS}, whichever
+ * provider made them.
  */
 final class ExpansionDepthwiseKernel implements SimdKernel {
     private static final int L = BlockedLayout.LANES;
     /** Expanded rows a task's buffer holds, per channel block, at most about this many floats: well inside L2. */
     private static final int BUFFER_FLOATS_PER_BLOCK = 16 * 1024;
 
-    private final ConvGemmKernel expansion;
-    private final DepthwiseConvKernel depthwise;
+    private final ExpansionRows expansion;
+    private final DepthwiseRows depthwise;
     private final int batch, blocks, pairs, height, width, outH;
     /** Bands of output rows each (image, pair of blocks) is cut into: one task each. */
     private final int bands;
@@ -31,9 +32,9 @@ final class ExpansionDepthwiseKernel implements SimdKernel {
     /** Input rows the buffer holds for {@link #rowsPerStep} output rows, at most. */
     private final int bufferRows;
 
-    ExpansionDepthwiseKernel(ConvGemmKernel expansion, DepthwiseConvKernel depthwise, int batch, int height,
+    ExpansionDepthwiseKernel(ExpansionRows expansion, DepthwiseRows depthwise, int batch, int height,
                              int width, int parallelism) {
-        if (!expansion.finishesRowsAlone() || !depthwise.computesPlaneRows()
+        if (!FusedForm.EXPANSION_ROWS.takenBy(expansion) || !FusedForm.DEPTHWISE_ROWS.takenBy(depthwise)
                 || expansion.outputBlocks() != depthwise.blocks()) {
             throw new IllegalArgumentException("these two kernels do not run as one: " + expansion.algorithm()
                     + " / " + depthwise.algorithm());

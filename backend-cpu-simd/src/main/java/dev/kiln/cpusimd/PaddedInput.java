@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
  * {@code channels} floats per pixel: a row of the window is then one contiguous run of
  * kW x channels inputs, a single long tap for the micro-kernel instead of kW taps of 3.
  */
-final class PaddedInput {
+public final class PaddedInput {
     /** The tasks of the last copy and upload, by buffers (see {@link LastTask}). */
     private final LastTask copyTasks = new LastTask();
     private final LastTask uploadTasks = new LastTask();
@@ -28,7 +28,8 @@ final class PaddedInput {
     /** Floats per pixel in the copy: {@link BlockedLayout#LANES}, or the channel count when compact. */
     final int pixelStride;
 
-    PaddedInput(int batch, int channels, int height, int width, int top, int left, int bottom, int right) {
+    /** The copy of a batch of NCHWc images of {@code channels} channels padded by these many rows and columns. */
+    public PaddedInput(int batch, int channels, int height, int width, int top, int left, int bottom, int right) {
         this.planes = batch * BlockedLayout.blocks(channels);
         this.channels = channels;
         this.height = height;

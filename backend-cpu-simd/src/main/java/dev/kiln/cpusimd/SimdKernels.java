@@ -61,6 +61,11 @@ public final class SimdKernels implements KernelProvider {
     }
 
     @Override
+    public int contractVersion() {
+        return SimdKernel.CONTRACT_VERSION;
+    }
+
+    @Override
     public List<KernelFactory<?>> kernels() {
         return KERNELS;
     }

@@ -77,7 +77,7 @@ final class SimdPartition implements CompiledPartition {
             if (next >= 0) {
                 BoundNode d = nodes.get(next);
                 Shape expanded = n.outputShape();
-                kernel = new ExpansionDepthwiseKernel((ConvGemmKernel) kernel, (DepthwiseConvKernel) kernelOf.get(d),
+                kernel = new ExpansionDepthwiseKernel((ExpansionRows) kernel, (DepthwiseRows) kernelOf.get(d),
                         expanded.dim(0), expanded.dim(2), expanded.dim(3), threads.parallelism());
                 fusedIn[next] = true;
                 n = new BoundNode(new Node(n.name(), n.op(), n.node().inputs(), d.node().outputs()), n.inputShapes(),
@@ -109,13 +109,16 @@ final class SimdPartition implements CompiledPartition {
 
     /**
      * The index of the depthwise convolution that is the only reader of node {@code i}'s output,
-     * when the two can run as one {@link ExpansionDepthwiseKernel}; else -1.
+     * when the two can run as one {@link ExpansionDepthwiseKernel} (their kernels take
+     * {@link FusedForm#EXPANSION_ROWS} and {@link FusedForm#DEPTHWISE_ROWS}); else -1.
      */
     private static int depthwiseReadingOnly(Partition partition, int i, Map<BoundNode, SimdKernel> kernelOf) {
         List<BoundNode> nodes = partition.nodes();
-        if (!(kernelOf.get(nodes.get(i)) instanceof ConvGemmKernel expansion) || !expansion.finishesRowsAlone()) {
+        SimdKernel first = kernelOf.get(nodes.get(i));
+        if (!FusedForm.EXPANSION_ROWS.takenBy(first)) {
             return -1;
         }
+        ExpansionRows expansion = (ExpansionRows) first;
         String value = nodes.get(i).node().outputs().getFirst();
         if (partition.outputs().contains(value)) {
             return -1;
@@ -131,16 +134,19 @@ final class SimdPartition implements CompiledPartition {
                 }
             }
         }
-        return reader >= 0 && nodes.get(reader).node().inputs().getFirst().equals(value)
-                && kernelOf.get(nodes.get(reader)) instanceof DepthwiseConvKernel depthwise
-                && depthwise.computesPlaneRows() && depthwise.blocks() == expansion.outputBlocks() ? reader : -1;
+        if (reader < 0 || !nodes.get(reader).node().inputs().getFirst().equals(value)
+                || !FusedForm.DEPTHWISE_ROWS.takenBy(kernelOf.get(nodes.get(reader)))) {
+            return -1;
+        }
+        return ((DepthwiseRows) kernelOf.get(nodes.get(reader))).blocks() == expansion.outputBlocks() ? reader : -1;
     }
 
     /**
      * Per partition input, the padded compact layout its upload writes directly, or null for
      * NCHWc. A few-channel image read only by one dense convolution (a network's first layer)
      * is laid out as that convolution would copy it anyway: the upload then writes 3 floats per
-     * pixel instead of a whole block, and the convolution skips its copy.
+     * pixel instead of a whole block, and the convolution skips its copy. Only for a reader whose
+     * kernel takes {@link FusedForm#COMPACT_PADDED_INPUT}.
      */
     private static PaddedInput[] paddedUploads(Partition partition, Map<BoundNode, SimdKernel> kernelOf) {
         PaddedInput[] layouts = new PaddedInput[partition.inputs().size()];
@@ -160,9 +166,10 @@ final class SimdPartition implements CompiledPartition {
                 }
             }
             if (reads != 1 || !reader.node().inputs().getFirst().equals(name)
-                    || !(kernelOf.get(reader) instanceof ConvGemmKernel conv)) {
+                    || !FusedForm.COMPACT_PADDED_INPUT.takenBy(kernelOf.get(reader))) {
                 continue;
             }
+            PaddedUploadReader conv = (PaddedUploadReader) kernelOf.get(reader);
             PaddedInput layout = conv.compactPaddedInput();
             // The value's buffer is sized for NCHWc; the padded layout must fit in it.
             if (layout != null && layout.floats() <= BlockedLayout.floats(reader.inputShape(0))) {

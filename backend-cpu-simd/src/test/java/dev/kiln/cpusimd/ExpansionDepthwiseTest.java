@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class ExpansionDepthwiseTest {
     private static final String FUSED = "one step";
 
-    private static Tensor random(SplittableRandom random, int... dims) {
+    static Tensor random(SplittableRandom random, int... dims) {
         float[] v = new float[java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b)];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) random.nextGaussian();
@@ -62,7 +62,7 @@ class ExpansionDepthwiseTest {
     }
 
     /** Within 1e-5 of the largest |expected|, with no absolute allowance on top that small outputs would hide in. */
-    private static void assertClose(float[] expected, float[] actual) {
+    static void assertClose(float[] expected, float[] actual) {
         double largest = 0;
         for (float v : expected) {
             largest = Math.max(largest, Math.abs(v));
@@ -76,7 +76,7 @@ class ExpansionDepthwiseTest {
     }
 
     /** x -> 1x1 conv to {@code expanded} channels -> depthwise with {@code window} (both with {@code activation}). */
-    private static GraphBuilder block(int channels, int height, int width, int expanded, Window window, int kernel,
+    static GraphBuilder block(int channels, int height, int width, int expanded, Window window, int kernel,
                                       ActivationFunction activation, SplittableRandom random) {
         GraphBuilder b = new GraphBuilder("inverted-residual");
         b.input("x", Shape.of(Shape.DYNAMIC, channels, height, width));

@@ -50,6 +50,17 @@ public final class OpenClContext implements AutoCloseable {
         return device;
     }
 
+    /** The JOCL context, in which a provider's kernel builds its own program and buffers. */
+    public cl_context clContext() {
+        requireOpen();
+        return context;
+    }
+
+    /** The JOCL device this context runs on. */
+    public cl_device_id clDevice() {
+        return device.device();
+    }
+
     TileSizes tiles() {
         return tiles;
     }
@@ -63,7 +74,7 @@ public final class OpenClContext implements AutoCloseable {
      * the end of the last plane (the lanes past the end are computed and never stored): 32, the
      * widest run of pixels a kernel reads at once.
      */
-    static final int TAIL_FLOATS = 32;
+    public static final int TAIL_FLOATS = 32;
 
     /** A read-only device buffer holding {@code data} (then {@link #TAIL_FLOATS} zeros). */
     DeviceBuffer upload(float[] data) {

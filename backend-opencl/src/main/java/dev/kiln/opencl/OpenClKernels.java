@@ -48,6 +48,11 @@ public final class OpenClKernels implements KernelProvider {
     }
 
     @Override
+    public int contractVersion() {
+        return ClKernel.CONTRACT_VERSION;
+    }
+
+    @Override
     public List<KernelFactory<?>> kernels() {
         return KERNELS;
     }

@@ -150,11 +150,15 @@ public final class OpCases {
                 ActivationFunction.HARD_SWISH, ActivationFunction.leakyRelu(0.1f), ActivationFunction.TANH);
     }
 
-    /** Every activation on 4-D and 2-D inputs, over a range that reaches every saturation point. */
+    /**
+     * Every activation on 4-D and 2-D inputs, over a range that reaches every saturation point;
+     * 13 channels leave a partial block at 4, 8 and 16 lanes (20 fill whole blocks of 4).
+     */
     public static List<Case> activations() {
         List<Case> cases = new ArrayList<>();
         for (ActivationFunction f : activationFunctions()) {
-            for (int[] dims : List.of(new int[] {DYNAMIC, 20, 5, 7}, new int[] {DYNAMIC, 37})) {
+            for (int[] dims : List.of(new int[] {DYNAMIC, 20, 5, 7}, new int[] {DYNAMIC, 13, 3, 5},
+                    new int[] {DYNAMIC, 37})) {
                 String name = f + " " + shapeLabel(dims);
                 cases.add(new Case(name, () -> {
                     return OneNodeGraph.of(name, new Activation(f)).input("x", dims).build();

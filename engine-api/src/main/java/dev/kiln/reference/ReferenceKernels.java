@@ -97,6 +97,11 @@ public final class ReferenceKernels implements KernelProvider {
     }
 
     @Override
+    public int contractVersion() {
+        return ReferenceKernel.CONTRACT_VERSION;
+    }
+
+    @Override
     public List<KernelFactory<?>> kernels() {
         return KERNELS;
     }

@@ -4,12 +4,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Every kernel provider found, by backend: a kernel-based backend asks it for the best kernel
- * per node. A provider that fails to load is recorded, never fatal.
+ * per node. A provider that fails to load is recorded, never fatal. So is one built for another
+ * version of its backend's kernel contract ({@link KernelContract}): it is refused as it
+ * arrives, named in {@link #loadFailures()} and in one warning ({@code System.Logger}
+ * {@code dev.kiln.spi}), and none of its kernels is used.
  */
 public final class KernelRegistry {
+    private static final System.Logger LOG = System.getLogger("dev.kiln.spi");
+    /** Refusals already warned of in this process, so that a registry per engine does not repeat them. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     /** A registered kernel and the provider it came from. */
     public record Registered<K>(KernelFactory<K> factory, String provider) {
@@ -43,13 +51,61 @@ public final class KernelRegistry {
     private final List<KernelProvider> providers;
     private final List<String> loadFailures;
 
+    /** A registry of these providers, less those built for another kernel contract (see {@link #loadFailures()}). */
     public KernelRegistry(List<KernelProvider> providers) {
         this(providers, List.of());
     }
 
-    private KernelRegistry(List<KernelProvider> providers, List<String> loadFailures) {
-        this.providers = List.copyOf(providers);
-        this.loadFailures = List.copyOf(loadFailures);
+    private KernelRegistry(List<KernelProvider> candidates, List<String> loadFailures) {
+        List<KernelProvider> accepted = new ArrayList<>();
+        List<String> failures = new ArrayList<>(loadFailures);
+        for (KernelProvider p : candidates) {
+            String refusal;
+            try {
+                refusal = contractRefusal(p);
+            } catch (RuntimeException | LinkageError e) {
+                // A provider that cannot say who it is or what it offers is refused like one that fails to load.
+                refusal = "kernel provider " + p.getClass().getName() + " failed while its kernel contract was"
+                        + " checked: " + e;
+            }
+            if (refusal == null) {
+                accepted.add(p);
+            } else {
+                failures.add(refusal);
+                if (WARNED.add(refusal)) {
+                    LOG.log(System.Logger.Level.WARNING, refusal);
+                }
+            }
+        }
+        this.providers = List.copyOf(accepted);
+        this.loadFailures = List.copyOf(failures);
+    }
+
+    /**
+     * Why {@code provider} cannot be used under this Kiln's kernel contracts, or null when it can:
+     * it declares no version (built before contracts were versioned), or another version than a
+     * kernel interface it implements kernels of. An interface with no {@link KernelContract} (a
+     * test backend's own) is not versioned.
+     */
+    private static String contractRefusal(KernelProvider provider) {
+        String who = "kernel provider '" + provider.name() + "' (" + provider.getClass().getName() + ") for backend '"
+                + provider.backend() + "'";
+        int declared;
+        try {
+            declared = provider.contractVersion();
+        } catch (AbstractMethodError e) {
+            return who + " declares no kernel contract version (it was built before Kiln versioned its kernel"
+                    + " contracts): its kernels are not used; rebuild it against this Kiln";
+        }
+        for (KernelFactory<?> f : provider.kernels()) {
+            KernelContract contract = f.kernelType().getAnnotation(KernelContract.class);
+            if (contract != null && contract.version() != declared) {
+                return who + " was built for version " + declared + " of the " + f.kernelType().getSimpleName()
+                        + " kernel contract, and this Kiln has version " + contract.version()
+                        + ": its kernels are not used; rebuild it against this Kiln";
+            }
+        }
+        return null;
     }
 
     /** The providers on the class path of this class loader. */
@@ -126,7 +182,7 @@ public final class KernelRegistry {
         return best;
     }
 
-    /** Providers that failed to load, as their error messages. */
+    /** Providers that failed to load or were refused for their contract version, as their messages. */
     public List<String> loadFailures() {
         return loadFailures;
     }

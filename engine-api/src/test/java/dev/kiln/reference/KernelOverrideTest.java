@@ -52,6 +52,11 @@ class KernelOverrideTest {
         }
 
         @Override
+        public int contractVersion() {
+            return ReferenceKernel.CONTRACT_VERSION;
+        }
+
+        @Override
         public List<KernelFactory<?>> kernels() {
             return List.of(new KernelFactory<ReferenceKernel>() {
                 @Override

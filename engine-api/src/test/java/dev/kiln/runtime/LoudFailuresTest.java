@@ -137,22 +137,8 @@ class LoudFailuresTest {
         KernelFactory<ReferenceKernel> broken = KernelFactory.of(ReferenceKernel.class, "broken-relu", node -> {
             throw new IllegalStateException("bug in the kernel's check");
         }, (node, context) -> null);
-        KernelProvider provider = new KernelProvider() {
-            @Override
-            public String name() {
-                return "test-provider";
-            }
-
-            @Override
-            public String backend() {
-                return ReferenceBackend.ID;
-            }
-
-            @Override
-            public List<KernelFactory<?>> kernels() {
-                return List.of(broken);
-            }
-        };
+        KernelProvider provider = KernelProvider.of("test-provider", ReferenceBackend.ID,
+                ReferenceKernel.CONTRACT_VERSION, List.of(broken));
         Engine engine = Engine.withBackends(List.of(new ReferenceBackend()),
                 KernelRegistry.discover().with(provider), EngineOptions.defaults());
         try (Graph g = convRelu("throwing-factory")) {

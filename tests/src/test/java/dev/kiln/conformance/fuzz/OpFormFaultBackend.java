@@ -53,43 +53,27 @@ final class OpFormFaultBackend implements Backend {
     public CompiledPartition compile(Partition partition, CompileContext context) {
         KernelRegistry plain = context.kernels();
         CompileContext wrong = new CompileContext(context.options(), context.device(), context.threads(),
-                plain.with(new Faulty(plain)), context.weights());
+                plain.with(faultyKernels(plain)), context.weights());
         return delegate.compile(partition, wrong);
     }
 
-    private final class Faulty implements KernelProvider {
-        private final KernelRegistry plain;
-
-        Faulty(KernelRegistry plain) {
-            this.plain = plain;
-        }
-
-        @Override
-        public String name() {
-            return "injected-fault";
-        }
-
-        @Override
-        public String backend() {
-            return ReferenceBackend.ID;
-        }
-
-        @Override
-        public List<KernelFactory<?>> kernels() {
-            return List.of(KernelFactory.of(ReferenceKernel.class, "wrong-last-column",
-                    node -> faulty.test(node) ? KernelSupport.withPriority(1_000) : KernelSupport.no("not the form"),
-                    (node, context) -> {
-                        ReferenceKernel right = plain.best(ReferenceBackend.ID, ReferenceKernel.class, node, null)
-                                .factory().create(node, context);
-                        int n = node.outputShape().elementCountInt();
-                        int width = node.outputShape().dim(node.outputShape().rank() - 1);
-                        return (in, out) -> {
-                            right.execute(in, out);
-                            for (int i = width - 1; i < n; i += width) {
-                                out[0][i] *= 1 + error;
-                            }
-                        };
-                    }));
-        }
+    /** The faulty kernel, above every other for the form, as a provider; {@code plain} gives the right result to spoil. */
+    private KernelProvider faultyKernels(KernelRegistry plain) {
+        return KernelProvider.of("injected-fault", ReferenceBackend.ID, ReferenceKernel.CONTRACT_VERSION,
+                List.of(KernelFactory.of(ReferenceKernel.class, "wrong-last-column",
+                        node -> faulty.test(node) ? KernelSupport.withPriority(1_000)
+                                : KernelSupport.no("not the form"),
+                        (node, context) -> {
+                            ReferenceKernel right = plain.best(ReferenceBackend.ID, ReferenceKernel.class, node, null)
+                                    .factory().create(node, context);
+                            int n = node.outputShape().elementCountInt();
+                            int width = node.outputShape().dim(node.outputShape().rank() - 1);
+                            return (in, out) -> {
+                                right.execute(in, out);
+                                for (int i = width - 1; i < n; i += width) {
+                                    out[0][i] *= 1 + error;
+                                }
+                            };
+                        })));
     }
 }

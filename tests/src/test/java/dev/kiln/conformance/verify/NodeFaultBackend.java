@@ -66,45 +66,26 @@ final class NodeFaultBackend implements Backend {
                 && partition.outputs().contains(n.node().output()));
         float applied = hiddenInPartition && leaves ? 0 : error;
         CompileContext faulty = new CompileContext(context.options(), context.device(), context.threads(),
-                plain.with(new FaultyKernel(plain, applied)), context.weights());
+                plain.with(faultyKernel(plain, applied)), context.weights());
         return delegate.compile(partition, faulty);
     }
 
-    private final class FaultyKernel implements KernelProvider {
-        private final KernelRegistry plain;
-        private final float error;
-
-        FaultyKernel(KernelRegistry plain, float error) {
-            this.plain = plain;
-            this.error = error;
-        }
-
-        @Override
-        public String name() {
-            return "injected-fault";
-        }
-
-        @Override
-        public String backend() {
-            return ReferenceBackend.ID;
-        }
-
-        @Override
-        public List<KernelFactory<?>> kernels() {
-            return List.of(KernelFactory.of(ReferenceKernel.class, "wrong-" + faultyNode,
-                    node -> node.node().name().equals(faultyNode) ? KernelSupport.withPriority(1_000)
-                            : KernelSupport.no("not node " + faultyNode),
-                    (node, context) -> {
-                        ReferenceKernel right = plain.best(ReferenceBackend.ID, ReferenceKernel.class, node, null)
-                                .factory().create(node, context);
-                        int n = node.outputShape().elementCountInt();
-                        return (in, out) -> {
-                            right.execute(in, out);
-                            for (int i = 0; i < n; i++) {
-                                out[0][i] *= 1 + error;
-                            }
-                        };
-                    }));
-        }
+    /** The faulty kernel for the one node, as a provider; {@code plain} gives the right result to spoil by {@code error}. */
+    private KernelProvider faultyKernel(KernelRegistry plain, float error) {
+        return KernelProvider.of("injected-fault", ReferenceBackend.ID, ReferenceKernel.CONTRACT_VERSION,
+                List.of(KernelFactory.of(ReferenceKernel.class, "wrong-" + faultyNode,
+                        node -> node.node().name().equals(faultyNode) ? KernelSupport.withPriority(1_000)
+                                : KernelSupport.no("not node " + faultyNode),
+                        (node, context) -> {
+                            ReferenceKernel right = plain.best(ReferenceBackend.ID, ReferenceKernel.class, node, null)
+                                    .factory().create(node, context);
+                            int n = node.outputShape().elementCountInt();
+                            return (in, out) -> {
+                                right.execute(in, out);
+                                for (int i = 0; i < n; i++) {
+                                    out[0][i] *= 1 + error;
+                                }
+                            };
+                        })));
     }
 }
