@@ -11,7 +11,7 @@ import dev.kiln.graph.GraphBuilder;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.PlanReport;
 import dev.kiln.spi.KernelProvider;
 import dev.kiln.spi.KernelRegistry;
 import org.junit.jupiter.api.Test;
@@ -49,15 +49,15 @@ class ProviderKernelFusionTest {
     }
 
     /** Runs the block at batch 3 on cpu-simd with {@code provider} and on the reference backend; each node's placement. */
-    private static Map<String, NodePlacement> runAgainstReference(KernelProvider provider) {
+    private static Map<String, PlanReport.Placement> runAgainstReference(KernelProvider provider) {
         try (Engine engine = engine(provider); Graph g = block();
              Tensor x = ExpansionDepthwiseTest.random(new SplittableRandom(3), 3, 20, 13, 11);
              CompiledModel simd = engine.compile(g, new CompileOptions(CpuSimdBackend.ID, false));
              CompiledModel reference = engine.compile(g, new CompileOptions(ReferenceBackend.ID, false));
              Tensor expected = reference.run(x); Tensor actual = simd.run(x)) {
             ExpansionDepthwiseTest.assertClose(expected.toFloatArray(), actual.toFloatArray());
-            Map<String, NodePlacement> placed = simd.placements().stream()
-                    .collect(Collectors.toMap(NodePlacement::node, p -> p));
+            Map<String, PlanReport.Placement> placed = simd.placements().stream()
+                    .collect(Collectors.toMap(PlanReport.Placement::node, p -> p));
             assertEquals("test-provider", placed.get("depthwise").provider(), placed.toString());
             return placed;
         }
@@ -65,7 +65,7 @@ class ProviderKernelFusionTest {
 
     @Test
     void aProviderKernelThatDeclaresTheRowsFormIsFusedWithTheExpansion() {
-        Map<String, NodePlacement> placed = runAgainstReference(
+        Map<String, PlanReport.Placement> placed = runAgainstReference(
                 ProviderDepthwiseKernels.provider(ProviderDepthwiseKernels.Rows::new));
         assertTrue(placed.get("expand").algorithm().contains(FUSED), placed.toString());
         assertTrue(placed.get("depthwise").algorithm().contains(FUSED), placed.toString());
@@ -73,7 +73,7 @@ class ProviderKernelFusionTest {
 
     @Test
     void aProviderKernelThatDeclaresNothingRunsAsAStepOfItsOwn() {
-        Map<String, NodePlacement> placed = runAgainstReference(
+        Map<String, PlanReport.Placement> placed = runAgainstReference(
                 ProviderDepthwiseKernels.provider(k -> new ProviderDepthwiseKernels.Plain(k, false)));
         assertFalse(placed.get("expand").algorithm().contains(FUSED), placed.toString());
         assertFalse(placed.get("depthwise").algorithm().contains(FUSED), placed.toString());

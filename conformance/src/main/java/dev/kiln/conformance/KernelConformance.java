@@ -3,18 +3,17 @@ package dev.kiln.conformance;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
+import dev.kiln.graph.Node;
 import dev.kiln.reference.ReferenceBackend;
-import dev.kiln.runtime.ExecutionPlan;
-import dev.kiln.runtime.NodePlacement;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
 import dev.kiln.spi.KernelFactory;
 import dev.kiln.spi.KernelProvider;
 import dev.kiln.spi.KernelRegistry;
-import dev.kiln.spi.KernelSupport;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -212,12 +211,18 @@ public final class KernelConformance {
     private static boolean offered(KernelFactory<?> factory, Case c) {
         try (Graph graph = c.buildGraph()) {
             Map<String, Shape> shapes = graph.inferShapes(graph.inputShapesForBatch(c.batch()));
-            List<BoundNode> nodes = ExecutionPlan.bind(graph, shapes);
-            if (nodes.size() != 1) {
+            if (graph.nodes().size() != 1) {
                 return false;
             }
-            KernelSupport support = factory.supports(nodes.getFirst());
-            return support.supported();
+            Node node = graph.nodes().getFirst();
+            List<Shape> in = new ArrayList<>();
+            List<Tensor> constants = new ArrayList<>();
+            for (String v : node.inputs()) {
+                in.add(v.isEmpty() ? null : shapes.get(v));
+                constants.add(v.isEmpty() ? null : graph.initializers().get(v));
+            }
+            List<Shape> out = node.outputs().stream().map(v -> v.isEmpty() ? null : shapes.get(v)).toList();
+            return factory.supports(new BoundNode(node, in, out, constants)).supported();
         }
     }
 
@@ -225,7 +230,7 @@ public final class KernelConformance {
                                       ReferenceOutputs expected) {
         try (Graph graph = c.buildGraph();
              CompiledModel model = tested.compile(graph, c.compileOptions(backendId))) {
-            for (NodePlacement p : model.planForBatch(c.batch()).placements()) {
+            for (PlanReport.Placement p : model.planForBatch(c.batch()).placements()) {
                 if (!p.backend().equals(backendId) || !p.kernel().equals(kernel) || !p.provider().equals(provider)) {
                     return new CaseResult(c.name(), false, Double.NaN, Double.NaN, "node '" + p.node() + "' ran on "
                             + p.backend() + " with kernel '" + p.kernel() + "' of '" + p.provider() + "', not this"

@@ -11,7 +11,7 @@ import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.reference.ReferenceKernel;
-import dev.kiln.runtime.NodePlacement;
+import dev.kiln.PlanReport;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Proxy;
@@ -72,7 +72,7 @@ class KernelContractTest {
              Graph g = b.build(); CompiledModel model = engine.compile(g, ReferenceBackend.ID);
              Tensor x = Tensor.of(Shape.of(1, 4), new float[]{-1, 2, -3, 4});
              Tensor y = model.run(x)) {
-            NodePlacement placed = model.placements().getFirst();
+            PlanReport.Placement placed = model.placements().getFirst();
             assertEquals("reference", placed.provider(), placed.toString());
             assertEquals(4, y.toFloatArray().length); // it ran: the refused kernel would have thrown
         }
