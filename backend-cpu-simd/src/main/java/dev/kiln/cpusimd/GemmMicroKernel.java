@@ -123,6 +123,15 @@ final class GemmMicroKernel {
             }
             return;
         }
+        if (taps.blockLengths) {
+            // Taps of several whole blocks (a KxK convolution's rows of kw pixels): the same for each
+            // block of the tap (3x3 64->64 at 56x56 1.5x).
+            for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+                GemmMicroKernel4x2.wideFinalAdjacentBlocks(x, firstInput + r * L, taps, w, weightsA, weightsB,
+                        bias, biasA, biasB, low, high, c, cRow, firstRow + r, cA, cB);
+            }
+            return;
+        }
         for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
             GemmMicroKernel4x2.wideFinalAdjacent(x, firstInput + r * L, taps, w, weightsA, weightsB, bias, biasA,
                     biasB, low, high, c, cRow, firstRow + r, cA, cB);
