@@ -44,6 +44,15 @@ final class GemmMicroKernel {
             wide(x, xRow, firstRow, lastRow, taps, chunk, w, weightsA, weightsB, c, cRow, cA, cB);
             return;
         }
+        if (taps.wholeBlocks) {
+            // One-block taps (a 1x1 convolution whose K takes several chunks): the k loop runs to the
+            // constant L, which C2 unrolls, as in wideFinalAdjacent.
+            for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+                GemmMicroKernel4x2.wideWholeBlocks(x, xRow, r, lastRow, taps, chunk, w, weightsA, weightsB, c,
+                        cRow, cA, cB);
+            }
+            return;
+        }
         for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
             GemmMicroKernel4x2.wide(x, xRow, r, lastRow, taps, chunk, w, weightsA, weightsB, c, cRow, cA, cB);
         }
@@ -56,6 +65,14 @@ final class GemmMicroKernel {
         if (tile.pairRows() == WIDE_ROWS) {
             wideFinal(x, xRow, firstRow, lastRow, taps, w, weightsA, weightsB, bias, biasA, biasB, low, high,
                     c, cRow, cA, cB);
+            return;
+        }
+        if (taps.wholeBlocks) {
+            // One-block taps on rows that are not adjacent (a strided 1x1 convolution): as in wide.
+            for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+                GemmMicroKernel4x2.wideFinalWholeBlocks(x, xRow, r, lastRow, taps, w, weightsA, weightsB, bias,
+                        biasA, biasB, low, high, c, cRow, cA, cB);
+            }
             return;
         }
         for (int r = firstRow; r < firstRow + WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
@@ -119,6 +136,15 @@ final class GemmMicroKernel {
             // and tap overhead on every 8 FMAs (measured 2-2.6x on ResNet-50's 1x1 layers).
             for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
                 GemmMicroKernel4x2.wideFinalAdjacentWholeBlocks(x, firstInput + r * L, taps, w, weightsA, weightsB,
+                        bias, biasA, biasB, low, high, c, cRow, firstRow + r, cA, cB);
+            }
+            return;
+        }
+        if (taps.blockLengths) {
+            // Taps of several whole blocks (a KxK convolution's rows of kw pixels): the same for each
+            // block of the tap (3x3 64->64 at 56x56 1.5x).
+            for (int r = 0; r < WIDE_ROWS; r += GemmMicroKernel4x2.ROWS) {
+                GemmMicroKernel4x2.wideFinalAdjacentBlocks(x, firstInput + r * L, taps, w, weightsA, weightsB,
                         bias, biasA, biasB, low, high, c, cRow, firstRow + r, cA, cB);
             }
             return;

@@ -240,4 +240,187 @@ final class GemmMicroKernel4x2 {
         b2.max(loB).min(hiB).intoArray(c, cRow[firstRow + 2] + cB);
         b3.max(loB).min(hiB).intoArray(c, cRow[firstRow + 3] + cB);
     }
+
+    /**
+     * As {@link #wideFinalAdjacent} where every tap is whole channel blocks ({@link
+     * ReductionTaps#blockLengths}, e.g. a KxK convolution's rows of kw blocks): the k loop runs block
+     * by block to the constant {@code L}, which C2 unrolls. 3x3 64->64 at 56x56 under {@code
+     * -XX:UseAVX=2}: 4.4 -> 2.9 ms. Not for one-block taps (1x1), where the block loop's one trip cost
+     * a quarter of {@link #wideFinalAdjacentWholeBlocks}'s speed, nor for the rows that are not
+     * adjacent ({@link #wide}, {@link #wideFinal}), where the same loop measured 0-9% slower.
+     */
+    static void wideFinalAdjacentBlocks(float[] x, int firstInput, ReductionTaps taps,
+                                        float[] w, int weightsA, int weightsB, float[] bias, int biasA, int biasB,
+                                        float[] low, float[] high,
+                                        float[] c, int[] cRow, int firstRow, int cA, int cB) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a1 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a2 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a3 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b2 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b3 = FloatVector.fromArray(S, bias, biasB);
+        int[] offset = taps.offset, firstK = taps.firstK, length = taps.length;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int n = length[t];
+            for (int kb = 0; kb < n; kb += L) {
+                int p = firstInput + offset[t] + kb;
+                int wa = weightsA + (firstK[t] + kb) * L, wb = weightsB + (firstK[t] + kb) * L;
+                for (int k = 0; k < L; k++) {
+                    FloatVector va = FloatVector.fromArray(S, w, wa + k * L);
+                    FloatVector vb = FloatVector.fromArray(S, w, wb + k * L);
+                    FloatVector v;
+                    v = FloatVector.broadcast(S, x[p + k + 0 * L]);
+                    a0 = v.fma(va, a0);
+                    b0 = v.fma(vb, b0);
+                    v = FloatVector.broadcast(S, x[p + k + 1 * L]);
+                    a1 = v.fma(va, a1);
+                    b1 = v.fma(vb, b1);
+                    v = FloatVector.broadcast(S, x[p + k + 2 * L]);
+                    a2 = v.fma(va, a2);
+                    b2 = v.fma(vb, b2);
+                    v = FloatVector.broadcast(S, x[p + k + 3 * L]);
+                    a3 = v.fma(va, a3);
+                    b3 = v.fma(vb, b3);
+                }
+            }
+        }
+        FloatVector loA = FloatVector.fromArray(S, low, biasA);
+        FloatVector hiA = FloatVector.fromArray(S, high, biasA);
+        FloatVector loB = FloatVector.fromArray(S, low, biasB);
+        FloatVector hiB = FloatVector.fromArray(S, high, biasB);
+        a0.max(loA).min(hiA).intoArray(c, cRow[firstRow + 0] + cA);
+        a1.max(loA).min(hiA).intoArray(c, cRow[firstRow + 1] + cA);
+        a2.max(loA).min(hiA).intoArray(c, cRow[firstRow + 2] + cA);
+        a3.max(loA).min(hiA).intoArray(c, cRow[firstRow + 3] + cA);
+        b0.max(loB).min(hiB).intoArray(c, cRow[firstRow + 0] + cB);
+        b1.max(loB).min(hiB).intoArray(c, cRow[firstRow + 1] + cB);
+        b2.max(loB).min(hiB).intoArray(c, cRow[firstRow + 2] + cB);
+        b3.max(loB).min(hiB).intoArray(c, cRow[firstRow + 3] + cB);
+    }
+
+    /**
+     * As {@link #wide} where every tap is one whole channel block ({@link ReductionTaps#wholeBlocks},
+     * a 1x1 convolution): the k loop runs to the constant {@code L}, which C2 unrolls. 1x1 2048->512
+     * at 7x7, whose K takes two chunks, under {@code -XX:UseAVX=2}: 56 -> 59 GFLOP/s on one core.
+     */
+    static void wideWholeBlocks(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps, int chunk,
+                                float[] w, int weightsA, int weightsB, float[] c, int[] cRow, int cA, int cB) {
+        int row0 = Math.min(firstRow + 0, lastRow);
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, c, cRow[row0] + cA);
+        FloatVector a1 = FloatVector.fromArray(S, c, cRow[row1] + cA);
+        FloatVector a2 = FloatVector.fromArray(S, c, cRow[row2] + cA);
+        FloatVector a3 = FloatVector.fromArray(S, c, cRow[row3] + cA);
+        FloatVector b0 = FloatVector.fromArray(S, c, cRow[row0] + cB);
+        FloatVector b1 = FloatVector.fromArray(S, c, cRow[row1] + cB);
+        FloatVector b2 = FloatVector.fromArray(S, c, cRow[row2] + cB);
+        FloatVector b3 = FloatVector.fromArray(S, c, cRow[row3] + cB);
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int[] offset = taps.offset, firstK = taps.firstK;
+        for (int t = taps.chunkStart[chunk], end = taps.chunkStart[chunk + 1]; t < end; t++) {
+            int o = offset[t];
+            int wa = weightsA + firstK[t] * L, wb = weightsB + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            for (int k = 0; k < L; k++) {
+                FloatVector va = FloatVector.fromArray(S, w, wa + k * L);
+                FloatVector vb = FloatVector.fromArray(S, w, wb + k * L);
+                FloatVector v;
+                v = FloatVector.broadcast(S, x[p0 + k]);
+                a0 = v.fma(va, a0);
+                b0 = v.fma(vb, b0);
+                v = FloatVector.broadcast(S, x[p1 + k]);
+                a1 = v.fma(va, a1);
+                b1 = v.fma(vb, b1);
+                v = FloatVector.broadcast(S, x[p2 + k]);
+                a2 = v.fma(va, a2);
+                b2 = v.fma(vb, b2);
+                v = FloatVector.broadcast(S, x[p3 + k]);
+                a3 = v.fma(va, a3);
+                b3 = v.fma(vb, b3);
+            }
+        }
+        a0.intoArray(c, cRow[row0] + cA);
+        a1.intoArray(c, cRow[row1] + cA);
+        a2.intoArray(c, cRow[row2] + cA);
+        a3.intoArray(c, cRow[row3] + cA);
+        b0.intoArray(c, cRow[row0] + cB);
+        b1.intoArray(c, cRow[row1] + cB);
+        b2.intoArray(c, cRow[row2] + cB);
+        b3.intoArray(c, cRow[row3] + cB);
+    }
+
+    /**
+     * As {@link #wideFinal} where every tap is one whole channel block (a 1x1 convolution whose rows
+     * are not adjacent, e.g. at stride 2): see {@link #wideWholeBlocks}. 1x1 s2 512->1024 at 28x28:
+     * 56-58 -> 63 GFLOP/s.
+     */
+    static void wideFinalWholeBlocks(float[] x, int[] xRow, int firstRow, int lastRow, ReductionTaps taps,
+                                     float[] w, int weightsA, int weightsB, float[] bias, int biasA, int biasB,
+                                     float[] low, float[] high,
+                                     float[] c, int[] cRow, int cA, int cB) {
+        int row0 = Math.min(firstRow + 0, lastRow);
+        int row1 = Math.min(firstRow + 1, lastRow);
+        int row2 = Math.min(firstRow + 2, lastRow);
+        int row3 = Math.min(firstRow + 3, lastRow);
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a1 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a2 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a3 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b2 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b3 = FloatVector.fromArray(S, bias, biasB);
+        int x0 = xRow[row0];
+        int x1 = xRow[row1];
+        int x2 = xRow[row2];
+        int x3 = xRow[row3];
+        int[] offset = taps.offset, firstK = taps.firstK;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int o = offset[t];
+            int wa = weightsA + firstK[t] * L, wb = weightsB + firstK[t] * L;
+            int p0 = x0 + o;
+            int p1 = x1 + o;
+            int p2 = x2 + o;
+            int p3 = x3 + o;
+            for (int k = 0; k < L; k++) {
+                FloatVector va = FloatVector.fromArray(S, w, wa + k * L);
+                FloatVector vb = FloatVector.fromArray(S, w, wb + k * L);
+                FloatVector v;
+                v = FloatVector.broadcast(S, x[p0 + k]);
+                a0 = v.fma(va, a0);
+                b0 = v.fma(vb, b0);
+                v = FloatVector.broadcast(S, x[p1 + k]);
+                a1 = v.fma(va, a1);
+                b1 = v.fma(vb, b1);
+                v = FloatVector.broadcast(S, x[p2 + k]);
+                a2 = v.fma(va, a2);
+                b2 = v.fma(vb, b2);
+                v = FloatVector.broadcast(S, x[p3 + k]);
+                a3 = v.fma(va, a3);
+                b3 = v.fma(vb, b3);
+            }
+        }
+        FloatVector loA = FloatVector.fromArray(S, low, biasA);
+        FloatVector hiA = FloatVector.fromArray(S, high, biasA);
+        FloatVector loB = FloatVector.fromArray(S, low, biasB);
+        FloatVector hiB = FloatVector.fromArray(S, high, biasB);
+        a0.max(loA).min(hiA).intoArray(c, cRow[row0] + cA);
+        a1.max(loA).min(hiA).intoArray(c, cRow[row1] + cA);
+        a2.max(loA).min(hiA).intoArray(c, cRow[row2] + cA);
+        a3.max(loA).min(hiA).intoArray(c, cRow[row3] + cA);
+        b0.max(loB).min(hiB).intoArray(c, cRow[row0] + cB);
+        b1.max(loB).min(hiB).intoArray(c, cRow[row1] + cB);
+        b2.max(loB).min(hiB).intoArray(c, cRow[row2] + cB);
+        b3.max(loB).min(hiB).intoArray(c, cRow[row3] + cB);
+    }
 }

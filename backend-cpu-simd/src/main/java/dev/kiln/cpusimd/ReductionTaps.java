@@ -36,6 +36,12 @@ final class ReductionTaps {
     final int depth;
     /** Whether every tap is one whole channel block, {@link BlockedLayout#LANES} long (a 1x1 convolution's). */
     final boolean wholeBlocks;
+    /**
+     * Whether every tap is whole channel blocks, a positive multiple of {@link BlockedLayout#LANES}
+     * long: also a KxK convolution's, whose kw taps merge into one run, when its input channels fill
+     * their blocks; not where a block is partial or the input compacted.
+     */
+    final boolean blockLengths;
 
     private ReductionTaps(int[] offset, int[] firstK, int[] length) {
         this.offset = offset;
@@ -48,6 +54,7 @@ final class ReductionTaps {
         this.depth = k;
         this.chunkStart = chunks(length);
         this.wholeBlocks = Arrays.stream(length).allMatch(n -> n == BlockedLayout.LANES);
+        this.blockLengths = Arrays.stream(length).allMatch(n -> n > 0 && n % BlockedLayout.LANES == 0);
     }
 
     int taps() {

@@ -44,8 +44,12 @@ public final class ConvGemmBenchmark {
         List<Layer> layers = List.of(
                 new Layer("1x1 256->64 at 56x56", Shape.of(1, 256, 56, 56), 64, Window.of(1, 1)),
                 new Layer("3x3 64->64 at 56x56 pad 1", Shape.of(1, 64, 56, 56), 64, Window.square(3, 1, 1)),
+                new Layer("3x3 128->128 at 28x28 pad 1", Shape.of(1, 128, 28, 28), 128, Window.square(3, 1, 1)),
+                new Layer("3x3 256->256 at 14x14 pad 1", Shape.of(1, 256, 14, 14), 256, Window.square(3, 1, 1)),
                 new Layer("3x3 512->512 at 7x7 pad 1", Shape.of(1, 512, 7, 7), 512, Window.square(3, 1, 1)),
+                new Layer("1x1 2048->512 at 7x7", Shape.of(1, 2048, 7, 7), 512, Window.of(1, 1)),
                 new Layer("1x1 1024->256 at 14x14", Shape.of(1, 1024, 14, 14), 256, Window.of(1, 1)),
+                new Layer("1x1 s2 512->1024 at 28x28", Shape.of(1, 512, 28, 28), 1024, Window.square(1, 2, 0)),
                 new Layer("7x7 s2 3->64 at 224 pad 3", Shape.of(1, 3, 224, 224), 64, Window.square(7, 2, 3)),
                 // MobileNet v2: small K, few output channels.
                 new Layer("1x1 16->96 at 112x112", Shape.of(1, 16, 112, 112), 96, Window.of(1, 1)),

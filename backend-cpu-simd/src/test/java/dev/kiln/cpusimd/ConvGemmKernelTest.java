@@ -101,7 +101,10 @@ class ConvGemmKernelTest {
                         Window.square(3, 1, 1), 1,
                         true, List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
                 new ConvCase("chunked K silu 1x1 ->20", 1, ReductionTaps.CHUNK_K + 100, 3, 5, 20, Window.of(1, 1), 1, true,
-                        List.of(new PostOp.Activate(ActivationFunction.SILU)))));
+                        List.of(new PostOp.Activate(ActivationFunction.SILU))),
+                // Several K chunks of whole channel blocks at every width (the one-block-tap kernels).
+                new ConvCase("chunked K 1x1 in whole blocks ->40", 1, (ReductionTaps.CHUNK_K / 64 + 2) * 64, 4, 5, 40,
+                        Window.of(1, 1), 1, true, List.of(new PostOp.Activate(ActivationFunction.RELU)))));
         for (ActivationFunction f : List.of(ActivationFunction.RELU, ActivationFunction.RELU6, ActivationFunction.SIGMOID,
                 ActivationFunction.SILU, ActivationFunction.hardSigmoid(0.2f, 0.5f), ActivationFunction.HARD_SWISH,
                 ActivationFunction.leakyRelu(0.1f), ActivationFunction.TANH)) {
