@@ -54,6 +54,7 @@ final class PartitionLowering {
     private static final long MACS_PER_MICROSECOND_512 = 50_000;
     /** Elements moved per microsecond by memory-bound work, whatever the vector width. */
     private static final long ELEMENTS_PER_MICROSECOND = 2_000;
+    /** The least one-core time shared between threads, however cheap the fork and join ({@link ForkJoinCost}). */
     private static final long SHARED_FROM_MICROS = 30;
     /** The values from which kernels.c runs its pass on every thread (its PARALLEL_FROM). */
     private static final long KERNEL_FROM_VALUES = 16_384;
@@ -577,8 +578,8 @@ final class PartitionLowering {
 
     /**
      * Creates a primitive descriptor for work of about {@code singleThreadMicros} on one core
-     * with one thread when that is too little to share: oneDNN fixes a primitive's thread count at
-     * creation, and an OpenMP fork and join costs more than it saves on small work
+     * with one thread when that is too little to share ({@link #sharedFromMicros}): oneDNN fixes a
+     * primitive's thread count at creation, and an OpenMP fork and join costs more than it saves on small work
      * (EfficientNet-B0's 32 squeeze-excitation convolutions on one pixel: 1.16 ms per run on two
      * threads, 0.25 on one).
      */
