@@ -1048,7 +1048,21 @@ final class PartitionLowering {
             MemorySegment scratchMd = dnnl.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD, 0);
             long scratchBytes = scratchMd.equals(NULL) ? 0 : dnnl.memoryDescSize(scratchMd);
             MemorySegment scratch = scratchBytes == 0 ? NULL : clone(scratchMd);
-            MemorySegment primitive = dnnl.primitiveCreate(pd, "for node " + node);
+            // oneDNN's primitive cache keys a primitive by the thread count in force where it is
+            // created, not by its descriptor's: a descriptor made for one thread, created with the
+            // engine's count in force, would be handed to a later compilation that asks for that
+            // many (and the reverse), and run with the wrong count it skips part of the work.
+            if (stepThreads != threads) {
+                dnnl.setThreads(stepThreads);
+            }
+            MemorySegment primitive;
+            try {
+                primitive = dnnl.primitiveCreate(pd, "for node " + node);
+            } finally {
+                if (stepThreads != threads) {
+                    dnnl.setThreads(threads);
+                }
+            }
             owned.own(primitive, () -> dnnl.primitiveDestroy(primitive));
             int output = activation(outputMd);
             int[] allKinds = Arrays.copyOf(kinds, kinds.length + 1);
