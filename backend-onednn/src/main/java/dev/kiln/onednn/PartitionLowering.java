@@ -54,6 +54,7 @@ final class PartitionLowering {
     private static final long MACS_PER_MICROSECOND_512 = 50_000;
     /** Elements moved per microsecond by memory-bound work, whatever the vector width. */
     private static final long ELEMENTS_PER_MICROSECOND = 2_000;
+    /** The least one-core time shared between threads, however cheap the fork and join ({@link ForkJoinCost}). */
     private static final long SHARED_FROM_MICROS = 30;
     /** The values from which kernels.c runs its pass on every thread (its PARALLEL_FROM). */
     private static final long KERNEL_FROM_VALUES = 16_384;
@@ -82,6 +83,11 @@ final class PartitionLowering {
     private final int threads;
     /** One core's multiply-adds per microsecond at oneDNN's vector width here ({@link #macsPerMicrosecond}). */
     private final long macsPerMicrosecond;
+    /**
+     * The one-core microseconds from which a step is shared between the engine's threads: the fork
+     * and join measured on this host ({@link ForkJoinCost}), at least {@link #SHARED_FROM_MICROS}.
+     */
+    private final long sharedFromMicros;
     /** Primitive descriptors created for one thread (see {@link #sized}), until their step is made. */
     private final Set<MemorySegment> oneThread = new HashSet<>();
     /** How many times nodes of the partition read each value, and which values leave it. */
@@ -102,6 +108,8 @@ final class PartitionLowering {
         this.partition = partition;
         this.threads = context.threads().parallelism();
         this.macsPerMicrosecond = macsPerMicrosecond(dnnl.effectiveCpuIsa());
+        this.sharedFromMicros = ForkJoinCost.sharedFromMicros(ForkJoinCost.micros(dnnl, engine, threads), threads,
+                SHARED_FROM_MICROS);
         for (BoundNode node : partition.nodes()) {
             node.node().inputs().forEach(name -> reads.merge(name, 1, Integer::sum));
         }
@@ -321,12 +329,18 @@ final class PartitionLowering {
         long[] mDims = {WinogradF2x3.POSITIONS, f.tiles(), f.outChannels()};
         long[] uDims = {WinogradF2x3.POSITIONS, f.channels(), f.outChannels()};
         String weights = "input 1 as Winograd F(2x2,3x3) weights";
-        MemorySegment pd = withWeightLayout(n, weights, uDims, uMd -> dnnl.matmul(engine, plain(vDims), uMd,
-                plain(mDims), attr(NULL), where(n)));
+        // The matmul's multiply-adds and the values the transforms move, on one core: the three
+        // steps run on the thread count this gives the matmul, and shared they pay for three
+        // forks and joins, so a third of it is weighed against one.
+        long micros = WinogradF2x3.POSITIONS * f.tiles() * f.channels() * f.outChannels() / macsPerMicrosecond
+                + WinogradF2x3.POSITIONS * f.tiles() * (f.channels() + f.outChannels()) / ELEMENTS_PER_MICROSECOND;
+        MemorySegment pd = sized(micros / 3, () -> withWeightLayout(n, weights, uDims, uMd -> dnnl.matmul(engine,
+                plain(vDims), uMd, plain(mDims), attr(NULL), where(n))));
+        int stepThreads = oneThread.contains(pd) ? 1 : threads;
         MemorySegment shape = f.toNative(owned);
         int src = as(x, channelsLast);
         int v = activation(plain(vDims));
-        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], new int[]{src, v}, v, NULL, 0,
+        steps.add(new Program.Step(n.name(), nodeIndex, stepThreads, NULL, new int[0], new int[]{src, v}, v, NULL, 0,
                 buffers -> kernels.winogradInput(buffers[src], buffers[v], f, shape)));
         int u = prepared(n, weights, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0), (md, data) -> {
             try (Arena arena = Arena.ofConfined()) {
@@ -348,7 +362,7 @@ final class PartitionLowering {
             implementations.add("residual added in place");
         }
         int[] reads = Arrays.stream(new int[]{m, bias, added, y}).filter(value -> value >= 0).toArray();
-        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], reads, y, NULL, 0,
+        steps.add(new Program.Step(n.name(), nodeIndex, stepThreads, NULL, new int[0], reads, y, NULL, 0,
                 buffers -> kernels.winogradOutput(buffers[m], buffers[y], bias < 0 ? NULL : buffers[bias],
                         added < 0 ? NULL : buffers[added], clamp[0], clamp[1], f, shape)));
         return y;
@@ -564,13 +578,13 @@ final class PartitionLowering {
 
     /**
      * Creates a primitive descriptor for work of about {@code singleThreadMicros} on one core
-     * with one thread when that is too little to share: oneDNN fixes a primitive's thread count at
-     * creation, and an OpenMP fork and join costs more than it saves on small work
+     * with one thread when that is too little to share ({@link #sharedFromMicros}): oneDNN fixes a
+     * primitive's thread count at creation, and an OpenMP fork and join costs more than it saves on small work
      * (EfficientNet-B0's 32 squeeze-excitation convolutions on one pixel: 1.16 ms per run on two
      * threads, 0.25 on one).
      */
     private MemorySegment sized(long singleThreadMicros, Supplier<MemorySegment> create) {
-        if (singleThreadMicros >= SHARED_FROM_MICROS || threads == 1) {
+        if (singleThreadMicros >= sharedFromMicros || threads == 1) {
             return create.get();
         }
         dnnl.setThreads(1);
@@ -835,8 +849,8 @@ final class PartitionLowering {
             kinds[i] = Dnnl.ARG_MULTIPLE_SRC + i;
         }
         int axis = Math.floorMod(concat.axis(), n.outputShape().rank());
-        return step(n, dnnl.concat(engine, any(dims(n.outputShape())), sources, axis, attr(NULL), where(n)), kinds,
-                args);
+        return step(n, sized(n.outputShape().elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.concat(engine,
+                any(dims(n.outputShape())), sources, axis, attr(NULL), where(n))), kinds, args);
     }
 
     /** A reshape: the value in plain layout, seen with other dims; no bytes move. */
@@ -1034,7 +1048,21 @@ final class PartitionLowering {
             MemorySegment scratchMd = dnnl.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD, 0);
             long scratchBytes = scratchMd.equals(NULL) ? 0 : dnnl.memoryDescSize(scratchMd);
             MemorySegment scratch = scratchBytes == 0 ? NULL : clone(scratchMd);
-            MemorySegment primitive = dnnl.primitiveCreate(pd, "for node " + node);
+            // oneDNN's primitive cache keys a primitive by the thread count in force where it is
+            // created, not by its descriptor's: a descriptor made for one thread, created with the
+            // engine's count in force, would be handed to a later compilation that asks for that
+            // many (and the reverse), and run with the wrong count it skips part of the work.
+            if (stepThreads != threads) {
+                dnnl.setThreads(stepThreads);
+            }
+            MemorySegment primitive;
+            try {
+                primitive = dnnl.primitiveCreate(pd, "for node " + node);
+            } finally {
+                if (stepThreads != threads) {
+                    dnnl.setThreads(threads);
+                }
+            }
             owned.own(primitive, () -> dnnl.primitiveDestroy(primitive));
             int output = activation(outputMd);
             int[] allKinds = Arrays.copyOf(kinds, kinds.length + 1);

@@ -658,6 +658,44 @@ class OneDnnBackendTest {
     }
 
     /**
+     * One convolution's step may get another thread count in a later compilation (the measured
+     * fork and join, {@link ForkJoinCost}, changes with the host's load). oneDNN's primitive cache
+     * must not hand the primitive split for two threads to the compilation that runs it on one,
+     * nor the reverse: run with the wrong count, it skipped part of the work (ResNet-50 and
+     * MobileNet v1 at batch 1 were wrong).
+     */
+    @Test
+    void aStepsThreadCountChangingBetweenCompilationsKeepsItsResult() {
+        SplittableRandom random = new SplittableRandom(13);
+        GraphBuilder b = new GraphBuilder("one-by-one");
+        b.input("x", Shape.of(1, 256, 14, 14));
+        b.initializer("w", tensor(random, 256, 256, 1, 1));
+        // 12.8 M multiply-adds: shared with no fork and join cost, one thread with a large one
+        b.output(b.add("conv", new Conv(Window.square(1, 1, 0), 1, List.of()), "x", "w"));
+        Engine twoThreads = Engine.withBackends(List.of(new OneDnnBackend()), KernelRegistry.discover(),
+                EngineOptions.defaults().withThreads(2));
+        String before = System.getProperty(ForkJoinCost.PROPERTY);
+        try (Graph g = b.build(); Tensor x = tensor(random, 1, 256, 14, 14)) {
+            float[] expected = run(g, ReferenceBackend.ID, x);
+            for (String cost : List.of("0", "1000000", "0", "1000000")) {
+                System.setProperty(ForkJoinCost.PROPERTY, cost);
+                try (CompiledModel model = twoThreads.compile(g, new CompileOptions(OneDnnBackend.ID, false));
+                     Tensor y = model.run(x)) {
+                    assertEquals(!cost.equals("0"), algorithmOf(model, "conv").contains(" on 1 thread"),
+                            algorithmOf(model, "conv"));
+                    assertClose(expected, y.toFloatArray());
+                }
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(ForkJoinCost.PROPERTY);
+            } else {
+                System.setProperty(ForkJoinCost.PROPERTY, before);
+            }
+        }
+    }
+
+    /**
      * Compiles and runs from several threads at once still give OpenMP one team: the oneDNN
      * thread of the engine's count and its one helper. Any other thread that started a parallel
      * region would have a helper of its own, named after it (Linux threads inherit their

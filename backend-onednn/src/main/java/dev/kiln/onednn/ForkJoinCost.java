@@ -1,0 +1,148 @@
+package dev.kiln.onednn;
+
+import dev.kiln.nativelib.NativeResources;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * What sharing one step between the engine's threads costs on this host now, beyond each thread's
+ * share of the work: the fork and join of an OpenMP region, and the wait for a helper that another
+ * process holds off its core. oneDNN splits a primitive's work statically when it is created, so
+ * its master waits at the join for the helper's part however late the helper starts. On a quiet
+ * host that is a few microseconds; on the 2-vCPU host shared by several builds it was 200-260 us
+ * per region (GoogLeNet, whose 90 parallel steps then took 39 ms against 13 ms on one thread).
+ *
+ * <p>Measured on the calling thread (the oneDNN thread, whose OpenMP team runs the steps) with a
+ * oneDNN ReLU over 256 KB timed alternately on one thread and on the engine's: the second's
+ * time beyond the first's share. Kept for {@link #VALID_NANOS}, so the compilations of a
+ * moment share one measurement (a few ms on a quiet host, up to 0.2 s on a busy one) and a later one sees the host as it is then.
+ * {@code -Dkiln.onednn.forkJoinMicros=N} fixes it instead (tests do, for choices that do not
+ * depend on their neighbours).
+ */
+final class ForkJoinCost {
+    static final String PROPERTY = "kiln.onednn.forkJoinMicros";
+    private static final long VALID_NANOS = 10_000_000_000L;
+    /** 256 KB: within a core's L2, one thread's ReLU over it 10-30 us. */
+    private static final long PROBE_FLOATS = 65_536;
+    private static final int WARMUP = 10;
+    private static final int BLOCKS = 3;
+    private static final int ROUNDS = 20;
+
+    private record Measured(double micros, long atNanos) {
+    }
+
+    private static final Map<Integer, Measured> BY_THREADS = new ConcurrentHashMap<>();
+
+    private ForkJoinCost() {
+    }
+
+    /**
+     * The microseconds a step shared by {@code threads} threads takes beyond its share of the
+     * one-thread time; call on the oneDNN thread of that count.
+     */
+    static double micros(Dnnl dnnl, MemorySegment engine, int threads) {
+        String fixed = System.getProperty(PROPERTY, "").trim();
+        if (!fixed.isEmpty()) {
+            try {
+                double micros = Double.parseDouble(fixed);
+                if (micros >= 0 && Double.isFinite(micros)) {
+                    return micros;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + fixed
+                    + " is not a non-negative number of microseconds");
+        }
+        if (threads == 1) {
+            return 0;
+        }
+        long now = System.nanoTime();
+        Measured last = BY_THREADS.get(threads);
+        if (last == null || now - last.atNanos() > VALID_NANOS) {
+            last = new Measured(measure(dnnl, engine, threads), System.nanoTime());
+            BY_THREADS.put(threads, last);
+        }
+        return last.micros();
+    }
+
+    /**
+     * The one-thread time from which sharing among {@code threads} pays, in microseconds: a step of
+     * one-thread time t takes t / threads + cost shared, which is less than t from
+     * t = cost * threads / (threads - 1); never below {@code floor}, what oneDNN's own split of
+     * small work costs besides the region (EfficientNet-B0's one-pixel convolutions).
+     */
+    static long sharedFromMicros(double forkJoinMicros, int threads, long floor) {
+        if (threads <= 1) {
+            return floor;
+        }
+        return Math.max(floor, (long) Math.ceil(forkJoinMicros * threads / (threads - 1)));
+    }
+
+    static double measure(Dnnl dnnl, MemorySegment engine, int threads) {
+        try (NativeResources r = new NativeResources()) {
+            MemorySegment desc = dnnl.memoryDesc(new long[]{PROBE_FLOATS}, false);
+            r.own(desc, () -> dnnl.memoryDescDestroy(desc));
+            MemorySegment buffer = r.allocate(PROBE_FLOATS * Float.BYTES, 64);
+            MemorySegment memory = dnnl.memoryCreate(desc, engine, buffer);
+            r.own(memory, () -> dnnl.memoryDestroy(memory));
+            MemorySegment attr = dnnl.attr(MemorySegment.NULL);
+            r.own(attr, () -> dnnl.attrDestroy(attr));
+            MemorySegment pd = dnnl.eltwise(engine, Dnnl.ELTWISE_RELU, desc, desc, 0, 0, attr,
+                    "for measuring the fork and join of " + threads + " threads");
+            r.own(pd, () -> dnnl.primitiveDescDestroy(pd));
+            MemorySegment relu = dnnl.primitiveCreate(pd, "for measuring the fork and join");
+            r.own(relu, () -> dnnl.primitiveDestroy(relu));
+            MemorySegment stream = dnnl.streamCreate(engine);
+            r.own(stream, () -> dnnl.streamDestroy(stream));
+            MemorySegment args = r.allocate(Dnnl.EXEC_ARG_BYTES * 2, 8);
+            args.set(JAVA_INT, 0, Dnnl.ARG_SRC);
+            args.set(ADDRESS, 8, memory);
+            args.set(JAVA_INT, Dnnl.EXEC_ARG_BYTES, Dnnl.ARG_DST);
+            args.set(ADDRESS, Dnnl.EXEC_ARG_BYTES + 8, memory);
+            double least = Double.MAX_VALUE;
+            try {
+                for (int i = 0; i < WARMUP; i++) {
+                    timed(dnnl, relu, stream, args, 1);
+                    timed(dnnl, relu, stream, args, threads);
+                }
+                // The least of a few blocks: a burst of other work (the JIT compiling at start-up)
+                // that spoils one block does not set the cost for good.
+                for (int block = 0; block < BLOCKS; block++) {
+                    long[] one = new long[ROUNDS];
+                    long[] shared = new long[ROUNDS];
+                    for (int i = 0; i < ROUNDS; i++) {
+                        one[i] = timed(dnnl, relu, stream, args, 1);
+                        shared[i] = timed(dnnl, relu, stream, args, threads);
+                    }
+                    // The mean of the faster 90%: a late helper now and then is part of the cost, a
+                    // preemption of the whole process is not.
+                    least = Math.min(least, trimmedMean(shared) - trimmedMean(one) / threads);
+                }
+            } finally {
+                dnnl.setThreads(threads);
+            }
+            return Math.max(0, least / 1000);
+        }
+    }
+
+    private static long timed(Dnnl dnnl, MemorySegment relu, MemorySegment stream, MemorySegment args, int threads) {
+        dnnl.setThreads(threads);
+        long start = System.nanoTime();
+        dnnl.execute(relu, stream, 2, args, "the fork and join measurement");
+        return System.nanoTime() - start;
+    }
+
+    private static double trimmedMean(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        int kept = Math.max(1, sorted.length * 9 / 10);
+        return Arrays.stream(sorted, 0, kept).average().orElse(0);
+    }
+}
