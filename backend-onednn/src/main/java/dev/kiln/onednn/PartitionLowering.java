@@ -897,12 +897,37 @@ final class PartitionLowering {
                     if (sumInPlace) {
                         dnnl.postOpsAppendSum(postOps);
                     } else {
-                        dnnl.postOpsAppendBinary(postOps, Dnnl.BINARY_ADD, values.get(residual).md());
+                        dnnl.postOpsAppendBinary(postOps, Dnnl.BINARY_ADD, residualLayout(residual, n.outputShape()));
                     }
                 }
             }
         }
         return postOps;
+    }
+
+    /**
+     * The layout a binary post-op is told the residual has. oneDNN's primitive cache compares
+     * memory descriptors without the strides of size-1 dims ([2,4,1,1] in abcd equals it in acdb),
+     * while its convolutions choose an implementation by them (brg_conv_fwd takes the acdb
+     * residual, ref:any the abcd one): so a convolution with an acdb residual was handed the
+     * cached ref:any primitive of an earlier model's abcd one, reading the weights Kiln had
+     * reordered for brg_conv_fwd as plain (a wrong answer; fuzz finding
+     * onednn-cached-primitive-after-an-earlier-model). Of the descriptors oneDNN calls equal, one
+     * is passed (channels-last, else plain): equal keys then stand for equal primitives. The bytes
+     * are the same, so the residual's memory is read as it is. {@code shape} is the residual's
+     * (the convolution's output shape).
+     */
+    private MemorySegment residualLayout(int residual, Shape shape) {
+        MemorySegment md = values.get(residual).md();
+        if (shape.rank() != 4) {
+            return md;
+        }
+        MemorySegment channelsLast = channelsLast(shape);
+        if (dnnl.memoryDescEqual(md, channelsLast)) {
+            return channelsLast;
+        }
+        MemorySegment plain = plain(dims(shape));
+        return dnnl.memoryDescEqual(md, plain) ? plain : md;
     }
 
     private static void addResidualArg(List<PostOp> ops, int residual, List<Integer> kinds, List<Integer> args) {
@@ -1028,6 +1053,22 @@ final class PartitionLowering {
         return output;
     }
 
+    /**
+     * Fails loudly where oneDNN's primitive cache returned a primitive of another implementation
+     * than {@code pd} chose (its key took two descriptors as equal that dispatch differently, see
+     * {@link #residualLayout}): that primitive may read its arguments in other layouts than the
+     * ones Kiln prepared from {@code pd}, a silent wrong answer otherwise.
+     */
+    private void requireSameImplementation(String node, MemorySegment pd, MemorySegment primitive) {
+        String wanted = dnnl.implementation(pd);
+        String got = dnnl.primitiveImplementation(primitive);
+        if (!wanted.equals(got)) {
+            throw new IllegalStateException("oneDNN's primitive cache returned a " + got + " primitive for node "
+                    + node + ", whose descriptor chose " + wanted + "; run with ONEDNN_PRIMITIVE_CACHE_CAPACITY=0"
+                    + " and report the model");
+        }
+    }
+
     private int stepRaw(String node, MemorySegment pd, int[] kinds, int[] args, MemorySegment outputMd,
                         int stepThreads) {
         try {
@@ -1036,6 +1077,7 @@ final class PartitionLowering {
             MemorySegment scratch = scratchBytes == 0 ? NULL : clone(scratchMd);
             MemorySegment primitive = dnnl.primitiveCreate(pd, "for node " + node);
             owned.own(primitive, () -> dnnl.primitiveDestroy(primitive));
+            requireSameImplementation(node, pd, primitive);
             int output = activation(outputMd);
             int[] allKinds = Arrays.copyOf(kinds, kinds.length + 1);
             int[] allArgs = Arrays.copyOf(args, args.length + 1);
