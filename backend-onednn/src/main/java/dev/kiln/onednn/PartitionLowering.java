@@ -256,8 +256,9 @@ final class PartitionLowering {
         long micros = groups == 1 ? macs / macsPerMicrosecond : Math.max(macs / macsPerMicrosecond,
                 (in.elementCount() + n.outputShape().elementCount()) / ELEMENTS_PER_MICROSECOND);
         Describe describe = (srcMd, weightsMd, inPlace) -> dnnl.convolution(engine, srcMd, weightsMd, biasMd,
-                inPlace ? values.get(residual).md() : any(outDims), new long[]{w.strideH(), w.strideW()},
-                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()},
+                inPlace ? residualLayout(residual, n.outputShape()) : any(outDims),
+                new long[]{w.strideH(), w.strideW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
+                new long[]{w.padTop(), w.padLeft()},
                 new long[]{w.padBottom(), w.padRight()}, attr(postOps(n, postOps, residual, inPlace)), where(n));
         MemorySegment image = values.get(x).md();
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
@@ -906,7 +907,8 @@ final class PartitionLowering {
     }
 
     /**
-     * The layout a binary post-op is told the residual has. oneDNN's primitive cache compares
+     * The layout a binary post-op is told the residual has (or a sum post-op's destination, the
+     * residual's own storage). oneDNN's primitive cache compares
      * memory descriptors without the strides of size-1 dims ([2,4,1,1] in abcd equals it in acdb),
      * while its convolutions choose an implementation by them (brg_conv_fwd takes the acdb
      * residual, ref:any the abcd one): so a convolution with an acdb residual was handed the
