@@ -255,11 +255,13 @@ final class PartitionLowering {
         // A grouped (depthwise) convolution does a few multiply-adds per element it moves: its bytes set its time.
         long micros = groups == 1 ? macs / macsPerMicrosecond : Math.max(macs / macsPerMicrosecond,
                 (in.elementCount() + n.outputShape().elementCount()) / ELEMENTS_PER_MICROSECOND);
+        long[] strides = {w.strideH(), w.strideW()};
+        long[] padEnd = {w.padBottom(), w.padRight()};
+        SinglePositionStrides.apply(w, in, n.outputShape(), strides, padEnd);
         Describe describe = (srcMd, weightsMd, inPlace) -> dnnl.convolution(engine, srcMd, weightsMd, biasMd,
-                inPlace ? residualLayout(residual, n.outputShape()) : any(outDims),
-                new long[]{w.strideH(), w.strideW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
-                new long[]{w.padTop(), w.padLeft()},
-                new long[]{w.padBottom(), w.padRight()}, attr(postOps(n, postOps, residual, inPlace)), where(n));
+                inPlace ? residualLayout(residual, n.outputShape()) : any(outDims), strides,
+                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()}, padEnd,
+                attr(postOps(n, postOps, residual, inPlace)), where(n));
         MemorySegment image = values.get(x).md();
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
                 && isFast(() -> describe.create(image, any(plainWeights), false)) ? image : any(dims(in));
