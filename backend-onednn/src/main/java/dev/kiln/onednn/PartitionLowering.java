@@ -258,9 +258,13 @@ final class PartitionLowering {
         long[] strides = {w.strideH(), w.strideW()};
         long[] padEnd = {w.padBottom(), w.padRight()};
         SinglePositionStrides.apply(w, in, n.outputShape(), strides, padEnd);
+        // Along a kernel axis of size 1 a dilation spaces nothing; oneDNN 3.13's brg_conv_fwd:avx512_core
+        // crashed (SIGSEGV in perform_outwork) on a dilated 1x1 convolution of a padded [1,9,1,1] input with
+        // stride 2 (fuzz finding onednn-dilated-1x1-crash), so such an axis is described undilated.
+        long[] dilations = {w.kernelH() == 1 ? 0 : w.dilationH() - 1, w.kernelW() == 1 ? 0 : w.dilationW() - 1};
         Describe describe = (srcMd, weightsMd, inPlace) -> dnnl.convolution(engine, srcMd, weightsMd, biasMd,
                 inPlace ? residualLayout(residual, n.outputShape()) : any(outDims), strides,
-                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()}, padEnd,
+                dilations, new long[]{w.padTop(), w.padLeft()}, padEnd,
                 attr(postOps(n, postOps, residual, inPlace)), where(n));
         MemorySegment image = values.get(x).md();
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
