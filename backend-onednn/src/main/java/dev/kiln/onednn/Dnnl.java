@@ -148,6 +148,7 @@ final class Dnnl {
     private final MethodHandle primitiveDescDestroy;
     private final MethodHandle primitiveCreate;
     private final MethodHandle primitiveDestroy;
+    private final MethodHandle primitiveGetPrimitiveDesc;
     private final MethodHandle primitiveExecute;
     /** The GNU OpenMP runtime beside the library; null for another threading runtime. */
     private final NativeLibrary openMp;
@@ -231,6 +232,7 @@ final class Dnnl {
         primitiveDescDestroy = library.function("dnnl_primitive_desc_destroy", status1);
         primitiveCreate = library.function("dnnl_primitive_create", status2);
         primitiveDestroy = library.function("dnnl_primitive_destroy", status1);
+        primitiveGetPrimitiveDesc = library.function("dnnl_primitive_get_primitive_desc", status2);
         primitiveExecute = library.function("dnnl_primitive_execute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
         ompSetNumThreads = openMp == null ? null
@@ -645,6 +647,21 @@ final class Dnnl {
     MemorySegment primitiveCreate(MemorySegment primitiveDesc, String context) {
         return create("dnnl_primitive_create", context, (out, arena) -> (int) primitiveCreate.invokeExact(out,
                 primitiveDesc));
+    }
+
+    /**
+     * The implementation of the primitive itself (of the descriptor it holds): oneDNN's primitive
+     * cache may hand back one created from another descriptor it deems equal.
+     */
+    String primitiveImplementation(MemorySegment primitive) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check("dnnl_primitive_get_primitive_desc", (int) primitiveGetPrimitiveDesc.invokeExact(primitive, out),
+                    "for the primitive's own descriptor");
+            return implementation(out.get(ADDRESS, 0)); // the primitive owns it: not destroyed here
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     void primitiveDestroy(MemorySegment primitive) {

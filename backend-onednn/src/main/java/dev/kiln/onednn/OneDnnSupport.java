@@ -37,6 +37,13 @@ final class OneDnnSupport {
         return reason == null ? Support.YES : Support.no(reason);
     }
 
+    private static String convReason(BoundNode n, Conv conv) {
+        Shape in = n.inputShape(0);
+        String strides = in.rank() == 4 ? SinglePositionStrides.reason(conv.window().resolve(in), in, n.outputShape())
+                : null;
+        return strides != null ? strides : postOpsReason(conv.postOps());
+    }
+
     /** Null when oneDNN runs the node, else why not. */
     static String reason(BoundNode n) {
         for (Shape s : n.inputShapes()) {
@@ -47,7 +54,7 @@ final class OneDnnSupport {
         return switch (n.op()) {
             case Conv conv -> !n.isConstant(1) ? "weights are not constant"
                     : n.node().hasInput(2) && !n.isConstant(2) ? "bias is not constant"
-                    : postOpsReason(conv.postOps());
+                    : convReason(n, conv);
             case Gemm gemm -> gemmReason(n, gemm);
             case MaxPool pool -> null;
             case AveragePool pool -> pool.countIncludePad() && pool.ceilMode() && overhangs(n, pool.window())

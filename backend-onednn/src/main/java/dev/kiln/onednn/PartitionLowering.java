@@ -263,10 +263,17 @@ final class PartitionLowering {
         // A grouped (depthwise) convolution does a few multiply-adds per element it moves: its bytes set its time.
         long micros = groups == 1 ? macs / macsPerMicrosecond : Math.max(macs / macsPerMicrosecond,
                 (in.elementCount() + n.outputShape().elementCount()) / ELEMENTS_PER_MICROSECOND);
+        long[] strides = {w.strideH(), w.strideW()};
+        long[] padEnd = {w.padBottom(), w.padRight()};
+        SinglePositionStrides.apply(w, in, n.outputShape(), strides, padEnd);
+        // Along a kernel axis of size 1 a dilation spaces nothing; oneDNN 3.13's brg_conv_fwd:avx512_core
+        // crashed (SIGSEGV in perform_outwork) on a dilated 1x1 convolution of a padded [1,9,1,1] input with
+        // stride 2 (fuzz finding onednn-dilated-1x1-crash), so such an axis is described undilated.
+        long[] dilations = {w.kernelH() == 1 ? 0 : w.dilationH() - 1, w.kernelW() == 1 ? 0 : w.dilationW() - 1};
         Describe describe = (srcMd, weightsMd, inPlace) -> dnnl.convolution(engine, srcMd, weightsMd, biasMd,
-                inPlace ? values.get(residual).md() : any(outDims), new long[]{w.strideH(), w.strideW()},
-                new long[]{w.dilationH() - 1, w.dilationW() - 1}, new long[]{w.padTop(), w.padLeft()},
-                new long[]{w.padBottom(), w.padRight()}, attr(postOps(n, postOps, residual, inPlace)), where(n));
+                inPlace ? residualLayout(residual, n.outputShape()) : any(outDims), strides,
+                dilations, new long[]{w.padTop(), w.padLeft()}, padEnd,
+                attr(postOps(n, postOps, residual, inPlace)), where(n));
         MemorySegment image = values.get(x).md();
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
                 && isFast(() -> describe.create(image, any(plainWeights), false)) ? image : any(dims(in));
@@ -911,12 +918,38 @@ final class PartitionLowering {
                     if (sumInPlace) {
                         dnnl.postOpsAppendSum(postOps);
                     } else {
-                        dnnl.postOpsAppendBinary(postOps, Dnnl.BINARY_ADD, values.get(residual).md());
+                        dnnl.postOpsAppendBinary(postOps, Dnnl.BINARY_ADD, residualLayout(residual, n.outputShape()));
                     }
                 }
             }
         }
         return postOps;
+    }
+
+    /**
+     * The layout a binary post-op is told the residual has (or a sum post-op's destination, the
+     * residual's own storage). oneDNN's primitive cache compares
+     * memory descriptors without the strides of size-1 dims ([2,4,1,1] in abcd equals it in acdb),
+     * while its convolutions choose an implementation by them (brg_conv_fwd takes the acdb
+     * residual, ref:any the abcd one): so a convolution with an acdb residual was handed the
+     * cached ref:any primitive of an earlier model's abcd one, reading the weights Kiln had
+     * reordered for brg_conv_fwd as plain (a wrong answer; fuzz finding
+     * onednn-cached-primitive-after-an-earlier-model). Of the descriptors oneDNN calls equal, one
+     * is passed (channels-last, else plain): equal keys then stand for equal primitives. The bytes
+     * are the same, so the residual's memory is read as it is. {@code shape} is the residual's
+     * (the convolution's output shape).
+     */
+    private MemorySegment residualLayout(int residual, Shape shape) {
+        MemorySegment md = values.get(residual).md();
+        if (shape.rank() != 4) {
+            return md;
+        }
+        MemorySegment channelsLast = channelsLast(shape);
+        if (dnnl.memoryDescEqual(md, channelsLast)) {
+            return channelsLast;
+        }
+        MemorySegment plain = plain(dims(shape));
+        return dnnl.memoryDescEqual(md, plain) ? plain : md;
     }
 
     private static void addResidualArg(List<PostOp> ops, int residual, List<Integer> kinds, List<Integer> args) {
@@ -1042,6 +1075,22 @@ final class PartitionLowering {
         return output;
     }
 
+    /**
+     * Fails loudly where oneDNN's primitive cache returned a primitive of another implementation
+     * than {@code pd} chose (its key took two descriptors as equal that dispatch differently, see
+     * {@link #residualLayout}): that primitive may read its arguments in other layouts than the
+     * ones Kiln prepared from {@code pd}, a silent wrong answer otherwise.
+     */
+    private void requireSameImplementation(String node, MemorySegment pd, MemorySegment primitive) {
+        String wanted = dnnl.implementation(pd);
+        String got = dnnl.primitiveImplementation(primitive);
+        if (!wanted.equals(got)) {
+            throw new IllegalStateException("oneDNN's primitive cache returned a " + got + " primitive for node "
+                    + node + ", whose descriptor chose " + wanted + "; run with ONEDNN_PRIMITIVE_CACHE_CAPACITY=0"
+                    + " and report the model");
+        }
+    }
+
     private int stepRaw(String node, MemorySegment pd, int[] kinds, int[] args, MemorySegment outputMd,
                         int stepThreads) {
         try {
@@ -1064,6 +1113,7 @@ final class PartitionLowering {
                 }
             }
             owned.own(primitive, () -> dnnl.primitiveDestroy(primitive));
+            requireSameImplementation(node, pd, primitive);
             int output = activation(outputMd);
             int[] allKinds = Arrays.copyOf(kinds, kinds.length + 1);
             int[] allArgs = Arrays.copyOf(args, args.length + 1);

@@ -3,16 +3,19 @@ package dev.kiln.cli;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.kiln.Engine;
 import dev.kiln.Tensor;
+import dev.kiln.conformance.Tolerance;
 import dev.kiln.conformance.verify.BackendVerdict;
 import dev.kiln.conformance.verify.FailureReducer;
 import dev.kiln.conformance.verify.Reduction;
 import dev.kiln.conformance.verify.LayerwiseVerifier;
+import dev.kiln.conformance.verify.OptimizerVerifier;
 import dev.kiln.conformance.verify.ValueCheck;
 import dev.kiln.conformance.verify.Verification;
 import dev.kiln.cli.report.VerifyPage;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.io.Npy;
 import dev.kiln.models.onnx.OnnxExporter;
+import dev.kiln.optimize.Optimizer;
 import dev.kiln.reference.ReferenceBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,8 +38,9 @@ import java.util.concurrent.Callable;
 /**
  * {@code kiln verify}: every value of the optimized graph computed on each backend compared with
  * the reference backend's (see {@link LayerwiseVerifier}); the first node out of tolerance named.
- * Exit status 1 when a backend fails. Its JSON keys are a contract for scripts; keys are only
- * ever added.
+ * Exit status 1 when a backend fails. With {@code --optimizer}, the optimizer instead: the
+ * optimized graph against the unoptimized one on the reference backend ({@link OptimizerVerifier}).
+ * Its JSON keys are a contract for scripts; keys are only ever added.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Compare every layer's output on backends with the reference backend and name the first"
@@ -69,6 +73,13 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print JSON on stdout.")
     boolean json;
+
+    @Option(names = "--optimizer",
+            description = {"Check the optimizer instead of backends: the optimized graph against the unoptimized one,"
+                    + " both on the reference backend, every value the two share compared with its tolerance; the"
+                    + " first out of it names the rewritten node ('kiln fuzz' writes its optimizer findings with"
+                    + " this command)."})
+    boolean optimizer;
 
     @Option(names = "--reduce", paramLabel = "DIR",
             description = {"For each failing backend, shrink the model to the smallest graph that still fails there"
@@ -123,12 +134,24 @@ final class VerifyCommand implements Callable<Integer> {
     record Report(String model, int nodes, int values, boolean passed, List<BackendReport> backends) {
     }
 
+    /**
+     * {@code --optimizer}'s JSON: the status (PASSED, DIVERGED, FAILED), and where it diverged: the
+     * value, the optimized graph's node that wrote it, its op, the error and the bound.
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    record OptimizerReport(String model, boolean passed, String status, String value, String node, String op,
+                           Double maxAbsError, Double bound, Integer elementsOutside, String message) {
+    }
+
     @Override
     public Integer call() throws IOException {
         if (batch != null && batch < 1) {
             throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
         }
         Engine engine = Engine.create();
+        if (optimizer) {
+            return verifyOptimizer(engine);
+        }
         List<String> chosen = chooseBackends(engine);
         ModelSource source = ModelSource.resolve(model, spec.commandLine());
         try (Graph graph = source.build(seed);
@@ -145,6 +168,33 @@ final class VerifyCommand implements Callable<Integer> {
                 }
             }
             print(engine, source.name(), v, reduced);
+            return v.passed() ? 0 : 1;
+        }
+    }
+
+    /** {@code --optimizer}: the model's optimized form against its unoptimized form on the reference backend. */
+    private Integer verifyOptimizer(Engine engine) throws IOException {
+        if (reduce != null || report != null || spec.commandLine().getParseResult().hasMatchedOption("--backends")) {
+            throw new ParameterException(spec.commandLine(), "--optimizer checks the optimizer on the reference"
+                    + " backend: it takes no --backends, --reduce or --report");
+        }
+        ModelSource source = ModelSource.resolve(model, spec.commandLine());
+        try (Graph graph = source.build(seed);
+             ModelInputs in = inputs != null
+                     ? ModelInputs.fromFiles(graph, source.name(), inputs, batch, spec.commandLine())
+                     : ModelInputs.random(graph, batch, seed, engine, spec.commandLine())) {
+            OptimizerVerifier.Verdict v = new OptimizerVerifier(engine, new Optimizer()).verify(graph, in.tensors());
+            Tolerance.Comparison c = v.comparison();
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                Json.print(out, new OptimizerReport(source.name(), v.passed(), v.status().name(), v.value(), v.node(),
+                        v.op(), c == null ? null : finite(c.maxAbsError()), c == null ? null : c.bound(),
+                        c == null ? null : c.elementsOutside(), v.message()));
+            } else {
+                out.printf(Locale.ROOT, "model %s: optimized against unoptimized on the reference backend: %s%s%n",
+                        source.name(), v.status(), v.message().isEmpty() ? "" : "\n  " + v.message());
+                out.flush();
+            }
             return v.passed() ? 0 : 1;
         }
     }

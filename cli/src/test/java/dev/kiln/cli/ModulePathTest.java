@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * them) on the module path, started with {@code -m dev.kiln.cli/...}. The backends come in by
  * service binding alone (nothing names them), picocli and Jackson reach the commands through the
  * {@code opens} of {@code dev.kiln.cli}, and the engine's runtime package, exported to the command
- * only, is enough for {@code explain}.
+ * only, is enough for {@code explain}. {@code fuzz} starts its worker JVMs on the same module path.
  */
 class ModulePathTest {
     /** Test-only entries, and oneDNN's jar, whose module descriptor requires JavaCPP: it goes on the class path. */
@@ -93,5 +93,24 @@ class ModulePathTest {
         ChildProcess explain = kiln("explain", "--model", "mobilenet_v1_0.25_128", "--backend", "onednn", "--json");
         JsonNode plan = NamedBackendLoadsAloneTest.strictJson(explain);
         assertTrue(plan.has("selection"), explain.describe());
+    }
+
+    @Test
+    void fuzzStartsItsWorkerJvmsOnTheModulePathToo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
+            throws Exception {
+        // Not --in-process: cpu-simd and onednn each run in a worker JVM, which must find Kiln's
+        // modules as this command did (started with -cp, a worker here would find no Kiln at all,
+        // and every check would be a CRASHED finding).
+        ChildProcess c = kiln("fuzz", "--backends", "cpu-simd,onednn", "--cases", "4", "--seed", "3", "--out",
+                out.toString(), "--json");
+        JsonNode json = NamedBackendLoadsAloneTest.strictJson(c); // exit status 0: nothing found
+        assertEquals(0, json.get("findings").size(), c.describe());
+        Set<String> checked = new TreeSet<>();
+        for (JsonNode t : json.get("targets")) {
+            assertEquals(4, t.get("checks").asInt(), c.describe());
+            checked.add(t.get("target").asText());
+        }
+        assertEquals(Set.of("cpu-simd", "onednn"), checked, c.describe());
+        assertTrue(c.err().lines().noneMatch(l -> l.contains("restricted method")), c.describe());
     }
 }

@@ -62,4 +62,32 @@ class VerifyCommandTest {
         CliRun run = CliRun.of("run", "--model", file, "--json");
         assertEquals(0, run.exitCode(), run.describe());
     }
+
+    @Test
+    void theOptimizerIsVerifiedOnTheReplayCommandKilnFuzzWritesForAnOptimizerFinding(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        // A generated graph with a residual convolution and more, written as an optimizer finding is.
+        dev.kiln.conformance.fuzz.GraphRecipe recipe = dev.kiln.conformance.fuzz.RecipeGenerator.generate(4, 2, 8);
+        new dev.kiln.conformance.fuzz.FindingWriter(dev.kiln.Engine.create()).write(recipe,
+                dev.kiln.conformance.fuzz.CaseChecker.OPTIMIZER, dir);
+        String command = java.nio.file.Files.readAllLines(dir.resolve("replay.txt")).getFirst();
+        assertTrue(command.startsWith("kiln verify --optimizer --model "), command);
+        String[] args = command.substring("kiln ".length()).split(" ");
+        CliRun run = CliRun.of(args);
+        assertEquals(0, run.exitCode(), run::describe);
+        assertTrue(run.out().contains("optimized against unoptimized on the reference backend: PASSED"), run::describe);
+        CliRun json = CliRun.of(java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+                java.util.stream.Stream.of("--json")).toArray(String[]::new));
+        assertEquals(0, json.exitCode(), json::describe);
+        assertEquals("PASSED", json.json().get("status").asText(), json::describe);
+        assertTrue(json.json().get("passed").asBoolean(), json::describe);
+        assertTrue(json.json().get("node").isNull(), json::describe);
+    }
+
+    @Test
+    void theOptimizerCheckTakesNoBackends() {
+        CliRun run = CliRun.of("verify", "--optimizer", "--model", "mobilenet_v1_0.25_128", "--backends", "cpu-simd");
+        assertEquals(2, run.exitCode(), run::describe);
+        assertTrue(run.err().contains("--optimizer checks the optimizer on the reference backend"), run::describe);
+    }
 }

@@ -1,8 +1,16 @@
 package dev.kiln.fuzz;
 
+import dev.kiln.Engine;
+import dev.kiln.conformance.fuzz.ModelFileCheck;
+import dev.kiln.conformance.fuzz.WorkerJvmRunner;
+import dev.kiln.graph.Graph;
+import dev.kiln.models.onnx.OnnxImporter;
+import dev.kiln.reference.ReferenceBackend;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
@@ -24,12 +32,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Fuzzes model files through import, the optimizer, compilation and a run on the reference
- * backend ({@link ModelFileTarget}): a seeded mutation loop over a corpus of real models
+ * backend ({@link ModelFileCheck}): a seeded mutation loop over a corpus of real models
  * ({@link FuzzSeeds}), reproducible from its seed. A finding is any outcome but a run or a
  * {@link dev.kiln.KilnException}: another exception, an error, or an execution that does not end
  * within the hang guard ({@link #DEFAULT_HANG_SECONDS} s, generous so that a slow or busy machine
@@ -46,6 +55,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * -Dkiln.fuzz.seconds=1800} (or {@code -Dkiln.fuzz.executions=N}), {@code -Dkiln.fuzz.seed=S},
  * {@code -Dkiln.fuzz.hang.seconds=H}; see the README. Each finding, once fixed, goes into {@code src/test/resources/dev/kiln/fuzz/findings/}
  * and {@link #findingsStayFixed} runs it in every build.
+ *
+ * <p>The native backends get the mutants that import ({@link #mutantsOnEachBackendInItsWorkerJvm}),
+ * each backend in a long-lived worker JVM of its own as {@code kiln fuzz} runs it ({@link
+ * WorkerJvmRunner}): a crash or hang of native code is a finding there, and the worker is
+ * replaced for the next mutant.
  */
 class ModelFileFuzzTest {
     static final int DEFAULT_EXECUTIONS = 6000;
@@ -54,6 +68,8 @@ class ModelFileFuzzTest {
     static final long DEFAULT_HANG_SECONDS = 60;
     private static final long HANG = Long.getLong("kiln.fuzz.hang.seconds", DEFAULT_HANG_SECONDS);
     private static final int MAX_CORPUS = 2000;
+    /** {@link #importingMutants}'s longest list so far. */
+    private static List<byte[]> importing = List.of();
 
     @TempDir
     Path scratch;
@@ -70,8 +86,8 @@ class ModelFileFuzzTest {
         List<byte[]> loading = new ArrayList<>(); // seeds and mutants that got past import: most parents come from here
         Random pick = new Random(seed);
         ModelMutator mutator = new ModelMutator(seed + 1);
-        ModelFileTarget target = new ModelFileTarget(scratch);
-        Map<ModelFileTarget.Outcome, Long> outcomes = new EnumMap<>(ModelFileTarget.Outcome.class);
+        ModelFileCheck target = new ModelFileCheck(scratch);
+        Map<ModelFileCheck.Outcome, Long> outcomes = new EnumMap<>(ModelFileCheck.Outcome.class);
         List<String> findings = new ArrayList<>();
         Path findingsFolder = Path.of("target", "fuzz-findings");
         ExecutorService worker = Executors.newSingleThreadExecutor(daemon());
@@ -93,11 +109,11 @@ class ModelFileFuzzTest {
                     mutant = mutator.mutate(parent);
                 }
                 done++;
-                Future<ModelFileTarget.Outcome> run = worker.submit(() -> target.exercise(mutant));
+                Future<ModelFileCheck.Outcome> run = worker.submit(() -> target.exercise(mutant, ReferenceBackend.ID));
                 try {
-                    ModelFileTarget.Outcome outcome = run.get(HANG, TimeUnit.SECONDS);
+                    ModelFileCheck.Outcome outcome = run.get(HANG, TimeUnit.SECONDS);
                     outcomes.merge(outcome, 1L, Long::sum);
-                    if (outcome != ModelFileTarget.Outcome.REFUSED && loading.size() < MAX_CORPUS
+                    if (outcome != ModelFileCheck.Outcome.REFUSED && loading.size() < MAX_CORPUS
                             && mutant.length < 64 << 10) {
                         loading.add(mutant);
                     }
@@ -124,6 +140,96 @@ class ModelFileFuzzTest {
         }
     }
 
+    /**
+     * The mutants of {@link #DEFAULT_SEED} that import, {@code count} of them: the same mutation
+     * loop (seeds that import and mutants that import are the parents of most later mutants).
+     * Import is the same for every backend and {@link #mutatedModelFilesEndInARunOrAClearError}
+     * fuzzes it, so only what gets past it goes on to a backend.
+     */
+    private static synchronized List<byte[]> importingMutants(int count, Path scratch) throws IOException {
+        // The sequence does not depend on count: the longest one made so far serves every shorter count.
+        if (importing.size() >= count) {
+            return importing.subList(0, count);
+        }
+        FuzzSeeds.Corpus seeds = FuzzSeeds.load(repositoryRoot());
+        Path file = scratch.resolve("import.onnx");
+        List<byte[]> loading = new ArrayList<>();
+        for (byte[] seed : seeds.small()) {
+            if (imports(seed, file)) {
+                loading.add(seed);
+            }
+        }
+        assertTrue(loading.size() > 100, "expected over 100 seeds that import, found " + loading.size());
+        Random pick = new Random(DEFAULT_SEED);
+        ModelMutator mutator = new ModelMutator(DEFAULT_SEED + 1);
+        List<byte[]> mutants = new ArrayList<>();
+        for (int tries = 0; mutants.size() < count && tries < count * 50; tries++) {
+            byte[] mutant = mutator.mutate(loading.get(pick.nextInt(loading.size())));
+            if (imports(mutant, file)) {
+                mutants.add(mutant);
+                if (loading.size() < MAX_CORPUS && mutant.length < 64 << 10) {
+                    loading.add(mutant);
+                }
+            }
+        }
+        assertEquals(count, mutants.size(), "too few mutants import");
+        importing = List.copyOf(mutants);
+        return importing;
+    }
+
+    private static boolean imports(byte[] model, Path file) throws IOException {
+        Files.write(file, model);
+        try (Graph ignored = OnnxImporter.load(file)) {
+            return true;
+        } catch (RuntimeException | StackOverflowError e) { // refused, or a finding of the import fuzzing above
+            return false;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: {1} importing mutants")
+    @CsvSource({"cpu-simd, 150", "onednn, 150", "opencl, 40"})
+    void mutantsOnEachBackendInItsWorkerJvm(String backend, int count) throws IOException {
+        Engine engine = Engine.create();
+        Engine.BackendInfo info = engine.backends().stream().filter(b -> b.id().equals(backend)).findFirst()
+                .orElseThrow(() -> new AssertionError(backend + " is not on the class path"));
+        // OpenCL needs a driver, which ./run-tests installs and then requires, so that CI never counts a skip.
+        if (!backend.equals("opencl") || System.getenv("KILN_REQUIRE_OPENCL") != null) {
+            assertTrue(info.available(), backend + " is unavailable: " + info.reason());
+        }
+        if (!info.available()) {
+            System.out.println("SKIPPED: " + backend + " is unavailable: " + info.reason());
+        }
+        Assumptions.assumeTrue(info.available(), () -> backend + " is unavailable: " + info.reason());
+        List<byte[]> mutants = importingMutants(count, scratch);
+        Map<ModelFileCheck.Outcome, Long> outcomes = new EnumMap<>(ModelFileCheck.Outcome.class);
+        List<String> findings = new ArrayList<>();
+        Path findingsFolder = Path.of("target", "fuzz-findings", backend);
+        Path file = scratch.resolve("mutant.onnx");
+        long start = System.nanoTime();
+        try (WorkerJvmRunner worker = new WorkerJvmRunner(backend, WorkerJvmRunner.defaultJvmOptions(),
+                TimeUnit.SECONDS.toMillis(HANG))) {
+            for (byte[] mutant : mutants) {
+                Files.write(file, mutant);
+                ModelFileCheck.Result r = worker.exercise(file);
+                outcomes.merge(r.outcome(), 1L, Long::sum);
+                if (r.outcome().isFinding()) {
+                    findings.add(record(findingsFolder, findings.size(), mutant, new AssertionError(r.outcome() + ": "
+                            + r.message())));
+                }
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            System.out.printf(Locale.ROOT, "fuzz %s: %d importing mutants of seed %d in %.1f s (%.0f/s) in %d worker"
+                    + " JVM(s), outcomes %s, %d findings%n", backend, mutants.size(), DEFAULT_SEED, elapsed,
+                    mutants.size() / elapsed, worker.starts(), outcomes, findings.size());
+        }
+        assertTrue(outcomes.getOrDefault(ModelFileCheck.Outcome.RAN, 0L) > 0, "no mutant ran on " + backend
+                + ": " + outcomes);
+        if (!findings.isEmpty()) {
+            fail(findings.size() + " findings on " + backend + " (files in " + findingsFolder.toAbsolutePath()
+                    + "):\n" + String.join("\n", findings));
+        }
+    }
+
     static Stream<Path> findings() throws IOException {
         Path folder = repositoryRoot().resolve("tests/src/test/resources/dev/kiln/fuzz/findings");
         try (Stream<Path> files = Files.list(folder)) {
@@ -134,10 +240,10 @@ class ModelFileFuzzTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("findings")
     void findingsStayFixed(Path finding) throws Exception {
-        ModelFileTarget target = new ModelFileTarget(scratch);
+        ModelFileCheck target = new ModelFileCheck(scratch);
         ExecutorService worker = Executors.newSingleThreadExecutor(daemon());
         try {
-            worker.submit(() -> target.exercise(Files.readAllBytes(finding))).get(HANG, TimeUnit.SECONDS);
+            worker.submit(() -> target.exercise(Files.readAllBytes(finding), ReferenceBackend.ID)).get(HANG, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new AssertionError(finding.getFileName() + " fails again: " + e.getCause(), e.getCause());
         } finally {

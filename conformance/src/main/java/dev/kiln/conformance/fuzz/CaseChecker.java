@@ -1,15 +1,10 @@
 package dev.kiln.conformance.fuzz;
 
-import dev.kiln.CompileOptions;
-import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
-import dev.kiln.Shape;
 import dev.kiln.Tensor;
-import dev.kiln.conformance.Tolerance;
 import dev.kiln.conformance.verify.BackendVerdict;
 import dev.kiln.conformance.verify.LayerwiseVerifier;
-import dev.kiln.conformance.verify.TappedGraph;
-import dev.kiln.conformance.verify.ValueTolerances;
+import dev.kiln.conformance.verify.OptimizerVerifier;
 import dev.kiln.graph.Graph;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.Conv;
@@ -18,14 +13,12 @@ import dev.kiln.graph.ops.PostOp;
 import dev.kiln.models.onnx.OnnxImporter;
 import dev.kiln.optimize.OptimizationReport;
 import dev.kiln.optimize.Optimizer;
-import dev.kiln.reference.ReferenceBackend;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -133,72 +126,32 @@ public final class CaseChecker {
                 List.copyOf(forms), count);
     }
 
-    /**
-     * Both graphs run with every value captured ({@link TappedGraph}); the values the optimized
-     * graph shares by name with the unoptimized one (a fused node writes the value of the last node
-     * it replaced) are compared in the optimized graph's order, so the first one out of tolerance
-     * names the rewritten node at fault rather than some node downstream of it.
-     */
+    /** The optimized graph against the unoptimized one on the reference backend ({@link OptimizerVerifier}). */
     private CaseResult optimizerCheck(Graph graph, Graph optimized, Map<String, Tensor> inputs, List<String> ops,
                                       int count) {
         Set<String> forms = new TreeSet<>();
         optimized.nodes().forEach(n -> forms.add(form(optimized, n)));
-        Map<String, Tensor> plain = null;
-        Map<String, Tensor> rewritten = null;
-        try (Graph tappedPlain = TappedGraph.of(graph); Graph tappedOptimized = TappedGraph.of(optimized)) {
-            plain = run(tappedPlain, inputs);
-            try {
-                rewritten = run(tappedOptimized, inputs);
-            } catch (RuntimeException e) {
-                return new CaseResult(OPTIMIZER, CaseResult.Verdict.FAILED, null, "the optimized graph does not run"
-                        + " on the reference backend: " + e, ops, List.copyOf(forms), count);
-            }
-            Map<String, Shape> shapes = new HashMap<>(graph.inferShapes(Map.of(RecipeMaterializer.INPUT,
-                    inputs.get(RecipeMaterializer.INPUT).shape())));
-            Map<String, Tolerance> tolerances = ValueTolerances.of(graph, shapes);
-            Map<String, Double> scales = ValueTolerances.errorScales(graph, plain);
-            for (String o : graph.outputs()) {
-                if (!rewritten.containsKey(o) && tolerances.containsKey(o)) {
-                    return new CaseResult(OPTIMIZER, CaseResult.Verdict.FAILED, null, "the optimized graph lost output"
-                            + " '" + o + "'", ops, List.copyOf(forms), count);
-                }
-            }
-            for (Node n : optimized.nodes()) {
-                for (String v : n.outputs()) {
-                    Tolerance t = tolerances.get(v);
-                    if (v.isEmpty() || t == null || !plain.containsKey(v) || !rewritten.containsKey(v)) {
-                        continue;
-                    }
-                    Tolerance.Comparison c = t.compare(rewritten.get(v).toFloatArray(), plain.get(v).toFloatArray(),
-                            scales.getOrDefault(v, 0.0));
-                    if (!c.passed()) {
-                        return new CaseResult(OPTIMIZER, CaseResult.Verdict.DIVERGED, form(optimized, n), "value '" + v
-                                + "' (written by " + n.name() + ", " + form(optimized, n) + ") of the optimized graph"
-                                + " differs from the unoptimized graph's on the reference backend: " + c, ops,
-                                List.copyOf(forms), count);
-                    }
-                }
-            }
-            return new CaseResult(OPTIMIZER, CaseResult.Verdict.PASSED, null, "", ops, List.copyOf(forms), count);
+        OptimizerVerifier.Verdict v;
+        try {
+            v = new OptimizerVerifier(engine, optimizer).compare(graph, optimized, inputs);
         } catch (RuntimeException e) {
             return new CaseResult(OPTIMIZER, CaseResult.Verdict.FAILED, null, "the unoptimized graph does not run on"
                     + " the reference backend: " + e, ops, List.copyOf(forms), count);
-        } finally {
-            closeAll(plain);
-            closeAll(rewritten);
         }
-    }
-
-    private Map<String, Tensor> run(Graph graph, Map<String, Tensor> inputs) {
-        try (CompiledModel model = engine.compile(graph, new CompileOptions(ReferenceBackend.ID, false))) {
-            return model.run(inputs);
-        }
-    }
-
-    private static void closeAll(Map<String, Tensor> tensors) {
-        if (tensors != null) {
-            tensors.values().forEach(Tensor::close);
-        }
+        return switch (v.status()) {
+            case PASSED -> new CaseResult(OPTIMIZER, CaseResult.Verdict.PASSED, null, "", ops, List.copyOf(forms),
+                    count);
+            case FAILED -> new CaseResult(OPTIMIZER, CaseResult.Verdict.FAILED, null, v.message(), ops,
+                    List.copyOf(forms), count);
+            case DIVERGED -> {
+                Node at = optimized.nodes().stream().filter(n -> n.name().equals(v.node())).findFirst().orElseThrow();
+                String form = form(optimized, at);
+                yield new CaseResult(OPTIMIZER, CaseResult.Verdict.DIVERGED, form, "value '" + v.value()
+                        + "' (written by " + v.node() + ", " + form + ") of the optimized graph differs from the"
+                        + " unoptimized graph's on the reference backend: " + v.comparison(), ops, List.copyOf(forms),
+                        count);
+            }
+        };
     }
 
     /**

@@ -19,7 +19,8 @@ import java.util.Optional;
 /**
  * Writes a shrunk finding as a folder anyone can replay: {@code model.onnx} with its inputs as
  * {@code .npy}, {@code recipe.txt} (the generator's text of the graph, which {@code kiln fuzz
- * --replay} runs again through the same check) and {@code replay.txt}, the commands. For a backend
+ * --replay} runs again through the same check) and {@code replay.txt}, the commands: {@code kiln
+ * verify --backends B} for a backend finding, {@code kiln verify --optimizer} for an optimizer one. For a backend
  * finding the graph goes one step smaller where it can: the first divergent node alone, its inputs
  * the values the reference backend computed for them ({@link FailureReducer}); the shrunk graph is
  * kept beside it as {@code graph.onnx}.
@@ -43,8 +44,10 @@ public final class FindingWriter {
             Npy.write(dir.resolve("x.npy"), m.input());
             String replay = "kiln fuzz --replay " + dir;
             if (target.equals(CaseChecker.OPTIMIZER)) {
-                Files.writeString(dir.resolve("replay.txt"), replay + "\n");
-                return recipe.nodes().size() + " node(s); again: " + replay;
+                String verify = "kiln verify --optimizer --model " + graphFile + " --input " + RecipeMaterializer.INPUT
+                        + "=" + dir.resolve("x.npy");
+                Files.writeString(dir.resolve("replay.txt"), verify + "\n" + replay + "\n");
+                return recipe.nodes().size() + " node(s); again: " + verify;
             }
             String kept = recipe.nodes().size() + " node(s)";
             Path model = dir.resolve("model.onnx");

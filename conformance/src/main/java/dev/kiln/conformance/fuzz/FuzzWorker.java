@@ -14,8 +14,9 @@ import java.nio.file.Path;
 /**
  * The main class of a worker JVM ({@link WorkerJvmRunner}): reads requests from stdin, one a line,
  * and answers each on stdout with a line starting {@value #ANSWER}, so that whatever a native
- * library prints there is told apart. Requests: {@code check<TAB>target<TAB>recipe} and
- * {@code write<TAB>target<TAB>dir<TAB>recipe}. It ends at the end of its input.
+ * library prints there is told apart. Requests: {@code check<TAB>target<TAB>recipe},
+ * {@code write<TAB>target<TAB>dir<TAB>recipe} and, for the model-file fuzzer,
+ * {@code file<TAB>backend<TAB>model.onnx} ({@link ModelFileCheck}). It ends at the end of its input.
  */
 public final class FuzzWorker {
     static final String ANSWER = "@@kiln-fuzz";
@@ -33,6 +34,7 @@ public final class FuzzWorker {
         Path scratch = Files.createTempDirectory("kiln-fuzz-worker");
         CaseChecker checker = new CaseChecker(engine, new Optimizer(), scratch);
         InProcessRunner runner = new InProcessRunner(engine, checker);
+        ModelFileCheck fileChecks = null; // the model-file fuzzer's, with its own bounded engine: made on its first request
         out.println(READY);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try {
@@ -43,6 +45,12 @@ public final class FuzzWorker {
                         case "check" -> runner.check(GraphRecipe.parse(f[2]), f[1]).toLine();
                         case "write" -> runner.write(GraphRecipe.parse(f[3]), f[1], Path.of(f[2]))
                                 .replace('\n', ' ').replace('\t', ' ');
+                        case "file" -> {
+                            if (fileChecks == null) {
+                                fileChecks = new ModelFileCheck(scratch);
+                            }
+                            yield fileChecks.check(Path.of(f[2]), f[1]).toLine();
+                        }
                         default -> throw new IllegalArgumentException("unknown request '" + f[0] + "'");
                     };
                     out.println(ANSWER + "\t" + answer);

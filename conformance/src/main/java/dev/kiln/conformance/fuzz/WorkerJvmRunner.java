@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  * becomes a {@link CaseResult.Verdict#CRASHED} finding (with the tail of the worker's log) and
  * the next check starts a new worker. One worker per backend, started on first use; a JVM per case
  * would cost its start-up every time. A check that takes longer than the hang limit kills the
- * worker and counts as a crash too.
+ * worker and counts as a crash too. The model-file fuzzer runs its mutants through the same
+ * workers ({@link #exercise}). The worker starts as this JVM started Kiln: from the class path, or
+ * from the module path as named modules ({@link #launch}).
  */
 public final class WorkerJvmRunner implements CaseRunner {
     private static final String EOF = "\u0000eof";
@@ -37,7 +39,8 @@ public final class WorkerJvmRunner implements CaseRunner {
 
     /**
      * @param backend    the backend the worker checks (its checks name it as the target)
-     * @param jvmOptions options for the worker's JVM besides the class path (modules, native access, properties)
+     * @param jvmOptions options for the worker's JVM besides the class or module path (modules, native access,
+     *                   properties)
      * @param hangMillis how long one check may take before the worker counts as hung
      */
     public WorkerJvmRunner(String backend, List<String> jvmOptions, long hangMillis) {
@@ -53,8 +56,12 @@ public final class WorkerJvmRunner implements CaseRunner {
 
     /** The options a worker needs for every backend Kiln ships (the Vector API module, native access) and this JVM's {@code kiln.*} properties. */
     public static List<String> defaultJvmOptions() {
+        // On the module path, native access is granted by module name: the worker gets the grants this JVM has.
+        String nativeAccess = String.join(",", java.util.stream.Stream.concat(java.util.stream.Stream.of("ALL-UNNAMED"),
+                ModuleLayer.boot().modules().stream().filter(Module::isNativeAccessEnabled).map(Module::getName)
+                        .filter(m -> !m.startsWith("java.") && !m.startsWith("jdk.")).sorted()).toList());
         List<String> options = new ArrayList<>(List.of("--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED"));
+                "--enable-native-access=" + nativeAccess));
         // Kiln's settings as this JVM has them (--threads, --plugins, --max-memory, a backend's own switches).
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("kiln.")).sorted()
                 .forEach(k -> options.add("-D" + k + "=" + System.getProperty(k)));
@@ -80,6 +87,20 @@ public final class WorkerJvmRunner implements CaseRunner {
                     recipe.nodes().size());
         }
         return CaseResult.parse(answer);
+    }
+
+    /**
+     * One execution of the model-file fuzzer on this runner's backend ({@link ModelFileCheck}): the
+     * ONNX file at {@code model} imported, compiled and run in the worker. A crash or hang of the
+     * worker is a {@link ModelFileCheck.Outcome#CRASHED} result, and the next request starts a new
+     * worker.
+     */
+    public ModelFileCheck.Result exercise(Path model) {
+        try {
+            return ModelFileCheck.Result.parse(ask("file\t" + backend + "\t" + model.toAbsolutePath()));
+        } catch (WorkerDied e) {
+            return new ModelFileCheck.Result(ModelFileCheck.Outcome.CRASHED, e.getMessage());
+        }
     }
 
     @Override
@@ -154,7 +175,7 @@ public final class WorkerJvmRunner implements CaseRunner {
         command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
                 "java").toString()));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FuzzWorker.class.getName()));
+        command.addAll(launch());
         try {
             process = new ProcessBuilder(command).redirectError(log.toFile()).start();
         } catch (IOException e) {
@@ -189,6 +210,27 @@ public final class WorkerJvmRunner implements CaseRunner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the " + backend + " worker", e);
         }
+    }
+
+    /**
+     * How the worker's main class is found: as this JVM found Kiln. On the class path, the same
+     * class path; when Kiln runs as named modules, the same module path with every module on it
+     * resolved (the backends are bound as services, as in this JVM), the class path beside it for
+     * what is there (a jar whose descriptor cannot be resolved), and the main class as its module's.
+     */
+    static List<String> launch() {
+        Module kiln = FuzzWorker.class.getModule();
+        String classPath = System.getProperty("java.class.path", "");
+        if (!kiln.isNamed()) {
+            return List.of("-cp", classPath, FuzzWorker.class.getName());
+        }
+        List<String> args = new ArrayList<>(List.of("-p", System.getProperty("jdk.module.path"), "--add-modules",
+                "ALL-MODULE-PATH"));
+        if (!classPath.isEmpty()) {
+            args.addAll(List.of("-cp", classPath));
+        }
+        args.addAll(List.of("-m", kiln.getName() + "/" + FuzzWorker.class.getName()));
+        return args;
     }
 
     @Override

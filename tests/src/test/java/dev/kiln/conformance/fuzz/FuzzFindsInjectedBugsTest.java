@@ -1,6 +1,11 @@
 package dev.kiln.conformance.fuzz;
 
 import dev.kiln.Engine;
+import dev.kiln.Tensor;
+import dev.kiln.conformance.verify.OptimizerVerifier;
+import dev.kiln.graph.Graph;
+import dev.kiln.models.io.Npy;
+import dev.kiln.models.onnx.OnnxImporter;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.optimize.ActivationFusion;
 import dev.kiln.optimize.Optimizer;
@@ -78,12 +83,9 @@ class FuzzFindsInjectedBugsTest {
     }
 
     @Test
-    void findsAnOptimizerThatDropsTheActivationAfterAResidualAdd(@TempDir Path out) {
-        List<Pass> passes = new ArrayList<>();
-        for (Pass p : Optimizer.standardPasses()) {
-            passes.add(p instanceof ActivationFusion ? new ActivationDroppedAfterResidual() : p);
-        }
-        FuzzReport report = fuzzOptimizer(new Optimizer(passes), out);
+    void findsAnOptimizerThatDropsTheActivationAfterAResidualAdd(@TempDir Path out) throws IOException {
+        Optimizer buggy = new Optimizer(passesWithTheBug());
+        FuzzReport report = fuzzOptimizer(buggy, out);
         // One bug, found wherever a conv with a residual had an activation after it: plain and
         // depthwise convolutions are distinct forms (a backend has a kernel for each), so up to two findings.
         assertFalse(report.findings().isEmpty(), "the planted optimizer bug was not found");
@@ -94,8 +96,33 @@ class FuzzFindsInjectedBugsTest {
             assertTrue(f.nodes() <= 3, () -> "shrunk to " + f.nodes() + " nodes: " + f.recipe());
             List<String> ops = GraphRecipe.parse(f.recipe()).nodes().stream().map(FuzzNode::op).toList();
             assertTrue(ops.contains("Conv") && ops.contains("Add"), ops.toString());
-            assertTrue(Files.isRegularFile(out.resolve(f.caseName()).resolve("model.onnx")));
+            Path dir = out.resolve(f.caseName());
+            assertTrue(Files.isRegularFile(dir.resolve("model.onnx")));
+            // The written replay is kiln verify --optimizer on the model and its input; what that
+            // command runs (OptimizerVerifier) finds the bug in those files with the buggy
+            // optimizer, and nothing with the standard one.
+            String verify = "kiln verify --optimizer --model " + dir.resolve("model.onnx") + " --input "
+                    + RecipeMaterializer.INPUT + "=" + dir.resolve("x.npy");
+            assertEquals(verify, Files.readAllLines(dir.resolve("replay.txt")).getFirst());
+            Engine engine = Engine.withBackends(List.of(new ReferenceBackend()));
+            try (Graph graph = OnnxImporter.load(dir.resolve("model.onnx"));
+                 Tensor x = Npy.read(dir.resolve("x.npy"))) {
+                OptimizerVerifier.Verdict found = new OptimizerVerifier(engine, buggy).verify(graph,
+                        Map.of(RecipeMaterializer.INPUT, x));
+                assertEquals(OptimizerVerifier.Status.DIVERGED, found.status(), found::message);
+                OptimizerVerifier.Verdict standard = new OptimizerVerifier(engine, new Optimizer()).verify(graph,
+                        Map.of(RecipeMaterializer.INPUT, x));
+                assertEquals(OptimizerVerifier.Status.PASSED, standard.status(), standard::message);
+            }
         }
+    }
+
+    private static List<Pass> passesWithTheBug() {
+        List<Pass> passes = new ArrayList<>();
+        for (Pass p : Optimizer.standardPasses()) {
+            passes.add(p instanceof ActivationFusion ? new ActivationDroppedAfterResidual() : p);
+        }
+        return passes;
     }
 
     @Test

@@ -1,6 +1,10 @@
 package dev.kiln.conformance.fuzz;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +48,30 @@ class WorkerJvmRunnerTest {
                     hung.message());
             assertEquals(CaseResult.Verdict.CRASHED, runner.check(RECIPE, "reference").verdict());
             assertEquals(2, runner.starts(), "each check after a kill starts a new worker");
+        }
+    }
+
+    @Test
+    void theModelFileFuzzersFilesRunInTheSameWorkerAndAHangIsACrash(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("model.onnx");
+        try (RecipeMaterializer.Materialized m = RecipeMaterializer.materialize(RECIPE);
+             var out = Files.newOutputStream(model)) {
+            m.model().writeTo(out);
+        }
+        Path garbage = Files.writeString(dir.resolve("garbage.onnx"), "not an ONNX file");
+        try (WorkerJvmRunner runner = new WorkerJvmRunner("reference", WorkerJvmRunner.defaultJvmOptions(), 120_000)) {
+            assertEquals(ModelFileCheck.Outcome.RAN, runner.exercise(model).outcome());
+            ModelFileCheck.Result refused = runner.exercise(garbage);
+            assertEquals(ModelFileCheck.Outcome.REFUSED, refused.outcome(), refused::message);
+            assertEquals(CaseResult.Verdict.PASSED, runner.check(RECIPE, "reference").verdict());
+            assertEquals(1, runner.starts(), "one worker serves the files and the generated graphs");
+        }
+        try (WorkerJvmRunner runner = new WorkerJvmRunner("reference", WorkerJvmRunner.defaultJvmOptions(), 1)) {
+            ModelFileCheck.Result hung = runner.exercise(model);
+            assertEquals(ModelFileCheck.Outcome.CRASHED, hung.outcome());
+            assertTrue(hung.outcome().isFinding() && hung.message().contains("hung"), hung.message());
+            assertEquals(ModelFileCheck.Outcome.CRASHED, runner.exercise(model).outcome());
+            assertEquals(2, runner.starts(), "each file after a kill starts a new worker");
         }
     }
 }
