@@ -174,6 +174,9 @@ public final class WorkerJvmRunner implements CaseRunner {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin",
                 "java").toString()));
+        // A crashing worker's fatal-error report goes beside its log, not into the user's current
+        // folder (a shrink after a crash starts hundreds of workers).
+        command.add("-XX:ErrorFile=" + log.resolveSibling("hs_err_pid%p.log"));
         command.addAll(jvmOptions);
         command.addAll(launch());
         try {
