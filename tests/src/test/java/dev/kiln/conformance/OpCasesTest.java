@@ -11,6 +11,7 @@ import dev.kiln.graph.ops.Binary;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.Op;
 import dev.kiln.graph.ops.PostOp;
+import dev.kiln.graph.ops.ProvidedOp;
 import dev.kiln.reference.ReferenceBackend;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,9 +59,15 @@ class OpCasesTest {
         }
     }
 
+    /**
+     * Every op of Kiln's own. A provided op is whatever its provider defines, so the catalogue has
+     * none; {@code ProvidedOpOnEveryBackendTest} runs one on every backend.
+     */
     @Test
     void coversEveryOp() {
-        assertEquals(Set.of(Op.class.getPermittedSubclasses()), OPS);
+        Set<Class<?>> kilnOps = new HashSet<>(Set.of(Op.class.getPermittedSubclasses()));
+        assertTrue(kilnOps.remove(ProvidedOp.class), "ProvidedOp is no longer a permitted op: " + kilnOps);
+        assertEquals(kilnOps, OPS);
     }
 
     @Test
