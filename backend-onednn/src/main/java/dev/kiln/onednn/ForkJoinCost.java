@@ -22,11 +22,19 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * oneDNN ReLU over 256 KB timed alternately on one thread and on the engine's: the second's
  * time beyond the first's share. Kept for {@link #VALID_NANOS}, so the compilations of a
  * moment share one measurement (a few ms on a quiet host, up to 0.2 s on a busy one) and a later one sees the host as it is then.
- * {@code -Dkiln.onednn.forkJoinMicros=N} fixes it instead (tests do, for choices that do not
- * depend on their neighbours).
+ *
+ * <p>Measured only when asked for ({@code -Dkiln.onednn.forkJoinMicros=measure}); otherwise 0, so
+ * the fixed floor decides, and {@code =N} fixes it at N. Not by default because a model compiled
+ * early in a process is measured while the JIT's compiler threads hold a core: on a quiet 2-vCPU
+ * host the probe then read hundreds of microseconds, and the steps it kept on one thread made
+ * oneDNN's MobileNet v2 5.7-6.3 ms a run against 3.3-3.4 with the floor alone (EfficientNet-B0
+ * 11.0-11.7 against 6.2-6.4, GoogLeNet 15.3-16.3 against 10.5), for the whole life of the model.
+ * It pays on a host shared with other busy processes, where the cost it reads is the real one.
  */
 final class ForkJoinCost {
     static final String PROPERTY = "kiln.onednn.forkJoinMicros";
+    /** The property's value that asks for the cost to be measured. */
+    static final String MEASURE = "measure";
     private static final long VALID_NANOS = 10_000_000_000L;
     /** 256 KB: within a core's L2, one thread's ReLU over it 10-30 us. */
     private static final long PROBE_FLOATS = 65_536;
@@ -47,8 +55,8 @@ final class ForkJoinCost {
      * one-thread time; call on the oneDNN thread of that count.
      */
     static double micros(Dnnl dnnl, MemorySegment engine, int threads) {
-        String fixed = System.getProperty(PROPERTY, "").trim();
-        if (!fixed.isEmpty()) {
+        String fixed = System.getProperty(PROPERTY, "0").trim();
+        if (!fixed.equals(MEASURE)) {
             try {
                 double micros = Double.parseDouble(fixed);
                 if (micros >= 0 && Double.isFinite(micros)) {
@@ -58,7 +66,7 @@ final class ForkJoinCost {
                 // reported below
             }
             throw new IllegalArgumentException("-D" + PROPERTY + "=" + fixed
-                    + " is not a non-negative number of microseconds");
+                    + " is neither '" + MEASURE + "' nor a non-negative number of microseconds");
         }
         if (threads == 1) {
             return 0;
