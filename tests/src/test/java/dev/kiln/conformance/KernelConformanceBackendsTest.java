@@ -1,5 +1,6 @@
 package dev.kiln.conformance;
 
+import dev.kiln.RequiredBackend;
 import dev.kiln.Shape;
 import dev.kiln.cpusimd.BlockedLayout;
 import dev.kiln.cpusimd.CpuSimdBackend;
@@ -14,7 +15,6 @@ import dev.kiln.spi.HostThreads;
 import dev.kiln.spi.KernelFactory;
 import dev.kiln.spi.KernelProvider;
 import dev.kiln.spi.KernelSupport;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -79,10 +79,7 @@ class KernelConformanceBackendsTest {
     void everyKernelOfOpenClsOwnProviderPassesAlone() {
         OpenClBackend opencl = new OpenClBackend();
         var availability = opencl.availability();
-        if (!availability.available()) {
-            System.out.println("SKIPPED: opencl is unavailable: " + availability.reason()); // in the test output too
-        }
-        Assumptions.assumeTrue(availability.available(), () -> "opencl is unavailable: " + availability.reason());
+        RequiredBackend.assumeAvailable(OpenClBackend.ID, availability.available(), availability.reason());
         KernelConformance.Report report = KernelConformance.check(opencl, new OpenClKernels());
         System.out.println(report.describe());
         assertTrue(report.passed(), report.describe());

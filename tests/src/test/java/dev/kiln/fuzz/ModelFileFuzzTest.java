@@ -1,12 +1,12 @@
 package dev.kiln.fuzz;
 
 import dev.kiln.Engine;
+import dev.kiln.RequiredBackend;
 import dev.kiln.conformance.fuzz.ModelFileCheck;
 import dev.kiln.conformance.fuzz.WorkerJvmRunner;
 import dev.kiln.graph.Graph;
 import dev.kiln.models.onnx.OnnxImporter;
 import dev.kiln.reference.ReferenceBackend;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -192,14 +192,7 @@ class ModelFileFuzzTest {
         Engine engine = Engine.create();
         Engine.BackendInfo info = engine.backends().stream().filter(b -> b.id().equals(backend)).findFirst()
                 .orElseThrow(() -> new AssertionError(backend + " is not on the class path"));
-        // OpenCL needs a driver, which ./run-tests installs and then requires, so that CI never counts a skip.
-        if (!backend.equals("opencl") || System.getenv("KILN_REQUIRE_OPENCL") != null) {
-            assertTrue(info.available(), backend + " is unavailable: " + info.reason());
-        }
-        if (!info.available()) {
-            System.out.println("SKIPPED: " + backend + " is unavailable: " + info.reason());
-        }
-        Assumptions.assumeTrue(info.available(), () -> backend + " is unavailable: " + info.reason());
+        RequiredBackend.assumeAvailable(backend, info.available(), info.reason());
         List<byte[]> mutants = importingMutants(count, scratch);
         Map<ModelFileCheck.Outcome, Long> outcomes = new EnumMap<>(ModelFileCheck.Outcome.class);
         List<String> findings = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.kiln.runtime;
 import dev.kiln.CompiledModel;
 import dev.kiln.Engine;
 import dev.kiln.EngineOptions;
+import dev.kiln.RequiredBackend;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
@@ -19,7 +20,6 @@ import dev.kiln.spi.Availability;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.KernelRegistry;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -97,15 +97,7 @@ class NativeLifecycleStressTest {
             default -> throw new IllegalArgumentException(id);
         };
         Availability a = backend.availability();
-        // oneDNN comes in a registry package and is always there; OpenCL needs a driver, which
-        // ./run-tests installs and then requires (KILN_REQUIRE_OPENCL), so that CI never counts a skip.
-        if (id.equals(OneDnnBackend.ID) || System.getenv("KILN_REQUIRE_OPENCL") != null) {
-            assertTrue(a.available(), id + " is unavailable: " + a.reason());
-        }
-        if (!a.available()) {
-            System.out.println("SKIPPED: " + id + " is unavailable: " + a.reason());
-        }
-        Assumptions.assumeTrue(a.available(), () -> id + " is unavailable: " + a.reason());
+        RequiredBackend.assumeAvailable(id, a.available(), a.reason());
         return backend;
     }
 

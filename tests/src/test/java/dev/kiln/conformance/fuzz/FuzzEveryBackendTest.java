@@ -1,8 +1,8 @@
 package dev.kiln.conformance.fuzz;
 
 import dev.kiln.Engine;
+import dev.kiln.RequiredBackend;
 import dev.kiln.reference.ReferenceBackend;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -27,14 +27,7 @@ class FuzzEveryBackendTest {
         Engine engine = Engine.create();
         Engine.BackendInfo info = engine.backends().stream().filter(b -> b.id().equals(backend)).findFirst()
                 .orElseThrow(() -> new AssertionError(backend + " is not on the class path"));
-        // OpenCL needs a driver, which ./run-tests installs and then requires, so that CI never counts a skip.
-        if (!backend.equals("opencl") || System.getenv("KILN_REQUIRE_OPENCL") != null) {
-            assertTrue(info.available(), backend + " is unavailable: " + info.reason());
-        }
-        if (!info.available()) {
-            System.out.println("SKIPPED: " + backend + " is unavailable: " + info.reason()); // in the test output too
-        }
-        Assumptions.assumeTrue(info.available(), () -> backend + " is unavailable: " + info.reason());
+        RequiredBackend.assumeAvailable(backend, info.available(), info.reason());
         try (FuzzTargets targets = FuzzTargets.open(engine, List.of(backend), true)) {
             FuzzOptions options = FuzzOptions.cases(2026, cases).withOut(out);
             FuzzReport report = new Fuzzer(options, targets.runners(), System.out::println).run();
