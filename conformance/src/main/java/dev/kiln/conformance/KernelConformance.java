@@ -7,7 +7,6 @@ import dev.kiln.PlanReport;
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
 import dev.kiln.graph.Graph;
-import dev.kiln.graph.Node;
 import dev.kiln.reference.ReferenceBackend;
 import dev.kiln.spi.Backend;
 import dev.kiln.spi.BoundNode;
@@ -211,18 +210,8 @@ public final class KernelConformance {
     private static boolean offered(KernelFactory<?> factory, Case c) {
         try (Graph graph = c.buildGraph()) {
             Map<String, Shape> shapes = graph.inferShapes(graph.inputShapesForBatch(c.batch()));
-            if (graph.nodes().size() != 1) {
-                return false;
-            }
-            Node node = graph.nodes().getFirst();
-            List<Shape> in = new ArrayList<>();
-            List<Tensor> constants = new ArrayList<>();
-            for (String v : node.inputs()) {
-                in.add(v.isEmpty() ? null : shapes.get(v));
-                constants.add(v.isEmpty() ? null : graph.initializers().get(v));
-            }
-            List<Shape> out = node.outputs().stream().map(v -> v.isEmpty() ? null : shapes.get(v)).toList();
-            return factory.supports(new BoundNode(node, in, out, constants)).supported();
+            List<BoundNode> nodes = BoundNode.bindAll(graph, shapes);
+            return nodes.size() == 1 && factory.supports(nodes.getFirst()).supported();
         }
     }
 

@@ -125,21 +125,7 @@ final class PartitionPlanner {
 
     /** Every node with its concrete shapes and constant inputs. */
     static List<BoundNode> bind(Graph graph, Map<String, Shape> shapes) {
-        List<BoundNode> bound = new ArrayList<>();
-        for (Node n : graph.nodes()) {
-            List<Shape> in = new ArrayList<>();
-            List<Tensor> constants = new ArrayList<>();
-            for (String v : n.inputs()) {
-                in.add(v.isEmpty() ? null : shapes.get(v));
-                constants.add(v.isEmpty() ? null : graph.initializers().get(v));
-            }
-            List<Shape> out = new ArrayList<>();
-            for (String v : n.outputs()) {
-                out.add(v.isEmpty() ? null : shapes.get(v));
-            }
-            bound.add(new BoundNode(n, in, out, constants));
-        }
-        return bound;
+        return BoundNode.bindAll(graph, shapes);
     }
 
     /** Maximal runs of consecutive nodes (in topological order) on the same backend. */

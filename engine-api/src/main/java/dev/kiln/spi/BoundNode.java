@@ -2,10 +2,13 @@ package dev.kiln.spi;
 
 import dev.kiln.Shape;
 import dev.kiln.Tensor;
+import dev.kiln.graph.Graph;
 import dev.kiln.graph.Node;
 import dev.kiln.graph.ops.Op;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A node with everything known at compile time: concrete input and output shapes, and the
@@ -13,6 +16,25 @@ import java.util.List;
  * optional inputs).
  */
 public record BoundNode(Node node, List<Shape> inputShapes, List<Shape> outputShapes, List<Tensor> constants) {
+
+    /** Every node of {@code graph}, in its order, bound to the value shapes {@code shapes}. */
+    public static List<BoundNode> bindAll(Graph graph, Map<String, Shape> shapes) {
+        List<BoundNode> bound = new ArrayList<>();
+        for (Node n : graph.nodes()) {
+            List<Shape> in = new ArrayList<>();
+            List<Tensor> constants = new ArrayList<>();
+            for (String v : n.inputs()) {
+                in.add(v.isEmpty() ? null : shapes.get(v));
+                constants.add(v.isEmpty() ? null : graph.initializers().get(v));
+            }
+            List<Shape> out = new ArrayList<>();
+            for (String v : n.outputs()) {
+                out.add(v.isEmpty() ? null : shapes.get(v));
+            }
+            bound.add(new BoundNode(n, in, out, constants));
+        }
+        return bound;
+    }
 
     public Op op() {
         return node.op();
