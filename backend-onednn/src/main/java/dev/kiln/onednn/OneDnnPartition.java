@@ -73,7 +73,7 @@ final class OneDnnPartition implements CompiledPartition {
             downloads = new MemorySegment[outputs.length];
             plainOutputMds = new MemorySegment[outputs.length];
             for (int i = 0; i < outputs.length; i++) {
-                MemorySegment plain = dnnl.memoryDesc(PartitionLowering.dims(outputShapes[i]), false);
+                MemorySegment plain = dnnl.memoryDesc(ValueLayouts.dims(outputShapes[i]), false);
                 plainOutputMds[i] = owned.own(plain, () -> dnnl.memoryDescDestroy(plain));
                 MemorySegment md = values.get(outputs[i]).md();
                 downloads[i] = dnnl.memoryDescEqual(md, plain) ? MemorySegment.NULL : downloadReorder(md, plain);

@@ -1,7 +1,6 @@
 package dev.kiln.onednn;
 
 import dev.kiln.Shape;
-import dev.kiln.Tensor;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
 import dev.kiln.graph.ops.AveragePool;
@@ -32,30 +31,20 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BiConsumer;
-import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
  * Turns a partition's nodes into oneDNN primitives, oneDNN's way: describe each with layouts left
  * to the primitive ({@code any}) where it matters (convolution, inner product), create it once,
- * and read back the layouts it chose. A value stays in the layout its producer wrote; a consumer
- * that wants another one gets a reorder, made once per (value, layout) however many consumers
- * share it. Weights are reordered into the layout their primitive chose once per compiled model.
+ * and read back the layouts it chose. Layouts, reorders and prepared constants are
+ * {@link ValueLayouts}'; steps are written through {@link ProgramBuilder}, each sized by
+ * {@link StepThreads}.
  */
 final class PartitionLowering {
-    // One core's rough rates, for deciding what is too small to share between threads.
-    /** Multiply-adds per microsecond with 16-float vectors (AVX-512): about half of a 2-3 GHz core's peak. */
-    private static final long MACS_PER_MICROSECOND_512 = 50_000;
-    /** Elements moved per microsecond by memory-bound work, whatever the vector width. */
-    private static final long ELEMENTS_PER_MICROSECOND = 2_000;
-    /** The least one-core time shared between threads, however cheap the fork and join ({@link ForkJoinCost}). */
-    private static final long SHARED_FROM_MICROS = 30;
     /** The values from which kernels.c runs its pass on every thread (its PARALLEL_FROM). */
     private static final long KERNEL_FROM_VALUES = 16_384;
     private static final MemorySegment NULL = MemorySegment.NULL;
@@ -64,32 +53,23 @@ final class PartitionLowering {
     private final Dnnl dnnl;
     private final MemorySegment engine;
     private final NativeResources owned;
-    private final CompileContext context;
     private final Partition partition;
+    private final StepThreads stepThreads;
+    private final ProgramBuilder program;
+    private final ValueLayouts layouts;
 
-    final List<Program.Value> values = new ArrayList<>();
-    final List<Program.Step> steps = new ArrayList<>();
+    final List<Program.Value> values;
+    final List<Program.Step> steps;
     final List<NodeKernel> kernels = new ArrayList<>();
     final int[] inputs;
     final int[] outputs;
     private final Map<String, Integer> current = new HashMap<>();
-    private final Map<String, Integer> converted = new HashMap<>();
-    private final List<String> implementations = new ArrayList<>();
     /** The value Kiln's swish (a plain one, in place) output last, or -1. */
     private int swished = -1;
     /** The index of the node being lowered, in the partition. */
     private int nodeIndex;
     /** The engine's thread count, in force while primitives are created. */
     private final int threads;
-    /** One core's multiply-adds per microsecond at oneDNN's vector width here ({@link #macsPerMicrosecond}). */
-    private final long macsPerMicrosecond;
-    /**
-     * The one-core microseconds from which a step is shared between the engine's threads: the fork
-     * and join measured on this host ({@link ForkJoinCost}), at least {@link #SHARED_FROM_MICROS}.
-     */
-    private final long sharedFromMicros;
-    /** Primitive descriptors created for one thread (see {@link #sized}), until their step is made. */
-    private final Set<MemorySegment> oneThread = new HashSet<>();
     /** How many times nodes of the partition read each value, and which values leave it. */
     private final Map<String, Integer> reads = new HashMap<>();
     private final Set<String> partitionOutputs;
@@ -104,12 +84,13 @@ final class PartitionLowering {
         this.dnnl = runtime.dnnl;
         this.engine = runtime.engine;
         this.owned = owned;
-        this.context = context;
         this.partition = partition;
         this.threads = context.threads().parallelism();
-        this.macsPerMicrosecond = macsPerMicrosecond(dnnl.effectiveCpuIsa());
-        this.sharedFromMicros = ForkJoinCost.sharedFromMicros(ForkJoinCost.micros(dnnl, engine, threads), threads,
-                SHARED_FROM_MICROS);
+        this.stepThreads = new StepThreads(dnnl, engine, threads);
+        this.program = new ProgramBuilder(dnnl, owned, stepThreads);
+        this.layouts = new ValueLayouts(runtime, owned, context.weights(), program, threads);
+        this.values = program.values;
+        this.steps = program.steps;
         for (BoundNode node : partition.nodes()) {
             node.node().inputs().forEach(name -> reads.merge(name, 1, Integer::sum));
         }
@@ -117,14 +98,14 @@ final class PartitionLowering {
         inputs = new int[partition.inputs().size()];
         for (int i = 0; i < inputs.length; i++) {
             String name = partition.inputs().get(i);
-            inputs[i] = activation(plain(dims(partition.shape(name))));
+            inputs[i] = program.activation(layouts.plain(ValueLayouts.dims(partition.shape(name))));
             current.put(name, inputs[i]);
         }
         for (nodeIndex = 0; nodeIndex < partition.nodes().size(); nodeIndex++) {
             BoundNode node = partition.nodes().get(nodeIndex);
-            implementations.clear();
+            program.startNode(nodeIndex);
             String kernel = lower(node);
-            kernels.add(new NodeKernel(node.name(), kernel, OneDnnBackend.ID, String.join(" + ", implementations)));
+            kernels.add(new NodeKernel(node.name(), kernel, OneDnnBackend.ID, program.implementation()));
         }
         outputs = new int[partition.outputs().size()];
         for (int i = 0; i < outputs.length; i++) {
@@ -165,7 +146,7 @@ final class PartitionLowering {
                     define(n, squeezeExcitation(n, se));
                 } else {
                     gated.put(n.node().output(), squeezeAndGate(n, se));
-                    implementations.add("gate applied by " + reader.name());
+                    program.note("gate applied by " + reader.name());
                 }
                 yield "onednn-squeeze-excitation";
             }
@@ -175,9 +156,9 @@ final class PartitionLowering {
             }
             case Activation activation -> {
                 int x = input(n, 0);
-                MemorySegment md = values.get(x).md();
+                MemorySegment md = program.md(x);
                 float[] eltwise = OneDnnSupport.eltwise(activation.function());
-                define(n, step(n, sized(n.outputShape().elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.eltwise(
+                define(n, program.step(n, stepThreads.sized(n.outputShape().elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.eltwise(
                         engine, (int) eltwise[0], md, md, eltwise[1], eltwise[2], attr(NULL), where(n))),
                         new int[]{Dnnl.ARG_SRC}, new int[]{x}));
                 yield "onednn-eltwise";
@@ -188,38 +169,38 @@ final class PartitionLowering {
             }
             case Softmax softmax -> {
                 int x = input(n, 0);
-                MemorySegment md = values.get(x).md();
+                MemorySegment md = program.md(x);
                 int axis = Math.floorMod(softmax.axis(), n.inputShape(0).rank());
-                define(n, step(n, dnnl.softmax(engine, md, any(dims(n.outputShape())), axis, attr(NULL), where(n)),
+                define(n, program.step(n, dnnl.softmax(engine, md, layouts.any(ValueLayouts.dims(n.outputShape())), axis, attr(NULL), where(n)),
                         new int[]{Dnnl.ARG_SRC}, new int[]{x}));
                 yield "onednn-softmax";
             }
             case Lrn lrn -> {
                 int x = input(n, 0);
-                MemorySegment md = values.get(x).md();
-                define(n, step(n, dnnl.lrn(engine, md, md, lrn.size(), lrn.alpha(), lrn.beta(), lrn.bias(),
+                MemorySegment md = program.md(x);
+                define(n, program.step(n, dnnl.lrn(engine, md, md, lrn.size(), lrn.alpha(), lrn.beta(), lrn.bias(),
                         attr(NULL), where(n)), new int[]{Dnnl.ARG_SRC}, new int[]{x}));
                 yield "onednn-lrn";
             }
             case BatchNormalization bn -> {
                 int x = input(n, 0);
-                MemorySegment md = values.get(x).md();
+                MemorySegment md = program.md(x);
                 long[] channels = {n.inputShape(0).dim(1)};
-                MemorySegment vector = plain(channels);
+                MemorySegment vector = layouts.plain(channels);
                 MemorySegment pd = dnnl.batchNormalization(engine, md, md, bn.epsilon(), attr(NULL), where(n));
-                define(n, step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SCALE, Dnnl.ARG_SHIFT, Dnnl.ARG_MEAN,
-                        Dnnl.ARG_VARIANCE}, new int[]{x, constant(n, 1, vector, vector), constant(n, 2, vector, vector),
-                        constant(n, 3, vector, vector), constant(n, 4, vector, vector)}));
+                define(n, program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SCALE, Dnnl.ARG_SHIFT, Dnnl.ARG_MEAN,
+                        Dnnl.ARG_VARIANCE}, new int[]{x, layouts.constant(n, 1, vector, vector), layouts.constant(n, 2, vector, vector),
+                        layouts.constant(n, 3, vector, vector), layouts.constant(n, 4, vector, vector)}));
                 yield "onednn-batch-normalization";
             }
             case Flatten f -> {
-                define(n, view(input(n, 0), n.inputShape(0), dims(n.outputShape())));
-                implementations.add("view");
+                define(n, layouts.view(input(n, 0), n.inputShape(0), ValueLayouts.dims(n.outputShape())));
+                program.note("view");
                 yield "onednn-reshape";
             }
             case Reshape r -> {
-                define(n, view(input(n, 0), n.inputShape(0), dims(n.outputShape())));
-                implementations.add("view");
+                define(n, layouts.view(input(n, 0), n.inputShape(0), ValueLayouts.dims(n.outputShape())));
+                program.note("view");
                 yield "onednn-reshape";
             }
             default -> throw new IllegalArgumentException("onednn cannot lower " + n.node().describe()
@@ -255,14 +236,14 @@ final class PartitionLowering {
         Window w = conv.window().resolve(n.inputShape(0));
         int groups = conv.groups();
         long outChannels = weightShape.dim(0);
-        long[] plainWeights = groups == 1 ? dims(weightShape)
+        long[] plainWeights = groups == 1 ? ValueLayouts.dims(weightShape)
                 : new long[]{groups, outChannels / groups, weightShape.dim(1), weightShape.dim(2), weightShape.dim(3)};
-        long[] outDims = dims(n.outputShape());
-        MemorySegment biasMd = hasBias ? plain(new long[]{outChannels}) : NULL;
+        long[] outDims = ValueLayouts.dims(n.outputShape());
+        MemorySegment biasMd = hasBias ? layouts.plain(new long[]{outChannels}) : NULL;
         long macs = n.outputShape().elementCount() * weightShape.dim(1) * weightShape.dim(2) * weightShape.dim(3);
         // A grouped (depthwise) convolution does a few multiply-adds per element it moves: its bytes set its time.
-        long micros = groups == 1 ? macs / macsPerMicrosecond : Math.max(macs / macsPerMicrosecond,
-                (in.elementCount() + n.outputShape().elementCount()) / ELEMENTS_PER_MICROSECOND);
+        long micros = groups == 1 ? macs / stepThreads.macsPerMicrosecond : Math.max(macs / stepThreads.macsPerMicrosecond,
+                (in.elementCount() + n.outputShape().elementCount()) / StepThreads.ELEMENTS_PER_MICROSECOND);
         long[] strides = {w.strideH(), w.strideW()};
         long[] padEnd = {w.padBottom(), w.padRight()};
         SinglePositionStrides.apply(w, in, n.outputShape(), strides, padEnd);
@@ -271,25 +252,25 @@ final class PartitionLowering {
         // stride 2 (fuzz finding onednn-dilated-1x1-crash), so such an axis is described undilated.
         long[] dilations = {w.kernelH() == 1 ? 0 : w.dilationH() - 1, w.kernelW() == 1 ? 0 : w.dilationW() - 1};
         Describe describe = (srcMd, weightsMd, inPlace) -> dnnl.convolution(engine, srcMd, weightsMd, biasMd,
-                inPlace ? residualLayout(residual, n.outputShape()) : any(outDims), strides,
+                inPlace ? layouts.residualLayout(residual, n.outputShape()) : layouts.any(outDims), strides,
                 dilations, new long[]{w.padTop(), w.padLeft()}, padEnd,
                 attr(postOps(n, postOps, residual, inPlace)), where(n));
-        MemorySegment image = values.get(x).md();
+        MemorySegment image = program.md(x);
         MemorySegment srcMd = isImageBeforePooling(n, in, image)
-                && isFast(() -> describe.create(image, any(plainWeights), false)) ? image : any(dims(in));
-        MemorySegment pd = sized(micros, () -> withWeightLayout(n, "input 1", plainWeights,
+                && stepThreads.isFast(() -> describe.create(image, layouts.any(plainWeights), false)) ? image : layouts.any(ValueLayouts.dims(in));
+        MemorySegment pd = stepThreads.sized(micros, () -> layouts.withWeightLayout(n, "input 1", plainWeights,
                 weightsMd -> describe.create(srcMd, weightsMd, false)));
         if (sum) {
-            MemorySegment summing = summingInPlace(pd, values.get(residual).md(), () -> sized(micros,
-                    () -> withWeightLayout(n, "input 1", plainWeights,
+            MemorySegment summing = summingInPlace(pd, program.md(residual), () -> stepThreads.sized(micros,
+                    () -> layouts.withWeightLayout(n, "input 1", plainWeights,
                             weightsMd -> describe.create(srcMd, weightsMd, true))));
             sum = summing != null;
             if (sum) {
-                discard(pd);
+                stepThreads.discard(pd);
                 pd = summing;
             }
         }
-        int weights = constant(n, 1, plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        int weights = layouts.constant(n, 1, layouts.plain(plainWeights), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (gate != null) {
             int scaled = weightsScaledByGate(n, weights, gate[1], in.dim(1));
             if (scaled >= 0) {
@@ -298,20 +279,20 @@ final class PartitionLowering {
                 x = multipliedByGate(n, x, gate[1], in);
             }
         }
-        int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
+        int src = layouts.as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         List<Integer> kinds = new ArrayList<>(List.of(Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS));
         List<Integer> args = new ArrayList<>(List.of(src, weights));
         if (hasBias) {
             kinds.add(Dnnl.ARG_BIAS);
-            args.add(constant(n, 2, biasMd, biasMd));
+            args.add(layouts.constant(n, 2, biasMd, biasMd));
         }
         int output;
         if (sum) {
-            output = stepInto(n, pd, ints(kinds), ints(args), residual);
-            implementations.add("residual summed in place");
+            output = program.stepInto(n, pd, ints(kinds), ints(args), residual);
+            program.note("residual summed in place");
         } else {
             addResidualArg(postOps, residual, kinds, args);
-            output = step(n, pd, ints(kinds), ints(args));
+            output = program.step(n, pd, ints(kinds), ints(args));
         }
         return swishAfter ? swishedInPlace(n, output) : output;
     }
@@ -331,7 +312,7 @@ final class PartitionLowering {
         if (f == null || !n.isConstant(1)) {
             return -1;
         }
-        MemorySegment channelsLast = channelsLast(n.inputShape(0));
+        MemorySegment channelsLast = layouts.channelsLast(n.inputShape(0));
         long[] vDims = {WinogradF2x3.POSITIONS, f.tiles(), f.channels()};
         long[] mDims = {WinogradF2x3.POSITIONS, f.tiles(), f.outChannels()};
         long[] uDims = {WinogradF2x3.POSITIONS, f.channels(), f.outChannels()};
@@ -339,39 +320,39 @@ final class PartitionLowering {
         // The matmul's multiply-adds and the values the transforms move, on one core: the three
         // steps run on the thread count this gives the matmul, and shared they pay for three
         // forks and joins, so a third of it is weighed against one.
-        long micros = WinogradF2x3.POSITIONS * f.tiles() * f.channels() * f.outChannels() / macsPerMicrosecond
-                + WinogradF2x3.POSITIONS * f.tiles() * (f.channels() + f.outChannels()) / ELEMENTS_PER_MICROSECOND;
-        MemorySegment pd = sized(micros / 3, () -> withWeightLayout(n, weights, uDims, uMd -> dnnl.matmul(engine,
-                plain(vDims), uMd, plain(mDims), attr(NULL), where(n))));
-        int stepThreads = oneThread.contains(pd) ? 1 : threads;
+        long micros = WinogradF2x3.POSITIONS * f.tiles() * f.channels() * f.outChannels() / stepThreads.macsPerMicrosecond
+                + WinogradF2x3.POSITIONS * f.tiles() * (f.channels() + f.outChannels()) / StepThreads.ELEMENTS_PER_MICROSECOND;
+        MemorySegment pd = stepThreads.sized(micros / 3, () -> layouts.withWeightLayout(n, weights, uDims, uMd -> dnnl.matmul(engine,
+                layouts.plain(vDims), uMd, layouts.plain(mDims), attr(NULL), where(n))));
+        int matmulThreads = stepThreads.threadsOf(pd);
         MemorySegment shape = f.toNative(owned);
-        int src = as(x, channelsLast);
-        int v = activation(plain(vDims));
-        steps.add(new Program.Step(n.name(), nodeIndex, stepThreads, NULL, new int[0], new int[]{src, v}, v, NULL, 0,
-                buffers -> kernels.winogradInput(buffers[src], buffers[v], f, shape)));
-        int u = prepared(n, weights, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0), (md, data) -> {
+        int src = layouts.as(x, channelsLast);
+        int v = program.activation(layouts.plain(vDims));
+        program.own(n.name(), matmulThreads, new int[]{src, v}, v,
+                buffers -> kernels.winogradInput(buffers[src], buffers[v], f, shape));
+        int u = layouts.prepared(n, weights, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0), (md, data) -> {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment transformed = arena.allocate(f.weightsBytes(), 64);
                 f.transformWeights(n.constant(1).segment(), transformed);
-                runtime.reorderNow(plain(uDims), transformed, md, data, "preparing the Winograd weights of "
+                runtime.reorderNow(layouts.plain(uDims), transformed, md, data, "preparing the Winograd weights of "
                         + n.node().describe());
             }
         });
-        implementations.add("Winograd F(2x2,3x3) by Kiln's transforms");
-        int m = step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{v, u});
+        program.note("Winograd F(2x2,3x3) by Kiln's transforms");
+        int m = program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{v, u});
         int bias = n.node().hasInput(2) ? input(n, 2) : -1;
-        MemorySegment outChannelsLast = channelsLast(n.outputShape());
+        MemorySegment outChannelsLast = layouts.channelsLast(n.outputShape());
         boolean inPlace = residual >= 0 && isLastReadBy(n, residual, x)
-                && dnnl.memoryDescEqual(values.get(residual).md(), outChannelsLast);
-        int added = residual < 0 || inPlace ? residual : as(residual, outChannelsLast);
-        int y = inPlace ? alias(residual, outChannelsLast) : activation(outChannelsLast);
+                && dnnl.memoryDescEqual(program.md(residual), outChannelsLast);
+        int added = residual < 0 || inPlace ? residual : layouts.as(residual, outChannelsLast);
+        int y = inPlace ? program.alias(residual, outChannelsLast) : program.activation(outChannelsLast);
         if (inPlace) {
-            implementations.add("residual added in place");
+            program.note("residual added in place");
         }
         int[] reads = Arrays.stream(new int[]{m, bias, added, y}).filter(value -> value >= 0).toArray();
-        steps.add(new Program.Step(n.name(), nodeIndex, stepThreads, NULL, new int[0], reads, y, NULL, 0,
+        program.own(n.name(), matmulThreads, reads, y,
                 buffers -> kernels.winogradOutput(buffers[m], buffers[y], bias < 0 ? NULL : buffers[bias],
-                        added < 0 ? NULL : buffers[added], clamp[0], clamp[1], f, shape)));
+                        added < 0 ? NULL : buffers[added], clamp[0], clamp[1], f, shape));
         return y;
     }
 
@@ -397,11 +378,6 @@ final class PartitionLowering {
         return null;
     }
 
-    /** A plain [N, C, H, W] value stored channels-last (oneDNN's acdb). */
-    private MemorySegment channelsLast(Shape s) {
-        return strided(dims(s), new long[]{s.dim(1) * s.dim(2) * s.dim(3), 1, s.dim(3) * s.dim(1), s.dim(1)});
-    }
-
     /**
      * Whether a convolution's epilogue ends with a swish that Kiln's kernel computes after it, in
      * place, instead of oneDNN's post-op: with the kernels loaded, on an output large enough for
@@ -416,14 +392,14 @@ final class PartitionLowering {
 
     /** A step after the last one: Kiln's swish over {@code value}'s storage; the result is a view of it. */
     private int swishedInPlace(BoundNode n, int value) {
-        Program.Value v = values.get(value);
+        Program.Value v = program.value(value);
         values.add(new Program.Value(v.md(), v.bytes(), v.root(), NULL));
         int output = values.size() - 1;
         long floats = v.bytes() / Float.BYTES;
         NativeKernels kernels = runtime.kernelsFor(NativeKernels.Kernel.SWISH);
-        steps.add(new Program.Step(n.name(), nodeIndex, steps.getLast().threads(), NULL, new int[0],
+        program.steps.add(new Program.Step(n.name(), nodeIndex, program.steps.getLast().threads(), NULL, new int[0],
                 new int[]{value, output}, output, NULL, 0, buffers -> kernels.swish(buffers[output], floats)));
-        implementations.add("swish by Kiln's " + kernels.isa().label + " kernel");
+        program.note("swish by Kiln's " + kernels.isa().label + " kernel");
         swished = output;
         return output;
     }
@@ -436,19 +412,19 @@ final class PartitionLowering {
      */
     private int meansAddedUpBySwish(BoundNode n, int x) {
         Shape in = n.inputShape(0);
-        if (steps.isEmpty() || x != swished || steps.getLast().output() != x || in.dim(0) != 1
-                || in.dim(1) > NativeKernels.MAX_CHANNELS || !Layouts.tag(dnnl, values.get(x).md()).equals("acdb")) {
+        if (program.steps.isEmpty() || x != swished || program.steps.getLast().output() != x || in.dim(0) != 1
+                || in.dim(1) > NativeKernels.MAX_CHANNELS || !Layouts.tag(dnnl, program.md(x)).equals("acdb")) {
             return -1;
         }
         long channels = in.dim(1);
         long pixels = in.dim(2) * in.dim(3);
-        int means = activation(strided(new long[]{1, channels, 1, 1}, new long[]{channels, 1, channels, channels}));
-        Program.Step swish = steps.removeLast();
+        int means = program.activation(layouts.strided(new long[]{1, channels, 1, 1}, new long[]{channels, 1, channels, channels}));
+        Program.Step swish = program.steps.removeLast();
         NativeKernels kernels = runtime.kernelsFor(NativeKernels.Kernel.SWISH);
-        steps.add(new Program.Step(swish.node(), swish.nodeIndex(), swish.threads(), NULL, new int[0],
+        program.steps.add(new Program.Step(swish.node(), swish.nodeIndex(), swish.threads(), NULL, new int[0],
                 new int[]{swish.argValues()[0], x, means}, means, NULL, 0,
                 buffers -> kernels.swishWithChannelMeans(buffers[x], pixels, channels, buffers[means])));
-        implementations.add("mean over the plane added up by the swish of " + swish.node());
+        program.note("mean over the plane added up by the swish of " + swish.node());
         return means;
     }
 
@@ -471,7 +447,7 @@ final class PartitionLowering {
             return null;
         }
         if (!dnnl.implementation(summing).equals(dnnl.implementation(adding))) {
-            discard(summing);
+            stepThreads.discard(summing);
             return null;
         }
         return summing;
@@ -488,14 +464,14 @@ final class PartitionLowering {
      * the partition.
      */
     private boolean isLastReadBy(BoundNode n, int residual, int x) {
-        int root = values.get(residual).root();
-        if (values.get(root).isConstant() || values.get(x).root() == root
+        int root = program.value(residual).root();
+        if (program.value(root).isConstant() || program.value(x).root() == root
                 || Arrays.stream(inputs).anyMatch(i -> i == root)) {
             return false;
         }
-        Predicate<String> inStorage = name -> current.containsKey(name) && values.get(current.get(name)).root() == root;
+        Predicate<String> inStorage = name -> current.containsKey(name) && program.value(current.get(name)).root() == root;
         return partition.outputs().stream().noneMatch(inStorage)
-                && gated.values().stream().flatMapToInt(Arrays::stream).noneMatch(v -> values.get(v).root() == root)
+                && gated.values().stream().flatMapToInt(Arrays::stream).noneMatch(v -> program.value(v).root() == root)
                 && partition.nodes().subList(nodeIndex + 1, partition.nodes().size()).stream()
                 .flatMap(later -> later.node().inputs().stream()).noneMatch(inStorage);
     }
@@ -530,19 +506,6 @@ final class PartitionLowering {
                 && r.node().inputs().indexOf(value) == 0 && r.node().inputs().lastIndexOf(value) == 0);
     }
 
-    /** Whether the descriptor {@code create} makes has an optimized implementation (not reference, not GEMM-based). */
-    private boolean isFast(Supplier<MemorySegment> create) {
-        MemorySegment pd;
-        try {
-            pd = create.get();
-        } catch (NativeCallException e) {
-            return false;
-        }
-        String implementation = dnnl.implementation(pd);
-        dnnl.primitiveDescDestroy(pd);
-        return !implementation.startsWith("ref") && !implementation.startsWith("gemm");
-    }
-
     /** A fully connected layer: Gemm with B constant, no transposed A, alpha 1, an optional bias row. */
     private int innerProduct(BoundNode n, Gemm gemm) {
         Shape b = n.inputShape(1);
@@ -550,20 +513,20 @@ final class PartitionLowering {
         long inner = gemm.transB() ? b.dim(1) : b.dim(0);
         long[] weightDims = {outputs, inner};
         // B as stored is either [N, K] (transB, oneDNN's own "oi") or [K, N], read transposed through strides.
-        MemorySegment stored = gemm.transB() ? plain(weightDims) : strided(weightDims, new long[]{1, outputs});
+        MemorySegment stored = gemm.transB() ? layouts.plain(weightDims) : layouts.strided(weightDims, new long[]{1, outputs});
         boolean hasBias = n.node().hasInput(2);
-        MemorySegment biasMd = hasBias ? plain(new long[]{outputs}) : NULL;
+        MemorySegment biasMd = hasBias ? layouts.plain(new long[]{outputs}) : NULL;
         MemorySegment attr = attr(postOps(n, gemm.postOps(), -1, false));
-        MemorySegment pd = withWeightLayout(n, "input 1", weightDims, weightsMd -> dnnl.innerProduct(engine,
-                any(dims(n.inputShape(0))), weightsMd, biasMd, any(dims(n.outputShape())), attr, where(n)));
-        int src = as(input(n, 0), dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
-        int weights = constant(n, 1, stored, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        MemorySegment pd = layouts.withWeightLayout(n, "input 1", weightDims, weightsMd -> dnnl.innerProduct(engine,
+                layouts.any(ValueLayouts.dims(n.inputShape(0))), weightsMd, biasMd, layouts.any(ValueLayouts.dims(n.outputShape())), attr, where(n)));
+        int src = layouts.as(input(n, 0), dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
+        int weights = layouts.constant(n, 1, stored, dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (!hasBias) {
-            return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{src, weights});
+            return program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{src, weights});
         }
         // C is [N] or [1, N]: the same bytes as a bias vector.
-        int bias = constant(n, 2, biasMd, biasMd);
-        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, weights, bias});
+        int bias = layouts.constant(n, 2, biasMd, biasMd);
+        return program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, weights, bias});
     }
 
     private int pooling(BoundNode n, int algorithm, Window w, boolean ceilMode, int x, Shape out) {
@@ -576,46 +539,11 @@ final class PartitionLowering {
             padR[1] = Math.max(padR[1], endPadding(in.dim(3), out.dim(3), w.kernelW(), w.strideW(), w.padLeft(),
                     w.dilationW()));
         }
-        MemorySegment pd = sized(in.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.pooling(engine, algorithm,
-                values.get(x).md(), any(dims(out)), new long[]{w.strideH(), w.strideW()},
+        MemorySegment pd = stepThreads.sized(in.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.pooling(engine, algorithm,
+                program.md(x), layouts.any(ValueLayouts.dims(out)), new long[]{w.strideH(), w.strideW()},
                 new long[]{w.kernelH(), w.kernelW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
                 new long[]{w.padTop(), w.padLeft()}, padR, attr(NULL), where(n)));
-        return step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
-    }
-
-    /**
-     * Creates a primitive descriptor for work of about {@code singleThreadMicros} on one core
-     * with one thread when that is too little to share ({@link #sharedFromMicros}): oneDNN fixes a
-     * primitive's thread count at creation, and an OpenMP fork and join costs more than it saves on small work
-     * (EfficientNet-B0's 32 squeeze-excitation convolutions on one pixel: 1.16 ms per run on two
-     * threads, 0.25 on one).
-     */
-    private MemorySegment sized(long singleThreadMicros, Supplier<MemorySegment> create) {
-        if (singleThreadMicros >= sharedFromMicros || threads == 1) {
-            return create.get();
-        }
-        dnnl.setThreads(1);
-        try {
-            MemorySegment pd = create.get();
-            oneThread.add(pd);
-            return pd;
-        } finally {
-            dnnl.setThreads(threads);
-        }
-    }
-
-    /**
-     * One core's multiply-adds per microsecond under oneDNN's effective ISA: the AVX-512 rate
-     * scaled by the vector width, since a core issues as many FMA instructions per cycle at
-     * either width (AVX2's 8 floats: half, so work counts as twice as long and is shared from
-     * half the size).
-     */
-    static long macsPerMicrosecond(int cpuIsa) {
-        if ((cpuIsa & Dnnl.CPU_ISA_AVX512_CORE) == Dnnl.CPU_ISA_AVX512_CORE) {
-            return MACS_PER_MICROSECOND_512;
-        }
-        return (cpuIsa & Dnnl.CPU_ISA_AVX2) == Dnnl.CPU_ISA_AVX2 ? MACS_PER_MICROSECOND_512 / 2
-                : MACS_PER_MICROSECOND_512 / 4;
+        return program.step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
     }
 
     static long endPadding(int in, int out, int kernel, int stride, int padBegin, int dilation) {
@@ -625,10 +553,10 @@ final class PartitionLowering {
     private int globalPool(BoundNode n, int algorithm, int x) {
         Shape in = n.inputShape(0);
         long[] outDims = {in.dim(0), in.dim(1), 1, 1};
-        MemorySegment pd = sized(in.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.pooling(engine, algorithm,
-                values.get(x).md(), any(outDims), new long[]{1, 1}, new long[]{in.dim(2), in.dim(3)},
+        MemorySegment pd = stepThreads.sized(in.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.pooling(engine, algorithm,
+                program.md(x), layouts.any(outDims), new long[]{1, 1}, new long[]{in.dim(2), in.dim(3)},
                 new long[]{0, 0}, new long[]{0, 0}, new long[]{0, 0}, attr(NULL), where(n)));
-        return step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
+        return program.step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});
     }
 
     /** Mean over the plane, two 1x1 convolutions with their activations, and the gate multiplied in. */
@@ -662,25 +590,25 @@ final class PartitionLowering {
         long images = n.inputShape(0).dim(0);
         long channels = n.inputShape(0).dim(1);
         long reduced = n.inputShape(1).dim(0);
-        MemorySegment meansMd = plain(new long[]{images, channels, 1, 1});
-        int means = images == 1 && Layouts.isChannelsInOrder(dnnl, values.get(mean).md(), channels) ? mean
-                : as(mean, meansMd);
-        int w1 = constant(n, 1, plain(new long[]{reduced, channels}), plain(new long[]{reduced, channels}));
-        int w2t = constant(n, 2, plain(new long[]{channels, reduced}), strided(new long[]{channels, reduced},
+        MemorySegment meansMd = layouts.plain(new long[]{images, channels, 1, 1});
+        int means = images == 1 && Layouts.isChannelsInOrder(dnnl, program.md(mean), channels) ? mean
+                : layouts.as(mean, meansMd);
+        int w1 = layouts.constant(n, 1, layouts.plain(new long[]{reduced, channels}), layouts.plain(new long[]{reduced, channels}));
+        int w2t = layouts.constant(n, 2, layouts.plain(new long[]{channels, reduced}), layouts.strided(new long[]{channels, reduced},
                 new long[]{1, channels}));
         int b1 = n.node().hasInput(3) ? input(n, 3) : -1;
         int b2 = n.node().hasInput(4) ? input(n, 4) : -1;
-        int gate = activation(meansMd);
+        int gate = program.activation(meansMd);
         MemorySegment activations = owned.allocate(6 * Float.BYTES, Float.BYTES);
         MemorySegment.copy(NativeKernels.activationCodes(se.squeezeActivation(), se.gateActivation()), 0, activations,
                 ValueLayout.JAVA_FLOAT, 0, 6);
         NativeKernels kernels = runtime.kernelsFor(NativeKernels.Kernel.SQUEEZE_EXCITATION);
         int[] reads = Arrays.stream(new int[]{means, w1, b1, w2t, b2, gate}).filter(v -> v >= 0).toArray();
-        steps.add(new Program.Step(n.name(), nodeIndex, threads, NULL, new int[0], reads, gate, NULL, 0,
+        program.own(n.name(), threads, reads, gate,
                 buffers -> kernels.squeezeExcitation(buffers[means], buffers[w1], b1 < 0 ? NULL : buffers[b1],
                         buffers[w2t], b2 < 0 ? NULL : buffers[b2], buffers[gate], images, channels, reduced,
-                        activations)));
-        implementations.add("excitation by Kiln's kernel");
+                        activations));
+        program.note("excitation by Kiln's kernel");
         return gate;
     }
 
@@ -708,15 +636,15 @@ final class PartitionLowering {
 
     /** {@code x} times the per-channel {@code gate}, as the squeeze-excitation defines its output. */
     private int multipliedByGate(BoundNode n, int x, int gate, Shape xs) {
-        if (xs.dim(0) == 1 && Layouts.tag(dnnl, values.get(x).md()).equals("acdb")) {
+        if (xs.dim(0) == 1 && Layouts.tag(dnnl, program.md(x)).equals("acdb")) {
             int scaled = gateAsDepthwiseWeights(n, x, gate, xs);
             if (scaled >= 0) {
                 return scaled;
             }
         }
-        MemorySegment pd = sized(xs.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine,
-                Dnnl.BINARY_MUL, values.get(x).md(), values.get(gate).md(), any(dims(xs)), attr(NULL), where(n)));
-        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{x, gate});
+        MemorySegment pd = stepThreads.sized(xs.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine,
+                Dnnl.BINARY_MUL, program.md(x), program.md(gate), layouts.any(ValueLayouts.dims(xs)), attr(NULL), where(n)));
+        return program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{x, gate});
     }
 
     /**
@@ -734,20 +662,20 @@ final class PartitionLowering {
         long[] zeros = {0, 0};
         MemorySegment pd;
         try {
-            pd = sized(xs.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.convolution(engine,
-                    values.get(x).md(), any(new long[]{channels, 1, 1, 1, 1}), NULL, any(dims(xs)), new long[]{1, 1},
+            pd = stepThreads.sized(xs.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.convolution(engine,
+                    program.md(x), layouts.any(new long[]{channels, 1, 1, 1, 1}), NULL, layouts.any(ValueLayouts.dims(xs)), new long[]{1, 1},
                     zeros, zeros, zeros, attr(NULL), where(n)));
         } catch (NativeCallException e) {
             return -1;
         }
         MemorySegment weights = dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0);
         if (dnnl.implementation(pd).startsWith("ref") || !Layouts.isChannelsInOrder(dnnl, weights, channels)
-                || !Layouts.isChannelsInOrder(dnnl, values.get(gate).md(), channels)) {
-            discard(pd);
+                || !Layouts.isChannelsInOrder(dnnl, program.md(gate), channels)) {
+            stepThreads.discard(pd);
             return -1;
         }
-        implementations.add("gate multiplied as depthwise weights");
-        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{x, alias(gate, clone(weights))});
+        program.note("gate multiplied as depthwise weights");
+        return program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{x, program.alias(gate, layouts.clone(weights))});
     }
 
     /**
@@ -759,57 +687,44 @@ final class PartitionLowering {
      * multiply broadcasts.
      */
     private int weightsScaledByGate(BoundNode n, int w, int gate, long channels) {
-        MemorySegment md = values.get(w).md();
+        MemorySegment md = program.md(w);
         long inner = Layouts.innerRunPerChannel(dnnl, md, channels);
-        if (inner < 0 || !Layouts.isChannelsInOrder(dnnl, values.get(gate).md(), channels)) {
+        if (inner < 0 || !Layouts.isChannelsInOrder(dnnl, program.md(gate), channels)) {
             return -1;
         }
         long elements = dnnl.memoryDescSize(md) / Float.BYTES;
-        MemorySegment weights = plain(new long[]{elements / (channels * inner), channels, inner});
-        MemorySegment gates = plain(new long[]{1, channels, 1});
-        MemorySegment pd = sized(elements / ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine, Dnnl.BINARY_MUL,
+        MemorySegment weights = layouts.plain(new long[]{elements / (channels * inner), channels, inner});
+        MemorySegment gates = layouts.plain(new long[]{1, channels, 1});
+        MemorySegment pd = stepThreads.sized(elements / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine, Dnnl.BINARY_MUL,
                 weights, gates, weights, attr(NULL), where(n)));
         if (dnnl.implementation(pd).startsWith("ref")) {
-            discard(pd);
+            stepThreads.discard(pd);
             return -1;
         }
-        implementations.add("weights scaled by the gate");
-        int scaled = step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{alias(w, weights),
-                alias(gate, gates)});
-        return alias(scaled, md);
-    }
-
-    /** Drops a primitive descriptor made for a form that was not taken. */
-    private void discard(MemorySegment pd) {
-        oneThread.remove(pd);
-        dnnl.primitiveDescDestroy(pd);
-    }
-
-    /** The same bytes as {@code value}, described by {@code md}. */
-    private int alias(int value, MemorySegment md) {
-        Program.Value v = values.get(value);
-        values.add(new Program.Value(md, dnnl.memoryDescSize(md), v.root(), v.constant()));
-        return values.size() - 1;
+        program.note("weights scaled by the gate");
+        int scaled = program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{program.alias(w, weights),
+                program.alias(gate, gates)});
+        return program.alias(scaled, md);
     }
 
     private int gateConvolution(BoundNode n, int x, Shape weights, int weightInput, int biasInput,
                                 ActivationFunction activation) {
         Shape in = Shape.of(n.inputShape(0).dim(0), weights.dim(1), 1, 1);
         long[] outDims = {in.dim(0), weights.dim(0), 1, 1};
-        MemorySegment biasMd = biasInput < 0 ? NULL : plain(new long[]{weights.dim(0)});
+        MemorySegment biasMd = biasInput < 0 ? NULL : layouts.plain(new long[]{weights.dim(0)});
         MemorySegment attr = attr(postOps(n, List.of(new PostOp.Activate(activation)), -1, false));
         long[] zeros = {0, 0};
         long macs = in.dim(0) * weights.dim(0) * weights.dim(1);
-        MemorySegment pd = sized(macs / macsPerMicrosecond, () -> withWeightLayout(n, "input " + weightInput,
-                dims(weights), weightsMd -> dnnl.convolution(engine, any(dims(in)), weightsMd, biasMd, any(outDims),
+        MemorySegment pd = stepThreads.sized(macs / stepThreads.macsPerMicrosecond, () -> layouts.withWeightLayout(n, "input " + weightInput,
+                ValueLayouts.dims(weights), weightsMd -> dnnl.convolution(engine, layouts.any(ValueLayouts.dims(in)), weightsMd, biasMd, layouts.any(outDims),
                         new long[]{1, 1}, zeros, zeros, zeros, attr, where(n))));
-        int src = as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
-        int w = constant(n, weightInput, plain(dims(weights)), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        int src = layouts.as(x, dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
+        int w = layouts.constant(n, weightInput, layouts.plain(ValueLayouts.dims(weights)), dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (biasInput < 0) {
-            return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{src, w});
+            return program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{src, w});
         }
-        int bias = constant(n, biasInput, biasMd, biasMd);
-        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, w, bias});
+        int bias = layouts.constant(n, biasInput, biasMd, biasMd);
+        return program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, w, bias});
     }
 
     /** Element-wise with broadcasting of the second operand; a commutative op swaps a broadcast first operand. */
@@ -818,21 +733,21 @@ final class PartitionLowering {
         int full = n.inputShape(0).equals(out) ? 0 : 1; // supports() let a swap through only for commutative ops
         int other = 1 - full;
         int a = input(n, full);
-        MemorySegment first = values.get(a).md();
+        MemorySegment first = program.md(a);
         Shape otherShape = n.inputShape(other);
         int b;
         if (otherShape.equals(out)) {
             // Same shape: both in one layout, so oneDNN's vectorized kernels apply.
-            b = n.isConstant(other) ? constant(n, other, plain(dims(otherShape)), first) : as(input(n, other), first);
+            b = n.isConstant(other) ? layouts.constant(n, other, layouts.plain(ValueLayouts.dims(otherShape)), first) : layouts.as(input(n, other), first);
         } else {
             long[] expanded = broadcastDims(otherShape, out.rank());
-            b = n.isConstant(other) ? constant(n, other, plain(expanded), plain(expanded))
-                    : otherShape.rank() == out.rank() ? input(n, other) : view(input(n, other), otherShape, expanded);
+            b = n.isConstant(other) ? layouts.constant(n, other, layouts.plain(expanded), layouts.plain(expanded))
+                    : otherShape.rank() == out.rank() ? input(n, other) : layouts.view(input(n, other), otherShape, expanded);
         }
-        MemorySegment pd = sized(out.elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine,
-                OneDnnSupport.binaryAlgorithm(op.kind()), first, values.get(b).md(), any(dims(out)), attr(NULL),
+        MemorySegment pd = stepThreads.sized(out.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.binary(engine,
+                OneDnnSupport.binaryAlgorithm(op.kind()), first, program.md(b), layouts.any(ValueLayouts.dims(out)), attr(NULL),
                 where(n)));
-        return step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{a, b});
+        return program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{a, b});
     }
 
     /** A broadcast operand's dims right-aligned to the output's rank, as oneDNN wants them. */
@@ -852,51 +767,12 @@ final class PartitionLowering {
         int[] args = new int[count];
         for (int i = 0; i < count; i++) {
             args[i] = input(n, i);
-            sources[i] = values.get(args[i]).md();
+            sources[i] = program.md(args[i]);
             kinds[i] = Dnnl.ARG_MULTIPLE_SRC + i;
         }
         int axis = Math.floorMod(concat.axis(), n.outputShape().rank());
-        return step(n, sized(n.outputShape().elementCount() / ELEMENTS_PER_MICROSECOND, () -> dnnl.concat(engine,
-                any(dims(n.outputShape())), sources, axis, attr(NULL), where(n))), kinds, args);
-    }
-
-    /** A reshape: the value in plain layout, seen with other dims; no bytes move. */
-    private int view(int x, Shape from, long[] to) {
-        return alias(as(x, plain(dims(from))), plain(to));
-    }
-
-    /**
-     * A primitive descriptor made by {@code create}, with weights in {@code any} layout the first
-     * time. Later shapes (batch sizes) of the same model take the layout chosen first when oneDNN
-     * runs it with the same implementation as its own choice, so the weights prepared once serve
-     * them; a layout that would cost a slower implementation (oneDNN always has a reference one)
-     * is not forced, and those weights are prepared again in the layout oneDNN prefers.
-     */
-    private MemorySegment withWeightLayout(BoundNode n, String weights, long[] weightDims,
-                                           Function<MemorySegment, MemorySegment> create) {
-        WeightLayoutChoice choice = context.weights().get("onednn layout of " + n.name() + " " + weights,
-                WeightLayoutChoice::new, c -> 0L);
-        MemorySegment preferred = create.apply(any(weightDims));
-        MemorySegment earlier = choice.chosen();
-        if (earlier.equals(NULL)) {
-            choice.remember(dnnl, dnnl.queryMd(preferred, Dnnl.QUERY_WEIGHTS_MD, 0));
-            return preferred;
-        }
-        if (dnnl.memoryDescEqual(earlier, dnnl.queryMd(preferred, Dnnl.QUERY_WEIGHTS_MD, 0))) {
-            return preferred;
-        }
-        MemorySegment reusing;
-        try {
-            reusing = create.apply(earlier);
-        } catch (NativeCallException e) {
-            return preferred;
-        }
-        if (dnnl.implementation(reusing).equals(dnnl.implementation(preferred))) {
-            dnnl.primitiveDescDestroy(preferred);
-            return reusing;
-        }
-        dnnl.primitiveDescDestroy(reusing);
-        return preferred;
+        return program.step(n, stepThreads.sized(n.outputShape().elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> dnnl.concat(engine,
+                layouts.any(ValueLayouts.dims(n.outputShape())), sources, axis, attr(NULL), where(n))), kinds, args);
     }
 
     // ---- post-ops
@@ -918,38 +794,12 @@ final class PartitionLowering {
                     if (sumInPlace) {
                         dnnl.postOpsAppendSum(postOps);
                     } else {
-                        dnnl.postOpsAppendBinary(postOps, Dnnl.BINARY_ADD, residualLayout(residual, n.outputShape()));
+                        dnnl.postOpsAppendBinary(postOps, Dnnl.BINARY_ADD, layouts.residualLayout(residual, n.outputShape()));
                     }
                 }
             }
         }
         return postOps;
-    }
-
-    /**
-     * The layout a binary post-op is told the residual has (or a sum post-op's destination, the
-     * residual's own storage). oneDNN's primitive cache compares
-     * memory descriptors without the strides of size-1 dims ([2,4,1,1] in abcd equals it in acdb),
-     * while its convolutions choose an implementation by them (brg_conv_fwd takes the acdb
-     * residual, ref:any the abcd one): so a convolution with an acdb residual was handed the
-     * cached ref:any primitive of an earlier model's abcd one, reading the weights Kiln had
-     * reordered for brg_conv_fwd as plain (a wrong answer; fuzz finding
-     * onednn-cached-primitive-after-an-earlier-model). Of the descriptors oneDNN calls equal, one
-     * is passed (channels-last, else plain): equal keys then stand for equal primitives. The bytes
-     * are the same, so the residual's memory is read as it is. {@code shape} is the residual's
-     * (the convolution's output shape).
-     */
-    private MemorySegment residualLayout(int residual, Shape shape) {
-        MemorySegment md = values.get(residual).md();
-        if (shape.rank() != 4) {
-            return md;
-        }
-        MemorySegment channelsLast = channelsLast(shape);
-        if (dnnl.memoryDescEqual(md, channelsLast)) {
-            return channelsLast;
-        }
-        MemorySegment plain = plain(dims(shape));
-        return dnnl.memoryDescEqual(md, plain) ? plain : md;
     }
 
     private static void addResidualArg(List<PostOp> ops, int residual, List<Integer> kinds, List<Integer> args) {
@@ -971,8 +821,8 @@ final class PartitionLowering {
     /** The value a node input reads: an activation of this partition, or a constant in plain layout. */
     private int input(BoundNode n, int i) {
         if (n.isConstant(i)) {
-            MemorySegment md = plain(dims(n.inputShape(i)));
-            return constant(n, i, md, md);
+            MemorySegment md = layouts.plain(ValueLayouts.dims(n.inputShape(i)));
+            return layouts.constant(n, i, md, md);
         }
         return value(n.node().input(i));
     }
@@ -985,177 +835,13 @@ final class PartitionLowering {
         return id;
     }
 
-    private int activation(MemorySegment md) {
-        values.add(new Program.Value(md, dnnl.memoryDescSize(md), values.size(), NULL));
-        return values.size() - 1;
-    }
-
     private void define(BoundNode n, int value) {
         current.put(n.node().output(), value);
     }
 
-    /** {@code value} in layout {@code wanted} (owned by someone else: cloned when kept): itself, or a reorder of it. */
-    private int as(int value, MemorySegment wanted) {
-        Program.Value v = values.get(value);
-        if (dnnl.memoryDescEqual(v.md(), wanted)) {
-            return value;
-        }
-        String key = value + " " + Layouts.key(dnnl, wanted);
-        Integer done = converted.get(key);
-        if (done != null) {
-            return done;
-        }
-        if (v.isConstant()) {
-            throw new IllegalStateException("constants are prepared in the layout their primitive wants");
-        }
-        MemorySegment md = clone(wanted);
-        MemorySegment pd = dnnl.reorder(engine, v.md(), md, attr(NULL), "reordering a value to " + Layouts.tag(dnnl,
-                md));
-        int to = stepRaw("reorder", pd, new int[]{Dnnl.ARG_FROM}, new int[]{value}, md, threads);
-        converted.put(key, to);
-        return to;
-    }
-
-    /**
-     * Constant input {@code i} of {@code n}, stored as {@code storedMd} describes its bytes, in the
-     * layout {@code wanted}: reordered once per compiled model and kept in its prepared weights.
-     */
-    private int constant(BoundNode n, int i, MemorySegment storedMd, MemorySegment wanted) {
-        Tensor tensor = n.constant(i);
-        if (tensor == null) {
-            throw new IllegalArgumentException(n.node().describe() + ": input " + i + " must be a constant");
-        }
-        long stored = dnnl.memoryDescSize(storedMd);
-        if (stored != tensor.elementCount() * Float.BYTES) {
-            throw new IllegalArgumentException(n.node().describe() + ": constant input " + i + " holds "
-                    + tensor.elementCount() + " values, its layout needs " + stored / Float.BYTES);
-        }
-        return prepared(n, "input " + i, wanted, (md, data) -> runtime.reorderNow(storedMd, tensor.segment(), md,
-                data, "preparing input " + i + " of " + n.node().describe()));
-    }
-
-    /**
-     * A constant of {@code n} in layout {@code wanted}, which {@code fill} writes (given the
-     * layout and the bytes) once per compiled model and its prepared weights keep; {@code what}
-     * names it among the node's.
-     */
-    private int prepared(BoundNode n, String what, MemorySegment wanted,
-                         BiConsumer<MemorySegment, MemorySegment> fill) {
-        MemorySegment md = clone(wanted);
-        long bytes = dnnl.memoryDescSize(md);
-        String key = "onednn " + n.name() + " " + what + " as " + Layouts.key(dnnl, md);
-        PreparedMemory prepared = context.weights().get(key, () -> {
-            NativeResources resources = new NativeResources();
-            MemorySegment data = resources.allocate(bytes, 64);
-            fill.accept(md, data);
-            return new PreparedMemory(resources, data);
-        }, PreparedMemory::bytes);
-        values.add(new Program.Value(md, bytes, values.size(), prepared.data()));
-        return values.size() - 1;
-    }
-
     // ---- steps
 
-    /** Creates the primitive for {@code pd} (then frees {@code pd}), with a new output value in the layout it chose. */
-    private int step(BoundNode n, MemorySegment pd, int[] kinds, int[] args) {
-        MemorySegment dst = clone(dnnl.queryMd(pd, Dnnl.QUERY_DST_MD, 0));
-        boolean serial = oneThread.remove(pd);
-        implementations.add(dnnl.implementation(pd) + " to " + Layouts.tag(dnnl, dst) + (serial ? " on 1 thread" : ""));
-        return stepRaw(n.name(), pd, kinds, args, dst, serial ? 1 : threads);
-    }
-
-    /**
-     * Like {@link #step}, writing into the storage of {@code into} (which the primitive reads
-     * there too, as a sum post-op does): its output is a view of {@code into}.
-     */
-    private int stepInto(BoundNode n, MemorySegment pd, int[] kinds, int[] args, int into) {
-        int output = step(n, pd, kinds, args);
-        Program.Value v = values.get(output);
-        values.set(output, new Program.Value(v.md(), v.bytes(), values.get(into).root(), NULL));
-        return output;
-    }
-
-    /**
-     * Fails loudly where oneDNN's primitive cache returned a primitive of another implementation
-     * than {@code pd} chose (its key took two descriptors as equal that dispatch differently, see
-     * {@link #residualLayout}): that primitive may read its arguments in other layouts than the
-     * ones Kiln prepared from {@code pd}, a silent wrong answer otherwise.
-     */
-    private void requireSameImplementation(String node, MemorySegment pd, MemorySegment primitive) {
-        String wanted = dnnl.implementation(pd);
-        String got = dnnl.primitiveImplementation(primitive);
-        if (!wanted.equals(got)) {
-            throw new IllegalStateException("oneDNN's primitive cache returned a " + got + " primitive for node "
-                    + node + ", whose descriptor chose " + wanted + "; run with ONEDNN_PRIMITIVE_CACHE_CAPACITY=0"
-                    + " and report the model");
-        }
-    }
-
-    private int stepRaw(String node, MemorySegment pd, int[] kinds, int[] args, MemorySegment outputMd,
-                        int stepThreads) {
-        try {
-            MemorySegment scratchMd = dnnl.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD, 0);
-            long scratchBytes = scratchMd.equals(NULL) ? 0 : dnnl.memoryDescSize(scratchMd);
-            MemorySegment scratch = scratchBytes == 0 ? NULL : clone(scratchMd);
-            // oneDNN's primitive cache keys a primitive by the thread count in force where it is
-            // created, not by its descriptor's: a descriptor made for one thread, created with the
-            // engine's count in force, would be handed to a later compilation that asks for that
-            // many (and the reverse), and run with the wrong count it skips part of the work.
-            if (stepThreads != threads) {
-                dnnl.setThreads(stepThreads);
-            }
-            MemorySegment primitive;
-            try {
-                primitive = dnnl.primitiveCreate(pd, "for node " + node);
-            } finally {
-                if (stepThreads != threads) {
-                    dnnl.setThreads(threads);
-                }
-            }
-            owned.own(primitive, () -> dnnl.primitiveDestroy(primitive));
-            requireSameImplementation(node, pd, primitive);
-            int output = activation(outputMd);
-            int[] allKinds = Arrays.copyOf(kinds, kinds.length + 1);
-            int[] allArgs = Arrays.copyOf(args, args.length + 1);
-            allKinds[kinds.length] = Dnnl.ARG_DST;
-            allArgs[args.length] = output;
-            steps.add(new Program.Step(node, nodeIndex, stepThreads, primitive, allKinds, allArgs, output, scratch,
-                    scratchBytes, null));
-            return output;
-        } finally {
-            dnnl.primitiveDescDestroy(pd);
-        }
-    }
-
     // ---- descriptors, all owned by the partition
-
-    private MemorySegment plain(long[] dims) {
-        MemorySegment md = dnnl.memoryDesc(dims, false);
-        return owned.own(md, () -> dnnl.memoryDescDestroy(md));
-    }
-
-    private MemorySegment any(long[] dims) {
-        MemorySegment md = dnnl.memoryDesc(dims, true);
-        return owned.own(md, () -> dnnl.memoryDescDestroy(md));
-    }
-
-    private MemorySegment strided(long[] dims, long[] strides) {
-        MemorySegment md = dnnl.memoryDescWithStrides(dims, strides);
-        return owned.own(md, () -> dnnl.memoryDescDestroy(md));
-    }
-
-    private MemorySegment clone(MemorySegment md) {
-        MemorySegment copy = dnnl.memoryDescClone(md);
-        return owned.own(copy, () -> dnnl.memoryDescDestroy(copy));
-    }
-
-    static long[] dims(Shape s) {
-        long[] dims = new long[s.rank()];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = s.dim(i);
-        }
-        return dims;
-    }
 
     private static int[] ints(List<Integer> list) {
         return list.stream().mapToInt(Integer::intValue).toArray();
