@@ -85,6 +85,35 @@ class StepValuesPlanTest {
         assertEquals(1200, plan.plannedBytes());
     }
 
+    /** Placing the largest first (600 bytes) loses to placing values as they are written (500). */
+    @Test
+    void whereValuesInTheOrderTheyStartNeedLessThatPlanIsKept() {
+        StepValues p = new StepValues();
+        int a = p.add(300);
+        int b = p.add(200);
+        int c = p.add(100);
+        int d = p.add(200);
+        p.step(a).step(b).step(a, c).step(c, d).liveOut(d);
+        StepMemoryPlan plan = MemoryPlanner.plan(p);
+        assertEquals(500, plan.plannedBytes());
+        assertEquals(plan.bufferOf(b), plan.bufferOf(c), "c is written after b's last step");
+        assertEquals(plan.bufferOf(a), plan.bufferOf(d));
+    }
+
+    /** Placing values as they are written (800 bytes) loses to placing the largest first (700). */
+    @Test
+    void whereTheLargestFirstNeedsLessThatPlanIsKept() {
+        StepValues p = new StepValues();
+        int a = p.add(300);
+        int b = p.add(200);
+        int c = p.add(200);
+        int d = p.add(300);
+        p.step(a).step(a, b).step(c).step(b, c, d).liveOut(d);
+        StepMemoryPlan plan = MemoryPlanner.plan(p);
+        assertEquals(700, plan.plannedBytes());
+        assertEquals(plan.bufferOf(a), plan.bufferOf(d));
+    }
+
     @Test
     void badValuesAreRefusedNamingThem() {
         StepValues p = new StepValues();
