@@ -22,7 +22,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * A partition compiled to oneDNN primitives ({@link PartitionLowering}), created once and run
+ * A partition compiled to oneDNN primitives ({@link LoweringContext}, a kernel per node), created once and run
  * by any number of workspaces. Values that are not alive at the same time share storage; each
  * workspace owns its storage, its memory objects, its scratchpad and its stream, so workspaces
  * run concurrently. Host data crosses only at the edges: an input is read in place from the
@@ -64,9 +64,9 @@ final class OneDnnPartition implements CompiledPartition {
         // whatever the executing thread's setting: so the engine's count must be in force here too.
         dnnl.setThreads(threads);
         try {
-            PartitionLowering lowering = new PartitionLowering(runtime, owned, partition, context);
-            values = lowering.values;
-            steps = lowering.steps;
+            LoweringContext lowering = new LoweringContext(runtime, owned, partition, context);
+            values = lowering.program.values;
+            steps = lowering.program.steps;
             kernels = lowering.kernels;
             inputs = lowering.inputs;
             outputs = lowering.outputs;

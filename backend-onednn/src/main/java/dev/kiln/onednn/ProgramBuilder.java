@@ -81,7 +81,7 @@ final class ProgramBuilder {
     }
 
     /** A step of Kiln's own kernel: it reads and writes {@code values} (given the buffers), {@code output} needing storage. */
-    void own(String node, int threads, int[] values, int output, Program.OwnKernel kernel) {
+    void own(String node, int threads, int[] values, int output, OneDnnLowering.Pass kernel) {
         steps.add(new Program.Step(node, nodeIndex, threads, NULL, new int[0], values, output, NULL, 0, kernel));
     }
 
