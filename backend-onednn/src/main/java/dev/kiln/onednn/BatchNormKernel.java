@@ -6,7 +6,10 @@ import dev.kiln.spi.BoundNode;
 import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
 
-/** Batch normalization with constant parameters, the {@code onednn-batch-normalization} form (the optimizer folds it otherwise). */
+/**
+ * Batch normalization with constant parameters, the {@code onednn-batch-normalization} form (the optimizer folds it
+ * otherwise).
+ */
 final class BatchNormKernel implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
 

@@ -7,7 +7,10 @@ import dev.kiln.spi.BoundNode;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
-/** Element-wise Add, Sub, Mul, Div, Max, Min, the {@code onednn-binary} form: oneDNN's binary primitive, broadcasting the second operand. */
+/**
+ * Element-wise Add, Sub, Mul, Div, Max, Min, the {@code onednn-binary} form: oneDNN's binary primitive, broadcasting
+ * the second operand.
+ */
 final class BinaryKernel implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
 
@@ -61,13 +64,16 @@ final class BinaryKernel implements OneDnnKernel {
         int b;
         if (otherShape.equals(out)) {
             // Same shape: both in one layout, so oneDNN's vectorized kernels apply.
-            b = n.isConstant(other) ? c.layouts.constant(n, other, c.layouts.plain(ValueLayouts.dims(otherShape)), first) : c.layouts.as(c.input(n, other), first);
+            b = n.isConstant(other) ? c.layouts.constant(n, other, c.layouts.plain(ValueLayouts.dims(otherShape)),
+                    first) : c.layouts.as(c.input(n, other), first);
         } else {
             long[] expanded = broadcastDims(otherShape, out.rank());
             b = n.isConstant(other) ? c.layouts.constant(n, other, c.layouts.plain(expanded), c.layouts.plain(expanded))
-                    : otherShape.rank() == out.rank() ? c.input(n, other) : c.layouts.view(c.input(n, other), otherShape, expanded);
+                    : otherShape.rank() == out.rank() ? c.input(n, other) : c.layouts.view(c.input(n, other),
+                    otherShape, expanded);
         }
-        MemorySegment pd = c.stepThreads.sized(out.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> c.dnnl.binary(c.engine,
+        MemorySegment pd = c.stepThreads.sized(out.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND,
+                () -> c.dnnl.binary(c.engine,
                 algorithm(op.kind()), first, c.program.md(b), c.layouts.any(ValueLayouts.dims(out)), c.attr(NULL),
                 c.where(n)));
         return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{a, b});

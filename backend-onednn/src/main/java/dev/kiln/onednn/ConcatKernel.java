@@ -38,7 +38,10 @@ final class ConcatKernel implements OneDnnKernel {
             kinds[i] = Dnnl.ARG_MULTIPLE_SRC + i;
         }
         int axis = Math.floorMod(concat.axis(), n.outputShape().rank());
-        return c.program.step(n, c.stepThreads.sized(n.outputShape().elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> c.dnnl.concat(c.engine,
-                c.layouts.any(ValueLayouts.dims(n.outputShape())), sources, axis, c.attr(NULL), c.where(n))), kinds, args);
+        return c.program.step(n,
+                c.stepThreads.sized(n.outputShape().elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND,
+                        () -> c.dnnl.concat(c.engine,
+                c.layouts.any(ValueLayouts.dims(n.outputShape())), sources, axis, c.attr(NULL), c.where(n))), kinds,
+                args);
     }
 }

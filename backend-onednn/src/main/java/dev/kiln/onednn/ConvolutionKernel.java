@@ -88,7 +88,8 @@ class ConvolutionKernel implements OneDnnKernel {
         MemorySegment biasMd = hasBias ? c.layouts.plain(new long[]{outChannels}) : NULL;
         long macs = n.outputShape().elementCount() * weightShape.dim(1) * weightShape.dim(2) * weightShape.dim(3);
         // A grouped (depthwise) convolution does a few multiply-adds per element it moves: its bytes set its time.
-        long micros = groups == 1 ? macs / c.stepThreads.macsPerMicrosecond : Math.max(macs / c.stepThreads.macsPerMicrosecond,
+        long micros = groups == 1 ? macs / c.stepThreads.macsPerMicrosecond
+                : Math.max(macs / c.stepThreads.macsPerMicrosecond,
                 (in.elementCount() + n.outputShape().elementCount()) / StepThreads.ELEMENTS_PER_MICROSECOND);
         long[] strides = {w.strideH(), w.strideW()};
         long[] padEnd = {w.padBottom(), w.padRight()};
@@ -103,7 +104,8 @@ class ConvolutionKernel implements OneDnnKernel {
                 c.attr(c.postOps(n, postOps, residual, inPlace)), c.where(n));
         MemorySegment image = c.program.md(x);
         MemorySegment srcMd = isImageBeforePooling(c, n, in, image)
-                && c.stepThreads.isFast(() -> describe.create(image, c.layouts.any(plainWeights), false)) ? image : c.layouts.any(ValueLayouts.dims(in));
+                && c.stepThreads.isFast(() -> describe.create(image, c.layouts.any(plainWeights), false)) ? image
+                : c.layouts.any(ValueLayouts.dims(in));
         MemorySegment pd = c.stepThreads.sized(micros, () -> c.layouts.withWeightLayout(n, "input 1", plainWeights,
                 weightsMd -> describe.create(srcMd, weightsMd, false)));
         if (sum) {
@@ -116,7 +118,8 @@ class ConvolutionKernel implements OneDnnKernel {
                 pd = summing;
             }
         }
-        int weights = c.layouts.constant(n, 1, c.layouts.plain(plainWeights), c.dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        int weights = c.layouts.constant(n, 1, c.layouts.plain(plainWeights), c.dnnl.queryMd(pd,
+                Dnnl.QUERY_WEIGHTS_MD, 0));
         if (gate != null) {
             int scaled = Gates.weightsScaledByGate(c, n, weights, gate[1], in.dim(1));
             if (scaled >= 0) {

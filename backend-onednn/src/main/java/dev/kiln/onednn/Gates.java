@@ -25,8 +25,10 @@ final class Gates {
                 return scaled;
             }
         }
-        MemorySegment pd = c.stepThreads.sized(xs.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> c.dnnl.binary(c.engine,
-                Dnnl.BINARY_MUL, c.program.md(x), c.program.md(gate), c.layouts.any(ValueLayouts.dims(xs)), c.attr(NULL), c.where(n)));
+        MemorySegment pd = c.stepThreads.sized(xs.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND,
+                () -> c.dnnl.binary(c.engine,
+                Dnnl.BINARY_MUL, c.program.md(x), c.program.md(gate), c.layouts.any(ValueLayouts.dims(xs)),
+                c.attr(NULL), c.where(n)));
         return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{x, gate});
     }
 
@@ -45,8 +47,10 @@ final class Gates {
         long[] zeros = {0, 0};
         MemorySegment pd;
         try {
-            pd = c.stepThreads.sized(xs.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> c.dnnl.convolution(c.engine,
-                    c.program.md(x), c.layouts.any(new long[]{channels, 1, 1, 1, 1}), NULL, c.layouts.any(ValueLayouts.dims(xs)), new long[]{1, 1},
+            pd = c.stepThreads.sized(xs.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND,
+                    () -> c.dnnl.convolution(c.engine,
+                    c.program.md(x), c.layouts.any(new long[]{channels, 1, 1, 1, 1}), NULL,
+                    c.layouts.any(ValueLayouts.dims(xs)), new long[]{1, 1},
                     zeros, zeros, zeros, c.attr(NULL), c.where(n)));
         } catch (NativeCallException e) {
             return -1;
@@ -58,7 +62,8 @@ final class Gates {
             return -1;
         }
         c.program.note("gate multiplied as depthwise weights");
-        return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{x, c.program.alias(gate, c.layouts.clone(weights))});
+        return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{x, c.program.alias(gate,
+                c.layouts.clone(weights))});
     }
 
     /**
@@ -78,14 +83,16 @@ final class Gates {
         long elements = c.dnnl.memoryDescSize(md) / Float.BYTES;
         MemorySegment weights = c.layouts.plain(new long[]{elements / (channels * inner), channels, inner});
         MemorySegment gates = c.layouts.plain(new long[]{1, channels, 1});
-        MemorySegment pd = c.stepThreads.sized(elements / StepThreads.ELEMENTS_PER_MICROSECOND, () -> c.dnnl.binary(c.engine, Dnnl.BINARY_MUL,
+        MemorySegment pd = c.stepThreads.sized(elements / StepThreads.ELEMENTS_PER_MICROSECOND,
+                () -> c.dnnl.binary(c.engine, Dnnl.BINARY_MUL,
                 weights, gates, weights, c.attr(NULL), c.where(n)));
         if (c.dnnl.implementation(pd).startsWith("ref")) {
             c.stepThreads.discard(pd);
             return -1;
         }
         c.program.note("weights scaled by the gate");
-        int scaled = c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{c.program.alias(w, weights),
+        int scaled = c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_SRC_1}, new int[]{c.program.alias(w,
+                weights),
                 c.program.alias(gate, gates)});
         return c.program.alias(scaled, md);
     }

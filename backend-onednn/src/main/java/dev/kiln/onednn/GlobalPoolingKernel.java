@@ -6,7 +6,10 @@ import dev.kiln.spi.BoundNode;
 
 import java.lang.foreign.MemorySegment;
 
-/** Global max or average pooling of a 4-D value, the {@code onednn-global-pooling} form: a pooling whose window is the plane. */
+/**
+ * Global max or average pooling of a 4-D value, the {@code onednn-global-pooling} form: a pooling whose window is
+ * the plane.
+ */
 final class GlobalPoolingKernel implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
 
@@ -38,7 +41,8 @@ final class GlobalPoolingKernel implements OneDnnKernel {
     static int globalPool(LoweringContext c, BoundNode n, int algorithm, int x) {
         Shape in = n.inputShape(0);
         long[] outDims = {in.dim(0), in.dim(1), 1, 1};
-        MemorySegment pd = c.stepThreads.sized(in.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> c.dnnl.pooling(c.engine, algorithm,
+        MemorySegment pd = c.stepThreads.sized(in.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND,
+                () -> c.dnnl.pooling(c.engine, algorithm,
                 c.program.md(x), c.layouts.any(outDims), new long[]{1, 1}, new long[]{in.dim(2), in.dim(3)},
                 new long[]{0, 0}, new long[]{0, 0}, new long[]{0, 0}, c.attr(NULL), c.where(n)));
         return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC}, new int[]{x});

@@ -7,7 +7,10 @@ import dev.kiln.spi.BoundNode;
 
 import java.lang.foreign.MemorySegment;
 
-/** A fully connected layer, the {@code onednn-inner-product} form: Gemm with B constant, no transposed A, alpha 1, an optional bias row. */
+/**
+ * A fully connected layer, the {@code onednn-inner-product} form: Gemm with B constant, no transposed A, alpha 1, an
+ * optional bias row.
+ */
 final class InnerProductKernel implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
 
@@ -62,12 +65,15 @@ final class InnerProductKernel implements OneDnnKernel {
         long inner = gemm.transB() ? b.dim(1) : b.dim(0);
         long[] weightDims = {outputs, inner};
         // B as stored is either [N, K] (transB, oneDNN's own "oi") or [K, N], read transposed through strides.
-        MemorySegment stored = gemm.transB() ? c.layouts.plain(weightDims) : c.layouts.strided(weightDims, new long[]{1, outputs});
+        MemorySegment stored = gemm.transB() ? c.layouts.plain(weightDims) : c.layouts.strided(weightDims,
+                new long[]{1, outputs});
         boolean hasBias = n.node().hasInput(2);
         MemorySegment biasMd = hasBias ? c.layouts.plain(new long[]{outputs}) : NULL;
         MemorySegment attr = c.attr(c.postOps(n, gemm.postOps(), -1, false));
-        MemorySegment pd = c.layouts.withWeightLayout(n, "input 1", weightDims, weightsMd -> c.dnnl.innerProduct(c.engine,
-                c.layouts.any(ValueLayouts.dims(n.inputShape(0))), weightsMd, biasMd, c.layouts.any(ValueLayouts.dims(n.outputShape())), attr, c.where(n)));
+        MemorySegment pd = c.layouts.withWeightLayout(n, "input 1", weightDims,
+                weightsMd -> c.dnnl.innerProduct(c.engine,
+                c.layouts.any(ValueLayouts.dims(n.inputShape(0))), weightsMd, biasMd,
+                c.layouts.any(ValueLayouts.dims(n.outputShape())), attr, c.where(n)));
         int src = c.layouts.as(c.input(n, 0), c.dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
         int weights = c.layouts.constant(n, 1, stored, c.dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
         if (!hasBias) {
@@ -75,6 +81,7 @@ final class InnerProductKernel implements OneDnnKernel {
         }
         // C is [N] or [1, N]: the same bytes as a bias vector.
         int bias = c.layouts.constant(n, 2, biasMd, biasMd);
-        return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, weights, bias});
+        return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS}, new int[]{src, weights,
+                bias});
     }
 }

@@ -14,7 +14,10 @@ final class KilnExcitationKernel extends SqueezeExcitationKernel {
         super(node, true);
     }
 
-    /** Null when Kiln's excitation runs the node: what oneDNN's form needs, the kernel loaded, few enough reduced channels. */
+    /**
+     * Null when Kiln's excitation runs the node: what oneDNN's form needs, the kernel loaded, few enough reduced
+     * channels.
+     */
     static String unsupportedReason(BoundNode n) {
         String reason = SqueezeExcitationKernel.unsupportedReason(n);
         if (reason != null) {

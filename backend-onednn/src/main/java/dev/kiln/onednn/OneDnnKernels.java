@@ -126,7 +126,10 @@ public final class OneDnnKernels implements KernelProvider {
         return n.op().type() + " has no oneDNN primitive here";
     }
 
-    /** Null when oneDNN takes the node's values, else why not: oneDNN takes at most {@link Dnnl#MAX_NDIMS} dimensions. */
+    /**
+     * Null when oneDNN takes the node's values, else why not: oneDNN takes at most {@link Dnnl#MAX_NDIMS}
+     * dimensions.
+     */
     static String rankReason(BoundNode n) {
         for (Shape s : n.inputShapes()) {
             if (s != null && s.rank() > Dnnl.MAX_NDIMS) {

@@ -8,7 +8,8 @@ import dev.kiln.spi.BoundNode;
 
 import java.lang.foreign.MemorySegment;
 
-/** Max and average pooling, the {@code onednn-pooling} form; oneDNN has no ceil mode, so its end padding is extended. */
+/** Max and average pooling, the {@code onednn-pooling} form; oneDNN has no ceil mode, so its end padding is extended.
+ * */
 final class PoolingKernel implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
 
@@ -23,7 +24,8 @@ final class PoolingKernel implements OneDnnKernel {
         LoweringContext c = LoweringContext.of(lowering);
         BoundNode n = node;
         return switch (n.op()) {
-            case MaxPool pool -> pooling(c, n, Dnnl.POOLING_MAX, pool.window().resolve(n.inputShape(0)), pool.ceilMode(),
+            case MaxPool pool -> pooling(c, n, Dnnl.POOLING_MAX, pool.window().resolve(n.inputShape(0)),
+                    pool.ceilMode(),
                     c.input(n, 0), n.outputShape());
             case AveragePool pool -> pooling(c, n, pool.countIncludePad() ? Dnnl.POOLING_AVG_INCLUDE_PADDING
                             : Dnnl.POOLING_AVG_EXCLUDE_PADDING, pool.window().resolve(n.inputShape(0)),
@@ -55,7 +57,8 @@ final class PoolingKernel implements OneDnnKernel {
             padR[1] = Math.max(padR[1], endPadding(in.dim(3), out.dim(3), w.kernelW(), w.strideW(), w.padLeft(),
                     w.dilationW()));
         }
-        MemorySegment pd = c.stepThreads.sized(in.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND, () -> c.dnnl.pooling(c.engine, algorithm,
+        MemorySegment pd = c.stepThreads.sized(in.elementCount() / StepThreads.ELEMENTS_PER_MICROSECOND,
+                () -> c.dnnl.pooling(c.engine, algorithm,
                 c.program.md(x), c.layouts.any(ValueLayouts.dims(out)), new long[]{w.strideH(), w.strideW()},
                 new long[]{w.kernelH(), w.kernelW()}, new long[]{w.dilationH() - 1, w.dilationW() - 1},
                 new long[]{w.padTop(), w.padLeft()}, padR, c.attr(NULL), c.where(n)));

@@ -80,7 +80,10 @@ final class ProgramBuilder {
         return values.size() - 1;
     }
 
-    /** A step of Kiln's own kernel: it reads and writes {@code values} (given the buffers), {@code output} needing storage. */
+    /**
+     * A step of Kiln's own kernel: it reads and writes {@code values} (given the buffers), {@code output} needing
+     * storage.
+     */
     void own(String node, int threads, int[] values, int output, OneDnnLowering.Pass kernel) {
         steps.add(new Program.Step(node, nodeIndex, threads, NULL, new int[0], values, output, NULL, 0, kernel));
     }

@@ -5,7 +5,10 @@ import dev.kiln.graph.ops.Reshape;
 import dev.kiln.spi.BoundNode;
 
 
-/** Flatten and Reshape, the {@code onednn-reshape} form: a view of the plain layout (a reorder to it first when the value is blocked). */
+/**
+ * Flatten and Reshape, the {@code onednn-reshape} form: a view of the plain layout (a reorder to it first when the
+ * value is blocked).
+ */
 final class ReshapeKernel implements OneDnnKernel {
     private final BoundNode node;
 

@@ -56,7 +56,8 @@ class SqueezeExcitationKernel implements OneDnnKernel {
         String rank = OneDnnKernels.rankReason(n);
         return rank != null ? rank : !n.isConstant(1) || !n.isConstant(2) ? "weights are not constant"
                 : EltwiseKernel.algorithm(se.squeezeActivation()) == null
-                || EltwiseKernel.algorithm(se.gateActivation()) == null ? "activation without a oneDNN algorithm" : null;
+                || EltwiseKernel.algorithm(se.gateActivation()) == null ? "activation without a oneDNN algorithm"
+                : null;
     }
 
     /** Mean over the plane, two 1x1 convolutions with their activations, and the gate multiplied in. */
@@ -92,8 +93,10 @@ class SqueezeExcitationKernel implements OneDnnKernel {
         MemorySegment meansMd = c.layouts.plain(new long[]{images, channels, 1, 1});
         int means = images == 1 && Layouts.isChannelsInOrder(c.dnnl, c.program.md(mean), channels) ? mean
                 : c.layouts.as(mean, meansMd);
-        int w1 = c.layouts.constant(n, 1, c.layouts.plain(new long[]{reduced, channels}), c.layouts.plain(new long[]{reduced, channels}));
-        int w2t = c.layouts.constant(n, 2, c.layouts.plain(new long[]{channels, reduced}), c.layouts.strided(new long[]{channels, reduced},
+        int w1 = c.layouts.constant(n, 1, c.layouts.plain(new long[]{reduced, channels}),
+                c.layouts.plain(new long[]{reduced, channels}));
+        int w2t = c.layouts.constant(n, 2, c.layouts.plain(new long[]{channels, reduced}),
+                c.layouts.strided(new long[]{channels, reduced},
                 new long[]{1, channels}));
         int b1 = n.node().hasInput(3) ? c.input(n, 3) : -1;
         int b2 = n.node().hasInput(4) ? c.input(n, 4) : -1;
@@ -136,11 +139,14 @@ class SqueezeExcitationKernel implements OneDnnKernel {
         MemorySegment attr = c.attr(c.postOps(n, List.of(new PostOp.Activate(activation)), -1, false));
         long[] zeros = {0, 0};
         long macs = in.dim(0) * weights.dim(0) * weights.dim(1);
-        MemorySegment pd = c.stepThreads.sized(macs / c.stepThreads.macsPerMicrosecond, () -> c.layouts.withWeightLayout(n, "input " + weightInput,
-                ValueLayouts.dims(weights), weightsMd -> c.dnnl.convolution(c.engine, c.layouts.any(ValueLayouts.dims(in)), weightsMd, biasMd, c.layouts.any(outDims),
+        MemorySegment pd = c.stepThreads.sized(macs / c.stepThreads.macsPerMicrosecond,
+                () -> c.layouts.withWeightLayout(n, "input " + weightInput,
+                ValueLayouts.dims(weights), weightsMd -> c.dnnl.convolution(c.engine,
+                c.layouts.any(ValueLayouts.dims(in)), weightsMd, biasMd, c.layouts.any(outDims),
                         new long[]{1, 1}, zeros, zeros, zeros, attr, c.where(n))));
         int src = c.layouts.as(x, c.dnnl.queryMd(pd, Dnnl.QUERY_SRC_MD, 0));
-        int w = c.layouts.constant(n, weightInput, c.layouts.plain(ValueLayouts.dims(weights)), c.dnnl.queryMd(pd, Dnnl.QUERY_WEIGHTS_MD, 0));
+        int w = c.layouts.constant(n, weightInput, c.layouts.plain(ValueLayouts.dims(weights)), c.dnnl.queryMd(pd,
+                Dnnl.QUERY_WEIGHTS_MD, 0));
         if (biasInput < 0) {
             return c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{src, w});
         }

@@ -30,7 +30,8 @@ final class SwishWithMeans {
         }
         long channels = in.dim(1);
         long pixels = in.dim(2) * in.dim(3);
-        int means = c.program.activation(c.layouts.strided(new long[]{1, channels, 1, 1}, new long[]{channels, 1, channels, channels}));
+        int means = c.program.activation(c.layouts.strided(new long[]{1, channels, 1, 1}, new long[]{channels, 1,
+                channels, channels}));
         Program.Step swish = c.program.steps.removeLast();
         NativeKernels kernels = c.runtime.kernelsFor(NativeKernels.Kernel.SWISH);
         c.program.steps.add(new Program.Step(swish.node(), swish.nodeIndex(), swish.threads(), NULL, new int[0],

@@ -87,8 +87,10 @@ final class WinogradConvolutionKernel implements OneDnnKernel {
         // steps run on the thread count this gives the matmul, and shared they pay for three
         // forks and joins, so a third of it is weighed against one.
         long micros = WinogradF2x3.POSITIONS * f.tiles() * f.channels() * f.outChannels() / c.stepThreads.macsPerMicrosecond
-                + WinogradF2x3.POSITIONS * f.tiles() * (f.channels() + f.outChannels()) / StepThreads.ELEMENTS_PER_MICROSECOND;
-        MemorySegment pd = c.stepThreads.sized(micros / 3, () -> c.layouts.withWeightLayout(n, weights, uDims, uMd -> c.dnnl.matmul(c.engine,
+                + WinogradF2x3.POSITIONS * f.tiles() * (f.channels()
+                + f.outChannels()) / StepThreads.ELEMENTS_PER_MICROSECOND;
+        MemorySegment pd = c.stepThreads.sized(micros / 3, () -> c.layouts.withWeightLayout(n, weights, uDims,
+                uMd -> c.dnnl.matmul(c.engine,
                 c.layouts.plain(vDims), uMd, c.layouts.plain(mDims), c.attr(NULL), c.where(n))));
         int matmulThreads = c.stepThreads.threadsOf(pd);
         MemorySegment shape = f.toNative(c.owned);
