@@ -163,13 +163,24 @@ final class LoweringContext implements OneDnnLowering {
 
     // ---- values
 
-    /** The value a node input reads: an activation of this partition, or a constant in plain layout. */
+    /**
+     * The value a node input reads: an activation of this partition, or a constant in plain layout.
+     * A squeeze-excitation's output left to this reader ({@link #defer}) is multiplied by its gate
+     * here when the reader's kernel reads it as a value (Kiln's convolutions take the gate first).
+     */
     int input(BoundNode n, int i) {
         if (n.isConstant(i)) {
             MemorySegment md = layouts.plain(ValueLayouts.dims(n.inputShape(i)));
             return layouts.constant(n, i, md, md);
         }
-        return value(n.node().input(i));
+        String name = n.node().input(i);
+        int[] deferred = gated.remove(name);
+        if (deferred != null) {
+            int multiplied = Gates.multipliedByGate(this, n, deferred[0], deferred[1], n.inputShape(i));
+            current.put(name, multiplied);
+            return multiplied;
+        }
+        return value(name);
     }
 
     private int value(String name) {

@@ -169,6 +169,84 @@ class OneDnnKernelsTest {
         }
     }
 
+    /** A 1x1 convolution of one image without bias, in Java over plain layouts, through the contract alone. */
+    private record PlainPointwiseConv(BoundNode node, NativeResources descriptors) implements OneDnnKernel {
+        @Override
+        public int lower(OneDnnLowering lowering) {
+            Dnnl dnnl = OneDnnRuntime.get().require().dnnl;
+            MemorySegment in = dnnl.memoryDesc(ValueLayouts.dims(node.inputShape(0)), false);
+            descriptors.own(in, () -> dnnl.memoryDescDestroy(in));
+            MemorySegment out = dnnl.memoryDesc(ValueLayouts.dims(node.outputShape()), false);
+            descriptors.own(out, () -> dnnl.memoryDescDestroy(out));
+            int x = lowering.as(lowering.input(0), in);
+            int w = lowering.input(1);
+            int y = lowering.activation(out);
+            int channels = node.inputShape(0).dim(1);
+            int outChannels = node.outputShape().dim(1);
+            int pixels = node.outputShape().dim(2) * node.outputShape().dim(3);
+            lowering.pass(1, new int[]{x, w, y}, y, buffers -> {
+                MemorySegment xs = buffers[x].reinterpret((long) channels * pixels * Float.BYTES);
+                MemorySegment ws = buffers[w].reinterpret((long) outChannels * channels * Float.BYTES);
+                MemorySegment ys = buffers[y].reinterpret((long) outChannels * pixels * Float.BYTES);
+                for (int o = 0; o < outChannels; o++) {
+                    for (int p = 0; p < pixels; p++) {
+                        float sum = 0;
+                        for (int c = 0; c < channels; c++) {
+                            sum += ws.getAtIndex(ValueLayout.JAVA_FLOAT, (long) o * channels + c)
+                                    * xs.getAtIndex(ValueLayout.JAVA_FLOAT, (long) c * pixels + p);
+                        }
+                        ys.setAtIndex(ValueLayout.JAVA_FLOAT, (long) o * pixels + p, sum);
+                    }
+                }
+            });
+            return y;
+        }
+    }
+
+    /**
+     * A squeeze-excitation whose only reader is a convolution leaves its gate to that reader; a
+     * provider's convolution that reads its input as a value gets it multiplied by the gate.
+     */
+    @Test
+    void aGateLeftToAReaderOfAnotherProviderIsMultipliedInForIt() {
+        try (NativeResources descriptors = new NativeResources()) {
+            KernelFactory<OneDnnKernel> conv = KernelFactory.of(OneDnnKernel.class, "plain-pointwise",
+                    n -> n.op() instanceof Conv c && c.postOps().isEmpty() && n.inputShape(1).dim(2) == 1
+                            && !n.node().hasInput(2) && n.inputShape(0).dim(0) == 1
+                            ? KernelSupport.withPriority(KernelSupport.DEFAULT_PRIORITY + 50)
+                            : KernelSupport.no("1x1, one image, no bias, no epilogue only"),
+                    (n, c) -> new PlainPointwiseConv(n, descriptors));
+            KernelRegistry registry = KernelRegistry.discover().with(KernelProvider.of("vendor", OneDnnBackend.ID,
+                    OneDnnKernel.CONTRACT_VERSION, List.of(conv)));
+            SplittableRandom random = new SplittableRandom(13);
+            GraphBuilder b = new GraphBuilder("gated");
+            b.input("x", Shape.of(1, 16, 8, 8));
+            b.initializer("w1", tensor(random, 4, 16, 1, 1));
+            b.initializer("w2", tensor(random, 16, 4, 1, 1));
+            b.initializer("w", tensor(random, 8, 16, 1, 1));
+            String se = b.add("se", new SqueezeExcitation(ActivationFunction.RELU, ActivationFunction.SIGMOID), "x",
+                    "w1", "w2");
+            b.output(b.add("conv", new Conv(Window.of(1, 1), 1), se, "w"));
+            try (Engine engine = Engine.withBackends(List.of(new OneDnnBackend(), new ReferenceBackend()), registry,
+                    EngineOptions.defaults());
+                 Graph g = b.build();
+                 Tensor x = tensor(random, 1, 16, 8, 8);
+                 CompiledModel onednn = engine.compile(g, new CompileOptions(OneDnnBackend.ID, false));
+                 CompiledModel reference = engine.compile(g, new CompileOptions(ReferenceBackend.ID, false))) {
+                Map<String, PlanReport.Placement> placed = new java.util.HashMap<>();
+                onednn.placements().forEach(p -> placed.put(p.node(), p));
+                assertTrue(placed.get("se").algorithm().contains("gate applied by conv"), placed.get("se").algorithm());
+                assertEquals("plain-pointwise", placed.get("conv").kernel());
+                Map<String, Tensor> want = reference.run(Map.of("x", x));
+                Map<String, Tensor> got = onednn.run(Map.of("x", x));
+                assertArrayEquals(want.get(g.outputs().getFirst()).toFloatArray(),
+                        got.get(g.outputs().getFirst()).toFloatArray(), 1e-5f);
+                want.values().forEach(Tensor::close);
+                got.values().forEach(Tensor::close);
+            }
+        }
+    }
+
     @Test
     void aProvidersKernelTakesANodeFromTheBackendsOwnThroughTheContract() {
         try (NativeResources descriptors = new NativeResources()) {
