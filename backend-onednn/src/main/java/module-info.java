@@ -8,7 +8,8 @@ module dev.kiln.onednn {
     requires dev.kiln;
     requires dev.kiln.nativelib;
 
-    exports dev.kiln.onednn;
+    exports dev.kiln.onednn; // the kernel interface (OneDnnKernel, OneDnnLowering), for kernel plugins
 
     provides dev.kiln.spi.Backend with dev.kiln.onednn.OneDnnBackend;
+    provides dev.kiln.spi.KernelProvider with dev.kiln.onednn.OneDnnKernels;
 }

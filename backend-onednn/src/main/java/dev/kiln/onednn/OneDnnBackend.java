@@ -13,7 +13,9 @@ import java.util.List;
 
 /**
  * oneDNN primitives called through FFM downcalls: convolutions, inner products, pooling and the
- * rest with their epilogues as post-ops, in the blocked layouts oneDNN picks. The library comes
+ * rest with their epilogues as post-ops, in the blocked layouts oneDNN picks. Its kernels come
+ * through the kernel registry ({@link OneDnnKernels} is its own provider), one class per form,
+ * each lowering its node into steps of the partition's program ({@link OneDnnKernel}). The library comes
  * from the {@code org.bytedeco:dnnl} jar on the class path (or {@code KILN_ONEDNN_LIBRARY}, or the
  * system); nothing is loaded until the engine asks whether the backend is available.
  *
@@ -57,7 +59,9 @@ public final class OneDnnBackend implements Backend {
 
     @Override
     public Support supports(BoundNode node, CompileContext context) {
-        return OneDnnSupport.supports(node);
+        // The registry picks the kernel; a refusal names the general form's reason for the op.
+        return context.kernels().best(ID, OneDnnKernel.class, node, null) != null ? Support.YES
+                : Support.no(OneDnnKernels.refusal(node));
     }
 
     @Override

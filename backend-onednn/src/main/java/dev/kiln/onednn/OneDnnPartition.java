@@ -10,9 +10,11 @@ import dev.kiln.spi.NodeTimes;
 import dev.kiln.spi.Partition;
 import dev.kiln.spi.RunCheckpoint;
 import dev.kiln.spi.Workspace;
+import dev.kiln.spi.memory.MemoryPlanner;
+import dev.kiln.spi.memory.StepMemoryPlan;
+import dev.kiln.spi.memory.StepValues;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -20,7 +22,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * A partition compiled to oneDNN primitives ({@link PartitionLowering}), created once and run
+ * A partition compiled to oneDNN primitives ({@link LoweringContext}, a kernel per node), created once and run
  * by any number of workspaces. Values that are not alive at the same time share storage; each
  * workspace owns its storage, its memory objects, its scratchpad and its stream, so workspaces
  * run concurrently. Host data crosses only at the edges: an input is read in place from the
@@ -62,9 +64,9 @@ final class OneDnnPartition implements CompiledPartition {
         // whatever the executing thread's setting: so the engine's count must be in force here too.
         dnnl.setThreads(threads);
         try {
-            PartitionLowering lowering = new PartitionLowering(runtime, owned, partition, context);
-            values = lowering.values;
-            steps = lowering.steps;
+            LoweringContext lowering = new LoweringContext(runtime, owned, partition, context);
+            values = lowering.program.values;
+            steps = lowering.program.steps;
             kernels = lowering.kernels;
             inputs = lowering.inputs;
             outputs = lowering.outputs;
@@ -73,7 +75,7 @@ final class OneDnnPartition implements CompiledPartition {
             downloads = new MemorySegment[outputs.length];
             plainOutputMds = new MemorySegment[outputs.length];
             for (int i = 0; i < outputs.length; i++) {
-                MemorySegment plain = dnnl.memoryDesc(PartitionLowering.dims(outputShapes[i]), false);
+                MemorySegment plain = dnnl.memoryDesc(ValueLayouts.dims(outputShapes[i]), false);
                 plainOutputMds[i] = owned.own(plain, () -> dnnl.memoryDescDestroy(plain));
                 MemorySegment md = values.get(outputs[i]).md();
                 downloads[i] = dnnl.memoryDescEqual(md, plain) ? MemorySegment.NULL : downloadReorder(md, plain);
@@ -116,73 +118,36 @@ final class OneDnnPartition implements CompiledPartition {
     }
 
     /**
-     * Gives every activation a storage slot: a value's storage is free again after the last step
-     * that reads it (or any view of it), and a new value takes the smallest free slot that fits,
-     * else grows the largest free one, else a new slot. Partition inputs live from the start,
-     * outputs to the end.
+     * Gives every activation a storage slot through the shared planner: views (reshapes, sums in
+     * place) have their root's storage, constants and inputs read in place none, inputs copied in
+     * live from the start and outputs to the end.
      */
     private long[] planStorage() {
-        int n = values.size();
-        int[] lastUse = new int[n];
-        Arrays.fill(lastUse, -1);
-        for (int s = 0; s < steps.size(); s++) {
-            for (int v : steps.get(s).argValues()) {
-                int root = values.get(v).root();
-                lastUse[root] = Math.max(lastUse[root], s);
+        StepValues program = new StepValues();
+        for (Program.Value value : values) {
+            int v = value.root() == program.size() ? program.add(value.bytes()) : program.viewOf(value.root());
+            if (value.isConstant() && value.root() == v) {
+                program.external(v);
+            }
+        }
+        for (int i = 0; i < inputs.length; i++) {
+            if (readInPlace[i]) {
+                program.external(inputs[i]);
+            } else {
+                program.liveIn(inputs[i]);
             }
         }
         for (int v : outputs) {
-            lastUse[values.get(v).root()] = Integer.MAX_VALUE;
+            program.liveOut(v);
         }
-        Arrays.fill(storageOf, -1);
-        List<Long> slots = new ArrayList<>();
-        List<Integer> free = new ArrayList<>();
-        for (int i = 0; i < inputs.length; i++) {
-            if (!readInPlace[i]) {
-                storageOf[inputs[i]] = take(slots, free, values.get(inputs[i]).bytes());
-            }
+        for (Program.Step step : steps) {
+            program.step(step.argValues());
         }
-        for (int s = 0; s < steps.size(); s++) {
-            int out = steps.get(s).output();
-            if (values.get(out).root() == out) { // else it writes into its root's storage (a sum in place)
-                storageOf[out] = take(slots, free, values.get(out).bytes());
-            }
-            for (int v : steps.get(s).argValues()) {
-                int root = values.get(v).root();
-                if (lastUse[root] == s && storageOf[root] >= 0 && !free.contains(storageOf[root])) {
-                    free.add(storageOf[root]);
-                }
-            }
+        StepMemoryPlan plan = MemoryPlanner.plan(program);
+        for (int v = 0; v < values.size(); v++) {
+            storageOf[v] = plan.bufferOf(v);
         }
-        for (int v = 0; v < n; v++) {
-            Program.Value value = values.get(v);
-            if (value.root() != v) {
-                storageOf[v] = storageOf[value.root()];
-            }
-        }
-        return slots.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static int take(List<Long> slots, List<Integer> free, long bytes) {
-        int fit = -1;
-        int largest = -1;
-        for (int slot : free) {
-            long size = slots.get(slot);
-            if (size >= bytes && (fit < 0 || size < slots.get(fit))) {
-                fit = slot;
-            }
-            if (largest < 0 || size > slots.get(largest)) {
-                largest = slot;
-            }
-        }
-        int slot = fit >= 0 ? fit : largest;
-        if (slot < 0) {
-            slots.add(bytes);
-            return slots.size() - 1;
-        }
-        free.remove(Integer.valueOf(slot));
-        slots.set(slot, Math.max(slots.get(slot), bytes));
-        return slot;
+        return plan.bufferBytes().stream().mapToLong(Long::longValue).toArray();
     }
 
     @Override

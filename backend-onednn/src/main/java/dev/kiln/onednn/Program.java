@@ -36,14 +36,9 @@ final class Program {
      * @param argValues  the value bound to each argument (for {@code own}: every value it reads or writes)
      * @param output     the value it writes (for {@code own}: the one that needs storage, if any)
      * @param scratchpad the primitive's scratchpad descriptor, or NULL when it needs none
-     * @param own        Kiln's kernel, or null for a primitive
+     * @param own        a pass of a kernel's own code (Kiln's kernels, {@link NativeKernels}), or null for a primitive
      */
     record Step(String node, int nodeIndex, int threads, MemorySegment primitive, int[] argKinds, int[] argValues,
-                int output, MemorySegment scratchpad, long scratchpadBytes, OwnKernel own) {
-    }
-
-    /** A call of Kiln's kernels ({@link NativeKernels}) on a workspace's buffers, indexed by value. */
-    interface OwnKernel {
-        void run(MemorySegment[] buffers);
+                int output, MemorySegment scratchpad, long scratchpadBytes, OneDnnLowering.Pass own) {
     }
 }

@@ -69,7 +69,7 @@ class PrimitiveCacheKeyTest {
             assertEquals(plainImpl, DNNL.primitiveImplementation(plain));
             channelsLast = DNNL.primitiveCreate(channelsLastPd, "the channels-last residual's");
             // When this fails, oneDNN keys its cache by what its implementations dispatch on, and
-            // PartitionLowering.residualLayout and requireSameImplementation are no longer needed.
+            // ValueLayouts.residualLayout and requireSameImplementation are no longer needed.
             assertNotEquals(channelsLastImpl, DNNL.primitiveImplementation(channelsLast),
                     "oneDNN's primitive cache now tells the two apart");
             assertEquals(plainImpl, DNNL.primitiveImplementation(channelsLast), "the cached primitive is the first");

@@ -58,8 +58,8 @@ class WinogradF2x3Test {
 
     @Test
     void oneCoresRateFollowsOneDnnsVectorWidth() {
-        assertEquals(50_000, PartitionLowering.macsPerMicrosecond(Dnnl.CPU_ISA_AVX512_CORE | 0xc0));
-        assertEquals(25_000, PartitionLowering.macsPerMicrosecond(Dnnl.CPU_ISA_AVX2));
-        assertEquals(12_500, PartitionLowering.macsPerMicrosecond(0x3));
+        assertEquals(50_000, StepThreads.macsPerMicrosecond(Dnnl.CPU_ISA_AVX512_CORE | 0xc0));
+        assertEquals(25_000, StepThreads.macsPerMicrosecond(Dnnl.CPU_ISA_AVX2));
+        assertEquals(12_500, StepThreads.macsPerMicrosecond(0x3));
     }
 }

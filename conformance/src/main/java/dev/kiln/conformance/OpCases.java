@@ -114,6 +114,12 @@ public final class OpCases {
                         new PostOp.Activate(ActivationFunction.SILU))));
         cases.add(conv("depthwise 3x3 then Relu6", 2, 24, 8, 8, 24, Window.square(3, 1, 1), 24, true,
                 List.of(new PostOp.Activate(ActivationFunction.RELU6))));
+        // Sizes a backend may run in another form: onednn's Winograd F(2x2, 3x3) takes 16 channels
+        // and 25 tiles (odd sizes: partial tiles), its swish by Kiln's kernel 16,384 output values.
+        cases.add(conv("3x3 Winograd-sized then residual then Relu", 2, 16, 11, 9, 24, Window.square(3, 1, 1), 1,
+                true, List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))));
+        cases.add(conv("3x3 large output then SiLU", 2, 8, 24, 24, 16, Window.square(3, 1, 1), 1, true,
+                List.of(new PostOp.Activate(ActivationFunction.SILU))));
         return cases;
     }
 

@@ -8,6 +8,8 @@ import dev.kiln.cpusimd.SimdKernel;
 import dev.kiln.cpusimd.SimdKernels;
 import dev.kiln.graph.ops.Activation;
 import dev.kiln.graph.ops.ActivationFunction;
+import dev.kiln.onednn.OneDnnBackend;
+import dev.kiln.onednn.OneDnnKernels;
 import dev.kiln.opencl.OpenClBackend;
 import dev.kiln.opencl.OpenClKernels;
 import dev.kiln.spi.BoundNode;
@@ -24,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The kernel-level runner on the real backends: every kernel of cpu-simd's and opencl's own
- * providers passes, each run alone; a provider's Relu for cpu-simd that assumes the channels fill whole blocks of the machine's lane
+ * The kernel-level runner on the real backends: every kernel of cpu-simd's, onednn's and opencl's
+ * own providers passes, each run alone; a provider's Relu for cpu-simd that assumes the channels fill whole blocks of the machine's lane
  * count (it computes only the full blocks) is caught by the cases whose channels do not.
  */
 class KernelConformanceBackendsTest {
@@ -81,6 +83,16 @@ class KernelConformanceBackendsTest {
         var availability = opencl.availability();
         RequiredBackend.assumeAvailable(OpenClBackend.ID, availability.available(), availability.reason());
         KernelConformance.Report report = KernelConformance.check(opencl, new OpenClKernels());
+        System.out.println(report.describe());
+        assertTrue(report.passed(), report.describe());
+    }
+
+    @Test
+    void everyKernelOfOneDnnsOwnProviderPassesAlone() {
+        OneDnnBackend onednn = new OneDnnBackend();
+        var availability = onednn.availability();
+        RequiredBackend.assumeAvailable(OneDnnBackend.ID, availability.available(), availability.reason());
+        KernelConformance.Report report = KernelConformance.check(OneDnnBackend.ID, new OneDnnKernels());
         System.out.println(report.describe());
         assertTrue(report.passed(), report.describe());
     }

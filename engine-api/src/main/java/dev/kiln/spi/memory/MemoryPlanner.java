@@ -124,8 +124,73 @@ public final class MemoryPlanner {
             naive += b;
             largest = Math.max(largest, b);
         }
-        List<Group> groups = groupOf.values().stream().distinct()
-                .sorted(Comparator.comparingLong((Group g) -> -g.bytes).thenComparingInt(g -> g.start)).toList();
+        List<Buffer> buffers = assign(groupOf.values().stream().distinct().toList(), BY_SIZE);
+        Map<String, Integer> bufferOf = new HashMap<>();
+        groupOf.forEach((v, g) -> bufferOf.put(v, g.buffer.index));
+        return new MemoryPlan(bufferOf, buffers.stream().map(b -> b.bytes).toList(), naive, largest);
+    }
+
+    /**
+     * Plans the buffers of a backend's own program of steps ({@link StepValues}): each root value
+     * lives from the first step that lists it or any view of it (or the start, when live in) to
+     * the last (or the end, when live out); views take their root's buffer, external values none.
+     * The lifetimes share buffers as the graph plan's joined groups do, placed largest first
+     * (greedy by size) and, again, in the order they start (each value as its step writes it, as
+     * an allocator would); the plan needing less memory is kept: neither order always wins
+     * (ResNet-50 on onednn: in order of start 9.6 MB, by size 10.4; EfficientNet-B0: 8.6 and 7.0).
+     */
+    public static StepMemoryPlan plan(StepValues program) {
+        StepMemoryPlan bySize = plan(program, BY_SIZE);
+        StepMemoryPlan byStart = plan(program, Comparator.comparingInt((Group g) -> g.start));
+        return byStart.plannedBytes() < bySize.plannedBytes() ? byStart : bySize;
+    }
+
+    private static StepMemoryPlan plan(StepValues program, Comparator<Group> order) {
+        int count = program.size();
+        int[] first = new int[count];
+        int[] last = new int[count];
+        java.util.Arrays.fill(first, Integer.MAX_VALUE);
+        java.util.Arrays.fill(last, -1);
+        for (int s = 0; s < program.steps.size(); s++) {
+            for (int v : program.steps.get(s)) {
+                int root = program.rootOf(v);
+                first[root] = Math.min(first[root], s);
+                last[root] = Math.max(last[root], s);
+            }
+        }
+        Group[] groupOf = new Group[count];
+        List<Group> groups = new ArrayList<>();
+        for (int v = 0; v < count; v++) {
+            if (program.rootOf(v) != v || program.isExternal(v)) {
+                continue;
+            }
+            int start = program.isLiveIn(v) ? -1 : first[v];
+            int end = program.isLiveOut(v) ? program.steps.size() : last[v];
+            if (start == Integer.MAX_VALUE) {
+                continue; // neither listed by a step nor live in: nothing stores it
+            }
+            groupOf[v] = new Group(start, Math.max(start, end), program.bytes(v));
+            groups.add(groupOf[v]);
+        }
+        List<Buffer> buffers = assign(groups, order);
+        int[] bufferOf = new int[count];
+        for (int v = 0; v < count; v++) {
+            Group g = groupOf[program.rootOf(v)];
+            bufferOf[v] = g == null ? -1 : g.buffer.index;
+        }
+        return new StepMemoryPlan(bufferOf, buffers.stream().map(b -> b.bytes).toList());
+    }
+
+    /** Largest first, earlier first among equals. */
+    private static final Comparator<Group> BY_SIZE = Comparator.comparingLong((Group g) -> -g.bytes)
+            .thenComparingInt(g -> g.start);
+
+    /**
+     * Gives each group a buffer, in {@code order}: the smallest buffer free for its whole lifetime
+     * that is large enough, else the largest free one (which grows), else a new one.
+     */
+    private static List<Buffer> assign(List<Group> unordered, Comparator<Group> order) {
+        List<Group> groups = unordered.stream().sorted(order).toList();
         List<Buffer> buffers = new ArrayList<>();
         for (Group g : groups) {
             Buffer smallestFitting = null;
@@ -148,9 +213,7 @@ public final class MemoryPlanner {
             }
             best.add(g);
         }
-        Map<String, Integer> bufferOf = new HashMap<>();
-        groupOf.forEach((v, g) -> bufferOf.put(v, g.buffer.index));
-        return new MemoryPlan(bufferOf, buffers.stream().map(b -> b.bytes).toList(), naive, largest);
+        return buffers;
     }
 
     /** The group of an input this node may overwrite: it dies here and the policy allows it. */
