@@ -81,7 +81,7 @@ final class PartitionLowering {
     private int nodeIndex;
     /** The engine's thread count, in force while primitives are created. */
     private final int threads;
-    /** One core's multiply-adds per microsecond at oneDNN's vector width here ({@link #macsPerMicrosecond}). */
+    /** One core's multiply-adds per microsecond in oneDNN here ({@link MeasuredRates}; {@link #macsPerMicrosecond} unmeasured). */
     private final long macsPerMicrosecond;
     /**
      * The one-core microseconds from which a step is shared between the engine's threads: the fork
@@ -107,7 +107,8 @@ final class PartitionLowering {
         this.context = context;
         this.partition = partition;
         this.threads = context.threads().parallelism();
-        this.macsPerMicrosecond = macsPerMicrosecond(dnnl.effectiveCpuIsa());
+        this.macsPerMicrosecond = MeasuredRates.macsPerMicrosecond(dnnl, engine, threads,
+                macsPerMicrosecond(dnnl.effectiveCpuIsa()));
         this.sharedFromMicros = ForkJoinCost.sharedFromMicros(ForkJoinCost.micros(dnnl, engine, threads), threads,
                 SHARED_FROM_MICROS);
         for (BoundNode node : partition.nodes()) {
