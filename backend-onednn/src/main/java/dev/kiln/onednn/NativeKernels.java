@@ -82,9 +82,9 @@ final class NativeKernels {
      * means ({@code means}: EfficientNet-B0's twelve depthwise convolutions a squeeze-excitation
      * reads, against oneDNN's swish post-op and its average pooling) 2.26 against 2.60 ms, ResNet's
      * 3x3 convolutions of 64-512 channels 10-47% faster. The excitation alone loses there from 480
-     * channels (1152 through 48: 11.3-12.3 against 7.9-8.1 us, its GEMVs read a row and the means
-     * where oneDNN broadcasts each mean across a blocked row) but wins per node, where oneDNN's
-     * two convolutions are two steps ({@code kiln bench --profile --threads=1}, {@link #OFF_PROPERTY}
+     * channels (1152 through 48: 12.3 against 8.1 us; all seven 24.9 against 22.7; likely because
+     * its first product loads a weight row and the means per multiply-add where oneDNN broadcasts
+     * each mean over a blocked row) but wins per node, where oneDNN's two convolutions are two steps ({@code kiln bench --profile --threads=1}, {@link #OFF_PROPERTY}
      * on and off: EfficientNet-B0's 16 squeeze-excitations 321 against 581 us, each one faster), so
      * it stays; likewise swish per node (47 of 49 nodes faster, 11.0 against 12.3 ms) and Winograd
      * (ResNet-50's 11 nodes, each faster, 18.2 against 25.5 ms).
