@@ -36,8 +36,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * It pays on a host shared with other busy processes, where the cost it reads is the real one
  * (the fastest-run form, alternated in one process at load 7-8, AVX-512: GoogLeNet 25.1 against
  * 52.6 ms, MobileNet v2 9.4 against 25.7, EfficientNet-B0 19.7 against 51.8, ResNet-50 80.8
- * against 99.5). Still not the default until the fastest-run form is shown not to slow a quiet
- * host's cold JVM, where it should read a few microseconds and leave the floor to decide. Not
+ * against 99.5). Still not the default: on a quiet host's cold JVM it should read a few
+ * microseconds and leave the floor to decide, but a compiler thread busy through all 60 runs would
+ * still read as cost, and that case is not yet measured (this host was never quiet). Not
  * kept in the tuning cache: it measures the host's load now, which a figure kept per machine
  * would freeze.
  */
