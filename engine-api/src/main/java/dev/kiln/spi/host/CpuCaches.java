@@ -17,8 +17,8 @@ import java.util.Locale;
  * sharing it: a 2-vCPU guest of a Xeon read an L3 of 480 MiB shared by CPUs 0-1, 240 MiB a CPU,
  * which would make any threshold sized from it meaningless. So each level is clamped to what a
  * real CPU gives the CPUs that share it ({@link #MAX_L1_BYTES_PER_CPU}, {@link #MAX_L2_BYTES_PER_CPU},
- * {@link #MAX_L3_BYTES_PER_CPU}): the largest share per logical CPU of any part shipped as of
- * 2025, a bound that no real cache reaches and a VM's artefact exceeds by far.
+ * {@link #MAX_L3_BYTES_PER_CPU}): the largest share per CPU of any part shipped as of 2025, a
+ * bound that no real cache exceeds and a VM's artefact exceeds by far.
  *
  * @param l1Data the level-1 data cache
  * @param l2     the level-2 cache
@@ -33,11 +33,11 @@ public record CpuCaches(Level l1Data, Level l2, Level l3) {
     /** 4 MiB: Apple M1 Pro/Max's 12-16 MiB L2 shared by 4 cores; x86 cores have 1-3 MiB. */
     public static final long MAX_L2_BYTES_PER_CPU = 4L << 20;
     /**
-     * 24 MiB: AMD EPYC 9184X's and 7373X's 768 MiB of L3 (with 3D V-Cache) over 16 cores of 2 threads
-     * (AMD's product pages), the largest share per thread of any x86 part; Intel's Xeons give
-     * 1.5-5 MiB per core.
+     * 48 MiB: AMD EPYC 9184X's and 7373X's 768 MiB of L3 (with 3D V-Cache) over 16 cores (AMD's
+     * product pages), the largest share per core of any x86 part; Intel's Xeons give 1.5-5 MiB per
+     * core. Per core, not per hardware thread (24 MiB), since a VM's vCPU may be a whole core.
      */
-    public static final long MAX_L3_BYTES_PER_CPU = 24L << 20;
+    public static final long MAX_L3_BYTES_PER_CPU = 48L << 20;
     /**
      * Where nothing can be read: 32 KiB, 1 MiB and 16 MiB, the smaller of current x86 server
      * cores' L1 and L2 (AMD Zen 4, Intel up to Ice Lake) and an AMD Zen 2 core complex's L3.
