@@ -1,9 +1,9 @@
 package dev.kiln.onednn;
 
-import dev.kiln.spi.host.CpuCaches;
 import dev.kiln.Shape;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.Window;
+import dev.kiln.spi.host.CpuCaches;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
