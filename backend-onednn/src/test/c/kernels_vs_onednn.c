@@ -5,6 +5,9 @@
  * kernels_vs_onednn.sh, with ONEDNN_MAX_CPU_ISA=AVX2 to compare the AVX2 forms:
  *   swish       EfficientNet-B0's convolutions that end with swish on >= 16384 outputs: the
  *               convolution with oneDNN's swish post-op, against it without, then Kiln's pass
+ *   means       EfficientNet-B0's depthwise convolutions that a squeeze-excitation reads: the
+ *               convolution with oneDNN's swish post-op and oneDNN's global average pooling,
+ *               against it without, then kiln_swish_channel_means
  *   winograd    ResNet's 3x3 convolutions with relu: oneDNN's direct convolution, against Kiln's
  *               input transform, oneDNN's batched matmul and Kiln's output transform
  *   vgg         the same for VGG-16's 3x3 convolutions, whose transformed operands (3.2 to 51 MB)
@@ -23,6 +26,7 @@
 #define CHECK(x) do { dnnl_status_t s_ = (x); if (s_) { fprintf(stderr, "%s: %d line %d\n", #x, s_, __LINE__); exit(1);} } while (0)
 typedef struct { long batch, height, width, channels, out_height, out_width, pad_top, pad_left, tiles_down, tiles_across; } wshape;
 static void (*k_swish)(float *, long);
+static void (*k_means)(float *, long, long, float *);
 static void (*k_win_in)(const float *, float *, const wshape *);
 static void (*k_win_out)(const float *, float *, const float *, const float *, float, float, const wshape *, long);
 static void (*k_se)(const float *, const float *, const float *, const float *, const float *, float *, long, long, long, const float *);
@@ -62,6 +66,20 @@ static prim conv(long ic, long oc, long h, long w, long k, long stride, long gro
     if (getenv("VERBOSE")) fprintf(stderr, "  conv %ld->%ld %ldx%ld k%ld impl %s\n", ic, oc, h, w, k, impl);
     return p;
 }
+/* global average pooling of a channels-last [1, c, h, w] image into [1, c, 1, 1], reading src */
+static prim mean_pool(long c, long h, long w, dnnl_memory_t src) {
+    dnnl_memory_desc_t s, d; dnnl_dims_t sd = {1, c, h, w}, dd = {1, c, 1, 1};
+    CHECK(dnnl_memory_desc_create_with_tag(&s, 4, sd, dnnl_f32, dnnl_acdb));
+    CHECK(dnnl_memory_desc_create_with_tag(&d, 4, dd, dnnl_f32, dnnl_format_tag_any));
+    dnnl_dims_t st = {1, 1}, k = {h, w}, dl = {0, 0}, pad = {0, 0};
+    dnnl_primitive_desc_t pd;
+    CHECK(dnnl_pooling_forward_primitive_desc_create(&pd, eng, dnnl_forward_inference, dnnl_pooling_avg_include_padding,
+                                                     s, d, st, k, dl, pad, pad, NULL));
+    prim p = {0}; CHECK(dnnl_primitive_create(&p.p, pd)); float *x;
+    p.args[0] = (dnnl_exec_arg_t){DNNL_ARG_SRC, src};
+    p.args[1] = (dnnl_exec_arg_t){DNNL_ARG_DST, mem(q(pd, dnnl_query_dst_md), &x)}; p.n = 2; add_scratch(pd, &p);
+    return p;
+}
 static prim matmul(long batch, long m, long k, long n) {
     dnnl_memory_desc_t a, b, c; dnnl_dims_t ad = {batch, m, k}, bd = {batch, k, n}, cd = {batch, m, n};
     CHECK(dnnl_memory_desc_create_with_tag(&a, 3, ad, dnnl_f32, dnnl_abc));
@@ -76,15 +94,15 @@ static prim matmul(long batch, long m, long k, long n) {
 }
 #define TIME(var, body) do { double best = 1e30; for (int rep_ = 0; rep_ < REPS; rep_++) { double t0 = now(); body; double t = now() - t0; if (t < best) best = t; } var = best; } while (0)
 
-/* kernels_vs_onednn <libkiln-onednn-kernels.so> <avx2|avx512> <swish|winograd|vgg|se> [runs] */
+/* kernels_vs_onednn <libkiln-onednn-kernels.so> <avx2|avx512> <swish|means|winograd|vgg|se> [runs] */
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: %s <libkiln-onednn-kernels.so> <avx2|avx512> <swish|winograd|vgg|se> [runs]\n", argv[0]); return 2; }
+    if (argc < 4) { fprintf(stderr, "usage: %s <libkiln-onednn-kernels.so> <avx2|avx512> <swish|means|winograd|vgg|se> [runs]\n", argv[0]); return 2; }
     void *lib = dlopen(argv[1], RTLD_NOW); if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 1; }
     const char *isa = argv[2]; char name[128];
 #define BIND(v, f) snprintf(name, sizeof name, "%s_%s", f, isa); v = dlsym(lib, name); if (!v) { fprintf(stderr, "no %s\n", name); return 1; }
-    BIND(k_swish, "kiln_swish"); BIND(k_win_in, "kiln_winograd_input"); BIND(k_win_out, "kiln_winograd_output"); BIND(k_se, "kiln_squeeze_excitation");
+    BIND(k_swish, "kiln_swish"); BIND(k_means, "kiln_swish_channel_means"); BIND(k_win_in, "kiln_winograd_input"); BIND(k_win_out, "kiln_winograd_output"); BIND(k_se, "kiln_squeeze_excitation");
     const char *what = argv[3]; if (argc > 4) REPS = atoi(argv[4]);
-    if (strcmp(what, "swish") && strcmp(what, "winograd") && strcmp(what, "vgg") && strcmp(what, "se")) { fprintf(stderr, "swish, winograd, vgg or se?\n"); return 2; }
+    if (strcmp(what, "swish") && strcmp(what, "means") && strcmp(what, "winograd") && strcmp(what, "vgg") && strcmp(what, "se")) { fprintf(stderr, "swish, means, winograd, vgg or se?\n"); return 2; }
     omp_set_num_threads(1);
     CHECK(dnnl_engine_create(&eng, dnnl_cpu, 0)); CHECK(dnnl_stream_create(&strm, eng, dnnl_stream_default_flags));
     printf("oneDNN ISA 0x%x, Kiln form %s, 1 thread, min of %d\n", dnnl_get_effective_cpu_isa(), isa, REPS);
@@ -109,6 +127,28 @@ int main(int argc, char **argv) {
             tp += x; tk += y;
         }
         printf("swish total: oneDNN %.1f us, Kiln %.1f us, %+.1f%%\n", tp, tk, (tk / tp - 1) * 100);
+    } else if (!strcmp(what, "means")) {
+        /* EfficientNet-B0's depthwise convolutions with swish that a squeeze-excitation reads:
+         * channels, input size, kernel, stride */
+        long shapes[][4] = {{32, 112, 3, 1}, {96, 112, 3, 2}, {144, 56, 3, 1}, {144, 56, 5, 2}, {240, 28, 5, 1},
+                            {240, 28, 3, 2}, {480, 14, 3, 1}, {480, 14, 5, 1}, {672, 14, 5, 1}, {672, 14, 5, 2},
+                            {1152, 7, 5, 1}, {1152, 7, 3, 1}};
+        double tp = 0, tk = 0;
+        for (int i = 0; i < 12; i++) {
+            long c = shapes[i][0], h = shapes[i][1], k = shapes[i][2], stride = shapes[i][3];
+            long oh = (h + 2 * (k / 2) - k) / stride + 1;
+            float *d1, *d2; prim a = conv(c, c, h, h, k, stride, c, dnnl_eltwise_swish, 1.f, &d1);
+            prim b = conv(c, c, h, h, k, stride, c, 0, 0, &d2);
+            prim pool = mean_pool(c, oh, oh, a.args[2].memory);
+            float *means = buf(c * 4);
+            double x, y, z; run(&a); run(&b); run(&pool);
+            TIME(x, (run(&a), run(&pool))); TIME(y, (run(&b), k_means(d2, oh * oh, c, means)));
+            TIME(z, run(&b));
+            printf("means %4ld ch %3ldx%-3ld k%ld s%ld: oneDNN post-op + pooling %8.1f us, conv + Kiln %8.1f us (conv alone %8.1f) %+.1f%%\n",
+                   c, h, h, k, stride, x, y, z, (y / x - 1) * 100);
+            tp += x; tk += y;
+        }
+        printf("means total: oneDNN %.1f us, Kiln %.1f us, %+.1f%%\n", tp, tk, (tk / tp - 1) * 100);
     } else if (!strcmp(what, "winograd") || !strcmp(what, "vgg")) {
         /* 3x3 stride-1 convolutions with relu: channels, size; ResNet's, or VGG-16's */
         long resnet[][2] = {{64, 56}, {128, 28}, {256, 14}, {512, 7}};

@@ -2,7 +2,7 @@
 # Builds and runs kernels_vs_onednn.c (see its header) against the oneDNN of the bundled
 # org.bytedeco:dnnl jar (its headers and library, unpacked from the local Maven repository) and
 # the kernels the module's build compiled (run `./mvnw -pl backend-onednn -am compile` first).
-#   kernels_vs_onednn.sh <avx2|avx512> <swish|winograd|vgg|se> [runs]
+#   kernels_vs_onednn.sh <avx2|avx512> <swish|means|winograd|vgg|se> [runs]
 # e.g. ONEDNN_MAX_CPU_ISA=AVX2 backend-onednn/src/test/c/kernels_vs_onednn.sh avx2 swish 200
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

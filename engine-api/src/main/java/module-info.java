@@ -6,7 +6,8 @@
  * exceptions), {@code dev.kiln.graph} and {@code dev.kiln.graph.ops} (the IR, for building
  * graphs), {@code dev.kiln.optimize} and {@code dev.kiln.selection} (the reports a compiled model
  * gives). For backend authors: {@code dev.kiln.spi}, its toolkit {@code dev.kiln.spi.memory}
- * (memory planner, heap value slots), {@code dev.kiln.reference} (the oracle and its kernel
+ * (memory planner, heap value slots) and {@code dev.kiln.spi.host} (the machine's caches),
+ * {@code dev.kiln.reference} (the oracle and its kernel
  * interface, for kernel plugins) and {@code dev.kiln.cache} (Kiln's cache folder). The runtime
  * ({@code dev.kiln.runtime}: partitioning, backend selection, plans, host thread pool) is internal:
  * only Kiln's own command line reads it (through {@code InternalAccess}), and no exported type
@@ -23,6 +24,7 @@ module dev.kiln {
     exports dev.kiln.selection;
     exports dev.kiln.spi;
     exports dev.kiln.spi.memory;
+    exports dev.kiln.spi.host;
     exports dev.kiln.reference;
     exports dev.kiln.cache;
     exports dev.kiln.runtime to dev.kiln.cli;

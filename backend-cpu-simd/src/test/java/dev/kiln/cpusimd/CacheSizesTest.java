@@ -29,15 +29,6 @@ class CacheSizesTest {
     }
 
     @Test
-    void sizes() {
-        assertEquals(32 * 1024, CacheSizes.parseSize("32K"));
-        assertEquals(2 * 1024 * 1024, CacheSizes.parseSize("2M\n"));
-        assertEquals(4096, CacheSizes.parseSize("4096"));
-        assertEquals(0, CacheSizes.parseSize("-1K"));
-        assertEquals(0, CacheSizes.parseSize("K"));
-    }
-
-    @Test
     void thisMachinesCachesAreSomething() {
         assertTrue(CacheSizes.MACHINE.l1Data() >= 4096 && CacheSizes.MACHINE.l2() >= 64 * 1024, CacheSizes.MACHINE.toString());
     }

@@ -43,6 +43,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 final class NativeKernels {
     static final String PROPERTY = "kiln.onednn.kernels";
+    /**
+     * Kernels left to oneDNN whatever the ISA, by their labels' first words or enum names,
+     * comma-separated ({@code swish}, {@code squeeze-excitation}, {@code winograd}): for measuring
+     * one kernel against oneDNN's own path for the same nodes ({@code kiln bench --profile}).
+     */
+    static final String OFF_PROPERTY = "kiln.onednn.kernelsOff";
     /** Caps the kernels' instruction set: {@code avx2} or {@code avx512}. */
     static final String ISA_PROPERTY = "kiln.onednn.kernelIsa";
     static final String FILE = "libkiln-onednn-kernels.so";
@@ -71,7 +77,17 @@ final class NativeKernels {
      * same ISA ({@code src/test/c/kernels_vs_onednn.sh}). On AVX2 (oneDNN capped by
      * ONEDNN_MAX_CPU_ISA=AVX2, an AMD EPYC, one thread, minimum of 100-1000 runs) all three do: swish after EfficientNet-B0's ten convolutions
      * that take it 3.13 against 4.09 ms (every one faster, by 10-34%), its seven excitations
-     * 13.5 against 27.7 us, ResNet's 3x3 convolutions of 64-256 channels 28-49% faster.
+     * 13.5 against 27.7 us, ResNet's 3x3 convolutions of 64-256 channels 28-49% faster. On an
+     * AVX-512 Xeon under the same cap (one thread): swish 3.53 against 4.03 ms, with the channel
+     * means ({@code means}: EfficientNet-B0's twelve depthwise convolutions a squeeze-excitation
+     * reads, against oneDNN's swish post-op and its average pooling) 2.26 against 2.60 ms, ResNet's
+     * 3x3 convolutions of 64-512 channels 10-47% faster. The excitation alone loses there from 480
+     * channels (1152 through 48: 12.3 against 8.1 us; all seven 24.9 against 22.7; likely because
+     * its first product loads a weight row and the means per multiply-add where oneDNN broadcasts
+     * each mean over a blocked row) but wins per node, where oneDNN's two convolutions are two steps ({@code kiln bench --profile --threads=1}, {@link #OFF_PROPERTY}
+     * on and off: EfficientNet-B0's 16 squeeze-excitations 321 against 581 us, each one faster), so
+     * it stays; likewise swish per node (47 of 49 nodes faster, 11.0 against 12.3 ms) and Winograd
+     * (ResNet-50's 11 nodes, each faster, 18.2 against 25.5 ms).
      */
     enum Isa {
         AVX2(1, "avx2", "AVX2", EnumSet.allOf(Kernel.class)),
@@ -155,6 +171,7 @@ final class NativeKernels {
         if (!capped.isEmpty() && cap.isEmpty()) {
             return without("-D" + ISA_PROPERTY + "=" + capped + " names no form of them: avx2 or avx512");
         }
+        Set<Kernel> off = switchedOff(System.getProperty(OFF_PROPERTY, ""));
         Opened opened = open(dnnl);
         if (opened.library() == null) {
             return without(opened.failure());
@@ -179,11 +196,33 @@ final class NativeKernels {
                 isa = cap.get();
                 why = ", capped by -D" + ISA_PROPERTY + "=" + capped;
             }
-            NativeKernels kernels = new NativeKernels(opened.library(), isa, isa.kernels);
-            return new Loaded(kernels, status(isa, isa.kernels, why));
+            Set<Kernel> used = EnumSet.noneOf(Kernel.class);
+            used.addAll(isa.kernels);
+            used.removeAll(off);
+            if (used.isEmpty()) {
+                return without("-D" + OFF_PROPERTY + " leaves every kernel to oneDNN");
+            }
+            NativeKernels kernels = new NativeKernels(opened.library(), isa, used);
+            return new Loaded(kernels, status(isa, used, off, why));
         } catch (Throwable e) {
             return without("Kiln's kernels could not be loaded: " + e.getMessage());
         }
+    }
+
+    /** The kernels {@link #OFF_PROPERTY}'s value names. */
+    static Set<Kernel> switchedOff(String value) {
+        Set<Kernel> off = EnumSet.noneOf(Kernel.class);
+        for (String name : value.split(",")) {
+            String n = name.trim();
+            if (n.isEmpty()) {
+                continue;
+            }
+            off.add(Arrays.stream(Kernel.values()).filter(k -> k.name().replace('_', '-').equalsIgnoreCase(n)
+                            || k.label.split(" ")[0].equalsIgnoreCase(n)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("-D" + OFF_PROPERTY + "=" + value + ": '" + n
+                            + "' names none of Kiln's kernels (swish, squeeze-excitation, winograd)")));
+        }
+        return off;
     }
 
     /**
@@ -191,13 +230,23 @@ final class NativeKernels {
      * and, for the work the form is not used for, that oneDNN does it.
      */
     static String status(Isa isa, Set<Kernel> used, String why) {
+        return status(isa, used, EnumSet.noneOf(Kernel.class), why);
+    }
+
+    /** As {@link #status(Isa, Set, String)}, with the kernels {@link #OFF_PROPERTY} left to oneDNN. */
+    static String status(Isa isa, Set<Kernel> used, Set<Kernel> off, String why) {
         String status = "with Kiln's " + isa.label + " kernels for " + used.stream().map(k -> k.label)
                 .collect(Collectors.joining(", ")) + why;
-        Set<Kernel> left = EnumSet.allOf(Kernel.class);
-        left.removeAll(used);
-        if (!left.isEmpty()) {
-            status += "; oneDNN's own " + left.stream().map(k -> k.label).collect(Collectors.joining(", "))
+        Set<Kernel> slower = EnumSet.allOf(Kernel.class);
+        slower.removeAll(used);
+        slower.removeAll(off);
+        if (!slower.isEmpty()) {
+            status += "; oneDNN's own " + slower.stream().map(k -> k.label).collect(Collectors.joining(", "))
                     + " (faster than Kiln's " + isa.label + " form)";
+        }
+        if (!off.isEmpty()) {
+            status += "; oneDNN's own " + off.stream().map(k -> k.label).collect(Collectors.joining(", "))
+                    + " (-D" + OFF_PROPERTY + ")";
         }
         return status;
     }

@@ -25,7 +25,7 @@ final class StepThreads {
     private final Dnnl dnnl;
     /** The engine's thread count, in force while primitives are created. */
     final int threads;
-    /** One core's multiply-adds per microsecond at oneDNN's vector width here ({@link #macsPerMicrosecond(int)}). */
+    /** One core's multiply-adds per microsecond in oneDNN here ({@link MeasuredRates}; {@link #macsPerMicrosecond(int)} unmeasured). */
     final long macsPerMicrosecond;
     /**
      * The one-core microseconds from which a step is shared between the engine's threads: the fork
@@ -38,7 +38,8 @@ final class StepThreads {
     StepThreads(Dnnl dnnl, MemorySegment engine, int threads) {
         this.dnnl = dnnl;
         this.threads = threads;
-        this.macsPerMicrosecond = macsPerMicrosecond(dnnl.effectiveCpuIsa());
+        this.macsPerMicrosecond = MeasuredRates.macsPerMicrosecond(dnnl, engine, threads,
+                macsPerMicrosecond(dnnl.effectiveCpuIsa()));
         this.sharedFromMicros = ForkJoinCost.sharedFromMicros(ForkJoinCost.micros(dnnl, engine, threads), threads,
                 SHARED_FROM_MICROS);
     }

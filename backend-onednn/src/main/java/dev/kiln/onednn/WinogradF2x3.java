@@ -4,6 +4,7 @@ import dev.kiln.Shape;
 import dev.kiln.graph.ops.Conv;
 import dev.kiln.graph.ops.Window;
 import dev.kiln.nativelib.NativeResources;
+import dev.kiln.spi.host.CpuCaches;
 
 import java.lang.foreign.MemorySegment;
 
@@ -59,7 +60,7 @@ record WinogradF2x3(long batch, long height, long width, long channels, long out
      * ones (51 MB) 9% slower on AVX2; ResNet-50's largest is 3.2 MB. A fixed 16 MB, fitted on one
      * host, left the 112x112 layers direct.
      */
-    static final long MAX_TRANSFORMED_BYTES = LastLevelCache.BYTES;
+    static final long MAX_TRANSFORMED_BYTES = CpuCaches.machine().lastLevelBytes();
 
     /** The Winograd form of a convolution, or null when it is not one this computes well. */
     static WinogradF2x3 of(Conv conv, Shape in, Shape weights, Shape out) {

@@ -208,6 +208,33 @@ class NativeKernelsTest {
     }
 
     @Test
+    void kernelsSwitchedOffAreNamedByLabelOrName() {
+        assertEquals(EnumSet.of(Kernel.WINOGRAD, Kernel.SQUEEZE_EXCITATION),
+                NativeKernels.switchedOff(" winograd,Squeeze-Excitation "));
+        assertEquals(EnumSet.noneOf(Kernel.class), NativeKernels.switchedOff(""));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NativeKernels.switchedOff("swish,gelu"));
+        assertTrue(e.getMessage().contains("gelu") && e.getMessage().contains(NativeKernels.OFF_PROPERTY),
+                e.getMessage());
+    }
+
+    @Test
+    void aKernelSwitchedOffIsOneDnnsByRequestNotForSpeed() {
+        assertEquals("with Kiln's AVX2 kernels for swish, squeeze-excitation; oneDNN's own Winograd 3x3"
+                + " (-Dkiln.onednn.kernelsOff)", NativeKernels.status(Isa.AVX2, EnumSet.of(Kernel.SWISH,
+                Kernel.SQUEEZE_EXCITATION), EnumSet.of(Kernel.WINOGRAD), ""));
+    }
+
+    @Test
+    void aSwitchedOffKernelIsLeftToOneDnnInAFreshJvm() throws Exception {
+        String status = ChildJvm.lastLine(Status.class, environment -> {
+        }, "--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.kernelsOff=winograd");
+        assumeTrue(status.startsWith("with Kiln's"), "Kiln's kernels do not load here: " + status);
+        assertTrue(status.endsWith("oneDNN's own Winograd 3x3 (-Dkiln.onednn.kernelsOff)")
+                && !status.contains("kernels for Winograd"), status);
+    }
+
+    @Test
     void aPropertyKeepsOneDnnsOwnAndTheBackendSaysSo() throws Exception {
         assertEquals("oneDNN only, without Kiln's kernels (-Dkiln.onednn.kernels=false)",
                 ChildJvm.lastLine(Status.class, environment -> {
