@@ -6,6 +6,7 @@ import dev.kiln.cache.TuningCache;
 import dev.kiln.nativelib.NativeResources;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -125,8 +126,10 @@ final class WinogradChoice {
         boolean winograd = nanos[0] < nanos[1];
         String winogradUs = Long.toString(Math.round(nanos[0] / 1000));
         String directUs = Long.toString(Math.round(nanos[1] / 1000));
+        // The load average as timed: not part of the answer, but what tells a choice made on a busy machine.
+        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         cache.put(key, Map.of("form", winograd ? "winograd" : "direct", "winograd_us", winogradUs,
-                "direct_us", directUs));
+                "direct_us", directUs, "load_average", String.format(Locale.ROOT, "%.2f", load)));
         return new Choice(winograd, timedHow("timed", winogradUs, directUs));
     }
 

@@ -69,7 +69,10 @@ class WinogradChoiceTest {
         long winogradUs = Long.parseLong(stored.get("winograd_us"));
         long directUs = Long.parseLong(stored.get("direct_us"));
         assertTrue(winogradUs >= 0 && directUs >= 0, stored.toString());
-        assertEquals(winogradUs < directUs, timed.winograd(), stored.toString());
+        if (winogradUs != directUs) { // equal once rounded to microseconds: either may have been faster
+            assertEquals(winogradUs < directUs, timed.winograd(), stored.toString());
+        }
+        assertTrue(stored.containsKey("load_average"), stored.toString());
 
         WinogradChoice.Choice again = choose(cache, RATE);
         assertEquals(before + 1, WinogradChoice.timings(), "a cache hit timed again");
