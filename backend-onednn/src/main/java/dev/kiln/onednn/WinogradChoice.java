@@ -24,18 +24,22 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * layers 13.7% slower as Winograd under AVX-512 and 12.8% faster under AVX2; ResNet-50's
  * 512-channel 7x7 ones 13% faster under AVX-512, 6-10% under AVX2), so under
  * {@code -Dkiln.onednn.winograd=timed} (the default) the shapes the rule admits with its cache
- * bounds {@value #WIDER} times wider are timed: both forms alternated, {@value #RUNS} runs each
- * after one to warm, the fastest of each (the JIT's compiler threads only ever add time to a
- * run), on the oneDNN thread with the engine's thread count in force. Layouts are each form's
- * own (the direct convolution's oneDNN's choice, Winograd's channels-last); the reorders around
- * them in a model are not timed.
+ * bounds {@value #WIDER} times wider are timed: both forms alternated, up to {@value #RUNS} runs
+ * each after one to warm, the fastest of each (the JIT's compiler threads only ever add time to
+ * a run), on the oneDNN thread. On one OpenMP thread (the engine's count restored after), as
+ * {@link MeasuredRates} measures: on a 2-vCPU host under load (load average 4-5) two-thread
+ * timings of GoogLeNet's 3x3 layers came out 2-10 times their in-model time whenever the other
+ * core was taken (a team of two waits at every barrier for the thread not running), and two cold
+ * compiles disagreed on 12 of its 16 shapes; on one thread they agreed within ~5%. Layouts are
+ * each form's own (the direct convolution's oneDNN's choice, Winograd's channels-last); the
+ * reorders around them in a model are not timed.
  *
  * <p>Timed once per machine: the answer is kept in the tuning cache (kind {@value #CACHE_KIND})
  * under the shape, the bias and residual, the thread count, and what {@link MeasuredRates} keys
  * its rate by (the CPU, its ISA flags with the caps in force, oneDNN's effective ISA and version)
  * with Kiln's kernel ISA; a hit costs no timing, an unreadable entry is timed again. A shape whose
- * direct run would take more than {@value #MAX_RUN_MICROS} us (at the measured rate on the
- * engine's threads) is not timed: the rule decides. {@code rule} keeps the rule alone (the test
+ * direct run would take more than {@value #MAX_RUN_MICROS} us on one core (at the measured rate)
+ * is not timed: the rule decides. {@code rule} keeps the rule alone (the test
  * suite's setting: deterministic), {@code off} runs every convolution directly.
  */
 final class WinogradChoice {
@@ -48,6 +52,9 @@ final class WinogradChoice {
     /** The longest estimated run of the direct form that is timed, in microseconds. */
     static final long MAX_RUN_MICROS = 50_000;
     static final int RUNS = 5;
+    /** Runs of each form fewer than {@link #RUNS} where they would take longer than this, in microseconds. */
+    static final long RUNS_MICROS = 100_000;
+    static final int MIN_RUNS = 3;
     private static final System.Logger LOG = System.getLogger("dev.kiln.onednn");
     /** Shapes timed in this process: what a cache hit does not add to. */
     private static final AtomicLong TIMINGS = new AtomicLong();
@@ -109,7 +116,7 @@ final class WinogradChoice {
         if (stored.isPresent()) {
             return stored.get();
         }
-        long directMicros = directMacs(f) / Math.max(1, macsPerMicrosecond * threads);
+        long directMicros = directMacs(f) / Math.max(1, macsPerMicrosecond);
         if (directMicros > MAX_RUN_MICROS) {
             return new Choice(ruleTakesIt, "by the rule (a direct run of about " + directMicros / 1000
                     + " ms is too long to time)");
@@ -117,7 +124,8 @@ final class WinogradChoice {
         double[] nanos;
         try {
             TIMINGS.incrementAndGet();
-            nanos = fastestRuns(dnnl, engine, kernels, f, bias, residual);
+            int runs = (int) Math.max(MIN_RUNS, Math.min(RUNS, RUNS_MICROS / Math.max(1, directMicros)));
+            nanos = fastestRuns(dnnl, engine, kernels, f, bias, residual, runs, threads);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "the forms of " + f + " could not be timed (" + e.getMessage()
                     + "); the rule chooses");
@@ -168,18 +176,20 @@ final class WinogradChoice {
     }
 
     /**
-     * The fastest of {@value #RUNS} runs of each form, alternated after one run each to warm, in
-     * nanoseconds: {Winograd, direct}. Buffers hold zeros (no denormals: the same time as data).
+     * The fastest of {@code runs} runs of each form on one OpenMP thread (then {@code threads}
+     * again), alternated after one run each to warm, in nanoseconds: {Winograd, direct}. Buffers
+     * hold zeros (no denormals: the same time as data).
      */
     static double[] fastestRuns(Dnnl dnnl, MemorySegment engine, NativeKernels kernels, WinogradF2x3 f,
-                                boolean bias, boolean residual) {
+                                boolean bias, boolean residual, int runs, int threads) {
+        dnnl.setThreads(1); // before the primitives are created: oneDNN fixes their thread count there
         try (NativeResources r = new NativeResources()) {
             MemorySegment stream = dnnl.streamCreate(engine);
             r.own(stream, () -> dnnl.streamDestroy(stream));
             Runnable direct = direct(dnnl, engine, stream, r, f, bias, residual);
             Runnable winograd = winograd(dnnl, engine, stream, r, kernels, f, bias, residual);
             double[] fastest = {Double.MAX_VALUE, Double.MAX_VALUE};
-            for (int i = 0; i <= RUNS; i++) {
+            for (int i = 0; i <= runs; i++) {
                 long start = System.nanoTime();
                 winograd.run();
                 long afterWinograd = System.nanoTime();
@@ -191,6 +201,8 @@ final class WinogradChoice {
                 }
             }
             return fastest;
+        } finally {
+            dnnl.setThreads(threads);
         }
     }
 
