@@ -7,6 +7,7 @@
 module dev.kiln.onednn {
     requires dev.kiln;
     requires dev.kiln.nativelib;
+    requires java.management; // the load average kept with a timed choice (WinogradChoice)
 
     exports dev.kiln.onednn; // the kernel interface (OneDnnKernel, OneDnnLowering), for kernel plugins
 

@@ -31,9 +31,19 @@ final class WinogradConvolutionKernel implements OneDnnKernel {
         if (c.gated.containsKey(node.node().input(0))) {
             return ConvolutionKernel.convolution(c, node, conv, false);
         }
+        WinogradChoice.Mode mode = WinogradChoice.Mode.configured();
+        String how = "by the rule";
+        if (mode == WinogradChoice.Mode.TIMED) {
+            WinogradChoice.Choice choice = timedChoice(c, node, conv);
+            if (!choice.winograd()) {
+                c.program.note("direct, " + choice.how());
+                return ConvolutionKernel.convolution(c, node, conv, false);
+            }
+            how = choice.how();
+        }
         int x = c.input(node, 0);
         int residual = conv.hasResidual() ? c.input(node, 3) : -1;
-        int y = winogradConvolution(c, node, conv, x, residual);
+        int y = winogradConvolution(c, node, conv, x, residual, mode.maxTransformedBytes(), how);
         if (y < 0) {
             throw new IllegalStateException("the Winograd form refused " + node.node().describe() + " at lowering,"
                     + " although it said it runs it");
@@ -42,9 +52,24 @@ final class WinogradConvolutionKernel implements OneDnnKernel {
     }
 
     /**
-     * Null when the convolution runs as Winograd here: what the convolution needs, Kiln's Winograd
-     * kernels loaded, an epilogue of an optional residual then nothing, relu or clip, and a shape
-     * the direct convolution does not do better ({@link WinogradF2x3#of}).
+     * The form {@link WinogradChoice} times (or finds timed) for the node, on the oneDNN thread
+     * with the engine's threads in force, as the lowering runs.
+     */
+    private static WinogradChoice.Choice timedChoice(LoweringContext c, BoundNode n, Conv conv) {
+        WinogradF2x3 f = WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape(),
+                WinogradChoice.Mode.TIMED.maxTransformedBytes());
+        boolean ruleTakesIt = WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape()) != null;
+        return WinogradChoice.choose(c.dnnl, c.engine, c.runtime.kernelsFor(NativeKernels.Kernel.WINOGRAD),
+                c.threads, c.stepThreads.macsPerMicrosecond, f, n.node().hasInput(2), conv.hasResidual(),
+                ruleTakesIt);
+    }
+
+    /**
+     * Null when the convolution may run as Winograd here: what the convolution needs, Kiln's
+     * Winograd kernels loaded, an epilogue of an optional residual then nothing, relu or clip,
+     * and a shape the direct convolution does not do better ({@link WinogradF2x3#of}) or, under
+     * {@code -Dkiln.onednn.winograd=timed}, one that is timed at lowering ({@link WinogradChoice}),
+     * which may still lower it directly.
      */
     static String unsupportedReason(BoundNode n) {
         String conv = ConvolutionKernel.unsupportedReason(n);
@@ -59,7 +84,11 @@ final class WinogradConvolutionKernel implements OneDnnKernel {
         if (clampOf(c.postOps(), c.hasResidual()) == null) {
             return "an epilogue other than a residual then nothing, relu or clip";
         }
-        return WinogradF2x3.of(c, n.inputShape(0), n.inputShape(1), n.outputShape()) == null
+        WinogradChoice.Mode mode = WinogradChoice.Mode.configured();
+        if (mode == WinogradChoice.Mode.OFF) {
+            return "off by -D" + WinogradChoice.PROPERTY + "=off";
+        }
+        return WinogradF2x3.of(c, n.inputShape(0), n.inputShape(1), n.outputShape(), mode.maxTransformedBytes()) == null
                 ? "not a 3x3 convolution of stride 1 where Winograd beats the direct one" : null;
     }
 
@@ -68,13 +97,14 @@ final class WinogradConvolutionKernel implements OneDnnKernel {
      * transform, oneDNN's batched matmul over the 16 positions, and Kiln's output transform with
      * the bias, the residual (written over it where it is read for the last time, as a sum
      * post-op would) and a clamp (none, relu or clip). -1 when the convolution does not take it:
-     * no kernels, another epilogue, or a shape the direct convolution does better.
+     * no kernels, another epilogue, or a shape beyond {@code maxTransformedBytes} ({@link WinogradF2x3#of}).
      */
-    static int winogradConvolution(LoweringContext c, BoundNode n, Conv conv, int x, int residual) {
+    static int winogradConvolution(LoweringContext c, BoundNode n, Conv conv, int x, int residual,
+                                   long maxTransformedBytes, String how) {
         float[] clamp = clampOf(conv.postOps(), residual >= 0);
         NativeKernels kernels = c.runtime.kernelsFor(NativeKernels.Kernel.WINOGRAD);
         WinogradF2x3 f = kernels == null || clamp == null ? null
-                : WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape());
+                : WinogradF2x3.of(conv, n.inputShape(0), n.inputShape(1), n.outputShape(), maxTransformedBytes);
         if (f == null || !n.isConstant(1)) {
             return -1;
         }
@@ -106,7 +136,7 @@ final class WinogradConvolutionKernel implements OneDnnKernel {
                         + n.node().describe());
             }
         });
-        c.program.note("Winograd F(2x2,3x3) by Kiln's transforms");
+        c.program.note("Winograd F(2x2,3x3) by Kiln's transforms, " + how);
         int m = c.program.step(n, pd, new int[]{Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS}, new int[]{v, u});
         int bias = n.node().hasInput(2) ? c.input(n, 2) : -1;
         MemorySegment outChannelsLast = c.layouts.channelsLast(n.outputShape());

@@ -28,7 +28,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * what the layer waits on (kernels_vs_onednn.sh, one thread, 32 MB L3, 7x7, AVX2 / AVX-512:
  * 128 to 384 channels 9-16% / 16-24% faster, 448 +1..-8% / -23%, 512 +11% / -11..-19% with its
  * 16.8 MB of weights; 32 channels +9% / +13%). So GoogLeNet's last 3x3 convolutions (160 to
- * 320 and 192 to 384 channels) take it, ResNet's 512-channel ones stay direct.
+ * 320 and 192 to 384 channels) take it, ResNet's 512-channel ones stay direct. That is the rule
+ * ({@code -Dkiln.onednn.winograd=rule}); by default these bounds, {@link WinogradChoice#WIDER}
+ * times wider, only pick the shapes {@link WinogradChoice} times both forms of.
  *
  * @param batch       images
  * @param height      the input's height
