@@ -114,7 +114,7 @@ public final class ConvGemmBenchmark {
      * ({@code HostThreads.SEQUENTIAL}): a host shared with other jobs then takes the core away
      * without counting in the result (its caches still suffer).
      */
-    private static double[][] timeInTurns(List<Runnable> runs, double flops, int threadsForTurns) {
+    static double[][] timeInTurns(List<Runnable> runs, double flops, int threadsForTurns) {
         double[][] result = new double[runs.size()][3];
         for (int i = 0; i < runs.size(); i++) {
             long start = System.nanoTime();
@@ -174,11 +174,11 @@ public final class ConvGemmBenchmark {
         return new double[] {samples.get(samples.size() / 2), first};
     }
 
-    private static Tensor random(Shape s) {
+    static Tensor random(Shape s) {
         return Tensor.of(s, values(s.elementCount()));
     }
 
-    private static float[] values(long count) {
+    static float[] values(long count) {
         Random r = new Random(42);
         float[] v = new float[(int) count];
         for (int i = 0; i < v.length; i++) {
