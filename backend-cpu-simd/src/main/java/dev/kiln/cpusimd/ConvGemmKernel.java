@@ -450,16 +450,25 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
             return;
         }
         int chunks = taps.chunks();
+        // Not for a fully connected layer at batch 1, whose one row the clamped 4-row tile would compute four times.
+        boolean pairsNarrow = GemmMicroKernel.pairsNarrowTiles(registers) && !plainOutput;
         for (int chunk = 0; chunk < chunks; chunk++) {
             for (int tile = tileFrom; tile < tileTo; tile++) {
                 int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
                 int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
+                boolean narrowPairs = pairsNarrow && end - first < WIDE;
                 if (chunk == 0) {
                     prime(c, first, end, blockFrom, blockTo);
                 }
                 for (int b = blockFrom; b < blockTo; b += 2) {
                     if (b + 1 < blockTo && end - first == WIDE) {
                         GemmMicroKernel.wide(registers, x, xRow, first, rows - 1, taps, chunk, packed.weights,
+                                packed.blockOffset(b), packed.blockOffset(b + 1),
+                                c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
+                        continue;
+                    }
+                    if (b + 1 < blockTo && narrowPairs) {
+                        GemmMicroKernel.narrowPair(x, xRow, first, rows - 1, taps, chunk, packed.weights,
                                 packed.blockOffset(b), packed.blockOffset(b + 1),
                                 c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
                         continue;
@@ -493,9 +502,12 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
      */
     private void runOneChunk(int blockFrom, int blockTo, int tileFrom, int tileTo, float[] x, float[] c, float[] y,
                              float[] residual) {
+        // Not for a fully connected layer at batch 1, whose one row the clamped 4-row tile would compute four times.
+        boolean pairsNarrow = GemmMicroKernel.pairsNarrowTiles(registers) && !plainOutput;
         for (int tile = tileFrom; tile < tileTo; tile++) {
             int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
             int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
+            boolean narrowPairs = pairsNarrow && end - first < WIDE;
             boolean adjacent = end - first == WIDE && adjacentFrom[first];
             for (int b = blockFrom; b < blockTo; b += 2) {
                 if (adjacent && b + 1 < blockTo) {
@@ -506,6 +518,12 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
                 }
                 if (b + 1 < blockTo && end - first == WIDE) {
                     GemmMicroKernel.wideFinal(registers, x, xRow, first, rows - 1, taps, packed.weights,
+                            packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
+                            clipLow, clipHigh, c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
+                    continue;
+                }
+                if (b + 1 < blockTo && narrowPairs) {
+                    GemmMicroKernel.narrowPairFinal(x, xRow, first, rows - 1, taps, packed.weights,
                             packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
                             clipLow, clipHigh, c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
                     continue;
