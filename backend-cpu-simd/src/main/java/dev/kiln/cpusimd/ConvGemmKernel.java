@@ -92,6 +92,13 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
     private final boolean[] adjacentFrom;
     /** Whether a Conv node adds a residual (input 3). */
     private final boolean addsResidual;
+    /**
+     * Whether the micro-kernel adds the residual itself where a tile's 12 rows are adjacent ({@link
+     * GemmMicroKernel4x2#wideFinalAdjacentWholeBlocksResidual}): with 16 registers, a 1x1
+     * convolution (whole-block taps) whose epilogue is clip, residual add, clip, on full column
+     * blocks. Elsewhere {@link #finish} adds it in a second pass over the stored tile.
+     */
+    private final boolean residualInKernel;
 
     /** A convolution; see {@link #supports}. Weights and bias are read once, here, from the node's constants. */
     public ConvGemmKernel(BoundNode node, PreparedWeights prepared) {
@@ -153,6 +160,8 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
         String fused = epilogue.describe();
         this.algorithm = describeConv(w, conv.groups()) + (fused.isEmpty() ? "" : ", epilogue " + fused);
         this.addsResidual = node.inputShape(3) != null;
+        this.residualInKernel = addsResidual && registers.pairRows() == GemmMicroKernel4x2.ROWS && taps.wholeBlocks
+                && taps.chunks() == 1 && epilogue.addsResidualInRegisters() && !epilogue.hasRest() && !lastBlockPartial;
     }
 
     private ConvGemmKernel(BoundNode node, List<PostOp> postOps, PreparedWeights prepared, RegisterTiles registers) {
@@ -189,6 +198,7 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
         this.adjacentFrom = adjacentFrom(xRow);
         this.addsResidual = false;
+        this.residualInKernel = false;
         this.algorithm = "fully connected as GEMM, " + (rows >= WIDE ? registers.describe() : "tile " + NARROW + "x1")
                 + ", K=" + k;
     }
@@ -504,12 +514,23 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
                              float[] residual) {
         // Not for a fully connected layer at batch 1, whose one row the clamped 4-row tile would compute four times.
         boolean pairsNarrow = GemmMicroKernel.pairsNarrowTiles(registers) && !plainOutput;
+        boolean residualInTile = residualInKernel;
         for (int tile = tileFrom; tile < tileTo; tile++) {
             int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
             int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
             boolean narrowPairs = pairsNarrow && end - first < WIDE;
             boolean adjacent = end - first == WIDE && adjacentFrom[first];
+            boolean residualHere = adjacent && residualInTile;
             for (int b = blockFrom; b < blockTo; b += 2) {
+                if (residualHere && b + 1 < blockTo) {
+                    for (int r = 0; r < WIDE; r += GemmMicroKernel4x2.ROWS) {
+                        GemmMicroKernel4x2.wideFinalAdjacentWholeBlocksResidual(x, xRow[first] + r * L, taps,
+                                packed.weights, packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L,
+                                (b + 1) * L, registerBounds[0], registerBounds[1], residual, registerBounds[2],
+                                registerBounds[3], c, cRow, first + r, b * cBlockStride, (b + 1) * cBlockStride);
+                    }
+                    continue;
+                }
                 if (adjacent && b + 1 < blockTo) {
                     GemmMicroKernel.wideFinalAdjacent(registers, x, xRow[first], taps, packed.weights,
                             packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
@@ -545,7 +566,9 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
             if (plainOutput) {
                 copyOut(c, y, first, end, blockFrom, blockTo);
             } else if (epilogue.addsResidualInRegisters()) {
-                finish(c, y, residual, first, end, blockFrom, blockTo);
+                // Pairs of blocks whose kernel added the residual itself are done; a lone last block is not.
+                int finished = residualHere ? blockFrom + (blockTo - blockFrom) / 2 * 2 : blockFrom;
+                finish(c, y, residual, first, end, finished, blockTo);
             } else if (epilogue.hasRest()) {
                 rest(y, residual, first, end, blockFrom, blockTo);
             }

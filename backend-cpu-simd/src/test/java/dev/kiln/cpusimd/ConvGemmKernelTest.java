@@ -91,6 +91,13 @@ class ConvGemmKernelTest {
                 new ConvCase("relu6 then residual add then relu 8->17", 1, 8, 5, 5, 17, Window.square(3, 1, 1), 1, true,
                         List.of(new PostOp.Activate(ActivationFunction.RELU6), new PostOp.AddResidual(),
                                 new PostOp.Activate(ActivationFunction.RELU))),
+                // Full output blocks at every width, 12 adjacent rows: with 16 registers the 4 x 2 kernel
+                // adds the residual itself (three blocks at 16 lanes: a pair and a lone one).
+                new ConvCase("1x1 residual add then relu, full blocks 32->48", 2, 32, 7, 9, 48, Window.of(1, 1), 1,
+                        true, List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
+                new ConvCase("1x1 relu6 then residual add then relu, full blocks 16->32", 1, 16, 6, 8, 32,
+                        Window.of(1, 1), 1, true, List.of(new PostOp.Activate(ActivationFunction.RELU6),
+                        new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
                 new ConvCase("silu then residual add 16->33", 1, 16, 7, 5, 33, Window.of(1, 1), 1, true,
                         List.of(new PostOp.Activate(ActivationFunction.SILU), new PostOp.AddResidual())),
                 new ConvCase("residual add then sigmoid 16->20", 1, 16, 6, 7, 20, Window.of(1, 1), 1, true,
