@@ -199,8 +199,9 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
         this.adjacentFrom = adjacentFrom(xRow);
         this.addsResidual = false;
         this.residualInKernel = false;
-        this.algorithm = "fully connected as GEMM, " + (rows >= WIDE ? registers.describe() : "tile " + NARROW + "x1")
-                + ", K=" + k;
+        this.algorithm = "fully connected as GEMM, " + (rows >= WIDE ? registers.describe()
+                : rows == 1 && GemmMicroKernel.pairsNarrowTiles(registers) ? "one row, 4 sums over k"
+                : "tile " + NARROW + "x1") + ", K=" + k;
     }
 
     /**
@@ -519,6 +520,8 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
             int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
             int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
             boolean narrowPairs = pairsNarrow && end - first < WIDE;
+            // A fully connected layer's lone row (batch 1), with 16 registers (not measured with 32).
+            boolean singleRow = plainOutput && end - first == 1 && GemmMicroKernel.pairsNarrowTiles(registers);
             boolean adjacent = end - first == WIDE && adjacentFrom[first];
             boolean residualHere = adjacent && residualInTile;
             for (int b = blockFrom; b < blockTo; b += 2) {
@@ -552,6 +555,12 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
                 for (int single = b; single < Math.min(b + 2, blockTo); single++) {
                     if (end - first == WIDE) {
                         GemmMicroKernel.tallFinal(registers, x, xRow, first, rows - 1, taps, packed.weights,
+                                packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
+                                c, cRow, single * cBlockStride);
+                        continue;
+                    }
+                    if (singleRow) {
+                        GemmMicroKernel.singleRowFinal(x, xRow, first, taps, packed.weights,
                                 packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
                                 c, cRow, single * cBlockStride);
                         continue;

@@ -106,8 +106,14 @@ public final class ConvGemmBenchmark {
                 }
             }
         }
-        if ("FC".contains(filter) || filter.isEmpty()) {
-            int k = 25088, n = 4096;
+        // Fully connected at batch 1: VGG-16's first (weights from memory), and the logits of
+        // ResNet-50 and of MobileNet v2 / EfficientNet-B0 (weights in the last-level cache).
+        for (int[] fc : new int[][] {{25088, 4096}, {2048, 1000}, {1280, 1000}}) {
+            int k = fc[0], n = fc[1];
+            String name = "FC " + k + "->" + n + " M=1";
+            if (!name.contains(filter) && !filter.isEmpty()) {
+                continue;
+            }
             Gemm op = Gemm.FULLY_CONNECTED;
             List<Shape> in = Arrays.asList(Shape.of(1, k), Shape.of(n, k), Shape.of(n));
             BoundNode node = new BoundNode(new Node("fc", op, List.of("a", "b", "c"), List.of("y")), in,
@@ -119,7 +125,7 @@ public final class ConvGemmBenchmark {
             for (HostThreads threads : threadChoices) {
                 double[] t = time(() -> kernel.execute(inputs, outputs, scratch, threads), 2.0 * k * n);
                 System.out.printf("%-28s %d thread(s): %7.1f GB/s of weights median (%.3f ms), %.1f GFLOP/s  [%s]%n",
-                        "FC 25088->4096 M=1", threads.parallelism(), 4.0 * k * n / t[0] / 1e9, t[0] * 1e3,
+                        name, threads.parallelism(), 4.0 * k * n / t[0] / 1e9, t[0] * 1e3,
                         2.0 * k * n / t[0] / 1e9, kernel.algorithm());
             }
         }
