@@ -92,6 +92,13 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
     private final boolean[] adjacentFrom;
     /** Whether a Conv node adds a residual (input 3). */
     private final boolean addsResidual;
+    /**
+     * Whether the micro-kernel adds the residual itself where a tile's 12 rows are adjacent ({@link
+     * GemmMicroKernel4x2#wideFinalAdjacentWholeBlocksResidual}): with 16 registers, a 1x1
+     * convolution (whole-block taps) whose epilogue is clip, residual add, clip, on full column
+     * blocks. Elsewhere {@link #finish} adds it in a second pass over the stored tile.
+     */
+    private final boolean residualInKernel;
 
     /** A convolution; see {@link #supports}. Weights and bias are read once, here, from the node's constants. */
     public ConvGemmKernel(BoundNode node, PreparedWeights prepared) {
@@ -153,6 +160,8 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
         String fused = epilogue.describe();
         this.algorithm = describeConv(w, conv.groups()) + (fused.isEmpty() ? "" : ", epilogue " + fused);
         this.addsResidual = node.inputShape(3) != null;
+        this.residualInKernel = addsResidual && registers.pairRows() == GemmMicroKernel4x2.ROWS && taps.wholeBlocks
+                && taps.chunks() == 1 && epilogue.addsResidualInRegisters() && !epilogue.hasRest() && !lastBlockPartial;
     }
 
     private ConvGemmKernel(BoundNode node, List<PostOp> postOps, PreparedWeights prepared, RegisterTiles registers) {
@@ -189,8 +198,10 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
         this.tiles = wideTiles + Math.ceilDiv(rows % WIDE, NARROW);
         this.adjacentFrom = adjacentFrom(xRow);
         this.addsResidual = false;
-        this.algorithm = "fully connected as GEMM, " + (rows >= WIDE ? registers.describe() : "tile " + NARROW + "x1")
-                + ", K=" + k;
+        this.residualInKernel = false;
+        this.algorithm = "fully connected as GEMM, " + (rows >= WIDE ? registers.describe()
+                : rows == 1 && GemmMicroKernel.pairsNarrowTiles(registers) ? "one row, 4 sums over k"
+                : "tile " + NARROW + "x1") + ", K=" + k;
     }
 
     /**
@@ -450,16 +461,25 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
             return;
         }
         int chunks = taps.chunks();
+        // Not for a fully connected layer at batch 1, whose one row the clamped 4-row tile would compute four times.
+        boolean pairsNarrow = GemmMicroKernel.pairsNarrowTiles(registers) && !plainOutput;
         for (int chunk = 0; chunk < chunks; chunk++) {
             for (int tile = tileFrom; tile < tileTo; tile++) {
                 int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
                 int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
+                boolean narrowPairs = pairsNarrow && end - first < WIDE;
                 if (chunk == 0) {
                     prime(c, first, end, blockFrom, blockTo);
                 }
                 for (int b = blockFrom; b < blockTo; b += 2) {
                     if (b + 1 < blockTo && end - first == WIDE) {
                         GemmMicroKernel.wide(registers, x, xRow, first, rows - 1, taps, chunk, packed.weights,
+                                packed.blockOffset(b), packed.blockOffset(b + 1),
+                                c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
+                        continue;
+                    }
+                    if (b + 1 < blockTo && narrowPairs) {
+                        GemmMicroKernel.narrowPair(x, xRow, first, rows - 1, taps, chunk, packed.weights,
                                 packed.blockOffset(b), packed.blockOffset(b + 1),
                                 c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
                         continue;
@@ -493,11 +513,27 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
      */
     private void runOneChunk(int blockFrom, int blockTo, int tileFrom, int tileTo, float[] x, float[] c, float[] y,
                              float[] residual) {
+        // Not for a fully connected layer at batch 1, whose one row the clamped 4-row tile would compute four times.
+        boolean pairsNarrow = GemmMicroKernel.pairsNarrowTiles(registers) && !plainOutput;
+        boolean residualInTile = residualInKernel;
         for (int tile = tileFrom; tile < tileTo; tile++) {
             int first = tile < wideTiles ? tile * WIDE : wideTiles * WIDE + (tile - wideTiles) * NARROW;
             int end = Math.min(first + (tile < wideTiles ? WIDE : NARROW), rows);
+            boolean narrowPairs = pairsNarrow && end - first < WIDE;
+            // A fully connected layer's lone row (batch 1), with 16 registers (not measured with 32).
+            boolean singleRow = plainOutput && end - first == 1 && GemmMicroKernel.pairsNarrowTiles(registers);
             boolean adjacent = end - first == WIDE && adjacentFrom[first];
+            boolean residualHere = adjacent && residualInTile;
             for (int b = blockFrom; b < blockTo; b += 2) {
+                if (residualHere && b + 1 < blockTo) {
+                    for (int r = 0; r < WIDE; r += GemmMicroKernel4x2.ROWS) {
+                        GemmMicroKernel4x2.wideFinalAdjacentWholeBlocksResidual(x, xRow[first] + r * L, taps,
+                                packed.weights, packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L,
+                                (b + 1) * L, registerBounds[0], registerBounds[1], residual, registerBounds[2],
+                                registerBounds[3], c, cRow, first + r, b * cBlockStride, (b + 1) * cBlockStride);
+                    }
+                    continue;
+                }
                 if (adjacent && b + 1 < blockTo) {
                     GemmMicroKernel.wideFinalAdjacent(registers, x, xRow[first], taps, packed.weights,
                             packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
@@ -510,9 +546,21 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
                             clipLow, clipHigh, c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
                     continue;
                 }
+                if (b + 1 < blockTo && narrowPairs) {
+                    GemmMicroKernel.narrowPairFinal(x, xRow, first, rows - 1, taps, packed.weights,
+                            packed.blockOffset(b), packed.blockOffset(b + 1), packed.bias, b * L, (b + 1) * L,
+                            clipLow, clipHigh, c, cRow, b * cBlockStride, (b + 1) * cBlockStride);
+                    continue;
+                }
                 for (int single = b; single < Math.min(b + 2, blockTo); single++) {
                     if (end - first == WIDE) {
                         GemmMicroKernel.tallFinal(registers, x, xRow, first, rows - 1, taps, packed.weights,
+                                packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
+                                c, cRow, single * cBlockStride);
+                        continue;
+                    }
+                    if (singleRow) {
+                        GemmMicroKernel.singleRowFinal(x, xRow, first, taps, packed.weights,
                                 packed.blockOffset(single), packed.bias, single * L, clipLow, clipHigh,
                                 c, cRow, single * cBlockStride);
                         continue;
@@ -527,7 +575,9 @@ public final class ConvGemmKernel implements ExpansionRows, PaddedUploadReader {
             if (plainOutput) {
                 copyOut(c, y, first, end, blockFrom, blockTo);
             } else if (epilogue.addsResidualInRegisters()) {
-                finish(c, y, residual, first, end, blockFrom, blockTo);
+                // Pairs of blocks whose kernel added the residual itself are done; a lone last block is not.
+                int finished = residualHere ? blockFrom + (blockTo - blockFrom) / 2 * 2 : blockFrom;
+                finish(c, y, residual, first, end, finished, blockTo);
             } else if (epilogue.hasRest()) {
                 rest(y, residual, first, end, blockFrom, blockTo);
             }

@@ -242,6 +242,71 @@ final class GemmMicroKernel4x2 {
     }
 
     /**
+     * {@link #wideFinalAdjacentWholeBlocks} with a residual add in registers: each sum is clipped to
+     * [low1, high1], added to {@code residual} at its own place in {@code c} (a blocked output,
+     * the residual laid out alike), clipped to [low2, high2] and stored once (the bounds of {@link
+     * Epilogue#registerBounds()}). A separate pass after the store read every output back; on
+     * ResNet-50's 1x1 layers with a residual that cost up to a third of the layer under {@code
+     * -XX:UseAVX=2}. Full column blocks only: padding lanes are not masked here.
+     */
+    static void wideFinalAdjacentWholeBlocksResidual(float[] x, int firstInput, ReductionTaps taps,
+                                                     float[] w, int weightsA, int weightsB, float[] bias, int biasA,
+                                                     int biasB, float low1, float high1, float[] residual,
+                                                     float low2, float high2,
+                                                     float[] c, int[] cRow, int firstRow, int cA, int cB) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a1 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a2 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector a3 = FloatVector.fromArray(S, bias, biasA);
+        FloatVector b0 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b1 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b2 = FloatVector.fromArray(S, bias, biasB);
+        FloatVector b3 = FloatVector.fromArray(S, bias, biasB);
+        int[] offset = taps.offset, firstK = taps.firstK;
+        for (int t = taps.chunkStart[0], end = taps.chunkStart[1]; t < end; t++) {
+            int p = firstInput + offset[t];
+            int wa = weightsA + firstK[t] * L, wb = weightsB + firstK[t] * L;
+            for (int k = 0; k < L; k++) {
+                FloatVector va = FloatVector.fromArray(S, w, wa + k * L);
+                FloatVector vb = FloatVector.fromArray(S, w, wb + k * L);
+                FloatVector v;
+                v = FloatVector.broadcast(S, x[p + k + 0 * L]);
+                a0 = v.fma(va, a0);
+                b0 = v.fma(vb, b0);
+                v = FloatVector.broadcast(S, x[p + k + 1 * L]);
+                a1 = v.fma(va, a1);
+                b1 = v.fma(vb, b1);
+                v = FloatVector.broadcast(S, x[p + k + 2 * L]);
+                a2 = v.fma(va, a2);
+                b2 = v.fma(vb, b2);
+                v = FloatVector.broadcast(S, x[p + k + 3 * L]);
+                a3 = v.fma(va, a3);
+                b3 = v.fma(vb, b3);
+            }
+        }
+        int at0 = cRow[firstRow + 0];
+        int at1 = cRow[firstRow + 1];
+        int at2 = cRow[firstRow + 2];
+        int at3 = cRow[firstRow + 3];
+        a0.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at0 + cA)).max(low2).min(high2)
+                .intoArray(c, at0 + cA);
+        a1.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at1 + cA)).max(low2).min(high2)
+                .intoArray(c, at1 + cA);
+        a2.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at2 + cA)).max(low2).min(high2)
+                .intoArray(c, at2 + cA);
+        a3.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at3 + cA)).max(low2).min(high2)
+                .intoArray(c, at3 + cA);
+        b0.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at0 + cB)).max(low2).min(high2)
+                .intoArray(c, at0 + cB);
+        b1.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at1 + cB)).max(low2).min(high2)
+                .intoArray(c, at1 + cB);
+        b2.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at2 + cB)).max(low2).min(high2)
+                .intoArray(c, at2 + cB);
+        b3.max(low1).min(high1).add(FloatVector.fromArray(S, residual, at3 + cB)).max(low2).min(high2)
+                .intoArray(c, at3 + cB);
+    }
+
+    /**
      * As {@link #wideFinalAdjacent} where every tap is whole channel blocks ({@link
      * ReductionTaps#blockLengths}, e.g. a KxK convolution's rows of kw blocks): the k loop runs block
      * by block to the constant {@code L}, which C2 unrolls. 3x3 64->64 at 56x56 under {@code

@@ -17,14 +17,17 @@ import java.util.Arrays;
  */
 final class ReductionTaps {
     /**
-     * k per chunk: 1536 floats of weights per column, 192 KiB for a pair of column blocks, in a
-     * 1-2 MiB L2. A layer whose K fits in one chunk (every 1x1 and every 3x3 up to 128 input
-     * channels in the six networks) starts from the bias and stores its tile once; more chunks
-     * mean partial sums stored and reloaded. Measured on whole networks (RatioAgainstOnnxRuntime,
-     * ResNet-50 median ms at 512 / 1152 / 1536 / 2304 / 4800: 43.7 / 35.6 / 32.2 / 37.2 / 36.8;
-     * VGG-16 and GoogLeNet follow), where chunks of 512 lost to the second pass over the output.
+     * k per chunk: 192 KiB of weights for a pair of column blocks at every width, in a 1-2 MiB L2
+     * (1536 k with 16 lanes, 3072 with 8, AVX2, 6144 with 4). A layer whose K fits in one chunk
+     * starts from the bias and stores its tile once; more chunks mean partial sums stored and
+     * reloaded. Measured on whole networks at 16 lanes (RatioAgainstOnnxRuntime, ResNet-50 median
+     * ms at 512 / 1152 / 1536 / 2304 / 4800: 43.7 / 35.6 / 32.2 / 37.2 / 36.8; VGG-16 and GoogLeNet
+     * follow), where chunks of 512 lost to the second pass over the output. At 8 lanes (under
+     * {@code -XX:UseAVX=2}, one core, {@code ConvGemmBenchmark}) the same bytes keep ResNet-50's
+     * 1x1 2048->512 at 7x7 in one chunk: 1.94-1.99 -> 1.60-1.66 ms; the
+     * 3x3 512->512 at 7x7 in two rather than three: 4.02 -> 3.85 ms.
      */
-    static final int CHUNK_K = 1536;
+    static final int CHUNK_K = 1536 * 16 / Math.min(16, BlockedLayout.LANES);
     /** Tap length for a plain row-major input, where all of K is contiguous. */
     private static final int ROW_TAP = 256;
 

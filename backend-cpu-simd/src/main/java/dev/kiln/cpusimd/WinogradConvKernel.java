@@ -20,7 +20,8 @@ import java.util.Arrays;
  * same micro-kernels as every other convolution: 16 multiply-adds per output pair instead of 36.
  * The price is three passes over memory (the transformed tiles are 4x the input, the products 4x
  * the output), so it wins only on large layers with many channels, where the GEMMs dominate
- * ({@link #wins}: VGG-16's 256- and 512-channel layers at 56x56 and 28x28).
+ * ({@link #wins}: with AVX-512's 32 registers VGG-16's 256- and 512-channel layers at 56x56 and
+ * 28x28; with AVX2's 16, where the direct GEMM's tile is smaller, from 128 channels at 14x14).
  *
  * <p>The transformed tiles of position p are laid out as an NCHWc image of {@code tiles} pixels
  * (and the products likewise), so the GEMM of position p is a 1x1 convolution over it, its rows
@@ -109,25 +110,49 @@ public final class WinogradConvKernel implements SimdKernel {
     }
 
     /**
-     * Fewer input channels than this and the transforms' memory traffic outweighs the GEMMs'
-     * saving inside a network. Measured per node in whole-network runs on two threads (`kiln bench
-     * --profile`): VGG-16's 512-channel 28x28 layers 14.0 -> 10.9 ms and 256-channel 56x56 ones
-     * 14.3 -> 12.8 ms, but GoogLeNet's 128-channel 28x28 and 14x14 layers 1.4 -> 2.0 ms and
-     * 0.5 -> 0.8 ms and ResNet-50's 256-channel 14x14 ones 0.93 -> 0.97 ms. (The kernel alone on
-     * one core, its data in cache, was 1.5x faster from 128 channels up: in a network it is not.)
+     * With 32 vector registers (AVX-512), fewer input channels than this and the transforms' memory
+     * traffic outweighs the GEMMs' saving inside a network. Measured per node in whole-network runs
+     * on two threads (`kiln bench --profile`): VGG-16's 512-channel 28x28 layers 14.0 -> 10.9 ms and
+     * 256-channel 56x56 ones 14.3 -> 12.8 ms, but GoogLeNet's 128-channel 28x28 and 14x14 layers 1.4
+     * -> 2.0 ms and 0.5 -> 0.8 ms and ResNet-50's 256-channel 14x14 ones 0.93 -> 0.97 ms. (The kernel
+     * alone on one core, its data in cache, was 1.5x faster from 128 channels up: in a network it is
+     * not.)
      */
     static final int MIN_CHANNELS = 256;
     /** Fewer tiles than this (a 28x28 output at batch 1): see {@link #MIN_CHANNELS}. */
     static final int MIN_TILES = 196;
+    /**
+     * {@link #MIN_CHANNELS} with 16 vector registers (AVX2): there the direct GEMM's 4 x 2 tile
+     * reaches 50-65 GFLOP/s of a 75-85 peak on one core, so the 2.25x fewer multiply-adds weigh
+     * more than the transforms' traffic. ResNet-50 under {@code -XX:UseAVX=2}, one thread, per
+     * node in whole-network runs ({@code kiln bench --profile}, alternating runs): 128 channels at
+     * 28x28 3.8 -> 2.1 ms, 256 at 14x14 4.0 -> 2.4 ms; 64 at 56x56 3.7 -> 3.3 ms on one thread but
+     * no clear gain on two; 512 at 7x7 (16 tiles) 4.8 -> 4.9-5.1 ms. Alone in cache, one core:
+     * 0.54-0.56x the GEMM's time from 96 channels up at 28x28 and 14x14 ({@code WinogradBenchmark}).
+     */
+    static final int MIN_CHANNELS_16_REGISTERS = 128;
+    /** Fewer tiles than this (a 14x14 output at batch 1) with 16 vector registers: see {@link #MIN_CHANNELS_16_REGISTERS}. */
+    static final int MIN_TILES_16_REGISTERS = 49;
 
-    /** Whether this kernel beats {@link ConvGemmKernel} on the node: see {@link #MIN_CHANNELS}. */
+    /** Whether this kernel beats {@link ConvGemmKernel} on the node on this machine: see {@link #wins(BoundNode, RegisterTiles)}. */
     public static boolean wins(BoundNode node) {
+        return wins(node, RegisterTiles.MACHINE);
+    }
+
+    /**
+     * Whether this kernel beats {@link ConvGemmKernel}'s tile for {@code registers} on the node: from
+     * {@link #MIN_CHANNELS} input channels and {@link #MIN_TILES} output tiles with 32 registers,
+     * from {@link #MIN_CHANNELS_16_REGISTERS} and {@link #MIN_TILES_16_REGISTERS} with fewer.
+     */
+    static boolean wins(BoundNode node, RegisterTiles registers) {
         if (unsupportedReason(node) != null) {
             return false;
         }
         Shape ys = node.outputShape();
         long tiles = (long) ys.dim(0) * Math.ceilDiv(ys.dim(2), 2) * Math.ceilDiv(ys.dim(3), 2);
-        return node.inputShape(0).dim(1) >= MIN_CHANNELS && tiles >= MIN_TILES;
+        boolean wide = registers.vectorRegisters() >= 32;
+        return node.inputShape(0).dim(1) >= (wide ? MIN_CHANNELS : MIN_CHANNELS_16_REGISTERS)
+                && tiles >= (wide ? MIN_TILES : MIN_TILES_16_REGISTERS);
     }
 
     /** Null when this kernel runs the node, else why not. */

@@ -39,7 +39,10 @@ public final class ConvGemmBenchmark {
         List<HostThreads> threadChoices = onlyThreads == 1 ? List.of(HostThreads.SEQUENTIAL)
                 : onlyThreads == 2 ? List.of(ConvGemmKernelTest.TWO_THREADS)
                 : List.of(HostThreads.SEQUENTIAL, ConvGemmKernelTest.TWO_THREADS);
-        record Layer(String name, Shape x, int outChannels, Window window) {
+        record Layer(String name, Shape x, int outChannels, Window window, boolean residual) {
+            Layer(String name, Shape x, int outChannels, Window window) {
+                this(name, x, outChannels, window, false);
+            }
         }
         List<Layer> layers = List.of(
                 new Layer("1x1 256->64 at 56x56", Shape.of(1, 256, 56, 56), 64, Window.of(1, 1)),
@@ -56,19 +59,35 @@ public final class ConvGemmBenchmark {
                 new Layer("1x1 96->24 at 56x56", Shape.of(1, 96, 56, 56), 24, Window.of(1, 1)),
                 new Layer("1x1 24->144 at 56x56", Shape.of(1, 24, 56, 56), 144, Window.of(1, 1)),
                 new Layer("1x1 32->16 at 112x112", Shape.of(1, 32, 112, 112), 16, Window.of(1, 1)),
-                new Layer("3x3 s2 3->32 at 224 pad 1", Shape.of(1, 3, 224, 224), 32, Window.square(3, 2, 1)));
+                new Layer("3x3 s2 3->32 at 224 pad 1", Shape.of(1, 3, 224, 224), 32, Window.square(3, 2, 1)),
+                // ResNet-50's and MobileNet v2's 1x1 layers that add the block's input (Add then Relu).
+                new Layer("1x1 64->256 at 56x56 + residual", Shape.of(1, 64, 56, 56), 256, Window.of(1, 1), true),
+                new Layer("1x1 128->512 at 28x28 + residual", Shape.of(1, 128, 28, 28), 512, Window.of(1, 1), true),
+                new Layer("1x1 256->1024 at 14x14 + residual", Shape.of(1, 256, 14, 14), 1024, Window.of(1, 1), true),
+                new Layer("1x1 512->2048 at 7x7 + residual", Shape.of(1, 512, 7, 7), 2048, Window.of(1, 1), true),
+                new Layer("1x1 144->24 at 56x56 + residual", Shape.of(1, 144, 56, 56), 24, Window.of(1, 1), true));
         for (Layer layer : layers) {
             if (!layer.name().contains(filter)) {
                 continue;
             }
             Shape ws = Shape.of(layer.outChannels(), layer.x().dim(1), layer.window().kernelH(), layer.window().kernelW());
-            Conv op = new Conv(layer.window(), 1, List.of(new PostOp.Activate(ActivationFunction.RELU)));
-            List<Shape> in = Arrays.asList(layer.x(), ws, Shape.of(layer.outChannels()));
-            Shape ys = op.inferShapes(in).getFirst();
-            BoundNode node = new BoundNode(new Node("conv", op, List.of("x", "w", "b"), List.of("y")), in, List.of(ys),
-                    Arrays.asList(null, random(ws), random(Shape.of(layer.outChannels()))));
+            Conv op = new Conv(layer.window(), 1, layer.residual()
+                    ? List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))
+                    : List.of(new PostOp.Activate(ActivationFunction.RELU)));
+            List<Shape> in = new ArrayList<>(Arrays.asList(layer.x(), ws, Shape.of(layer.outChannels())));
+            Shape ys = layer.window().outputShape(layer.x(), layer.outChannels(), false);
+            List<String> names = new ArrayList<>(List.of("x", "w", "b"));
+            List<Tensor> constants = new ArrayList<>(Arrays.asList(null, random(ws), random(Shape.of(layer.outChannels()))));
+            if (layer.residual()) {
+                in.add(ys);
+                names.add("r");
+                constants.add(null);
+            }
+            BoundNode node = new BoundNode(new Node("conv", op, names, List.of("y")), in, List.of(ys), constants);
             double flops = 2.0 * ys.elementCount() * ws.dim(1) * ws.dim(2) * ws.dim(3);
-            float[][] inputs = {values(BlockedLayout.floats(layer.x())), null, null};
+            float[][] inputs = layer.residual()
+                    ? new float[][] {values(BlockedLayout.floats(layer.x())), null, null, values(BlockedLayout.floats(ys))}
+                    : new float[][] {values(BlockedLayout.floats(layer.x())), null, null};
             float[][] outputs = {new float[(int) BlockedLayout.floats(ys)]};
             for (HostThreads threads : threadChoices) {
                 List<ConvGemmKernel> kernels = new ArrayList<>();
@@ -87,8 +106,14 @@ public final class ConvGemmBenchmark {
                 }
             }
         }
-        if ("FC".contains(filter) || filter.isEmpty()) {
-            int k = 25088, n = 4096;
+        // Fully connected at batch 1: VGG-16's first (weights from memory), and the logits of
+        // ResNet-50 and of MobileNet v2 / EfficientNet-B0 (weights in the last-level cache).
+        for (int[] fc : new int[][] {{25088, 4096}, {2048, 1000}, {1280, 1000}}) {
+            int k = fc[0], n = fc[1];
+            String name = "FC " + k + "->" + n + " M=1";
+            if (!name.contains(filter) && !filter.isEmpty()) {
+                continue;
+            }
             Gemm op = Gemm.FULLY_CONNECTED;
             List<Shape> in = Arrays.asList(Shape.of(1, k), Shape.of(n, k), Shape.of(n));
             BoundNode node = new BoundNode(new Node("fc", op, List.of("a", "b", "c"), List.of("y")), in,
@@ -100,7 +125,7 @@ public final class ConvGemmBenchmark {
             for (HostThreads threads : threadChoices) {
                 double[] t = time(() -> kernel.execute(inputs, outputs, scratch, threads), 2.0 * k * n);
                 System.out.printf("%-28s %d thread(s): %7.1f GB/s of weights median (%.3f ms), %.1f GFLOP/s  [%s]%n",
-                        "FC 25088->4096 M=1", threads.parallelism(), 4.0 * k * n / t[0] / 1e9, t[0] * 1e3,
+                        name, threads.parallelism(), 4.0 * k * n / t[0] / 1e9, t[0] * 1e3,
                         2.0 * k * n / t[0] / 1e9, kernel.algorithm());
             }
         }
@@ -114,7 +139,7 @@ public final class ConvGemmBenchmark {
      * ({@code HostThreads.SEQUENTIAL}): a host shared with other jobs then takes the core away
      * without counting in the result (its caches still suffer).
      */
-    private static double[][] timeInTurns(List<Runnable> runs, double flops, int threadsForTurns) {
+    static double[][] timeInTurns(List<Runnable> runs, double flops, int threadsForTurns) {
         double[][] result = new double[runs.size()][3];
         for (int i = 0; i < runs.size(); i++) {
             long start = System.nanoTime();
@@ -174,11 +199,11 @@ public final class ConvGemmBenchmark {
         return new double[] {samples.get(samples.size() / 2), first};
     }
 
-    private static Tensor random(Shape s) {
+    static Tensor random(Shape s) {
         return Tensor.of(s, values(s.elementCount()));
     }
 
-    private static float[] values(long count) {
+    static float[] values(long count) {
         Random r = new Random(42);
         float[] v = new float[(int) count];
         for (int i = 0; i < v.length; i++) {

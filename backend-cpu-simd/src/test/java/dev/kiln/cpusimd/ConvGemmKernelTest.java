@@ -91,6 +91,13 @@ class ConvGemmKernelTest {
                 new ConvCase("relu6 then residual add then relu 8->17", 1, 8, 5, 5, 17, Window.square(3, 1, 1), 1, true,
                         List.of(new PostOp.Activate(ActivationFunction.RELU6), new PostOp.AddResidual(),
                                 new PostOp.Activate(ActivationFunction.RELU))),
+                // Full output blocks at every width, 12 adjacent rows: with 16 registers the 4 x 2 kernel
+                // adds the residual itself (three blocks at 16 lanes: a pair and a lone one).
+                new ConvCase("1x1 residual add then relu, full blocks 32->48", 2, 32, 7, 9, 48, Window.of(1, 1), 1,
+                        true, List.of(new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
+                new ConvCase("1x1 relu6 then residual add then relu, full blocks 16->32", 1, 16, 6, 8, 32,
+                        Window.of(1, 1), 1, true, List.of(new PostOp.Activate(ActivationFunction.RELU6),
+                        new PostOp.AddResidual(), new PostOp.Activate(ActivationFunction.RELU))),
                 new ConvCase("silu then residual add 16->33", 1, 16, 7, 5, 33, Window.of(1, 1), 1, true,
                         List.of(new PostOp.Activate(ActivationFunction.SILU), new PostOp.AddResidual())),
                 new ConvCase("residual add then sigmoid 16->20", 1, 16, 6, 7, 20, Window.of(1, 1), 1, true,
@@ -190,15 +197,22 @@ class ConvGemmKernelTest {
     @Test
     void winogradIsChosenOnlyWhereItWins() {
         Conv op = new Conv(Window.square(3, 1, 1), 1, List.of());
-        // Per node in whole networks (see WinogradConvKernel.MIN_CHANNELS): faster on VGG-16's
-        // 256 channels at 56x56 and 512 at 28x28, slower on 128 at 28x28 and 256 at 14x14.
-        int[][] shapes = {{64, 56}, {128, 28}, {256, 14}, {512, 7}, {256, 56}, {512, 28}};
-        boolean[] wins = {false, false, false, false, true, true};
+        // Per node in whole networks (see WinogradConvKernel.MIN_CHANNELS): with 32 registers faster
+        // on VGG-16's 256 channels at 56x56 and 512 at 28x28, slower on 128 at 28x28 and 256 at
+        // 14x14; with 16 (AVX2, a smaller GEMM tile) faster from 128 channels at 14x14 on.
+        int[][] shapes = {{64, 56}, {128, 28}, {256, 14}, {512, 7}, {256, 56}, {512, 28}, {96, 28}};
+        boolean[] winsWith32 = {false, false, false, false, true, true, false};
+        boolean[] winsWith16 = {false, true, true, false, true, true, false};
         for (int i = 0; i < shapes.length; i++) {
             int c = shapes[i][0], size = shapes[i][1];
             Shape xs = Shape.of(1, c, size, size), ws = Shape.of(c, c, 3, 3);
             BoundNode node = bind(op, Arrays.asList(xs, ws, null), Arrays.asList(null, Tensor.allocate(ws), null));
-            assertEquals(wins[i], WinogradConvKernel.wins(node), c + " channels at " + size);
+            assertEquals(winsWith32[i], WinogradConvKernel.wins(node, RegisterTiles.THIRTY_TWO),
+                    c + " channels at " + size + ", 32 registers");
+            assertEquals(winsWith16[i], WinogradConvKernel.wins(node, RegisterTiles.SIXTEEN),
+                    c + " channels at " + size + ", 16 registers");
+            assertEquals(WinogradConvKernel.wins(node, RegisterTiles.MACHINE), WinogradConvKernel.wins(node),
+                    "the machine's register file decides");
         }
     }
 

@@ -39,7 +39,11 @@ class DepthwiseConvKernelTest {
         if (conv.hasResidual()) {
             operands.add(input(ys, uniform(KernelHarness.count(ys), seed + 3)));
         }
-        check(conv, n -> new DepthwiseConvKernel(n, PreparedWeights.unshared()), 1e-5, operands.toArray(KernelHarness.Operand[]::new));
+        // Both register files' forms at this JVM's width (the module's tests run at three).
+        for (RegisterTiles registers : List.of(RegisterTiles.THIRTY_TWO, RegisterTiles.SIXTEEN)) {
+            check(conv, n -> new DepthwiseConvKernel(n, PreparedWeights.unshared(), registers), 1e-5,
+                    operands.toArray(KernelHarness.Operand[]::new));
+        }
     }
 
     @Test
