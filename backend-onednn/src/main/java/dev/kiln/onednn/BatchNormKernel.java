@@ -10,14 +10,8 @@ import java.util.stream.IntStream;
  * Batch normalization with constant parameters, the {@code onednn-batch-normalization} form (the optimizer folds it
  * otherwise).
  */
-final class BatchNormKernel implements OneDnnKernel {
+record BatchNormKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    BatchNormKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

@@ -11,14 +11,8 @@ import java.util.Arrays;
  * Element-wise Add, Sub, Mul, Div, Max, Min, the {@code onednn-binary} form: oneDNN's binary primitive, broadcasting
  * the second operand.
  */
-final class BinaryKernel implements OneDnnKernel {
+record BinaryKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    BinaryKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

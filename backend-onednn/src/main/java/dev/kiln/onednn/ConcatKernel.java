@@ -6,14 +6,8 @@ import dev.kiln.spi.BoundNode;
 import java.lang.foreign.MemorySegment;
 
 /** Concatenation along one axis, the {@code onednn-concat} form, sized by the values it moves. */
-final class ConcatKernel implements OneDnnKernel {
+record ConcatKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    ConcatKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

@@ -7,14 +7,8 @@ import dev.kiln.spi.BoundNode;
 import java.lang.foreign.MemorySegment;
 
 /** A standalone activation, the {@code onednn-eltwise} form: oneDNN's eltwise primitive in its input's layout. */
-final class EltwiseKernel implements OneDnnKernel {
+record EltwiseKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    EltwiseKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

@@ -10,14 +10,8 @@ import java.lang.foreign.MemorySegment;
  * Global max or average pooling of a 4-D value, the {@code onednn-global-pooling} form: a pooling whose window is
  * the plane.
  */
-final class GlobalPoolingKernel implements OneDnnKernel {
+record GlobalPoolingKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    GlobalPoolingKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

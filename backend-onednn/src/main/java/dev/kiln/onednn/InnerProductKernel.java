@@ -11,14 +11,8 @@ import java.lang.foreign.MemorySegment;
  * A fully connected layer, the {@code onednn-inner-product} form: Gemm with B constant, no transposed A, alpha 1, an
  * optional bias row.
  */
-final class InnerProductKernel implements OneDnnKernel {
+record InnerProductKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    InnerProductKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

@@ -6,14 +6,8 @@ import dev.kiln.spi.BoundNode;
 import java.lang.foreign.MemorySegment;
 
 /** Local response normalization across channels of odd size, the {@code onednn-lrn} form. */
-final class LrnKernel implements OneDnnKernel {
+record LrnKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    LrnKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

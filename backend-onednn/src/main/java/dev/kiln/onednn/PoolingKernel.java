@@ -10,14 +10,8 @@ import java.lang.foreign.MemorySegment;
 
 /** Max and average pooling, the {@code onednn-pooling} form; oneDNN has no ceil mode, so its end padding is extended.
  * */
-final class PoolingKernel implements OneDnnKernel {
+record PoolingKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    PoolingKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {

@@ -4,18 +4,11 @@ import dev.kiln.graph.ops.Flatten;
 import dev.kiln.graph.ops.Reshape;
 import dev.kiln.spi.BoundNode;
 
-
 /**
  * Flatten and Reshape, the {@code onednn-reshape} form: a view of the plain layout (a reorder to it first when the
  * value is blocked).
  */
-final class ReshapeKernel implements OneDnnKernel {
-    private final BoundNode node;
-
-    ReshapeKernel(BoundNode node) {
-        this.node = node;
-    }
-
+record ReshapeKernel(BoundNode node) implements OneDnnKernel {
     @Override
     public int lower(OneDnnLowering lowering) {
         LoweringContext c = LoweringContext.of(lowering);

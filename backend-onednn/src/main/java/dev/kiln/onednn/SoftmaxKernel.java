@@ -6,14 +6,8 @@ import dev.kiln.spi.BoundNode;
 import java.lang.foreign.MemorySegment;
 
 /** Softmax over one axis, the {@code onednn-softmax} form. */
-final class SoftmaxKernel implements OneDnnKernel {
+record SoftmaxKernel(BoundNode node) implements OneDnnKernel {
     private static final MemorySegment NULL = MemorySegment.NULL;
-
-    private final BoundNode node;
-
-    SoftmaxKernel(BoundNode node) {
-        this.node = node;
-    }
 
     @Override
     public int lower(OneDnnLowering lowering) {
