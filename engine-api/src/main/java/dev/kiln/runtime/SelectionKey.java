@@ -42,7 +42,7 @@ public final class SelectionKey {
         StringBuilder text = new StringBuilder();
         new java.util.TreeMap<>(pins).forEach((node, id) -> text.append(text.isEmpty() ? "" : ";").append(node)
                 .append("->").append(id));
-        return key.with("pins", CacheKey.sha256(text.toString()).substring(0, 16));
+        return key.with("pins", CacheKey.fingerprint(text.toString()).substring(0, 16));
     }
 
     private static CacheKey keyOf(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
@@ -70,7 +70,7 @@ public final class SelectionKey {
         return text.toString();
     }
 
-    /** SHA-256 of the nodes (op and attributes, inputs, outputs), inputs, outputs and weight shapes. */
+    /** A hash ({@link CacheKey#fingerprint}) of the nodes (op and attributes, inputs, outputs), inputs, outputs and weight shapes. */
     static String structureHash(Graph graph) {
         StringBuilder text = new StringBuilder();
         for (ValueInfo v : graph.inputs()) {
@@ -84,7 +84,7 @@ public final class SelectionKey {
             text.append(' ').append(n.inputs()).append(" -> ").append(n.outputs()).append('\n');
         }
         text.append("outputs ").append(graph.outputs()).append('\n');
-        return CacheKey.sha256(text.toString()).substring(0, 16);
+        return CacheKey.fingerprint(text.toString()).substring(0, 16);
     }
 
     /**
