@@ -82,14 +82,51 @@ public final class NamedAfterSelection {
                 Map<String, double[]> times = measure(compiled, input, runs);
                 double before = median(times.get("before"));
                 System.out.printf(Locale.ROOT, "%-16s %s before %.2f ms, auto (chose %s) %.2f ms, after %.2f ms;"
-                                + " after/before %.3f; CPU over one idle second after the selection %.0f ms%n",
+                                + " after/before %.3f; CPU over one idle second after the selection %.0f ms;"
+                                + " steps on one thread: before %s, auto %s, after %s%n",
                         model, backend, before, auto.selectionForBatch(1).winner(), median(times.get("auto")),
-                        median(times.get("after")), median(times.get("after")) / before, idleCpuMs);
+                        median(times.get("after")), median(times.get("after")) / before, idleCpuMs,
+                        oneThreadSteps(compiled.get("before")), oneThreadSteps(auto), oneThreadSteps(compiled.get("after")));
             } finally {
                 for (CompiledModel c : compiled.values()) {
                     c.close();
                 }
             }
+        }
+    }
+
+    /**
+     * How many of a oneDNN plan's steps run on one thread, of all: the split oneDNN fixes when a
+     * primitive is created, where a plan compiled at another moment may differ. Read from the
+     * backend's internals by reflection (a diagnostic of this benchmark, not an API); "-" for a
+     * plan that is not oneDNN's, or when the internals have changed.
+     */
+    private static String oneThreadSteps(CompiledModel model) {
+        try {
+            Object plan = dev.kiln.runtime.InternalAccess.plan(model, 1);
+            java.lang.reflect.Field parts = plan.getClass().getDeclaredField("parts");
+            parts.setAccessible(true);
+            Object partitioning = parts.get(plan);
+            java.lang.reflect.Method compiled = partitioning.getClass().getDeclaredMethod("compiled");
+            compiled.setAccessible(true);
+            int one = 0;
+            int all = 0;
+            for (Object partition : (List<?>) compiled.invoke(partitioning)) {
+                if (!partition.getClass().getName().equals("dev.kiln.onednn.OneDnnPartition")) {
+                    return "-";
+                }
+                java.lang.reflect.Field steps = partition.getClass().getDeclaredField("steps");
+                steps.setAccessible(true);
+                for (Object step : (List<?>) steps.get(partition)) {
+                    java.lang.reflect.Method threads = step.getClass().getDeclaredMethod("threads");
+                    threads.setAccessible(true);
+                    one += (int) threads.invoke(step) == 1 ? 1 : 0;
+                    all++;
+                }
+            }
+            return one + "/" + all;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return "-";
         }
     }
 
