@@ -24,6 +24,12 @@ public final class CpuSimdBackend implements Backend {
         return ID;
     }
 
+    /** Kiln's version, the same from every jar of it (not a manifest's, which differs per packaging). */
+    @Override
+    public String version() {
+        return dev.kiln.KilnVersion.current();
+    }
+
     @Override
     public String description() {
         return "Vector API (SIMD) kernels on the host CPU";

@@ -30,6 +30,12 @@ public final class OneDnnBackend implements Backend {
         return ID;
     }
 
+    /** Kiln's version, the same from every jar of it (not a manifest's, which differs per packaging). */
+    @Override
+    public String version() {
+        return dev.kiln.KilnVersion.current();
+    }
+
     @Override
     public String description() {
         return "oneDNN primitives through the foreign-function API";

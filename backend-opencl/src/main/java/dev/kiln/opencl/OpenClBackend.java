@@ -31,6 +31,12 @@ public final class OpenClBackend implements Backend {
         return ID;
     }
 
+    /** Kiln's version, the same from every jar of it (not a manifest's, which differs per packaging). */
+    @Override
+    public String version() {
+        return dev.kiln.KilnVersion.current();
+    }
+
     @Override
     public String description() {
         return "OpenCL C kernels on any OpenCL device (JOCL)";

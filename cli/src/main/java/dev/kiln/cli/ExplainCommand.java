@@ -56,7 +56,10 @@ final class ExplainCommand implements Callable<Integer> {
     /**
      * The JSON contract: op counts use ONNX op names for ops that came from ONNX; bytes are of
      * float32 activations at this batch size (weights are not counted). Fields are only ever
-     * added: {@code partition_details} came after the others.
+     * added: {@code partition_details} came after the others, then {@code compile_ms}: from checking
+     * the backend asked for to the plan for this batch compiled (for {@code auto}, choosing it
+     * included: a cache hit's lookup, or measuring the candidates on a miss), the model's file read
+     * before it.
      */
     record Explanation(String model, String backend, int batch, Map<String, Integer> opsBefore,
                        Map<String, Integer> opsAfter, Map<String, Integer> passes, int rounds,
@@ -64,7 +67,7 @@ final class ExplainCommand implements Callable<Integer> {
                        int activationBuffers, Map<String, Integer> nodesPerBackend, int partitions,
                        SelectionReport selection, String device, long preparedWeightBytes, List<NodeRow> nodes,
                        List<BoundaryRow> boundaries, long boundaryHostBytesPerRun,
-                       List<PartitionRow> partitionDetails) {
+                       List<PartitionRow> partitionDetails, double compileMs) {
     }
 
     /**
@@ -107,45 +110,61 @@ final class ExplainCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
         }
         Engine engine = Engine.create();
-        String backendId = BackendChoice.require(engine, backend, spec.commandLine());
+        BackendChoice.requireKnown(engine, backend, spec.commandLine());
         ModelSource source = ModelSource.resolve(model, spec.commandLine());
         Explanation e;
-        try (Graph graph = source.build(0);
-             CompiledModel compiled = engine.compile(graph,
-                     pin.applyTo(new CompileOptions(backendId, Engine.configuredDevice(), true)))) {
-            if (!graph.hasFixedShapesBesidesBatch()) {
-                throw new KilnException(source.name() + " has input shapes " + graph.inputs()
-                        + " that are open beyond the batch; explain needs fixed image sizes");
+        try (Graph graph = source.build(0)) {
+            // Timed from the backend check: a named backend is probed there (its native library loaded),
+            // auto's winner inside compile, so both pay the same work inside the time.
+            long compileStarted = System.nanoTime();
+            String backendId = BackendChoice.require(engine, backend, spec.commandLine());
+            try (CompiledModel compiled = engine.compile(graph,
+                    pin.applyTo(new CompileOptions(backendId, Engine.configuredDevice(), true)))) {
+                e = explain(source, graph, compiled, compileStarted);
             }
-            OptimizationReport report = compiled.optimization().orElseThrow();
-            ExecutionPlan plan = InternalAccess.plan(compiled, batch);
-            MemoryPlan memory = plan.wholeGraphMemoryPlan();
-            Map<String, Integer> perBackend = new LinkedHashMap<>();
-            for (NodePlacement p : plan.placements()) {
-                perBackend.merge(p.backend(), 1, Integer::sum);
-            }
-            List<NodeRow> nodes = plan.placements().stream()
-                    .map(p -> new NodeRow(p.node(), p.op(), p.backend(), p.partition(), p.kernel(), p.provider(),
-                            p.algorithm(), p.reason()))
-                    .toList();
-            List<BoundaryRow> boundaries = plan.boundaries().stream()
-                    .map(b -> new BoundaryRow(b.name(), b.producer(), b.consumers(), b.hostBytes(),
-                            b.resident() ? "resident" : "host", b.hostBytesPerRun()))
-                    .toList();
-            Selection chosen = compiled.selectionForBatch(batch);
-            e = new Explanation(source.name(), chosen.winner(), batch, report.opsBefore(), report.opsAfter(),
-                    report.rewrites(), report.rounds(), memory.plannedBytes(), memory.naiveBytes(),
-                    memory.largestValueBytes(), memory.bufferCount(), perBackend, plan.partitions().size(),
-                    SelectionReport.of(chosen), compiled.device(), compiled.preparedWeightBytes(), nodes,
-                    boundaries, boundaries.stream().mapToLong(BoundaryRow::hostBytesPerRun).sum(),
-                    plan.partitionSummaries().stream().map(PartitionRow::of).toList());
         }
+        return print(e);
+    }
+
+    private Explanation explain(ModelSource source, Graph graph, CompiledModel compiled, long compileStarted) {
+        if (!graph.hasFixedShapesBesidesBatch()) {
+            throw new KilnException(source.name() + " has input shapes " + graph.inputs()
+                    + " that are open beyond the batch; explain needs fixed image sizes");
+        }
+        OptimizationReport report = compiled.optimization().orElseThrow();
+        ExecutionPlan plan = InternalAccess.plan(compiled, batch);
+        double compileMs = (System.nanoTime() - compileStarted) / 1e6;
+        MemoryPlan memory = plan.wholeGraphMemoryPlan();
+        Map<String, Integer> perBackend = new LinkedHashMap<>();
+        for (NodePlacement p : plan.placements()) {
+            perBackend.merge(p.backend(), 1, Integer::sum);
+        }
+        List<NodeRow> nodes = plan.placements().stream()
+                .map(p -> new NodeRow(p.node(), p.op(), p.backend(), p.partition(), p.kernel(), p.provider(),
+                        p.algorithm(), p.reason()))
+                .toList();
+        List<BoundaryRow> boundaries = plan.boundaries().stream()
+                .map(b -> new BoundaryRow(b.name(), b.producer(), b.consumers(), b.hostBytes(),
+                        b.resident() ? "resident" : "host", b.hostBytesPerRun()))
+                .toList();
+        Selection chosen = compiled.selectionForBatch(batch);
+        return new Explanation(source.name(), chosen.winner(), batch, report.opsBefore(), report.opsAfter(),
+                report.rewrites(), report.rounds(), memory.plannedBytes(), memory.naiveBytes(),
+                memory.largestValueBytes(), memory.bufferCount(), perBackend, plan.partitions().size(),
+                SelectionReport.of(chosen), compiled.device(), compiled.preparedWeightBytes(), nodes,
+                boundaries, boundaries.stream().mapToLong(BoundaryRow::hostBytesPerRun).sum(),
+                plan.partitionSummaries().stream().map(PartitionRow::of).toList(),
+                Math.round(compileMs * 1000) / 1000.0);
+    }
+
+    private int print(Explanation e) {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Json.print(out, e);
             return 0;
         }
-        out.printf(Locale.ROOT, "%s, batch %d, on %s%n%n", e.model(), e.batch(), e.backend());
+        out.printf(Locale.ROOT, "%s, batch %d, on %s, compiled in %.0f ms%n%n", e.model(), e.batch(), e.backend(),
+                e.compileMs());
         out.printf("passes (%d rounds):%n", e.rounds());
         e.passes().forEach((pass, n) -> out.printf(Locale.ROOT, "  %-28s %5d rewrites%n", pass, n));
         out.println();

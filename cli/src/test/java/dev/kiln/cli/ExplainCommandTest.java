@@ -66,6 +66,18 @@ class ExplainCommandTest {
     }
 
     @Test
+    void compileTimeSpansThePartitionsCompiles() {
+        JsonNode json = CliRun.of("explain", "--model", "mobilenet_v2", "--backend", "cpu-simd", "--json").json();
+        double partitions = 0;
+        for (JsonNode p : json.get("partition_details")) {
+            partitions += p.get("compile_ms").asDouble();
+        }
+        double compile = json.get("compile_ms").asDouble();
+        assertTrue(partitions > 0, json.toString());
+        assertTrue(compile >= partitions, "compile_ms " + compile + " covers the partitions' " + partitions);
+    }
+
+    @Test
     void theBatchScalesTheActivationBytes() {
         JsonNode one = CliRun.of("explain", "--model", "mobilenet_v2", "--json").json();
         JsonNode four = CliRun.of("explain", "--model", "mobilenet_v2", "--batch", "4", "--json").json();

@@ -106,7 +106,9 @@ public final class TuningCache {
             Path file = f.resolve(key.digest() + SUFFIX);
             Optional<Entry> e = read(file);
             if (e.isPresent()) {
-                if (e.get().key().equals(key)) {
+                // The fields' maps compared, not the records: a record's first equals is bootstrapped through
+                // method handles, a cost a warm start in a fresh JVM would pay for nothing.
+                if (e.get().key().fields().equals(key.fields())) {
                     return Optional.of(e.get().values());
                 }
                 warnOnce(file, "ignoring a tuning cache file whose key is not the one its name says (copied from"

@@ -19,6 +19,12 @@ public final class ReferenceBackend implements Backend {
         return ID;
     }
 
+    /** Kiln's version, the same from every jar of it (not a manifest's, which differs per packaging). */
+    @Override
+    public String version() {
+        return dev.kiln.KilnVersion.current();
+    }
+
     @Override
     public String description() {
         return "plain Java reference kernels (the oracle for every other backend)";

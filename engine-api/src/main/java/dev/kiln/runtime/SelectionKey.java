@@ -42,7 +42,7 @@ public final class SelectionKey {
         StringBuilder text = new StringBuilder();
         new java.util.TreeMap<>(pins).forEach((node, id) -> text.append(text.isEmpty() ? "" : ";").append(node)
                 .append("->").append(id));
-        return key.with("pins", CacheKey.sha256(text.toString()).substring(0, 16));
+        return key.with("pins", CacheKey.fingerprint(text.toString()).substring(0, 16));
     }
 
     private static CacheKey keyOf(Graph graph, Map<String, Shape> inputShapes, List<Backend> backends, int threads,
@@ -70,7 +70,7 @@ public final class SelectionKey {
         return text.toString();
     }
 
-    /** SHA-256 of the nodes (op and attributes, inputs, outputs), inputs, outputs and weight shapes. */
+    /** A hash ({@link CacheKey#fingerprint}) of the nodes (op and attributes, inputs, outputs), inputs, outputs and weight shapes. */
     static String structureHash(Graph graph) {
         StringBuilder text = new StringBuilder();
         for (ValueInfo v : graph.inputs()) {
@@ -79,11 +79,88 @@ public final class SelectionKey {
         new java.util.TreeMap<>(graph.initializers()).forEach((name, t) -> text.append("weight ").append(name).append(' ')
                 .append(t.shape()).append('\n'));
         for (Node n : graph.nodes()) {
-            // An identity hash in a record's text ("[I@1b6d3586") would differ per process: drop it.
-            text.append("node ").append(n.name()).append(' ').append(n.op().toString().replaceAll("@[0-9a-f]+", "@"))
-                    .append(' ').append(n.inputs()).append(" -> ").append(n.outputs()).append('\n');
+            text.append("node ").append(n.name()).append(' ');
+            describe(n.op(), text);
+            text.append(' ').append(n.inputs()).append(" -> ").append(n.outputs()).append('\n');
         }
         text.append("outputs ").append(graph.outputs()).append('\n');
-        return CacheKey.sha256(text.toString()).substring(0, 16);
+        return CacheKey.fingerprint(text.toString()).substring(0, 16);
+    }
+
+    /**
+     * An op's text: a record by its type and its components' fields, in declaration order, so a
+     * component added to an op counts without anyone remembering to. Not the records' own
+     * {@code toString}: each record type's first one is bootstrapped through method handles, and
+     * in a fresh JVM that cost 40-170 ms of a warm start (a model has ten or so op and attribute
+     * types), where reading the fields costs 10-30.
+     */
+    static void describe(Object value, StringBuilder text) {
+        // instanceof, not a type switch: that too is bootstrapped through method handles
+        if (value == null) {
+            text.append("null");
+        } else if (value instanceof String || value instanceof Number || value instanceof Boolean
+                || value instanceof Character) {
+            text.append(value);
+        } else if (value instanceof Enum<?> e) {
+            text.append(e.name());
+        } else if (value instanceof int[] a) {
+            text.append(java.util.Arrays.toString(a));
+        } else if (value instanceof long[] a) {
+            text.append(java.util.Arrays.toString(a));
+        } else if (value instanceof float[] a) {
+            text.append(java.util.Arrays.toString(a));
+        } else if (value instanceof double[] a) {
+            text.append(java.util.Arrays.toString(a));
+        } else if (value instanceof Object[] a) {
+            describeAll(java.util.Arrays.asList(a), text);
+        } else if (value instanceof java.util.Collection<?> c) {
+            describeAll(c, text);
+        } else if (value instanceof Record r) {
+            describeRecord(r, text);
+        } else {
+            // Another class (a shape, a provided op's attributes, a plugin's provider) by its text,
+            // less any identity hash code ("Provider@1b6d3586" would differ per process).
+            text.append(withoutIdentityHash(value.toString()));
+        }
+    }
+
+    private static final java.util.regex.Pattern IDENTITY_HASH = java.util.regex.Pattern.compile("@[0-9a-f]+");
+
+    private static void describeAll(Iterable<?> values, StringBuilder text) {
+        text.append('[');
+        boolean first = true;
+        for (Object v : values) {
+            text.append(first ? "" : ", ");
+            describe(v, text);
+            first = false;
+        }
+        text.append(']');
+    }
+
+    private static void describeRecord(Record r, StringBuilder text) {
+        Class<?> type = r.getClass();
+        java.lang.reflect.RecordComponent[] components = type.getRecordComponents();
+        Object[] values = new Object[components.length];
+        try {
+            for (int i = 0; i < components.length; i++) {
+                java.lang.reflect.Field f = type.getDeclaredField(components[i].getName());
+                f.setAccessible(true);
+                values[i] = f.get(r);
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // a record of a module that does not open its fields to Kiln: its own text
+            text.append(withoutIdentityHash(r.toString()));
+            return;
+        }
+        text.append(type.getSimpleName()).append('[');
+        for (int i = 0; i < components.length; i++) {
+            text.append(i == 0 ? "" : ", ").append(components[i].getName()).append('=');
+            describe(values[i], text);
+        }
+        text.append(']');
+    }
+
+    private static String withoutIdentityHash(String s) {
+        return s.indexOf('@') < 0 ? s : IDENTITY_HASH.matcher(s).replaceAll("@");
     }
 }

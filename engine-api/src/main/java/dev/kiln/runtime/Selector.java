@@ -564,13 +564,26 @@ public final class Selector {
         StringBuilder text = new StringBuilder();
         for (Candidate c : listed) {
             if (c.timed()) {
-                text.append(text.isEmpty() ? "" : ", ")
-                        .append(String.format(Locale.ROOT, "%s %.2f ms", c.backend(), c.medianMillis()));
+                text.append(text.isEmpty() ? "" : ", ").append(c.backend()).append(' ')
+                        .append(twoDecimals(c.medianMillis())).append(" ms");
             } else if (c.outcome() == Candidate.Outcome.DROPPED) {
                 text.append(text.isEmpty() ? "" : ", ").append(c.backend()).append(" dropped: ").append(c.note());
             }
         }
         return text.toString();
+    }
+
+    /**
+     * A time with two decimals, as {@code %.2f} writes it, without a {@code Formatter}: a cache hit
+     * formats a few, and a fresh JVM's first {@code String.format} costs 10-20 ms.
+     */
+    static String twoDecimals(double ms) {
+        if (!Double.isFinite(ms) || Math.abs(ms) >= 1e15) {
+            return String.format(Locale.ROOT, "%.2f", ms);
+        }
+        long hundredths = Math.round(Math.abs(ms) * 100);
+        long fraction = hundredths % 100;
+        return (ms < 0 && hundredths != 0 ? "-" : "") + hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
     }
 
     private static String notCandidates(List<Candidate> listed) {

@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * @param cpu   the CPU model (Linux: {@code model name} of {@code /proc/cpuinfo}) and architecture
  * @param isa   the sorted instruction-set flags that matter to kernels, and the JVM's limits on them
  * @param jdk   {@link Runtime#version()}
- * @param kiln  the engine's version from its jar's manifest, else {@code development}
+ * @param kiln  the engine's version ({@link dev.kiln.KilnVersion}: the same from every jar of one version)
  */
 public record HostFingerprint(String cpu, String isa, String jdk, String kiln) {
     /** The flags that decide which kernels run; the rest of /proc/cpuinfo's only add noise to the key. */
@@ -68,9 +68,8 @@ public record HostFingerprint(String cpu, String isa, String jdk, String kiln) {
         if (onednnCap != null && !onednnCap.isBlank()) {
             isa.append(";ONEDNN_MAX_CPU_ISA=").append(onednnCap.trim());
         }
-        String kiln = HostFingerprint.class.getPackage().getImplementationVersion();
         return new HostFingerprint(model + " (" + System.getProperty("os.arch") + ")", isa.toString(),
-                Runtime.version().toString(), kiln == null ? "development" : kiln);
+                Runtime.version().toString(), dev.kiln.KilnVersion.current());
     }
 
     private static String vmOption(String name) {

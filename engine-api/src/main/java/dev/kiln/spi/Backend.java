@@ -34,7 +34,8 @@ public interface Backend {
      * What a measurement of this backend depends on besides the machine: its own version and that
      * of a native library it calls, and any setting that changes its kernels (an ISA cap). Part of
      * the tuning cache's key, so a new version is measured again. By default the version in the
-     * manifest of the backend's jar, else {@code "unversioned"}.
+     * manifest of the backend's jar, else {@code "unversioned"}; Kiln's own backends say
+     * {@link dev.kiln.KilnVersion#current()}, which every packaging of a Kiln version shares.
      */
     default String version() {
         String v = getClass().getPackage() == null ? null : getClass().getPackage().getImplementationVersion();

@@ -130,6 +130,37 @@ class MeasuredSelectionTest {
     }
 
     @Test
+    void aCacheHitInitializesNoOtherCandidate() {
+        // The winner ranks between the two losers: neither the rank rule (which probes every
+        // backend from the top) nor a fallback order may touch the others on a hit.
+        try (CompiledModel model = engine(options(SelectionPolicy.MEASURED), slow(), fast(),
+                new TimedBackend("slower", 50, "1", 40)).compile(graph, Engine.AUTO)) {
+            assertEquals("fast", model.backend());
+        }
+        Selector.forgetRemembered(); // as a new process would: the answer must come from the disk
+        TimedBackend slow = slow();
+        TimedBackend fast = fast();
+        TimedBackend slower = new TimedBackend("slower", 50, "1", 40);
+        try (CompiledModel model = engine(options(SelectionPolicy.MEASURED), slow, fast, slower)
+                .compile(graph, Engine.AUTO)) {
+            model.planForBatch(1);
+            assertEquals(Selection.CacheUse.HIT, model.selection().cache());
+            assertEquals("fast", model.backend());
+            assertRunsRelu(model);
+        }
+        for (TimedBackend loser : List.of(slow, slower)) {
+            String who = "a cache hit must leave '" + loser.id() + "' alone: ";
+            assertEquals(0, loser.probes.get(), who + "no availability probe (a native library loaded)");
+            assertEquals(0, loser.deviceLookups.get(), who + "no device lookup (a platform enumerated)");
+            assertEquals(0, loser.supportQueries.get(), who + "no coverage check");
+            assertEquals(0, loser.compiles.get(), who + "no compile");
+            assertEquals(0, loser.runs.get(), who + "no run");
+        }
+        assertEquals(1, fast.probes.get(), "the winner is probed once");
+        assertEquals(1, fast.compiles.get(), "and compiled once");
+    }
+
+    @Test
     void aCachedWinnerThatCannotRunHereNowIsNotUsed() {
         try (CompiledModel model = engine(options(SelectionPolicy.MEASURED), slow(), fast()).compile(graph, Engine.AUTO)) {
             assertEquals("fast", model.backend());
@@ -198,6 +229,10 @@ class MeasuredSelectionTest {
         TimedBackend newer = new TimedBackend("fast", 100, "2", 0);
         try (CompiledModel model = engine(options(SelectionPolicy.MEASURED), slow(), newer).compile(graph, Engine.AUTO)) {
             assertEquals(Selection.CacheUse.MISS, model.selection().cache(), "another version of a candidate");
+        }
+        try (CompiledModel model = engine(options(SelectionPolicy.MEASURED), slow(), fast(),
+                new TimedBackend("installed", 10, "1", 40)).compile(graph, Engine.AUTO)) {
+            assertEquals(Selection.CacheUse.MISS, model.selection().cache(), "a newly installed backend");
         }
     }
 

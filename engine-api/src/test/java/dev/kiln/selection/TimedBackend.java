@@ -25,6 +25,9 @@ final class TimedBackend implements dev.kiln.spi.Backend {
     final AtomicInteger compiles = new AtomicInteger();
     final AtomicInteger runs = new AtomicInteger();
     final AtomicInteger probes = new AtomicInteger();
+    /** Calls that a real backend answers only once initialized: its devices, whether it runs a node. */
+    final AtomicInteger deviceLookups = new AtomicInteger();
+    final AtomicInteger supportQueries = new AtomicInteger();
     /** Fails every compile when set: a candidate that must be dropped with its reason. */
     volatile boolean failCompile;
     /** Says it cannot run here when set. */
@@ -60,7 +63,14 @@ final class TimedBackend implements dev.kiln.spi.Backend {
     }
 
     @Override
+    public java.util.List<dev.kiln.spi.Device> devices() {
+        deviceLookups.incrementAndGet();
+        return delegate.devices();
+    }
+
+    @Override
     public Support supports(BoundNode node, CompileContext context) {
+        supportQueries.incrementAndGet();
         return delegate.supports(node, context);
     }
 
