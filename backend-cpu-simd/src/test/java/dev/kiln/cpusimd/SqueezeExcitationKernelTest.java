@@ -30,6 +30,8 @@ class SqueezeExcitationKernelTest {
         SqueezeExcitation se = new SqueezeExcitation(ActivationFunction.SILU, ActivationFunction.SIGMOID);
         run(se, 1, 35, 8, 7, 9, true, 1);
         run(se, 3, 20, 5, 7, 9, false, 2);
+        // Several groups of four blocks and of four rows, with tails, at every vector width.
+        run(se, 2, 136, 7, 3, 5, true, 5);
     }
 
     @Test
