@@ -229,7 +229,9 @@ class NativeKernelsTest {
     void aSwitchedOffKernelIsLeftToOneDnnInAFreshJvm() throws Exception {
         String status = ChildJvm.lastLine(Status.class, environment -> {
         }, "--enable-native-access=ALL-UNNAMED", "-Dkiln.onednn.kernelsOff=winograd");
-        assumeTrue(status.startsWith("with Kiln's"), "Kiln's kernels do not load here: " + status);
+        if (ExpectedKernels.CPU.isEmpty()) {
+            form(null); // skipped, saying why: the kernels cannot load on this CPU
+        }
         assertTrue(status.endsWith("oneDNN's own Winograd 3x3 (-Dkiln.onednn.kernelsOff)")
                 && !status.contains("kernels for Winograd"), status);
     }
