@@ -13,6 +13,7 @@ import dev.kiln.spi.BoundNode;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 /**
@@ -98,10 +99,11 @@ class ConvolutionKernel implements OneDnnKernel {
         // crashed (SIGSEGV in perform_outwork) on a dilated 1x1 convolution of a padded [1,9,1,1] input with
         // stride 2 (fuzz finding onednn-dilated-1x1-crash), so such an axis is described undilated.
         long[] dilations = {w.kernelH() == 1 ? 0 : w.dilationH() - 1, w.kernelW() == 1 ? 0 : w.dilationW() - 1};
-        Describe describe = (srcMd, weightsMd, inPlace) -> c.dnnl.convolution(c.engine, srcMd, weightsMd, biasMd,
-                inPlace ? c.layouts.residualLayout(residual, n.outputShape()) : c.layouts.any(outDims), strides,
-                dilations, new long[]{w.padTop(), w.padLeft()}, padEnd,
-                c.attr(c.postOps(n, postOps, residual, inPlace)), c.where(n));
+        IntFunction<Describe> reading = r -> (srcMd, weightsMd, inPlace) -> c.dnnl.convolution(c.engine, srcMd,
+                weightsMd, biasMd, inPlace ? c.layouts.residualLayout(r, n.outputShape()) : c.layouts.any(outDims),
+                strides, dilations, new long[]{w.padTop(), w.padLeft()}, padEnd,
+                c.attr(c.postOps(n, postOps, r, inPlace)), c.where(n));
+        Describe describe = reading.apply(residual);
         MemorySegment image = c.program.md(x);
         MemorySegment srcMd = isImageBeforePooling(c, n, in, image)
                 && c.stepThreads.isFast(() -> describe.create(image, c.layouts.any(plainWeights), false)) ? image
@@ -116,6 +118,22 @@ class ConvolutionKernel implements OneDnnKernel {
             if (sum) {
                 c.stepThreads.discard(pd);
                 pd = summing;
+            }
+        }
+        if (residual >= 0 && !sum && c.dnnl.implementation(pd).startsWith("ref")) {
+            // A residual in another layout than the output (plain, having crossed from another backend)
+            // leaves oneDNN only its reference convolution for the binary add that reads it: 20.7 ms for
+            // one of EfficientNet-B0's 1x1s with its first blocks pinned to cpu-simd, against 0.3. Read
+            // it reordered into the output's layout instead, where that finds a faster implementation.
+            int reordered = c.layouts.as(residual, c.dnnl.queryMd(pd, Dnnl.QUERY_DST_MD, 0));
+            MemorySegment retried = c.stepThreads.sized(micros, () -> c.layouts.withWeightLayout(n, "input 1",
+                    plainWeights, weightsMd -> reading.apply(reordered).create(srcMd, weightsMd, false)));
+            if (c.dnnl.implementation(retried).startsWith("ref")) {
+                c.stepThreads.discard(retried);
+            } else {
+                c.stepThreads.discard(pd);
+                pd = retried;
+                residual = reordered;
             }
         }
         int weights = c.layouts.constant(n, 1, c.layouts.plain(plainWeights), c.dnnl.queryMd(pd,
