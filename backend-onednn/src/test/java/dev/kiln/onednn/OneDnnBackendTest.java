@@ -180,7 +180,7 @@ class OneDnnBackendTest {
         }
     }
 
-    private static void assertClose(float[] expected, float[] actual) {
+    static void assertClose(float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length);
         double largest = 1e-30;
         double worst = 0;

@@ -184,7 +184,7 @@ class WinogradChoiceTest {
         try (CompiledModel model = ENGINE.compile(g, new CompileOptions(OneDnnBackend.ID, false))) {
             Map<String, Tensor> outputs = model.run(Map.of("x", x));
             try {
-                assertClose(expected, outputs.get(g.outputs().getFirst()).toFloatArray());
+                OneDnnBackendTest.assertClose(expected, outputs.get(g.outputs().getFirst()).toFloatArray());
             } finally {
                 outputs.values().forEach(Tensor::close);
             }
@@ -202,17 +202,6 @@ class WinogradChoiceTest {
                 outputs.values().forEach(Tensor::close);
             }
         }
-    }
-
-    private static void assertClose(float[] expected, float[] actual) {
-        assertEquals(expected.length, actual.length);
-        double largest = 1e-30;
-        double worst = 0;
-        for (int i = 0; i < expected.length; i++) {
-            largest = Math.max(largest, Math.abs(expected[i]));
-            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-        }
-        assertTrue(worst / largest < 1e-5, "relative difference " + worst / largest);
     }
 
     private static Tensor tensor(SplittableRandom random, int... dims) {

@@ -46,7 +46,7 @@ public final class AutoAgainstFastest {
     }
 
     /** One engine under test: a compiled model, or ONNX Runtime. */
-    private interface Runner {
+    interface Runner {
         void run() throws Exception;
     }
 
@@ -109,7 +109,11 @@ public final class AutoAgainstFastest {
         }
     }
 
-    private static Map<String, double[]> measure(Map<String, Runner> runners, int runs) throws Exception {
+    /**
+     * Each runner warmed, then timed in turns in blocks of {@value #BLOCK} runs with a pause before
+     * each block; milliseconds per run, by runner.
+     */
+    static Map<String, double[]> measure(Map<String, Runner> runners, int runs) throws Exception {
         for (Runner r : runners.values()) {
             long end = System.nanoTime() + WARMUP_SECONDS * 1_000_000_000L;
             for (int i = 0; i < 3 || System.nanoTime() < end; i++) {

@@ -35,9 +35,6 @@ import java.util.Map;
  * </pre>
  */
 public final class NamedAfterSelection {
-    private static final int BLOCK = 5;
-    private static final long PAUSE_MS = 100;
-    private static final long WARMUP_SECONDS = 2;
     /** Clock ticks per second of /proc's times: 100 on every Linux Kiln runs on. */
     private static final double TICKS_PER_SECOND = 100;
 
@@ -79,7 +76,9 @@ public final class NamedAfterSelection {
                 double idleCpuMs = idleCpuMillis();
                 compiled.put("after", engine.compile(graph, backend));
                 compiled.get("after").planForBatch(1);
-                Map<String, double[]> times = measure(compiled, input, runs);
+                Map<String, AutoAgainstFastest.Runner> runners = new LinkedHashMap<>();
+                compiled.forEach((name, m) -> runners.put(name, () -> m.run(input).close()));
+                Map<String, double[]> times = AutoAgainstFastest.measure(runners, runs);
                 double before = median(times.get("before"));
                 System.out.printf(Locale.ROOT, "%-16s %s before %.2f ms, auto (chose %s) %.2f ms, after %.2f ms;"
                                 + " after/before %.3f; CPU over one idle second after the selection %.0f ms;"
@@ -142,31 +141,6 @@ public final class NamedAfterSelection {
         // Fields after the command's closing parenthesis: state is field 3, utime 14 and stime 15.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-    }
-
-    private static Map<String, double[]> measure(Map<String, CompiledModel> models, Tensor input, int runs)
-            throws InterruptedException {
-        for (CompiledModel m : models.values()) {
-            long end = System.nanoTime() + WARMUP_SECONDS * 1_000_000_000L;
-            for (int i = 0; i < 3 || System.nanoTime() < end; i++) {
-                m.run(input).close();
-            }
-        }
-        Map<String, double[]> times = new LinkedHashMap<>();
-        models.keySet().forEach(k -> times.put(k, new double[runs]));
-        for (int i = 0; i < runs; i += BLOCK) {
-            int n = Math.min(BLOCK, runs - i);
-            for (Map.Entry<String, CompiledModel> e : models.entrySet()) {
-                Thread.sleep(PAUSE_MS);
-                double[] t = times.get(e.getKey());
-                for (int j = i; j < i + n; j++) {
-                    long t0 = System.nanoTime();
-                    e.getValue().run(input).close();
-                    t[j] = (System.nanoTime() - t0) / 1e6;
-                }
-            }
-        }
-        return times;
     }
 
     private static double median(double[] values) {
